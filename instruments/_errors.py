@@ -1,0 +1,34 @@
+"""Errors of the instruments package.
+
+``InstrumentError`` carries every ``Problem`` found in a definition, each with a
+stable code, the file, the row (for tables) and the place inside the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scoring import ProforientError
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    file: str
+    row: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        place = self.file + (f" row {self.row}" if self.row is not None else "")
+        where = f" {self.where}:" if self.where else ""
+        return f"[{place}]{where} {self.message} ({self.code})"
+
+
+class InstrumentError(ProforientError, ValueError):
+    """A definition (instrument, catalogue) is invalid; ``problems`` lists every fault."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the definition:\n{lines}")

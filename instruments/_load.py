@@ -1,0 +1,508 @@
+"""Read a definition folder, validate every file, and collect *all* problems.
+
+Problems are gathered first and raised together in one ``InstrumentError`` so
+that an author fixes a file in one pass, not one error at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tomllib
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ._errors import InstrumentError, Problem
+from ._model import FormField, Instrument, Item, Option, Params
+from ._schema import (
+    MODEL_PARAMS,
+    RIASEC,
+    Band,
+    FieldRow,
+    Header,
+    ItemRow,
+    OptionRow,
+    Scale,
+    Text,
+)
+
+DEFINITIONS = Path(__file__).parent / "definitions"
+META_NAMES = ("instrument.toml", "instrument.yaml", "instrument.yml")
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pydantic_problems(
+    err: ValidationError, file: str, where_prefix: str = "", row: int | None = None
+) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc = _loc(e["loc"])
+        where = f"{where_prefix}.{loc}" if where_prefix and loc else (where_prefix or loc)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (misspelled? see instruments/FORMAT.md)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        value = e.get("input")
+        if e["type"] not in ("missing",) and not isinstance(value, dict | list):
+            msg += f" (got {value!r})"
+        out.append(Problem("E001", file, row, where, msg))
+    return out
+
+
+def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
+    for name in META_NAMES:
+        path = folder / name
+        if path.is_file():
+            raw = path.read_bytes()
+            try:
+                if name.endswith(".toml"):
+                    data = tomllib.loads(raw.decode("utf-8"))
+                else:
+                    data = yaml.safe_load(raw.decode("utf-8")) or {}
+            except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise InstrumentError(
+                    [Problem("E000", name, None, "", f"cannot be parsed: {exc}")]
+                ) from exc
+            if not isinstance(data, dict):
+                raise InstrumentError([Problem("E000", name, None, "", "must hold a table")])
+            return name, data, raw
+    raise InstrumentError(
+        [Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")]
+    )
+
+
+def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InstrumentError(
+            [Problem("E000", path.name, None, "", f"is not UTF-8 text: {exc}")]
+        ) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    for r in reader:
+        if None in r:
+            raise InstrumentError(
+                [
+                    Problem(
+                        "E002",
+                        path.name,
+                        reader.line_num,
+                        "",
+                        "has more cells than the header (an unquoted comma?)",
+                    )
+                ]
+            )
+        rows.append({k.strip(): (v if v is not None else "") for k, v in r.items()})
+    return rows, raw
+
+
+def _text(row: ItemRow, prefix: str) -> tuple[Text | None, list[str]]:
+    ka, en = getattr(row, f"{prefix}_ka"), getattr(row, f"{prefix}_en")
+    missing = []
+    if not ka:
+        missing.append(f"Georgian text ({prefix}_ka)")
+    if not en:
+        missing.append(f"English text ({prefix}_en)")
+    if missing:
+        return None, missing
+    return Text(ka=ka.strip(), en=en.strip()), []
+
+
+def _check_bands(bands: list[Band], where: str, file: str) -> list[Problem]:
+    out = []
+    ids = Counter(b.id for b in bands)
+    for bid, n in ids.items():
+        if n > 1:
+            out.append(Problem("E020", file, None, where, f"band id {bid!r} is used {n} times"))
+    if bands[-1].below is not None:
+        out.append(
+            Problem("E021", file, None, where, "the last band must have no 'below' (it is open)")
+        )
+    prev = None
+    for k, b in enumerate(bands[:-1]):
+        if b.below is None:
+            out.append(Problem("E021", file, None, f"{where}[{k}]", "only the last band may omit 'below'"))
+        elif prev is not None and b.below <= prev:
+            out.append(
+                Problem("E021", file, None, f"{where}[{k}]", "bands must be in increasing order of 'below'")
+            )
+        prev = b.below if b.below is not None else prev
+    return out
+
+
+class _Builder:
+    """Accumulates problems while turning raw rows into an ``Instrument``."""
+
+    def __init__(self, folder: Path, activity_ids: set[str] | None) -> None:
+        self.folder = folder
+        self.activity_ids = activity_ids
+        self.problems: list[Problem] = []
+        self.hash = hashlib.sha256()
+
+    def add(self, code: str, file: str, row: int | None, where: str, msg: str) -> None:
+        self.problems.append(Problem(code, file, row, where, msg))
+
+    def build(self) -> Instrument:
+        meta_name, data, raw = _read_meta(self.folder)
+        self.hash.update(raw)
+        try:
+            header = Header.model_validate(data)
+        except ValidationError as err:
+            raise InstrumentError(_pydantic_problems(err, meta_name)) from err
+        self.meta = meta_name
+        params = self._params(header)
+        self._check_header(header)
+        items: tuple[Item, ...] = ()
+        fields: tuple[FormField, ...] = ()
+        if header.model == "intake":
+            fields = self._fields(header)
+        else:
+            items = self._items(header)
+            self._check_scales(header, items)
+        if self.problems:
+            raise InstrumentError(self.problems)
+        return Instrument(
+            id=header.id,
+            version=header.version,
+            model=header.model,
+            title=header.title,
+            description=header.description,
+            response=header.response,
+            sections=tuple(header.sections),
+            scales=tuple(header.scales),
+            items=items,
+            params=params,
+            validity=header.validity,
+            fields=fields,
+            content_hash=self.hash.hexdigest(),
+            path=self.folder,
+        )
+
+    # -- instrument.toml ---------------------------------------------------
+    def _params(self, header: Header) -> Params | None:
+        if header.model == "intake":
+            if header.scoring:
+                self.add("E030", self.meta, None, "scoring", "an intake form takes no [scoring] table")
+            return None
+        cls = MODEL_PARAMS[header.model]
+        try:
+            params: BaseModel = cls.model_validate(header.scoring)
+        except ValidationError as err:
+            self.problems.extend(_pydantic_problems(err, self.meta, "scoring"))
+            return None
+        return params  # type: ignore[return-value]
+
+    def _check_header(self, h: Header) -> None:
+        m = self.meta
+        for kind, ids in (("section", [s.id for s in h.sections]), ("scale", [s.id for s in h.scales])):
+            for dup, n in Counter(ids).items():
+                if n > 1:
+                    self.add("E010", m, None, f"{kind}s", f"{kind} id {dup!r} is used {n} times")
+        for k, s in enumerate(h.scales):
+            self.problems.extend(_check_bands(s.bands, f"scales[{k}].bands", m))
+            if self.activity_ids is not None:
+                for a in s.interventions:
+                    if a not in self.activity_ids:
+                        self.add(
+                            "E023", m, None, f"scales[{k}].interventions",
+                            f"activity {a!r} is not in data/activities.toml",
+                        )
+        if h.model == "intake":
+            if h.response is not None:
+                self.add("E030", m, None, "response", "an intake form has no [response] table")
+            return
+        r = h.response
+        if r is None:
+            self.add("E030", m, None, "response", "a [response] table is required")
+            return
+        if r.kind == "binary" and (r.min, r.max) != (0, 1):
+            self.add("E031", m, None, "response", "binary answers are min = 0, max = 1")
+        if r.kind == "paired" and r.min != 1:
+            self.add("E031", m, None, "response.min", "paired ratings start at min = 1")
+        if r.min >= r.max:
+            self.add("E031", m, None, "response", f"min ({r.min}) must be below max ({r.max})")
+        values = [lab.value for lab in r.labels]
+        expected = list(range(r.min, r.max + 1))
+        if sorted(values) != expected:
+            self.add(
+                "E032", m, None, "response.labels",
+                f"need exactly one label for each value {expected}, got {sorted(values)}",
+            )
+        self._check_model(h)
+
+    def _check_model(self, h: Header) -> None:
+        m = self.meta
+        roles = Counter(s.role for s in h.scales)
+        if h.model == "decision":
+            if roles["certainty"] != 1:
+                self.add("E040", m, None, "scales", "a decision instrument needs exactly one 'certainty' scale")
+            if roles["barrier"] < 1:
+                self.add("E040", m, None, "scales", "a decision instrument needs 'barrier' scales")
+            for k, s in enumerate(h.scales):
+                if s.role == "barrier" and [b.id for b in s.bands] != ["none", "moderate", "salient"]:
+                    self.add(
+                        "E041", m, None, f"scales[{k}].bands",
+                        "barrier bands must be none, moderate, salient (in that order)",
+                    )
+                if s.role not in ("certainty", "barrier"):
+                    self.add("E040", m, None, f"scales[{k}].role", f"role {s.role!r} is not used by model 'decision'")
+        elif h.model == "holland":
+            letters = sorted(s.letter or "?" for s in h.scales if s.role == "type")
+            if letters != sorted(RIASEC) or len(h.scales) != 6:
+                self.add(
+                    "E042", m, None, "scales",
+                    f"a holland instrument needs six 'type' scales lettered R I A S E C, got {letters}",
+                )
+            if h.response is not None and h.response.kind != "binary":
+                self.add("E042", m, None, "response.kind", "a holland instrument takes like/dislike answers")
+        elif h.model == "bipolar":
+            if h.response is not None and h.response.kind != "paired":
+                self.add("E043", m, None, "response.kind", "a bipolar instrument takes paired answers")
+            for k, s in enumerate(h.scales):
+                if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None:
+                    self.add(
+                        "E043", m, None, f"scales[{k}]",
+                        "a bipolar scale needs role = 'dimension' and both negative_pole and positive_pole",
+                    )
+                if s.score != "sum":
+                    self.add("E043", m, None, f"scales[{k}].score", "bipolar dimensions are scored as 'sum'")
+            params = h.scoring.get("clarity_bands")
+            if isinstance(params, list):
+                ids = [b.get("id") for b in params if isinstance(b, dict)]
+                if ids != ["slight", "moderate", "clear", "very_clear"]:
+                    self.add(
+                        "E044", m, None, "scoring.clarity_bands",
+                        "clarity bands must be slight, moderate, clear, very_clear",
+                    )
+                else:
+                    self.problems.extend(
+                        _check_bands([Band.model_validate(b) for b in params], "scoring.clarity_bands", m)
+                    )
+
+    # -- items.csv -----------------------------------------------------------
+    def _items(self, h: Header) -> tuple[Item, ...]:
+        path = self.folder / "items.csv"
+        if not path.is_file():
+            self.add("E000", "items.csv", None, "", "is missing")
+            return ()
+        rows, raw = _read_csv(path)
+        self.hash.update(raw)
+        if h.response is None:  # already reported by _check_header
+            return ()
+        kind = h.response.kind
+        sections = {s.id for s in h.sections}
+        scales = {s.id for s in h.scales}
+        items: list[Item] = []
+        seen: dict[str, Item] = {}
+        for n, raw_row in enumerate(rows, start=2):
+            try:
+                row = ItemRow.model_validate(raw_row)
+            except ValidationError as err:
+                self.problems.extend(_pydantic_problems(err, "items.csv", row=n))
+                continue
+            tag = f"item {row.id!r}"
+            if row.id in seen:
+                self.add("E010", "items.csv", n, "id", f"{tag} is defined twice")
+            if row.section not in sections:
+                self.add("E011", "items.csv", n, "section", f"{tag} names unknown section {row.section!r}")
+            for col in ("scale", "left_scale", "right_scale"):
+                ref = getattr(row, col)
+                if ref is not None and ref not in scales:
+                    self.add("E012", "items.csv", n, col, f"{tag} is keyed to unknown scale {ref!r}")
+            text = left = right = None
+            if kind == "paired":
+                for col in ("text_ka", "text_en"):
+                    if getattr(row, col):
+                        self.add("E014", "items.csv", n, col, f"{tag}: paired items use left_/right_ texts, not {col}")
+                left, miss_l = _text(row, "left")
+                right, miss_r = _text(row, "right")
+                for what in miss_l + miss_r:
+                    self.add("E013", "items.csv", n, "", f"{tag} has no {what}")
+                self._check_pair(row, n, seen)
+            else:
+                text, miss = _text(row, "text")
+                for what in miss:
+                    self.add("E013", "items.csv", n, "", f"{tag} has no {what}")
+                for col in ("left_ka", "left_en", "right_ka", "right_en", "repeat_of", "left_scale", "right_scale"):
+                    if getattr(row, col) is not None:
+                        self.add("E014", "items.csv", n, col, f"{tag}: {col} is only for paired items")
+                if row.scale is None:
+                    self.add("E012", "items.csv", n, "scale", f"{tag} has no scale")
+                if row.keyed is None:
+                    self.add("E015", "items.csv", n, "keyed", f"{tag} needs keyed = 1 or -1")
+            item = Item(
+                id=row.id,
+                section=row.section,
+                scale=row.scale,
+                keyed=row.keyed or 1,
+                text=text,
+                left=left,
+                right=right,
+                repeat_of=row.repeat_of,
+                left_scale=row.left_scale,
+                right_scale=row.right_scale,
+            )
+            seen.setdefault(row.id, item)
+            items.append(item)
+        if not items and not any(p.file == "items.csv" for p in self.problems):
+            self.add("E000", "items.csv", None, "", "holds no items")
+        return tuple(items)
+
+    def _check_pair(self, row: ItemRow, n: int, seen: dict[str, Item]) -> None:
+        tag = f"item {row.id!r}"
+        forced = (row.left_scale, row.right_scale)
+        if row.repeat_of is not None:
+            orig = seen.get(row.repeat_of)
+            if orig is None:
+                self.add("E016", "items.csv", n, "repeat_of", f"{tag} repeats {row.repeat_of!r}, which is not an earlier item")
+            elif orig.repeat_of is not None:
+                self.add("E016", "items.csv", n, "repeat_of", f"{tag} repeats a repeat; point it at the original")
+            elif (row.left_ka, row.right_ka) != (
+                orig.right.ka if orig.right else None,
+                orig.left.ka if orig.left else None,
+            ):
+                self.add(
+                    "E016", "items.csv", n, "repeat_of",
+                    f"{tag} must show the poles of {row.repeat_of!r} swapped (its left = their right)",
+                )
+            if row.scale is not None or any(forced):
+                self.add("E016", "items.csv", n, "scale", f"{tag} is a repeated pair and must not be keyed to a scale")
+            return
+        if any(forced):
+            if None in forced:
+                self.add("E017", "items.csv", n, "left_scale", f"{tag}: give both left_scale and right_scale")
+            elif row.scale is not None:
+                self.add("E017", "items.csv", n, "scale", f"{tag}: a forced choice between scales has no 'scale'")
+            return
+        if row.scale is None:
+            self.add("E012", "items.csv", n, "scale", f"{tag} has no scale")
+        if row.keyed is None:
+            self.add("E015", "items.csv", n, "keyed", f"{tag} needs keyed = 1 or -1")
+
+    def _check_scales(self, h: Header, items: tuple[Item, ...]) -> None:
+        for k, s in enumerate(h.scales):
+            n = sum(
+                1 for i in items if i.scale == s.id or s.id in (i.left_scale, i.right_scale)
+            )
+            if n < 2:
+                self.add("E022", self.meta, None, f"scales[{k}]", f"scale {s.id!r} has {n} item(s); it needs at least two")
+            if s.min_answered is not None and s.min_answered > n:
+                self.add(
+                    "E022", self.meta, None, f"scales[{k}].min_answered",
+                    f"scale {s.id!r} asks for {s.min_answered} answered items but has only {n}",
+                )
+        used = {i.section for i in items}
+        for k, sec in enumerate(h.sections):
+            if sec.id not in used:
+                self.add("E011", self.meta, None, f"sections[{k}]", f"section {sec.id!r} has no items")
+
+    # -- intake fields ----------------------------------------------------------
+    def _fields(self, h: Header) -> tuple[FormField, ...]:
+        sections = {s.id for s in h.sections}
+        out: list[FormField] = []
+        fpath, opath = self.folder / "fields.csv", self.folder / "options.csv"
+        if not fpath.is_file():
+            self.add("E000", "fields.csv", None, "", "is missing")
+            return ()
+        frows, raw = _read_csv(fpath)
+        self.hash.update(raw)
+        orows: list[dict[str, str]] = []
+        if opath.is_file():
+            orows, oraw = _read_csv(opath)
+            self.hash.update(oraw)
+        options: dict[str, list[Option]] = {}
+        for n, raw_row in enumerate(orows, start=2):
+            try:
+                o = OptionRow.model_validate(raw_row)
+            except ValidationError as err:
+                self.problems.extend(_pydantic_problems(err, "options.csv", row=n))
+                continue
+            opts = options.setdefault(o.field, [])
+            if any(x.value == o.value for x in opts):
+                self.add("E010", "options.csv", n, "value", f"option {o.value!r} of {o.field!r} is listed twice")
+            opts.append(Option(o.value, Text(ka=o.label_ka, en=o.label_en)))
+        ids: set[str] = set()
+        for n, raw_row in enumerate(frows, start=2):
+            try:
+                f = FieldRow.model_validate(raw_row)
+            except ValidationError as err:
+                self.problems.extend(_pydantic_problems(err, "fields.csv", row=n))
+                continue
+            if f.id in ids:
+                self.add("E010", "fields.csv", n, "id", f"field {f.id!r} is defined twice")
+            ids.add(f.id)
+            if f.section not in sections:
+                self.add("E011", "fields.csv", n, "section", f"field {f.id!r} names unknown section {f.section!r}")
+            opts = tuple(options.get(f.id, ()))
+            if f.type in ("choice", "multi") and len(opts) < 2:
+                self.add("E018", "fields.csv", n, "type", f"field {f.id!r} is a {f.type} but has fewer than two options")
+            if f.type not in ("choice", "multi") and opts:
+                self.add("E018", "options.csv", None, "field", f"field {f.id!r} is a {f.type} and takes no options")
+            out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts))
+        for fid in options:
+            if fid not in ids:
+                self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")
+        return tuple(out)
+
+
+def load_path(folder: str | Path, activity_ids: set[str] | None = None) -> Instrument:
+    """Load and validate the definition in ``folder``; raise ``InstrumentError`` listing every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InstrumentError([Problem("E000", str(folder), None, "", "is not a folder")])
+    return _Builder(folder, activity_ids).build()
+
+
+def _version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
+
+
+def available(root: Path = DEFINITIONS) -> list[tuple[str, str]]:
+    """Every shipped ``(id, version)``, sorted."""
+    out = []
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if d.is_dir():
+            for v in d.iterdir():
+                if v.is_dir() and any((v / n).is_file() for n in META_NAMES):
+                    out.append((d.name, v.name))
+    return sorted(out, key=lambda t: (t[0], _version_key(t[1])))
+
+
+def load(
+    instrument_id: str,
+    version: str | None = None,
+    root: Path = DEFINITIONS,
+    activity_ids: set[str] | None = None,
+) -> Instrument:
+    """Load a shipped instrument; the newest version when ``version`` is None."""
+    versions = [v for i, v in available(root) if i == instrument_id]
+    if not versions:
+        known = ", ".join(sorted({i for i, _ in available(root)})) or "none"
+        raise InstrumentError(
+            [Problem("E000", instrument_id, None, "", f"no such instrument (known: {known})")]
+        )
+    if version is None:
+        version = versions[-1]
+    elif version not in versions:
+        raise InstrumentError(
+            [Problem("E000", instrument_id, None, "", f"no version {version!r} (have {', '.join(versions)})")]
+        )
+    return load_path(root / instrument_id / version, activity_ids)
+
+
+__all__ = ["available", "load", "load_path", "Scale"]

@@ -1,0 +1,114 @@
+"""The loaded, cross-checked instrument: what the rest of proforient uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._schema import (
+    BipolarParams,
+    DecisionParams,
+    GenericParams,
+    HollandParams,
+    ResponseFormat,
+    Scale,
+    Section,
+    Text,
+    Validity,
+)
+
+Params = DecisionParams | HollandParams | BipolarParams | GenericParams
+
+
+@dataclass(frozen=True)
+class Item:
+    """One statement (or pair of poles) of an instrument."""
+
+    id: str
+    section: str
+    scale: str | None
+    keyed: int
+    text: Text | None = None
+    left: Text | None = None
+    right: Text | None = None
+    repeat_of: str | None = None
+    left_scale: str | None = None
+    right_scale: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.repeat_of is None
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of an intake form."""
+
+    id: str
+    section: str
+    type: str
+    required: bool
+    label: Text
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A validated instrument definition. Build it with ``instruments.load``."""
+
+    id: str
+    version: str
+    model: str
+    title: Text
+    description: Text | None
+    response: ResponseFormat | None
+    sections: tuple[Section, ...]
+    scales: tuple[Scale, ...]
+    items: tuple[Item, ...]
+    params: Params | None
+    validity: Validity
+    fields: tuple[FormField, ...] = ()
+    content_hash: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def ref(self) -> str:
+        """``id@version``, the name stored with every result."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items)
+
+    @property
+    def ipsative(self) -> bool:
+        """True when some item is a forced choice between two different scales."""
+        return any(i.left_scale is not None for i in self.items)
+
+    def scale(self, scale_id: str) -> Scale:
+        for s in self.scales:
+            if s.id == scale_id:
+                return s
+        raise KeyError(f"instrument {self.ref} has no scale {scale_id!r}")
+
+    def items_of(self, scale_id: str) -> tuple[Item, ...]:
+        return tuple(
+            i
+            for i in self.items
+            if i.scale == scale_id or scale_id in (i.left_scale, i.right_scale)
+        )
+
+    def section_items(self, section_id: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.section == section_id)
+
+    def field_(self, field_id: str) -> FormField:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(f"instrument {self.ref} has no field {field_id!r}")

@@ -1,0 +1,195 @@
+"""Typed, frozen models of an instrument definition (see FORMAT.md).
+
+The models check the shape of each file (types, unknown keys, allowed values);
+cross-references between files are checked afterwards by ``_lint``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+RIASEC = "RIASEC"
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Letter = Literal["R", "I", "A", "S", "E", "C"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(Frozen):
+    """A user-visible text in both languages; neither may be empty."""
+
+    ka: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        if lang == "ka":
+            return self.ka
+        if lang == "en":
+            return self.en
+        raise ValueError(f"unknown language {lang!r}; use 'ka' or 'en'")
+
+
+class ResponseLabel(Frozen):
+    value: int
+    ka: NonEmpty
+    en: NonEmpty
+
+
+class ResponseFormat(Frozen):
+    kind: Literal["ordinal", "binary", "paired"]
+    min: int
+    max: int
+    labels: list[ResponseLabel]
+
+
+class Section(Frozen):
+    id: Identifier
+    title: Text
+    instructions: Text
+
+
+class Band(Frozen):
+    id: Identifier
+    below: float | None = None
+    label: Text
+
+
+class Pole(Frozen):
+    letter: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
+    ka: NonEmpty
+    en: NonEmpty
+    riasec: list[Letter] = []
+
+
+class Scale(Frozen):
+    id: Identifier
+    role: Literal["scale", "certainty", "barrier", "type", "dimension"] = "scale"
+    letter: Letter | None = None
+    score: Literal["mean", "sum"] = "mean"
+    min_answered: int | None = Field(default=None, ge=1)
+    name: Text
+    description: Text | None = None
+    interventions: list[Identifier] = []
+    bands: list[Band] = Field(min_length=1)
+    negative_pole: Pole | None = None
+    positive_pole: Pole | None = None
+
+
+class DecisionParams(Frozen):
+    certainty_cut: float
+    indecision_cut: float
+    min_barriers_scored: int = Field(ge=1)
+
+
+class HollandParams(Frozen):
+    code_margin: float = Field(ge=0)
+    flat_max_range: float = Field(ge=0)
+    depressed_max_total: float = Field(ge=0)
+
+
+class BipolarParams(Frozen):
+    clarity_bands: list[Band] = Field(min_length=1)
+    inconsistency_max: int = Field(ge=0)
+
+
+class GenericParams(Frozen):
+    pass
+
+
+class Validity(Frozen):
+    max_run: int = Field(default=15, ge=2)
+    min_seconds_per_item: float = Field(default=0.0, ge=0)
+
+
+MODEL_PARAMS: dict[str, type[Frozen]] = {
+    "generic": GenericParams,
+    "decision": DecisionParams,
+    "holland": HollandParams,
+    "bipolar": BipolarParams,
+}
+
+
+class Header(Frozen):
+    """Everything in instrument.toml."""
+
+    schema_version: Literal[1]
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
+    model: Literal["generic", "decision", "holland", "bipolar", "intake"]
+    title: Text
+    description: Text | None = None
+    response: ResponseFormat | None = None
+    sections: list[Section] = Field(min_length=1)
+    scales: list[Scale] = []
+    scoring: dict[str, object] = {}
+    validity: Validity = Validity()
+
+
+def _blank_to_none(v: object) -> object:
+    if isinstance(v, str) and v.strip() == "":
+        return None
+    return v
+
+
+class ItemRow(Frozen):
+    """One row of items.csv (the text columns used depend on the response kind)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+    section: Identifier
+    scale: Identifier | None = None
+    keyed: Literal[1, -1] | None = None
+    text_ka: str | None = None
+    text_en: str | None = None
+    left_ka: str | None = None
+    left_en: str | None = None
+    right_ka: str | None = None
+    right_en: str | None = None
+    repeat_of: str | None = None
+    left_scale: Identifier | None = None
+    right_scale: Identifier | None = None
+
+    _blanks = field_validator("*", mode="before")(_blank_to_none)
+
+    @field_validator("keyed", mode="before")
+    @classmethod
+    def _keyed_number(cls, v: object) -> object:
+        if isinstance(v, str) and re.fullmatch(r"[+-]?1", v.strip()):
+            return int(v)
+        return v
+
+
+class FieldRow(Frozen):
+    """One row of an intake form's fields.csv."""
+
+    id: Identifier
+    section: Identifier
+    type: Literal["choice", "multi", "number", "bool", "text", "occupations"]
+    required: bool
+    label_ka: NonEmpty
+    label_en: NonEmpty
+
+    @field_validator("required", mode="before")
+    @classmethod
+    def _bool_words(cls, v: object) -> object:
+        if isinstance(v, str):
+            s = v.strip().lower()
+            if s in {"true", "1", "yes"}:
+                return True
+            if s in {"false", "0", "no", ""}:
+                return False
+        return v
+
+
+class OptionRow(Frozen):
+    """One row of an intake form's options.csv."""
+
+    field: Identifier
+    value: Identifier
+    label_ka: NonEmpty
+    label_en: NonEmpty

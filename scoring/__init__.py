@@ -1,0 +1,37 @@
+"""Pure, vectorized scoring of career-guidance instruments.
+
+Responses come in as a 2-D array (one row per administration); scores, codes,
+indices and validity flags come out as arrays. No I/O, no database, no texts:
+``scoring`` imports neither ``api`` nor ``reports``.
+"""
+
+from ._bipolar import BipolarScores, type_string
+from ._decision import LEVELS, STATUSES, DecisionScores
+from ._engine import ScoreResult, score
+from ._errors import BadAnswer, ProforientError, ResponseValidationError, ScoringError
+from ._holland import (
+    CANDIDATES,
+    COHERENCE,
+    CONSISTENCY,
+    LETTERS,
+    HollandScores,
+    aspiration_indices,
+    brown_gore_c,
+    code_strings,
+    hexagon_distance,
+    iachan_m,
+    zener_schnuelle,
+)
+from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_intake, score_intake
+from ._parse import as_codes, parse_responses
+from ._scales import ScaleBlock
+from ._spec import ENGINE_VERSION, MISSING, InstrumentSpec, ItemKey, ScaleSpec
+
+__all__ = [
+    "BadAnswer", "BipolarScores", "CANDIDATES", "COHERENCE", "CONSISTENCY", "DecisionScores",
+    "ENGINE_VERSION", "FieldSpec", "GROUPS", "HollandScores", "IntakeSpec", "InstrumentSpec",
+    "ItemKey", "LETTERS", "LEVELS", "MISSING", "ProforientError", "ResponseValidationError",
+    "STATUSES", "ScaleBlock", "ScaleSpec", "ScoreResult", "ScoringError", "as_codes",
+    "aspiration_indices", "brown_gore_c", "code_strings", "hexagon_distance", "iachan_m",
+    "parse_intake", "parse_responses", "score", "score_intake", "type_string", "zener_schnuelle",
+]

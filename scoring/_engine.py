@@ -1,0 +1,219 @@
+"""The engine: score a whole matrix of administrations in blocks.
+
+``score`` validates the matrix, splits it into row blocks (cache-sized, so a
+block's transpose stays in cache), scores the blocks on one thread per core
+(numpy releases the GIL in the heavy operations; BLAS is kept to one thread
+meanwhile) and stitches the per-block results. There is no Python loop over respondents.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ._bipolar import BipolarScores, score_bipolar, type_string
+from ._decision import LEVELS, STATUSES, DecisionScores, score_decision
+from ._errors import ScoringError
+from ._holland import CONSISTENCY, COHERENCE, LETTERS, HollandScores, code_strings, score_holland
+from ._parse import as_codes
+from ._scales import ScaleBlock, score_scales
+from ._spec import ENGINE_VERSION, InstrumentSpec
+
+BLOCK_ROWS = 8_192
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreResult:
+    """Scores of many administrations of one instrument, with what they depend on."""
+
+    spec: InstrumentSpec
+    ids: np.ndarray | None
+    scales: ScaleBlock
+    decision: DecisionScores | None = None
+    holland: HollandScores | None = None
+    bipolar: BipolarScores | None = None
+    engine_version: str = ENGINE_VERSION
+
+    def __len__(self) -> int:
+        return int(self.scales.score.shape[0])
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        return {
+            "instrument": self.spec.id,
+            "instrument_version": self.spec.version,
+            "instrument_hash": self.spec.content_hash[:12],
+            "engine_version": self.engine_version,
+        }
+
+    @property
+    def flags(self) -> dict[str, np.ndarray]:
+        """Every validity flag (rows,), generic and model-specific, by name."""
+        out = dict(self.scales.flags)
+        if self.holland is not None:
+            h = self.holland
+            out.update(code_not_computed=h.n_codes == 0, code_tied=h.n_codes > 1,
+                       code_unstable=h.unstable, flat_profile=h.flat, depressed_profile=h.depressed)
+        if self.bipolar is not None:
+            out["inconsistent"] = self.bipolar.inconsistent
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per administration; language-neutral ids (reports add the words)."""
+        return _to_frame(self)
+
+
+def _concat(parts: list[Any]) -> Any:
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts, axis=0)
+    if isinstance(first, dict):
+        return {k: _concat([p[k] for p in parts]) for k in first}
+    if is_dataclass(first):
+        return type(first)(**{f.name: _concat([getattr(p, f.name) for p in parts]) for f in fields(first)})
+    raise TypeError(f"cannot join {type(first)!r}")
+
+
+def _score_block(
+    spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None, asp: np.ndarray | None
+) -> tuple[ScaleBlock, DecisionScores | None, HollandScores | None, BipolarScores | None]:
+    block = score_scales(spec, x, seconds)
+    if spec.model == "decision":
+        return block, score_decision(spec, block), None, None
+    if spec.model == "holland":
+        return block, None, score_holland(spec, x, block, asp), None
+    if spec.model == "bipolar":
+        return block, None, None, score_bipolar(spec, x, block)
+    return block, None, None, None
+
+
+def score(
+    spec: InstrumentSpec,
+    responses: np.ndarray,
+    *,
+    ids: np.ndarray | list[Any] | None = None,
+    seconds: np.ndarray | None = None,
+    aspirations: np.ndarray | None = None,
+    block_rows: int = BLOCK_ROWS,
+    workers: int | None = None,
+) -> ScoreResult:
+    """Score ``responses`` (rows × items; int8 with ``MISSING``, or float with NaN).
+
+    ``seconds``: completion time per row (NaN unknown), for the too-fast flag.
+    ``aspirations``: rows × k indices into ``CANDIDATES`` (−1 none), Holland only;
+    see ``aspiration_indices``.
+    """
+    if spec.model == "intake":
+        raise ScoringError("an intake form is scored with score_intake")
+    x = as_codes(spec, responses)
+    n = x.shape[0]
+    for name, extra in (("ids", ids), ("seconds", seconds), ("aspirations", aspirations)):
+        if extra is not None and len(extra) != n:
+            raise ScoringError(f"{name} has {len(extra)} rows but responses have {n}")
+    sec = None if seconds is None else np.asarray(seconds, dtype=np.float64)
+    asp = None if aspirations is None else np.asarray(aspirations, dtype=np.int16)
+    starts = list(range(0, n, block_rows)) or [0]
+
+    def run(s: int) -> Any:
+        e = s + block_rows
+        return _score_block(spec, x[s:e], None if sec is None else sec[s:e],
+                            None if asp is None else asp[s:e])
+
+    workers = workers or min(len(starts), os.cpu_count() or 1)
+    if workers > 1:
+        # our threads split the rows; BLAS threading on top of that only contends
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(run, starts))
+    else:
+        parts = [run(s) for s in starts]
+    block, dec, hol, bip = (_concat([p[k] for p in parts]) for k in range(4))
+    return ScoreResult(
+        spec=spec,
+        ids=None if ids is None else np.asarray(ids, dtype=object),
+        scales=block,
+        decision=dec,
+        holland=hol,
+        bipolar=bip,
+    )
+
+
+def _labels(index: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    table = np.array(list(names) + [""], dtype=object)
+    return table[np.where(index < 0, len(names), index)]
+
+
+def _join_flags(flags: dict[str, np.ndarray], n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for name, mask in flags.items():
+        out = out + np.where(mask, name + ";", "").astype(object)
+    return np.array([s.rstrip(";") for s in out], dtype=object)
+
+
+def _to_frame(r: ScoreResult) -> pd.DataFrame:
+    spec, n = r.spec, len(r)
+    cols: dict[str, Any] = {}
+    cols["id"] = r.ids if r.ids is not None else np.arange(1, n + 1)
+    for k, v in r.provenance.items():
+        cols[k] = np.full(n, v, dtype=object)
+    for k, s in enumerate(spec.scales):
+        cols[s.id] = r.scales.score[:, k]
+        cols[f"{s.id}_band"] = _labels(r.scales.band[:, k], s.band_ids)
+        cols[f"{s.id}_missing"] = r.scales.n_missing[:, k]
+    if r.decision is not None:
+        d = r.decision
+        barriers = [spec.scales[k] for k in spec.scale_index("barrier")]
+        for k, s in enumerate(barriers):
+            cols[f"{s.id}_rank"] = d.rank[:, k]
+        cols["total_indecision"] = d.total_indecision
+        cols["decision_status"] = _labels(d.status, STATUSES)
+        salient, actions = [], []
+        for i in range(n):
+            ks = [k for k in np.argsort(d.rank[i], kind="stable") if d.level[i, k] == LEVELS.index("salient")]
+            salient.append(";".join(barriers[k].id for k in ks))
+            acts: list[str] = []
+            for k in ks:
+                acts += [a for a in barriers[k].interventions if a not in acts]
+            actions.append(";".join(acts))
+        cols["salient_barriers"] = salient
+        cols["interventions"] = actions
+    if r.holland is not None:
+        h = r.holland
+        for s, sec in enumerate(spec.sections):
+            for t, letter in enumerate(LETTERS):
+                cols[f"{sec}_{letter}"] = h.section_counts[:, s, t]
+        cols["code"] = code_strings(h.pattern)
+        cols["code_orderings"] = h.n_codes
+        lo = _labels(h.consistency_min.astype(np.int8) - 1, tuple(CONSISTENCY.values()))
+        hi = _labels(h.consistency_max.astype(np.int8) - 1, tuple(CONSISTENCY.values()))
+        cols["consistency"] = np.where(lo == hi, lo, lo + "/" + hi)
+        cols["differentiation_iachan"] = h.differentiation_iachan
+        cols["differentiation_range"] = h.differentiation_range
+        cols["elevation"] = h.elevation
+        for name in ("m", "c", "zs"):
+            cols[f"congruence_{name}_min"] = getattr(h, f"{name}_min")
+            cols[f"congruence_{name}_max"] = getattr(h, f"{name}_max")
+        cols["coherence"] = _labels(h.coherence, COHERENCE)
+    if r.bipolar is not None:
+        b = r.bipolar
+        dims = [spec.scales[k] for k in spec.scale_index("dimension")]
+        bands = tuple(str(x["id"]) for x in spec.params["clarity_bands"])  # type: ignore[index,union-attr]
+        cols["type"] = type_string(spec, b.pole, b.clarity_band)
+        for k, s in enumerate(dims):
+            neg, pos = s.poles or ("-", "+")
+            cols[f"{s.id}_pole"] = np.where(b.pole[:, k] < 0, neg, np.where(b.pole[:, k] > 0, pos, "")).astype(object)
+            cols[f"{s.id}_clarity"] = b.clarity[:, k]
+            cols[f"{s.id}_clarity_band"] = _labels(b.clarity_band[:, k], bands)
+        cols["inconsistency_reversals"] = b.reversals
+        cols["inconsistency"] = b.inconsistency
+    cols["n_missing"] = r.scales.n_missing_total
+    cols["longest_run"] = r.scales.longest_run
+    cols["flags"] = _join_flags(r.flags, n)
+    return pd.DataFrame(cols)

@@ -1,0 +1,284 @@
+"""Holland RIASEC: summary code with every tied ordering, and the classic indices.
+
+References
+----------
+Holland, J. L. (1997). *Making vocational choices* (3rd ed.): hexagon,
+consistency, differentiation, coherence of aspirations.
+Iachan, R. (1984). A measure of agreement for use with the Holland
+classification system. *J. Vocational Behavior*, 24, 133–141 (M index,
+weights 22,10,4 / 10,5,2 / 4,2,1; maximum 28).
+Brown, S. D., & Gore, P. A. (1994). An evaluation of interest congruence
+indices. *J. Vocational Behavior*, 45, 310–327 (C index, 0–18).
+Zener, T. B., & Schnuelle, L. (1976). Effects of the Self-Directed Search on
+high school students. *J. Counseling Psychology*, 23, 353–359 (0–6 index).
+
+The R package ``holland`` has a hexagon-table typo (A→S) and misses
+Zener–Schnuelle patterns; these functions follow the publications instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import permutations
+
+import numpy as np
+
+from ._errors import ScoringError
+from ._scales import ScaleBlock
+from ._spec import MISSING, InstrumentSpec
+
+LETTERS = "RIASEC"
+IACHAN_WEIGHTS = ((22, 10, 4), (10, 5, 2), (4, 2, 1))
+CONSISTENCY = {1: "high", 2: "medium", 3: "low"}
+COHERENCE = ("low", "average", "high")
+
+CANDIDATES: tuple[str, ...] = tuple("".join(p) for p in permutations(LETTERS, 3))
+"""All 120 three-letter codes, in RIASEC-lexicographic order (the order ties are listed in)."""
+_CAND_IDX = np.array([[LETTERS.index(ch) for ch in c] for c in CANDIDATES], dtype=np.intp)
+CANDIDATE_INDEX = {c: k for k, c in enumerate(CANDIDATES)}
+
+
+def hexagon_distance(a: str, b: str) -> int:
+    """Steps between two types on the R-I-A-S-E-C hexagon: 0 same, 1 adjacent, 2 alternate, 3 opposite."""
+    d = abs(LETTERS.index(a) - LETTERS.index(b))
+    return min(d, 6 - d)
+
+
+def _check_code(code: str) -> str:
+    if len(code) != 3 or len(set(code)) != 3 or any(ch not in LETTERS for ch in code):
+        raise ScoringError(f"{code!r} is not a three-letter RIASEC code of distinct letters")
+    return code
+
+
+def iachan_m(person: str, other: str) -> int:
+    """Iachan's M agreement index between two three-letter codes (0–28).
+
+    >>> iachan_m("SAE", "SAE"), iachan_m("SAE", "ASE"), iachan_m("RIC", "SAE")
+    (28, 21, 0)
+    """
+    p, q = _check_code(person), _check_code(other)
+    return sum(IACHAN_WEIGHTS[i][j] for i in range(3) for j in range(3) if p[i] == q[j])
+
+
+def brown_gore_c(person: str, other: str) -> int:
+    """Brown & Gore's C index: 3·X1 + 2·X2 + X3, Xi = 3 − hexagon distance of the i-th letters (0–18).
+
+    >>> brown_gore_c("SAE", "SAE"), brown_gore_c("RIA", "SEC")
+    (18, 0)
+    """
+    p, q = _check_code(person), _check_code(other)
+    return sum(w * (3 - hexagon_distance(p[i], q[i])) for i, w in enumerate((3, 2, 1)))
+
+
+def zener_schnuelle(person: str, other: str) -> int:
+    """Zener–Schnuelle index (0–6); the first rule that holds wins.
+
+    6 same three letters in order; 5 first two in order; 4 same three in any
+    order; 3 first letters equal; 2 the first two letters are the same pair,
+    swapped; 1 the person's first letter appears elsewhere in the other code;
+    0 otherwise.
+
+    >>> [zener_schnuelle("SAE", o) for o in ("SAE", "SAC", "ESA", "SRI", "ASR", "RAS", "RIC")]
+    [6, 5, 4, 3, 2, 1, 0]
+    """
+    p, q = _check_code(person), _check_code(other)
+    if p == q:
+        return 6
+    if p[:2] == q[:2]:
+        return 5
+    if set(p) == set(q):
+        return 4
+    if p[0] == q[0]:
+        return 3
+    if p[0] == q[1] and p[1] == q[0]:
+        return 2
+    if p[0] in q[1:]:
+        return 1
+    return 0
+
+
+def _table(fn: object) -> np.ndarray:
+    return np.array([[fn(p, q) for q in CANDIDATES] for p in CANDIDATES], dtype=np.float64)  # type: ignore[operator]
+
+
+M_TABLE = _table(iachan_m)
+C_TABLE = _table(brown_gore_c)
+ZS_TABLE = _table(zener_schnuelle)
+_SMALL = {"m": M_TABLE.astype(np.int8), "c": C_TABLE.astype(np.int8), "zs": ZS_TABLE.astype(np.int8)}
+FIRST_PAIR_DISTANCE = np.array([hexagon_distance(c[0], c[1]) for c in CANDIDATES], dtype=np.int8)
+
+
+def _admissible_table() -> np.ndarray:
+    """Admissible codes for every pattern g of "how many types score strictly higher".
+
+    Which three-letter codes are admissible depends only on the order relation
+    among the six totals, and g (each 0–5) encodes it exactly: t_a > t_b iff
+    g_a < g_b. Code (a, b, c) is admissible iff g_a ≤ g_b ≤ g_c and the types
+    strictly above c are exactly those of a, b strictly above it:
+    g_c = [g_a < g_c] + [g_b < g_c]. Indexed by Σ g_k·6^k (46,656 patterns).
+    """
+    g = np.array(list(np.ndindex(*(6,) * 6)), dtype=np.int8)[:, ::-1]  # g[:, k] is the k-th digit
+    ga, gb, gc = g[:, _CAND_IDX[:, 0]], g[:, _CAND_IDX[:, 1]], g[:, _CAND_IDX[:, 2]]
+    return (ga <= gb) & (gb <= gc) & (gc == (ga < gc).astype(np.int8) + (gb < gc))
+
+
+ADMISSIBLE = _admissible_table()
+"""patterns × 120 candidates → admissible."""
+_N_CODES = ADMISSIBLE.sum(axis=1).astype(np.int16)
+_CONS_MIN = np.where(ADMISSIBLE, FIRST_PAIR_DISTANCE, 9).min(axis=1).astype(np.int8)
+_CONS_MAX = np.where(ADMISSIBLE, FIRST_PAIR_DISTANCE, 0).max(axis=1).astype(np.int8)
+_FEW = 6
+# The first six admissible codes of each pattern, padded by repeating the first
+# one (a repeat changes no minimum or maximum), for the common few-ties case.
+_FIRST = np.argsort(~ADMISSIBLE, axis=1, kind="stable")[:, :_FEW].astype(np.int16)
+_FIRST = np.where(np.arange(_FEW) < _N_CODES[:, None], _FIRST, _FIRST[:, :1])
+
+
+def admissible_codes(pattern: np.ndarray) -> np.ndarray:
+    """Rows × 120 booleans from order patterns (−1 = no code)."""
+    return ADMISSIBLE[np.maximum(pattern, 0)] & (pattern >= 0)[:, None]
+
+
+@dataclass(frozen=True)
+class HollandScores:
+    totals: np.ndarray
+    """Rows × 6 type totals in R I A S E C order (prorated likes)."""
+    section_counts: np.ndarray
+    """Rows × sections × 6 raw like counts."""
+    pattern: np.ndarray
+    """Order pattern of the totals (see ``ADMISSIBLE``); −1 where a type was not scored."""
+    n_codes: np.ndarray
+    consistency_min: np.ndarray
+    """Smallest first-pair hexagon distance over the admissible codes (1 high … 3 low; 0 none)."""
+    consistency_max: np.ndarray
+    differentiation_iachan: np.ndarray
+    differentiation_range: np.ndarray
+    elevation: np.ndarray
+    flat: np.ndarray
+    depressed: np.ndarray
+    unstable: np.ndarray
+    m_min: np.ndarray
+    m_max: np.ndarray
+    c_min: np.ndarray
+    c_max: np.ndarray
+    zs_min: np.ndarray
+    zs_max: np.ndarray
+    coherence: np.ndarray
+    """Index into ``COHERENCE``; −1 when fewer than three aspirations are given."""
+
+    @property
+    def admissible(self) -> np.ndarray:
+        """Rows × 120: which of ``CANDIDATES`` are admissible summary codes (ties → several)."""
+        return admissible_codes(self.pattern)
+
+
+def _congruence(pattern: np.ndarray, n_codes: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
+    """Min and max of each index over the admissible codes, against the first aspiration."""
+    n = len(pattern)
+    out = {f"{k}_{m}": np.full(n, np.nan) for k in _SMALL for m in ("min", "max")}
+    has = (first >= 0) & (pattern >= 0)
+    few = has & (n_codes <= _FEW)
+    many = has & ~few
+    rows = np.flatnonzero(few)
+    codes = _FIRST[pattern[rows]]
+    for name, table in _SMALL.items():
+        vals = table[codes, first[rows, None]]
+        out[f"{name}_min"][rows] = vals.min(axis=1)
+        out[f"{name}_max"][rows] = vals.max(axis=1)
+    if many.any():  # heavy ties (up to 120 codes): mask over all candidates
+        rows = np.flatnonzero(many)
+        adm = ADMISSIBLE[pattern[rows]]
+        for name, table in _SMALL.items():
+            vals = table[:, first[rows]].T
+            out[f"{name}_min"][rows] = np.where(adm, vals, 127).min(axis=1)
+            out[f"{name}_max"][rows] = np.where(adm, vals, -1).max(axis=1)
+    return out
+
+
+def aspiration_indices(codes: np.ndarray) -> np.ndarray:
+    """Map an array of code strings ('' or None = missing) to ``CANDIDATES`` indices (−1 missing)."""
+    flat = np.asarray(codes, dtype=object).ravel()
+    out = np.full(flat.shape, -1, dtype=np.int16)
+    for k, c in enumerate(flat):
+        if c is None or c == "" or (isinstance(c, float) and np.isnan(c)):
+            continue
+        code = str(c).strip().upper()
+        if code not in CANDIDATE_INDEX:
+            raise ScoringError(f"aspiration code {c!r} is not a three-letter RIASEC code")
+        out[k] = CANDIDATE_INDEX[code]
+    return out.reshape(np.shape(codes))
+
+
+def score_holland(
+    spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock, aspirations: np.ndarray | None
+) -> HollandScores:
+    p = spec.params
+    order = [next(k for k, s in enumerate(spec.scales) if s.letter == L) for L in LETTERS]
+    t = block.score[:, order]
+    n = t.shape[0]
+    complete = ~np.isnan(t).any(axis=1)
+    srt = np.sort(np.where(complete[:, None], t, 0.0), axis=1)[:, ::-1]
+    pattern = np.zeros(n, dtype=np.int32)  # Σ_k 6^k · (number of types scoring strictly above type k)
+    for k in range(6):
+        higher = np.zeros(n, dtype=np.int32)
+        for m in range(6):
+            higher += t[:, m] > t[:, k]
+        pattern += higher * 6**k
+    pattern = np.where(complete, pattern, -1)
+    safe = np.maximum(pattern, 0)
+    n_codes = np.where(complete, _N_CODES[safe], 0).astype(np.int16)
+    cmin = np.where(complete, _CONS_MIN[safe], 0).astype(np.int8)
+    cmax = np.where(complete, _CONS_MAX[safe], 0).astype(np.int8)
+
+    nan = np.full(n, np.nan)
+    diff_i = np.where(complete, srt[:, 0] - (srt[:, 1] + srt[:, 3]) / 2, nan)
+    diff_r = np.where(complete, srt[:, 0] - srt[:, 5], nan)
+    elev = np.zeros(n)
+    for k in range(6):  # fixed order, so the sum is reproducible bit for bit
+        elev += t[:, k]
+    margin = float(p["code_margin"])  # type: ignore[arg-type]
+    unstable = complete & (
+        (srt[:, 0] - srt[:, 1] < margin)
+        | (srt[:, 1] - srt[:, 2] < margin)
+        | (srt[:, 2] - srt[:, 3] < margin)
+    )
+    flat = complete & (diff_r <= float(p["flat_max_range"]))  # type: ignore[arg-type]
+    depressed = complete & (elev <= float(p["depressed_max_total"]))  # type: ignore[arg-type]
+
+    cong = {f"{k}_{m}": nan for k in _SMALL for m in ("min", "max")}
+    coherence = np.full(n, -1, dtype=np.int8)
+    if aspirations is not None:
+        asp = np.asarray(aspirations, dtype=np.int16)
+        if asp.ndim != 2 or asp.shape[0] != n:
+            raise ScoringError(f"aspirations must be rows × k code indices, got shape {asp.shape}")
+        cong = _congruence(pattern, n_codes, asp[:, 0])
+        if asp.shape[1] >= 3:
+            lead = _CAND_IDX[np.where(asp[:, :3] >= 0, asp[:, :3], 0), 0]
+            all3 = (asp[:, :3] >= 0).all(axis=1)
+            same = (lead[:, 1:] == lead[:, :1]).sum(axis=1)
+            coherence = np.where(all3, same, -1).astype(np.int8)
+    return HollandScores(
+        totals=t,
+        section_counts=block.section_raw[:, :, order].astype(np.int16),
+        pattern=pattern,
+        n_codes=n_codes,
+        consistency_min=cmin,
+        consistency_max=cmax,
+        differentiation_iachan=diff_i,
+        differentiation_range=diff_r,
+        elevation=elev,
+        flat=flat,
+        depressed=depressed,
+        unstable=unstable,
+        **cong,
+        coherence=coherence,
+    )
+
+
+def code_strings(pattern: np.ndarray) -> np.ndarray:
+    """'SAE' or 'ASE/SAE' per row ('' where no code): every admissible ordering, none dropped."""
+    uniq, inverse = np.unique(pattern, return_inverse=True)
+    names = np.array(
+        ["" if u < 0 else "/".join(np.asarray(CANDIDATES)[ADMISSIBLE[u]]) for u in uniq], dtype=object
+    )
+    return names[inverse.ravel()]

@@ -1,0 +1,208 @@
+"""Intake (beneficiary assessment) → needs and a suggested job-seeker group.
+
+The employment department decides the group; this only suggests one, with
+its reasons, following the fund's guide (process #6):
+
+- IV: employed, but looking for a (better) job.
+- III: difficulties on the labour market because of personal circumstances:
+  disability or health limits, long-term unemployment (12+ months, or never
+  worked), or education at ISCED 2 or below.
+- I: a profession in local demand, at least upper-secondary education, and
+  work within the last 12 months.
+- II: everyone else: some competence to start work, but help is needed.
+
+Retraining is suggested without a profession, with one not in demand, or
+after three years or more out of work (skills outdated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._errors import BadAnswer, ResponseValidationError
+
+ISCED = {"none": 0, "primary": 1, "basic": 2, "secondary": 3, "vocational": 4, "bachelor": 6, "master": 7}
+LONG_TERM_MONTHS = 12
+OUTDATED_MONTHS = 36
+GROUPS = ("I", "II", "III", "IV")
+TRUE_WORDS = {"true", "1", "yes", "y", "კი", "დიახ"}
+FALSE_WORDS = {"false", "0", "no", "n", "არა"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    id: str
+    type: str
+    required: bool
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IntakeSpec:
+    id: str
+    version: str
+    content_hash: str
+    fields: tuple[FieldSpec, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | None = None) -> pd.DataFrame:
+    """Typed intake values (choices checked, numbers ≥ 0, yes/no words); every problem listed."""
+    problems: list[BadAnswer] = []
+    out: dict[str, list[object]] = {}
+    for f in spec.fields:
+        if f.id not in frame.columns:
+            if f.required:
+                problems.append(BadAnswer(0, None, f.id, None, "required column is missing"))
+            out[f.id] = [None] * len(frame)
+            continue
+        values: list[object] = []
+        for r, v in enumerate(frame[f.id].tolist()):
+            who = None if ids is None else str(ids[r])
+
+            def bad(reason: str, r: int = r, v: object = v, who: str | None = who) -> None:
+                problems.append(BadAnswer(r + 1, who, f.id, v, reason))
+
+            if _blank(v):
+                if f.required:
+                    bad("is required")
+                values.append(None)
+                continue
+            s = str(v).strip()
+            if f.type == "choice":
+                if s not in f.options:
+                    bad(f"is not one of {', '.join(f.options)}")
+                values.append(s)
+            elif f.type == "multi":
+                parts = tuple(p.strip() for p in s.split(";") if p.strip())
+                unknown = [p for p in parts if p not in f.options]
+                if unknown:
+                    bad(f"has unknown choice(s) {', '.join(unknown)}; allowed: {', '.join(f.options)}")
+                values.append(parts)
+            elif f.type == "number":
+                try:
+                    num = float(s.replace(",", "."))
+                except ValueError:
+                    num = float("nan")
+                if not np.isfinite(num) or num < 0:
+                    bad("is not a number ≥ 0")
+                values.append(num)
+            elif f.type == "bool":
+                low = s.lower()
+                if low in TRUE_WORDS:
+                    values.append(True)
+                elif low in FALSE_WORDS:
+                    values.append(False)
+                else:
+                    bad("is not yes/no (კი/არა, true/false, 1/0)")
+                    values.append(None)
+            elif f.type == "occupations":
+                values.append(tuple(p.strip() for p in s.split(";") if p.strip()))
+            else:
+                values.append(s)
+        out[f.id] = values
+    if problems:
+        raise ResponseValidationError(problems)
+    return pd.DataFrame(out, index=range(len(frame)))
+
+
+def _flag(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[col].map(lambda v: v is True)
+
+
+def _has(frame: pd.DataFrame, col: str, choices: set[str]) -> pd.Series:
+    if col not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[col].map(lambda v: bool(v) and bool(set(v) & choices) if isinstance(v, tuple) else v in choices)
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[col], errors="coerce")
+
+
+def _reasons(pairs: list[tuple[str, pd.Series]], n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for name, mask in pairs:
+        out = out + np.where(mask.to_numpy(dtype=bool), name + ";", "").astype(object)
+    return np.array([s.rstrip(";") for s in out], dtype=object)
+
+
+def score_intake(parsed: pd.DataFrame) -> pd.DataFrame:
+    """Needs and the suggested group for each row of ``parse_intake`` output."""
+    n = len(parsed)
+    isced = parsed.get("education_level", pd.Series([None] * n)).map(lambda v: ISCED.get(v, np.nan))
+    months = _num(parsed, "months_since_last_job")
+    never = _flag(parsed, "never_worked")
+    long_unemployed = never | (months >= LONG_TERM_MONTHS)
+    employed = _flag(parsed, "currently_employed")
+    has_prof = _flag(parsed, "has_profession")
+    in_demand = _flag(parsed, "profession_in_demand")
+    health = _has(parsed, "constraints", {"disability", "health"})
+    low_edu = isced <= 2
+
+    retrain_pairs = [
+        ("no_profession", ~has_prof),
+        ("profession_not_in_demand", has_prof & ~in_demand),
+        ("skills_outdated", ~never & (months >= OUTDATED_MONTHS)),
+    ]
+    comp = parsed.get("computer_skills", pd.Series([None] * n))
+    hard_pairs = [
+        ("computer_literacy", comp.isin(["none", "basic"])),
+        ("online_platforms", comp.isin(["basic", "confident"])),
+    ]
+    comm = parsed.get("communication", pd.Series([None] * n))
+    phase = parsed.get("rehabilitation_phase", pd.Series([None] * n))
+    soft_pairs = [
+        ("soft_skills_communication", comm.isin(["difficult", "with_support"])),
+        ("conflict_management", comm == "difficult"),
+        ("stress_management", phase.isin(["crisis", "transition"])),
+        ("job_search_skills", long_unemployed),
+    ]
+    self_emp = parsed.get("expectation", pd.Series([None] * n)).isin(["self_employment", "both"])
+
+    group4 = employed & _flag(parsed, "seeking_better_job")
+    group3 = ~employed & (health | long_unemployed | low_edu)
+    group1 = ~employed & ~group3 & has_prof & in_demand & (isced >= 3) & (months < LONG_TERM_MONTHS)
+    group2 = ~employed & ~group3 & ~group1
+    group = np.select(
+        [group4.to_numpy(), group3.to_numpy(), group1.to_numpy(), group2.to_numpy()],
+        ["IV", "III", "I", "II"],
+        default="",
+    )
+    group_pairs = [
+        ("employed_seeking_better_job", group4),
+        ("employed_not_seeking", employed & ~group4),
+        ("health_or_disability", group3 & health),
+        ("long_term_unemployment", group3 & long_unemployed),
+        ("low_education", group3 & low_edu),
+        ("profession_in_demand", group1),
+        ("recent_experience", group1),
+        ("needs_retraining", group2 & (~has_prof | ~in_demand)),
+        ("needs_support_to_start", group2),
+    ]
+    return pd.DataFrame(
+        {
+            "retraining_need": (retrain_pairs[0][1] | retrain_pairs[1][1] | retrain_pairs[2][1]).to_numpy(),
+            "retraining_reasons": _reasons(retrain_pairs, n),
+            "hard_skills_needs": _reasons(hard_pairs, n),
+            "soft_skills_needs": _reasons(soft_pairs, n),
+            "self_employment_interest": self_emp.to_numpy(),
+            "job_seeker_group": group,
+            "group_reasons": _reasons(group_pairs, n),
+        }
+    )

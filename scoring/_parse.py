@@ -1,0 +1,151 @@
+"""Answers in their natural forms → the engine's int8 matrix.
+
+Accepted: like/dislike, მომწონს/არ მომწონს, 1/0 (binary); the integers of the
+range (ordinal); L3…L1 / R1…R3 or −3…−1 / 1…3 (paired). A blank, NaN or an
+explicit 'skip' is a skipped item (``MISSING``), never a default value.
+Anything else is rejected with the row, the item and the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import BadAnswer, ResponseValidationError, ScoringError
+from ._spec import MISSING, InstrumentSpec
+
+SKIP_WORDS = ("", "na", "n/a", "nan", "none", "-", "skip", "skipped", "გამოტოვება", "გამოტოვებული")
+_MAX_REPORTED = 200
+
+
+def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
+    """Every accepted spelling (lower-case, stripped) → code; skip words → MISSING."""
+    table: dict[str, int] = {w: int(MISSING) for w in SKIP_WORDS}
+    for v in spec.valid_values:
+        table[str(v)] = v
+        table[f"{v}.0"] = v
+        if v > 0:
+            table[f"+{v}"] = v
+    if spec.kind == "binary":
+        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0,
+                      "yes": 1, "no": 0, "კი": 1, "არა": 0})
+    if spec.kind == "paired":
+        for r in range(1, spec.max + 1):
+            table[f"l{r}"] = -r
+            table[f"r{r}"] = r
+    return table
+
+
+def _expected(spec: InstrumentSpec) -> str:
+    if spec.kind == "binary":
+        return "like/dislike (მომწონს/არ მომწონს) or 1/0"
+    if spec.kind == "paired":
+        return f"L{spec.max}…L1 or R1…R{spec.max} (or −{spec.max}…−1, 1…{spec.max})"
+    return f"a whole number from {spec.min} to {spec.max}"
+
+
+def parse_responses(
+    spec: InstrumentSpec, frame: pd.DataFrame, ids: Sequence[object] | None = None
+) -> np.ndarray:
+    """Convert the item columns of ``frame`` to an int8 matrix (rows × items).
+
+    Raises ``ResponseValidationError`` listing every rejected cell (row numbers
+    are 1-based data rows) and every missing item column; nothing is returned
+    half-parsed.
+    """
+    problems: list[BadAnswer] = []
+    total = 0
+    missing_cols = [i for i in spec.item_ids if i not in frame.columns]
+    for col in missing_cols:
+        problems.append(BadAnswer(0, None, col, None, "column is missing from the file"))
+        total += 1
+    if missing_cols:
+        raise ResponseValidationError(problems, total)
+
+    lookup = answer_lookup(spec)
+    valid = np.array(spec.valid_values)
+    n = len(frame)
+    out = np.empty((n, len(spec.items)), dtype=np.int8)
+    for j, item in enumerate(spec.item_ids):
+        col = frame[item]
+        if pd.api.types.is_bool_dtype(col) or not (
+            pd.api.types.is_numeric_dtype(col) or col.dtype == object or pd.api.types.is_string_dtype(col)
+        ):
+            vals = col.astype(object)
+        else:
+            vals = col
+        if pd.api.types.is_numeric_dtype(vals) and not pd.api.types.is_bool_dtype(vals):
+            arr = vals.to_numpy(dtype=np.float64)
+            miss = np.isnan(arr)
+            ok = miss | (np.isin(arr, valid))
+            codes = np.where(miss | ~ok, int(MISSING), arr).astype(np.int16)
+        else:
+            keys = vals.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+            mapped = keys.map(lookup)
+            ok = mapped.notna().to_numpy()
+            codes = mapped.fillna(int(MISSING)).to_numpy(dtype=np.int16)
+        bad = np.flatnonzero(~ok)
+        total += len(bad)
+        for r in bad[: max(0, _MAX_REPORTED - len(problems))]:
+            who = None if ids is None else str(ids[r])
+            problems.append(
+                BadAnswer(int(r) + 1, who, item, col.iloc[r], f"is not an accepted answer; expected {_expected(spec)} or blank to skip")
+            )
+        out[:, j] = codes
+    if total:
+        raise ResponseValidationError(problems, total)
+    return out
+
+
+def _reject(spec: InstrumentSpec, arr: np.ndarray, bad: np.ndarray, reason: str) -> None:
+    if bad.any():
+        where = np.argwhere(bad)
+        problems = [
+            BadAnswer(int(r) + 1, None, spec.item_ids[c], arr[r, c].item(), reason)
+            for r, c in where[:_MAX_REPORTED]
+        ]
+        raise ResponseValidationError(problems, len(where))
+
+
+def _all_valid(spec: InstrumentSpec, codes: np.ndarray) -> bool:
+    """A quick whole-matrix check with reductions (the common case: all valid)."""
+    if codes.size == 0:
+        return True
+    hi = int(codes.max())
+    lo = int(np.where(codes == MISSING, np.int8(spec.max), codes).min())
+    if spec.kind == "paired":
+        return hi <= spec.max and lo >= -spec.max and not (codes == 0).any()
+    return hi <= spec.max and lo >= spec.min
+
+
+def as_codes(spec: InstrumentSpec, x: np.ndarray) -> np.ndarray:
+    """Validate a numeric matrix (NaN, or ``MISSING`` in int8, = skipped) and return int8 codes."""
+    arr = np.asarray(x)
+    if arr.ndim != 2:
+        raise ScoringError(f"responses must be a 2-D array (rows × items), got {arr.ndim}-D")
+    if arr.shape[1] != len(spec.items):
+        raise ScoringError(
+            f"{spec.ref} has {len(spec.items)} items but the responses have {arr.shape[1]} columns"
+        )
+    expected = f"is not an accepted answer; expected {_expected(spec)}"
+    if arr.dtype == np.int8:
+        codes, miss = arr, arr == MISSING
+    elif np.issubdtype(arr.dtype, np.floating):
+        miss = np.isnan(arr)
+        filled = np.where(miss, 0.0, arr)
+        _reject(spec, arr, ~miss & ((filled != np.round(filled)) | (np.abs(filled) > 127)), expected)
+        codes = np.where(miss, MISSING, filled).astype(np.int8)
+    elif np.issubdtype(arr.dtype, np.integer):
+        miss = arr == MISSING
+        _reject(spec, arr, ~miss & (np.abs(arr) > 127), expected)
+        codes = arr.astype(np.int8)
+    else:
+        raise ScoringError(f"responses must be numeric, got dtype {arr.dtype}")
+    codes = np.ascontiguousarray(codes)
+    if not _all_valid(spec, codes):
+        valid = np.zeros(256, dtype=bool)  # look-up table: code (as a byte) → accepted
+        valid[np.array(spec.valid_values + (int(MISSING),), dtype=np.int8).view(np.uint8)] = True
+        _reject(spec, codes, ~valid[codes.view(np.uint8)], expected)
+    return codes
