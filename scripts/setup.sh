@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for proforient: system packages, a virtualenv, the
+# package itself. Safe to run again: it only does what is missing.
+#   bash scripts/setup.sh        # to run the service
+#   bash scripts/setup.sh dev    # also test tools and test-only system packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+# Debian packages: Georgian fonts for charts/PDF (Noto Sans Georgian has the
+# capitals that DejaVu lacks); poppler-utils turns PDFs into PNG/text in tests.
+apt_packages=(fonts-noto-core)
+if [ "$mode" = "dev" ]; then
+  apt_packages+=(poppler-utils)
+fi
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install ${missing[*]} (Debian package names)" >&2
+  fi
+fi
+
+# Python environment; reinstall only when pyproject.toml changed.
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+extra=""; [ "$mode" = "dev" ] && extra="[dev]"
+stamp=".venv/.proforient-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing proforient$extra into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e ".$extra" 2>&1 | grep -v "is ignored" >&2 || true
+  touch "$stamp"
+fi
