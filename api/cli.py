@@ -15,8 +15,11 @@ import scoring
 from api import service
 from api.tableio import TableError, read_table, write_table
 
-app = typer.Typer(help="proforient: career-guidance scoring (VDQ, Holland SDS, PPI, intake).",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="proforient: career-guidance scoring (VDQ, Holland SDS, PPI, intake).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -29,7 +32,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _count_rows(path: Path) -> int | None:
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     with path.open("rb") as fh:
         return max(0, sum(1 for _ in fh) - 1)
@@ -41,15 +44,23 @@ def score(
     instrument: Annotated[str, typer.Option("--instrument", "-i", help="vdq, sds, ppi, intake, …")],
     output: Annotated[Path, typer.Option("--output", "-o", help="scores file: .csv, .xlsx or .json")],
     version: Annotated[str | None, typer.Option(help="instrument version (default: newest)")] = None,
-    definition: Annotated[Path | None, typer.Option(help="score with a definition folder instead of a shipped one")] = None,
+    definition: Annotated[
+        Path | None, typer.Option(help="score with a definition folder instead of a shipped one")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Score a file of administrations. Optional columns: id, aspiration_1..3, seconds."""
     try:
         inst = instruments.load_path(definition) if definition else instruments.load(instrument, version)
         total = _count_rows(input)
-        with Progress(TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, disable=quiet) as bar:
+        with Progress(
+            TextColumn("scoring {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+        ) as bar:
             task = bar.add_task(input.name, total=total)
             frame = service.score_chunks(inst, read_table(input), on_chunk=lambda n: bar.advance(task, n))
         write_table(frame, output)
@@ -78,8 +89,10 @@ def check(folder: Annotated[Path, typer.Argument(help="an instrument definition 
         inst = instruments.load_path(folder)
     except instruments.InstrumentError as e:
         _fail(str(e), 1)
-    out.print(f"{inst.ref}: {len(inst.items) or len(inst.fields)} items/fields, "
-              f"{len(inst.scales)} scales, sha256 {inst.content_hash[:12]}: ok")
+    out.print(
+        f"{inst.ref}: {len(inst.items) or len(inst.fields)} items/fields, "
+        f"{len(inst.scales)} scales, sha256 {inst.content_hash[:12]}: ok"
+    )
 
 
 @app.command()

@@ -53,7 +53,11 @@ def resolve_aspirations(frame: pd.DataFrame, columns: Sequence[str], ids: Sequen
                 code = occ.riasec if occ is not None else None
             if code is None:
                 who = None if ids is None else str(ids[r])
-                problems.append(BadAnswer(r + 1, who, col, value, "is neither a RIASEC code nor an occupation in data/occupations.csv"))
+                problems.append(
+                    BadAnswer(
+                        r + 1, who, col, value, "is neither a RIASEC code nor an occupation in data/occupations.csv"
+                    )
+                )
                 continue
             out[r, k] = scoring.CANDIDATES.index(code)
     if problems:
@@ -99,8 +103,11 @@ def score_frame(
             asp = resolve_aspirations(frame, columns.aspirations, ids)
         sec = _seconds(frame, columns.seconds, ids)
         result = scoring.score(
-            spec, x, ids=ids if ids is not None else np.arange(first_row, first_row + len(frame)),
-            seconds=sec, aspirations=asp,
+            spec,
+            x,
+            ids=ids if ids is not None else np.arange(first_row, first_row + len(frame)),
+            seconds=sec,
+            aspirations=asp,
         )
         return result.to_frame()
     except ResponseValidationError as err:
@@ -128,6 +135,8 @@ def score_chunks(
         try:
             parts.append(score_frame(inst, chunk, first_row=row))
         except ResponseValidationError as err:
+            if any(p.row == 0 for p in err.problems):  # a missing column: same in every chunk
+                raise
             problems.extend(err.problems)
             total += err.total
         row += len(chunk)

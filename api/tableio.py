@@ -15,6 +15,7 @@ from scoring import ProforientError
 
 READ_FORMATS = (".csv", ".xlsx")
 WRITE_FORMATS = (".csv", ".xlsx", ".json")
+CHUNK_ROWS = 50_000
 
 
 class TableError(ProforientError, ValueError):
@@ -29,7 +30,10 @@ def read_table(path: Path, chunk_rows: int | None = None) -> Iterator[pd.DataFra
     try:
         if suffix == ".csv":
             reader = pd.read_csv(
-                path, dtype=str, keep_default_na=False, chunksize=chunk_rows or 50_000,
+                path,
+                dtype=str,
+                keep_default_na=False,
+                chunksize=chunk_rows or CHUNK_ROWS,
                 encoding="utf-8-sig",
             )
             yield from reader
@@ -59,7 +63,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     if suffix not in WRITE_FORMATS:
         raise TableError(f"{path}: output must end in {', '.join(WRITE_FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         if suffix == ".csv":

@@ -42,10 +42,13 @@ def main() -> None:
     rng = np.random.default_rng(0)
     asp = rng.integers(-1, len(scoring.CANDIDATES), size=(args.rows, 3)).astype(np.int16)
     mb = sum(d.nbytes for d in data.values()) / 1e6
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}")
-    print(f"answers: {args.rows:,} administrations × {sum(len(s.items) for s in specs.values())} items "
-          f"({mb:.0f} MB int8)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}"
+    )
+    print(
+        f"answers: {args.rows:,} administrations × {sum(len(s.items) for s in specs.values())} items ({mb:.0f} MB int8)"
+    )
 
     # warm-up (key matrices, thread pool)
     for i in IDS:
@@ -58,8 +61,10 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     engine_rate = args.rows / med
-    print(f"engine, all three instruments: median {med:.3f} s over {args.repeats} runs "
-          f"(min {min(times):.3f}, max {max(times):.3f}) = {engine_rate:,.0f} administrations/s")
+    print(
+        f"engine, all three instruments: median {med:.3f} s over {args.repeats} runs "
+        f"(min {min(times):.3f}, max {max(times):.3f}) = {engine_rate:,.0f} administrations/s"
+    )
 
     n = min(args.reference_rows, args.rows)
     t0 = time.perf_counter()

@@ -97,8 +97,17 @@ def load_occupations(path: Path | None = None) -> tuple[Occupation, ...]:
         se = _bool01(r["self_employment"], f, n, "self_employment", problems)
         ex = _bool01(r["excluded"], f, n, "excluded", problems)
         if r["name_ka"].strip() and r["name_en"].strip():
-            out.append(Occupation(isco, Text(ka=r["name_ka"].strip(), en=r["name_en"].strip()), code,
-                                  int(level) if level.isdigit() else 0, se, ex, tags))
+            out.append(
+                Occupation(
+                    isco,
+                    Text(ka=r["name_ka"].strip(), en=r["name_en"].strip()),
+                    code,
+                    int(level) if level.isdigit() else 0,
+                    se,
+                    ex,
+                    tags,
+                )
+            )
     if problems:
         raise InstrumentError(problems)
     return tuple(out)

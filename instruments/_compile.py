@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scoring import FieldSpec, IntakeSpec, InstrumentSpec, ItemKey, ScaleSpec
+from scoring import FieldSpec, InstrumentSpec, IntakeSpec, ItemKey, ScaleSpec
 
 from ._model import Instrument
 
@@ -78,7 +78,5 @@ def intake_spec(inst: Instrument) -> IntakeSpec:
         id=inst.id,
         version=inst.version,
         content_hash=inst.content_hash,
-        fields=tuple(
-            FieldSpec(f.id, f.type, f.required, tuple(o.value for o in f.options)) for f in inst.fields
-        ),
+        fields=tuple(FieldSpec(f.id, f.type, f.required, tuple(o.value for o in f.options)) for f in inst.fields),
     )

@@ -73,15 +73,11 @@ def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
                 else:
                     data = yaml.safe_load(raw.decode("utf-8")) or {}
             except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
-                raise InstrumentError(
-                    [Problem("E000", name, None, "", f"cannot be parsed: {exc}")]
-                ) from exc
+                raise InstrumentError([Problem("E000", name, None, "", f"cannot be parsed: {exc}")]) from exc
             if not isinstance(data, dict):
                 raise InstrumentError([Problem("E000", name, None, "", "must hold a table")])
             return name, data, raw
-    raise InstrumentError(
-        [Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")]
-    )
+    raise InstrumentError([Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")])
 
 
 def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
@@ -89,9 +85,7 @@ def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InstrumentError(
-            [Problem("E000", path.name, None, "", f"is not UTF-8 text: {exc}")]
-        ) from exc
+        raise InstrumentError([Problem("E000", path.name, None, "", f"is not UTF-8 text: {exc}")]) from exc
     reader = csv.DictReader(io.StringIO(text))
     rows = []
     for r in reader:
@@ -130,17 +124,13 @@ def _check_bands(bands: list[Band], where: str, file: str) -> list[Problem]:
         if n > 1:
             out.append(Problem("E020", file, None, where, f"band id {bid!r} is used {n} times"))
     if bands[-1].below is not None:
-        out.append(
-            Problem("E021", file, None, where, "the last band must have no 'below' (it is open)")
-        )
+        out.append(Problem("E021", file, None, where, "the last band must have no 'below' (it is open)"))
     prev = None
     for k, b in enumerate(bands[:-1]):
         if b.below is None:
             out.append(Problem("E021", file, None, f"{where}[{k}]", "only the last band may omit 'below'"))
         elif prev is not None and b.below <= prev:
-            out.append(
-                Problem("E021", file, None, f"{where}[{k}]", "bands must be in increasing order of 'below'")
-            )
+            out.append(Problem("E021", file, None, f"{where}[{k}]", "bands must be in increasing order of 'below'"))
         prev = b.below if b.below is not None else prev
     return out
 
@@ -219,7 +209,10 @@ class _Builder:
                 for a in s.interventions:
                     if a not in self.activity_ids:
                         self.add(
-                            "E023", m, None, f"scales[{k}].interventions",
+                            "E023",
+                            m,
+                            None,
+                            f"scales[{k}].interventions",
                             f"activity {a!r} is not in data/activities.toml",
                         )
         if h.model == "intake":
@@ -240,7 +233,10 @@ class _Builder:
         expected = list(range(r.min, r.max + 1))
         if sorted(values) != expected:
             self.add(
-                "E032", m, None, "response.labels",
+                "E032",
+                m,
+                None,
+                "response.labels",
                 f"need exactly one label for each value {expected}, got {sorted(values)}",
             )
         self._check_model(h)
@@ -256,7 +252,10 @@ class _Builder:
             for k, s in enumerate(h.scales):
                 if s.role == "barrier" and [b.id for b in s.bands] != ["none", "moderate", "salient"]:
                     self.add(
-                        "E041", m, None, f"scales[{k}].bands",
+                        "E041",
+                        m,
+                        None,
+                        f"scales[{k}].bands",
                         "barrier bands must be none, moderate, salient (in that order)",
                     )
                 if s.role not in ("certainty", "barrier"):
@@ -265,7 +264,10 @@ class _Builder:
             letters = sorted(s.letter or "?" for s in h.scales if s.role == "type")
             if letters != sorted(RIASEC) or len(h.scales) != 6:
                 self.add(
-                    "E042", m, None, "scales",
+                    "E042",
+                    m,
+                    None,
+                    "scales",
                     f"a holland instrument needs six 'type' scales lettered R I A S E C, got {letters}",
                 )
             if h.response is not None and h.response.kind != "binary":
@@ -276,7 +278,10 @@ class _Builder:
             for k, s in enumerate(h.scales):
                 if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None:
                     self.add(
-                        "E043", m, None, f"scales[{k}]",
+                        "E043",
+                        m,
+                        None,
+                        f"scales[{k}]",
                         "a bipolar scale needs role = 'dimension' and both negative_pole and positive_pole",
                     )
                 if s.score != "sum":
@@ -286,7 +291,10 @@ class _Builder:
                 ids = [b.get("id") for b in params if isinstance(b, dict)]
                 if ids != ["slight", "moderate", "clear", "very_clear"]:
                     self.add(
-                        "E044", m, None, "scoring.clarity_bands",
+                        "E044",
+                        m,
+                        None,
+                        "scoring.clarity_bands",
                         "clarity bands must be slight, moderate, clear, very_clear",
                     )
                 else:
@@ -369,7 +377,13 @@ class _Builder:
         if row.repeat_of is not None:
             orig = seen.get(row.repeat_of)
             if orig is None:
-                self.add("E016", "items.csv", n, "repeat_of", f"{tag} repeats {row.repeat_of!r}, which is not an earlier item")
+                self.add(
+                    "E016",
+                    "items.csv",
+                    n,
+                    "repeat_of",
+                    f"{tag} repeats {row.repeat_of!r}, which is not an earlier item",
+                )
             elif orig.repeat_of is not None:
                 self.add("E016", "items.csv", n, "repeat_of", f"{tag} repeats a repeat; point it at the original")
             elif (row.left_ka, row.right_ka) != (
@@ -377,7 +391,10 @@ class _Builder:
                 orig.left.ka if orig.left else None,
             ):
                 self.add(
-                    "E016", "items.csv", n, "repeat_of",
+                    "E016",
+                    "items.csv",
+                    n,
+                    "repeat_of",
                     f"{tag} must show the poles of {row.repeat_of!r} swapped (its left = their right)",
                 )
             if row.scale is not None or any(forced):
@@ -396,14 +413,17 @@ class _Builder:
 
     def _check_scales(self, h: Header, items: tuple[Item, ...]) -> None:
         for k, s in enumerate(h.scales):
-            n = sum(
-                1 for i in items if i.scale == s.id or s.id in (i.left_scale, i.right_scale)
-            )
+            n = sum(1 for i in items if i.scale == s.id or s.id in (i.left_scale, i.right_scale))
             if n < 2:
-                self.add("E022", self.meta, None, f"scales[{k}]", f"scale {s.id!r} has {n} item(s); it needs at least two")
+                self.add(
+                    "E022", self.meta, None, f"scales[{k}]", f"scale {s.id!r} has {n} item(s); it needs at least two"
+                )
             if s.min_answered is not None and s.min_answered > n:
                 self.add(
-                    "E022", self.meta, None, f"scales[{k}].min_answered",
+                    "E022",
+                    self.meta,
+                    None,
+                    f"scales[{k}].min_answered",
                     f"scale {s.id!r} asks for {s.min_answered} answered items but has only {n}",
                 )
         used = {i.section for i in items}
@@ -450,7 +470,9 @@ class _Builder:
                 self.add("E011", "fields.csv", n, "section", f"field {f.id!r} names unknown section {f.section!r}")
             opts = tuple(options.get(f.id, ()))
             if f.type in ("choice", "multi") and len(opts) < 2:
-                self.add("E018", "fields.csv", n, "type", f"field {f.id!r} is a {f.type} but has fewer than two options")
+                self.add(
+                    "E018", "fields.csv", n, "type", f"field {f.id!r} is a {f.type} but has fewer than two options"
+                )
             if f.type not in ("choice", "multi") and opts:
                 self.add("E018", "options.csv", None, "field", f"field {f.id!r} is a {f.type} and takes no options")
             out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts))
@@ -493,9 +515,7 @@ def load(
     versions = [v for i, v in available(root) if i == instrument_id]
     if not versions:
         known = ", ".join(sorted({i for i, _ in available(root)})) or "none"
-        raise InstrumentError(
-            [Problem("E000", instrument_id, None, "", f"no such instrument (known: {known})")]
-        )
+        raise InstrumentError([Problem("E000", instrument_id, None, "", f"no such instrument (known: {known})")])
     if version is None:
         version = versions[-1]
     elif version not in versions:

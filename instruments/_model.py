@@ -98,11 +98,7 @@ class Instrument:
         raise KeyError(f"instrument {self.ref} has no scale {scale_id!r}")
 
     def items_of(self, scale_id: str) -> tuple[Item, ...]:
-        return tuple(
-            i
-            for i in self.items
-            if i.scale == scale_id or scale_id in (i.left_scale, i.right_scale)
-        )
+        return tuple(i for i in self.items if i.scale == scale_id or scale_id in (i.left_scale, i.right_scale))
 
     def section_items(self, section_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.section == section_id)

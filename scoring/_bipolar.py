@@ -42,7 +42,11 @@ def score_bipolar(spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock) -> Bip
     clarity = np.abs(scores) / (spec.max * n_items)
     bands = p["clarity_bands"]
     below = tuple(float(b["below"]) for b in bands[:-1])  # type: ignore[index,union-attr]
-    cband = np.stack([band_index(clarity[:, k], below) for k in range(len(dims))], axis=1) if dims else np.empty((len(x), 0), np.int8)
+    cband = (
+        np.stack([band_index(clarity[:, k], below) for k in range(len(dims))], axis=1)
+        if dims
+        else np.empty((len(x), 0), np.int8)
+    )
 
     n = x.shape[0]
     reversals = np.zeros(n, dtype=np.int8)

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from ._bipolar import BipolarScores, score_bipolar, type_string
 from ._decision import LEVELS, STATUSES, DecisionScores, score_decision
 from ._errors import ScoringError
-from ._holland import CONSISTENCY, COHERENCE, LETTERS, HollandScores, code_strings, score_holland
+from ._holland import COHERENCE, CONSISTENCY, LETTERS, HollandScores, code_strings, score_holland
 from ._parse import as_codes
 from ._scales import ScaleBlock, score_scales
 from ._spec import ENGINE_VERSION, InstrumentSpec
@@ -58,8 +58,13 @@ class ScoreResult:
         out = dict(self.scales.flags)
         if self.holland is not None:
             h = self.holland
-            out.update(code_not_computed=h.n_codes == 0, code_tied=h.n_codes > 1,
-                       code_unstable=h.unstable, flat_profile=h.flat, depressed_profile=h.depressed)
+            out.update(
+                code_not_computed=h.n_codes == 0,
+                code_tied=h.n_codes > 1,
+                code_unstable=h.unstable,
+                flat_profile=h.flat,
+                depressed_profile=h.depressed,
+            )
         if self.bipolar is not None:
             out["inconsistent"] = self.bipolar.inconsistent
         return out
@@ -124,8 +129,7 @@ def score(
 
     def run(s: int) -> Any:
         e = s + block_rows
-        return _score_block(spec, x[s:e], None if sec is None else sec[s:e],
-                            None if asp is None else asp[s:e])
+        return _score_block(spec, x[s:e], None if sec is None else sec[s:e], None if asp is None else asp[s:e])
 
     workers = workers or min(len(starts), os.cpu_count() or 1)
     if workers > 1:
@@ -211,6 +215,14 @@ def _to_frame(r: ScoreResult) -> pd.DataFrame:
             cols[f"{s.id}_pole"] = np.where(b.pole[:, k] < 0, neg, np.where(b.pole[:, k] > 0, pos, "")).astype(object)
             cols[f"{s.id}_clarity"] = b.clarity[:, k]
             cols[f"{s.id}_clarity_band"] = _labels(b.clarity_band[:, k], bands)
+        envs = np.full(n, "", dtype=object)
+        for k, s in enumerate(dims):
+            neg_env, pos_env = s.pole_riasec or ("", "")
+            env = np.where(b.pole[:, k] < 0, neg_env, np.where(b.pole[:, k] > 0, pos_env, "")).astype(object)
+            cols[f"{s.id}_environments"] = env
+            envs = envs + env
+        # RIASEC environments the preferred poles fit, in R-I-A-S-E-C order
+        cols["environments"] = np.array(["".join(L for L in LETTERS if L in e) for e in envs], dtype=object)
         cols["inconsistency_reversals"] = b.reversals
         cols["inconsistency"] = b.inconsistency
     cols["n_missing"] = r.scales.n_missing_total

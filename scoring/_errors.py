@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 class ProforientError(Exception):
     """Base of every error proforient raises on purpose."""
@@ -27,6 +29,10 @@ class BadAnswer:
     item: str
     value: object
     reason: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, np.generic):  # show 5, not np.int64(5)
+            object.__setattr__(self, "value", self.value.item())
 
     def __str__(self) -> str:
         who = f" (id {self.respondent})" if self.respondent not in (None, "") else ""

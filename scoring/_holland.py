@@ -25,7 +25,7 @@ import numpy as np
 
 from ._errors import ScoringError
 from ._scales import ScaleBlock
-from ._spec import MISSING, InstrumentSpec
+from ._spec import InstrumentSpec
 
 LETTERS = "RIASEC"
 IACHAN_WEIGHTS = ((22, 10, 4), (10, 5, 2), (4, 2, 1))
@@ -238,9 +238,7 @@ def score_holland(
         elev += t[:, k]
     margin = float(p["code_margin"])  # type: ignore[arg-type]
     unstable = complete & (
-        (srt[:, 0] - srt[:, 1] < margin)
-        | (srt[:, 1] - srt[:, 2] < margin)
-        | (srt[:, 2] - srt[:, 3] < margin)
+        (srt[:, 0] - srt[:, 1] < margin) | (srt[:, 1] - srt[:, 2] < margin) | (srt[:, 2] - srt[:, 3] < margin)
     )
     flat = complete & (diff_r <= float(p["flat_max_range"]))  # type: ignore[arg-type]
     depressed = complete & (elev <= float(p["depressed_max_total"]))  # type: ignore[arg-type]
@@ -278,7 +276,5 @@ def score_holland(
 def code_strings(pattern: np.ndarray) -> np.ndarray:
     """'SAE' or 'ASE/SAE' per row ('' where no code): every admissible ordering, none dropped."""
     uniq, inverse = np.unique(pattern, return_inverse=True)
-    names = np.array(
-        ["" if u < 0 else "/".join(np.asarray(CANDIDATES)[ADMISSIBLE[u]]) for u in uniq], dtype=object
-    )
+    names = np.array(["" if u < 0 else "/".join(np.asarray(CANDIDATES)[ADMISSIBLE[u]]) for u in uniq], dtype=object)
     return names[inverse.ravel()]

@@ -71,8 +71,8 @@ def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | 
         for r, v in enumerate(frame[f.id].tolist()):
             who = None if ids is None else str(ids[r])
 
-            def bad(reason: str, r: int = r, v: object = v, who: str | None = who) -> None:
-                problems.append(BadAnswer(r + 1, who, f.id, v, reason))
+            def bad(reason: str, r: int = r, v: object = v, who: str | None = who, fid: str = f.id) -> None:
+                problems.append(BadAnswer(r + 1, who, fid, v, reason))
 
             if _blank(v):
                 if f.required:

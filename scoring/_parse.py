@@ -29,8 +29,7 @@ def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
         if v > 0:
             table[f"+{v}"] = v
     if spec.kind == "binary":
-        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0,
-                      "yes": 1, "no": 0, "კი": 1, "არა": 0})
+        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0, "yes": 1, "no": 0, "კი": 1, "არა": 0})
     if spec.kind == "paired":
         for r in range(1, spec.max + 1):
             table[f"l{r}"] = -r
@@ -46,9 +45,7 @@ def _expected(spec: InstrumentSpec) -> str:
     return f"a whole number from {spec.min} to {spec.max}"
 
 
-def parse_responses(
-    spec: InstrumentSpec, frame: pd.DataFrame, ids: Sequence[object] | None = None
-) -> np.ndarray:
+def parse_responses(spec: InstrumentSpec, frame: pd.DataFrame, ids: Sequence[object] | None = None) -> np.ndarray:
     """Convert the item columns of ``frame`` to an int8 matrix (rows × items).
 
     Raises ``ResponseValidationError`` listing every rejected cell (row numbers
@@ -82,7 +79,9 @@ def parse_responses(
             ok = miss | (np.isin(arr, valid))
             codes = np.where(miss | ~ok, int(MISSING), arr).astype(np.int16)
         else:
-            keys = vals.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+            keys = vals.map(
+                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower()
+            )
             mapped = keys.map(lookup)
             ok = mapped.notna().to_numpy()
             codes = mapped.fillna(int(MISSING)).to_numpy(dtype=np.int16)
@@ -91,7 +90,13 @@ def parse_responses(
         for r in bad[: max(0, _MAX_REPORTED - len(problems))]:
             who = None if ids is None else str(ids[r])
             problems.append(
-                BadAnswer(int(r) + 1, who, item, col.iloc[r], f"is not an accepted answer; expected {_expected(spec)} or blank to skip")
+                BadAnswer(
+                    int(r) + 1,
+                    who,
+                    item,
+                    col.iloc[r],
+                    f"is not an accepted answer; expected {_expected(spec)} or blank to skip",
+                )
             )
         out[:, j] = codes
     if total:
@@ -103,8 +108,7 @@ def _reject(spec: InstrumentSpec, arr: np.ndarray, bad: np.ndarray, reason: str)
     if bad.any():
         where = np.argwhere(bad)
         problems = [
-            BadAnswer(int(r) + 1, None, spec.item_ids[c], arr[r, c].item(), reason)
-            for r, c in where[:_MAX_REPORTED]
+            BadAnswer(int(r) + 1, None, spec.item_ids[c], arr[r, c].item(), reason) for r, c in where[:_MAX_REPORTED]
         ]
         raise ResponseValidationError(problems, len(where))
 
@@ -126,9 +130,7 @@ def as_codes(spec: InstrumentSpec, x: np.ndarray) -> np.ndarray:
     if arr.ndim != 2:
         raise ScoringError(f"responses must be a 2-D array (rows × items), got {arr.ndim}-D")
     if arr.shape[1] != len(spec.items):
-        raise ScoringError(
-            f"{spec.ref} has {len(spec.items)} items but the responses have {arr.shape[1]} columns"
-        )
+        raise ScoringError(f"{spec.ref} has {len(spec.items)} items but the responses have {arr.shape[1]} columns")
     expected = f"is not an accepted answer; expected {_expected(spec)}"
     if arr.dtype == np.int8:
         codes, miss = arr, arr == MISSING

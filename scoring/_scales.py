@@ -35,9 +35,7 @@ class ScaleBlock:
     flags: dict[str, np.ndarray]
 
 
-def keyed_sums(
-    spec: InstrumentSpec, x: np.ndarray, answered: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def keyed_sums(spec: InstrumentSpec, x: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raw keyed sums per section and scale, and the answered-item counts.
 
     Two matrix products on the int8 block cast to float32 (exact for these
@@ -100,9 +98,7 @@ def longest_run(x: np.ndarray, answered: np.ndarray) -> np.ndarray:
     return np.where(answered.any(axis=1), best.astype(np.int16) + 1, 0).astype(np.int16)
 
 
-def score_scales(
-    spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None
-) -> ScaleBlock:
+def score_scales(spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None) -> ScaleBlock:
     """Score every scale of ``spec`` for the int8 block ``x`` and compute validity flags."""
     answered = x != MISSING
     section_raw, counts, total = keyed_sums(spec, x, answered)
@@ -111,7 +107,9 @@ def score_scales(
     n_items = np.array([s.n_items for s in spec.scales], dtype=np.int16)
     min_ans = np.array([s.min_answered for s in spec.scales], dtype=np.int16)
     scored = n_ans >= min_ans
-    raw = section_raw.sum(axis=1, dtype=np.float64) if len(spec.sections) > 1 else section_raw[:, 0, :].astype(np.float64)
+    raw = (
+        section_raw.sum(axis=1, dtype=np.float64) if len(spec.sections) > 1 else section_raw[:, 0, :].astype(np.float64)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         as_sum = raw * n_items / n_ans
         as_mean = raw / n_ans

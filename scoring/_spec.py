@@ -133,9 +133,7 @@ class InstrumentSpec:
     @cached_property
     def repeat_pairs(self) -> tuple[tuple[int, int], ...]:
         """(original, repeat) column pairs for the inconsistency index."""
-        return tuple(
-            (it.repeat_of, j) for j, it in enumerate(self.items) if it.repeat_of is not None
-        )
+        return tuple((it.repeat_of, j) for j, it in enumerate(self.items) if it.repeat_of is not None)
 
     @cached_property
     def band_limits(self) -> np.ndarray:

@@ -33,7 +33,7 @@ def main() -> None:
 
     vdq = instruments.load("vdq")
     rows = []
-    for k, pid in enumerate(ids):
+    for pid in ids:
         lean = rng.uniform(1.2, 3.8)  # each person has their own typical level
         vals = np.clip(np.rint(rng.normal(lean, 0.8, len(vdq.items))), 1, 4).astype(int)
         row: list[object] = [pid, int(rng.integers(600, 1800))]
@@ -59,9 +59,9 @@ def main() -> None:
 
     ppi = instruments.load("ppi")
     rows = []
-    for k, pid in enumerate(ids):
+    for pid in ids:
         answers = []
-        for it in ppi.items:
+        for _ in ppi.items:
             side = "L" if rng.random() < 0.5 else "R"
             rating = int(rng.integers(1, 4))
             answers.append("" if rng.random() < 0.03 else f"{side}{rating}")
@@ -70,7 +70,7 @@ def main() -> None:
 
     intake = instruments.load("intake")
     rows = []
-    for k, pid in enumerate(ids):
+    for pid in ids:
         rec: dict[str, object] = {}
         for f in intake.fields:
             opts = [o.value for o in f.options]
@@ -81,11 +81,15 @@ def main() -> None:
             elif f.type == "bool":
                 rec[f.id] = "კი" if rng.random() < 0.5 else "არა"
             elif f.type == "number":
-                rec[f.id] = {"work_experience_years": int(rng.integers(0, 15)),
-                             "months_since_last_job": int(rng.integers(0, 48)),
-                             "expected_monthly_pay": int(rng.integers(6, 30)) * 100}.get(f.id, 0)
+                rec[f.id] = {
+                    "work_experience_years": int(rng.integers(0, 15)),
+                    "months_since_last_job": int(rng.integers(0, 48)),
+                    "expected_monthly_pay": int(rng.integers(6, 30)) * 100,
+                }.get(f.id, 0)
             elif f.type == "occupations":
-                rec[f.id] = ";".join(o.name.ka for o in (occupations[int(j)] for j in rng.integers(0, len(occupations), 2)))
+                rec[f.id] = ";".join(
+                    o.name.ka for o in (occupations[int(j)] for j in rng.integers(0, len(occupations), 2))
+                )
             else:
                 rec[f.id] = ""
         if rec.get("never_worked") == "კი":

@@ -110,12 +110,12 @@ def score_row(
             out["decision_status"] = ""
         else:
             out["decision_status"] = {
-                (True, False): "decided", (True, True): "decided_but_blocked",
-                (False, False): "exploring", (False, True): "undecided",
+                (True, False): "decided",
+                (True, True): "decided_but_blocked",
+                (False, False): "exploring",
+                (False, True): "undecided",
             }[(cert >= p.certainty_cut, indecision >= p.indecision_cut)]
-        salient = sorted(
-            (s for s in barriers if out[f"{s.id}_band"] == "salient"), key=lambda s: out[f"{s.id}_rank"]
-        )
+        salient = sorted((s for s in barriers if out[f"{s.id}_band"] == "salient"), key=lambda s: out[f"{s.id}_rank"])
         out["salient_barriers"] = ";".join(s.id for s in salient)
         acts: list[str] = []
         for s in salient:
@@ -142,8 +142,11 @@ def score_row(
         out["code_orderings"] = len(ordered)
         names = {1: "high", 2: "medium", 3: "low"}
         levels = sorted({hexagon_distance(c[0], c[1]) for c in ordered})
-        out["consistency"] = "/".join(names[d] for d in (levels[0], levels[-1])) if len(levels) > 1 else (
-            names[levels[0]] if levels else "")
+        out["consistency"] = (
+            "/".join(names[d] for d in (levels[0], levels[-1]))
+            if len(levels) > 1
+            else (names[levels[0]] if levels else "")
+        )
         vals = sorted(t.values(), reverse=True)
         out["differentiation_iachan"] = vals[0] - (vals[1] + vals[3]) / 2 if complete else NAN
         out["differentiation_range"] = vals[0] - vals[5] if complete else NAN
@@ -192,6 +195,17 @@ def score_row(
             out[f"{s.id}_clarity"] = clarity
             out[f"{s.id}_clarity_band"] = band
         out["type"] = "".join(letters)
+        fits = set()
+        for s in inst.scales:
+            pole = out[f"{s.id}_pole"]
+            env = (
+                "".join(s.negative_pole.riasec)
+                if pole == s.negative_pole.letter
+                else ("".join(s.positive_pole.riasec) if pole == s.positive_pole.letter else "")
+            )
+            out[f"{s.id}_environments"] = env
+            fits |= set(env)
+        out["environments"] = "".join(L for L in LETTERS if L in fits)
         reversals = distance = 0
         for i in inst.items:
             if i.repeat_of is None:

@@ -7,8 +7,9 @@ import numpy as np
 from scoring import MISSING, InstrumentSpec
 
 
-def random_answers(spec: InstrumentSpec, n: int, seed: int, p_missing: float = 0.05,
-                   concentrate: float = 0.0) -> np.ndarray:
+def random_answers(
+    spec: InstrumentSpec, n: int, seed: int, p_missing: float = 0.05, concentrate: float = 0.0
+) -> np.ndarray:
     """n × items int8 answers; ``concentrate`` > 0 favours few values (more ties, long strings)."""
     rng = np.random.default_rng(seed)
     values = np.array(spec.valid_values, dtype=np.int8)

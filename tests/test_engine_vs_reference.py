@@ -39,7 +39,9 @@ def assert_matches(inst, spec, x, aspirations=None, seconds=None) -> None:
     rows = to_answer_lists(x)
     for r, answers in enumerate(rows):
         expected = score_row(
-            inst, answers, None if aspirations is None else aspirations[r],
+            inst,
+            answers,
+            None if aspirations is None else aspirations[r],
             None if seconds is None else float(seconds[r]),
         )
         got = frame.iloc[r]
@@ -67,8 +69,9 @@ def test_engine_equals_reference_on_random_rows(iid, p_missing, concentrate):
 def test_engine_equals_reference_property(iid, data):
     inst, spec = _spec(iid)
     values = list(spec.valid_values) + [int(scoring.MISSING)]
-    x = data.draw(arrays(np.int8, st.tuples(st.integers(1, 30), st.just(len(spec.items))),
-                         elements=st.sampled_from(values)))
+    x = data.draw(
+        arrays(np.int8, st.tuples(st.integers(1, 30), st.just(len(spec.items))), elements=st.sampled_from(values))
+    )
     assert_matches(inst, spec, x)
 
 

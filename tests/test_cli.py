@@ -1,0 +1,111 @@
+"""`proforient` end to end: files in, scores out, bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import EXAMPLES, app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_score_examples_in_every_format(tmp_path, fmt):
+    out = tmp_path / f"scores.{fmt}"
+    res = run("score", str(EXAMPLES / "sds.csv"), "-i", "sds", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    if fmt == "json":
+        rows = json.loads(out.read_text(encoding="utf-8"))
+        first = rows[0]
+    else:
+        frame = pd.read_csv(out) if fmt == "csv" else pd.read_excel(out)
+        rows = frame.to_dict(orient="records")
+        first = rows[0]
+    assert len(rows) == 12
+    assert first["id"] == "B-001"
+    assert first["instrument"] == "sds" and str(first["instrument_version"]) == "1.0"
+    assert set("RIASEC") <= set(first)
+    assert first["code"]
+
+
+def test_xlsx_input(tmp_path):
+    src = tmp_path / "vdq.xlsx"
+    pd.read_csv(EXAMPLES / "vdq.csv", dtype=str, keep_default_na=False).to_excel(src, index=False)
+    out = tmp_path / "vdq-scores.csv"
+    res = run("score", str(src), "-i", "vdq", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 12
+
+
+def test_bad_answer_exits_nonzero_names_it_and_writes_nothing(tmp_path):
+    src = tmp_path / "bad.csv"
+    frame = pd.read_csv(EXAMPLES / "vdq.csv", dtype=str, keep_default_na=False)
+    frame.loc[6, "VDQ10"] = "7"
+    frame.to_csv(src, index=False)
+    out = tmp_path / "scores.csv"
+    out.write_text("previous results\n")
+    res = run("score", str(src), "-i", "vdq", "-o", str(out), "-q")
+    assert res.exit_code == 2
+    assert "row 7 (id B-007), item VDQ10: '7'" in res.output
+    assert "nothing was written" in res.output
+    assert out.read_text() == "previous results\n"  # the old file is untouched
+    assert not any(p.name.startswith(".scores") for p in tmp_path.iterdir())
+
+
+def test_errors_across_chunks_keep_their_row_numbers(tmp_path, monkeypatch):
+    import api.tableio as tio
+
+    monkeypatch.setattr(tio, "CHUNK_ROWS", 5)
+    src = tmp_path / "bad.csv"
+    frame = pd.read_csv(EXAMPLES / "vdq.csv", dtype=str, keep_default_na=False)
+    frame.loc[11, "VDQ03"] = "x"
+    frame.to_csv(src, index=False)
+    res = run("score", str(src), "-i", "vdq", "-o", str(tmp_path / "o.csv"), "-q")
+    assert res.exit_code == 2 and "row 12 (id B-012), item VDQ03" in res.output
+
+
+def test_unknown_aspiration_and_unknown_instrument(tmp_path):
+    src = tmp_path / "sds.csv"
+    frame = pd.read_csv(EXAMPLES / "sds.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "aspiration_1"] = "astronaut on the moon"
+    frame.to_csv(src, index=False)
+    res = run("score", str(src), "-i", "sds", "-o", str(tmp_path / "o.csv"), "-q")
+    assert res.exit_code == 2 and "aspiration_1" in res.output and "astronaut" in res.output
+    res = run("score", str(src), "-i", "nope", "-o", str(tmp_path / "o.csv"), "-q")
+    assert res.exit_code == 2 and "no such instrument" in res.output
+    res = run("score", str(tmp_path / "missing.csv"), "-i", "sds", "-o", str(tmp_path / "o.csv"))
+    assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_check_and_instruments_commands(tmp_path):
+    from instruments import DEFINITIONS
+
+    assert run("check", str(DEFINITIONS / "vdq" / "1.0")).exit_code == 0
+    broken = tmp_path / "broken"
+    shutil.copytree(DEFINITIONS / "vdq" / "1.0", broken)
+    items = (broken / "items.csv").read_text(encoding="utf-8").replace("VDQ05,main,", "VDQ05,nowhere,")
+    (broken / "items.csv").write_text(items, encoding="utf-8")
+    res = run("check", str(broken))
+    assert res.exit_code == 1 and "unknown section 'nowhere'" in res.output
+    listing = run("instruments")
+    assert listing.exit_code == 0 and "vdq" in listing.output and "sds" in listing.output
+
+
+def test_installed_entry_point_runs_the_demo(tmp_path):
+    exe = Path(sys.executable).parent / "proforient"
+    res = subprocess.run([str(exe), "demo", "--output", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    for iid in ("intake", "vdq", "sds", "ppi"):
+        assert (tmp_path / f"{iid}-scores.csv").is_file()
