@@ -36,6 +36,7 @@ stamp=".venv/.proforient-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing proforient$extra into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e ".$extra" 2>&1 | grep -v "is ignored" >&2 || true
+  .venv/bin/python -m pip install -q -e ".$extra"
+  .venv/bin/python -c "import instruments, scoring, api"
   touch "$stamp"
 fi
