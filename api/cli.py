@@ -124,6 +124,15 @@ def demo(
         out.print(f"→ {target}\n")
 
 
+def _register_all() -> None:
+    from api import cli_service
+
+    cli_service.register(app)
+
+
+_register_all()
+
+
 def main() -> None:
     app()
 

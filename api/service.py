@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,15 @@ class Columns:
         )
 
 
+def aspiration_code(text: str) -> str | None:
+    """An aspired occupation (RIASEC code, catalogue name in ka/en, or ISCO code) → its code."""
+    text = text.strip()
+    if text.upper() in scoring.CANDIDATES:
+        return text.upper()
+    occ = instruments.find_occupation(text)
+    return occ.riasec if occ is not None else None
+
+
 def resolve_aspirations(frame: pd.DataFrame, columns: Sequence[str], ids: Sequence[object] | None) -> np.ndarray:
     """Aspired occupations (RIASEC code, catalogue name in ka/en, or ISCO code) → code indices."""
     out = np.full((len(frame), len(columns)), -1, dtype=np.int16)
@@ -46,11 +56,7 @@ def resolve_aspirations(frame: pd.DataFrame, columns: Sequence[str], ids: Sequen
         for r, value in enumerate(frame[col].tolist()):
             if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
                 continue
-            text = str(value).strip()
-            code = text.upper() if text.upper() in scoring.CANDIDATES else None
-            if code is None:
-                occ = instruments.find_occupation(text)
-                code = occ.riasec if occ is not None else None
+            code = aspiration_code(str(value))
             if code is None:
                 who = None if ids is None else str(ids[r])
                 problems.append(
@@ -145,3 +151,85 @@ def score_chunks(
     if problems:
         raise ResponseValidationError(problems, total)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+@lru_cache(maxsize=64)
+def instrument(instrument_id: str, version: str | None = None) -> instruments.Instrument:
+    """A shipped instrument, loaded once per process (definitions are immutable files)."""
+    return instruments.load(instrument_id, version)
+
+
+@lru_cache(maxsize=64)
+def spec(instrument_id: str, version: str | None = None) -> scoring.InstrumentSpec:
+    return instruments.scoring_spec(instrument(instrument_id, version))
+
+
+@lru_cache(maxsize=64)
+def lookup(instrument_id: str, version: str | None = None) -> dict[str, int]:
+    return scoring.answer_lookup(spec(instrument_id, version))
+
+
+def json_safe(value: object) -> object:
+    """Numpy scalars → Python, NaN → None, so a score row can be stored and sent as JSON."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def score_answers(
+    inst: instruments.Instrument,
+    answers: Sequence[dict[str, object]],
+    aspirations: Sequence[Sequence[str] | None] | None = None,
+    seconds: Sequence[float | None] | None = None,
+    ids: Sequence[object] | None = None,
+) -> list[dict[str, object]]:
+    """Score administrations given as {item: answer} dicts (any accepted spelling; a
+    missing key = skipped). Returns one JSON-safe score row per administration."""
+    frame = pd.DataFrame([{i: a.get(i) for i in _columns(inst)} for a in answers])
+    unknown = sorted({k for a in answers for k in a} - set(_columns(inst)))
+    if unknown:
+        raise ResponseValidationError(
+            [BadAnswer(0, None, k, None, f"is not an item of {inst.ref}") for k in unknown[:50]], len(unknown)
+        )
+    cols = Columns(id="id" if ids is not None else None)
+    if ids is not None:
+        frame.insert(0, "id", list(ids))
+    if aspirations is not None and inst.model == "holland":
+        for k in range(3):
+            frame[ASPIRATION_COLUMNS[k]] = [(a[k] if a is not None and len(a) > k else None) for a in aspirations]
+        cols = Columns(id=cols.id, aspirations=ASPIRATION_COLUMNS)
+    if seconds is not None:
+        frame["seconds"] = [np.nan if s is None else float(s) for s in seconds]
+        cols = Columns(id=cols.id, aspirations=cols.aspirations, seconds="seconds")
+    scored = score_frame(inst, frame, cols)
+    return [{k: json_safe(v) for k, v in row.items()} for row in scored.to_dict(orient="records")]
+
+
+def _columns(inst: instruments.Instrument) -> list[str]:
+    return [f.id for f in inst.fields] if inst.model == "intake" else list(inst.item_ids)
+
+
+def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
+    """An instrument in one language: what a respondent page or another system shows."""
+    t = lambda text: None if text is None else text.get(lang)  # noqa: E731
+    out: dict[str, object] = {
+        "id": inst.id, "version": inst.version, "model": inst.model, "lang": lang,
+        "title": t(inst.title), "description": t(inst.description),
+        "sections": [{"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections],
+    }
+    if inst.response is not None:
+        out["response"] = {"kind": inst.response.kind, "min": inst.response.min, "max": inst.response.max,
+                           "labels": {lab.value: getattr(lab, lang) for lab in inst.response.labels}}
+        out["items"] = [
+            {"id": i.id, "section": i.section, "text": t(i.text), "left": t(i.left), "right": t(i.right)}
+            for i in inst.items
+        ]
+    if inst.fields:
+        out["fields"] = [
+            {"id": f.id, "section": f.section, "type": f.type, "required": f.required, "label": t(f.label),
+             "options": [{"value": o.value, "label": t(o.label)} for o in f.options]}
+            for f in inst.fields
+        ]
+    return out

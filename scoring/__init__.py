@@ -22,8 +22,8 @@ from ._holland import (
     iachan_m,
     zener_schnuelle,
 )
-from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_intake, score_intake
-from ._parse import as_codes, parse_responses
+from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
+from ._parse import answer_lookup, as_codes, parse_responses
 from ._scales import ScaleBlock
 from ._spec import ENGINE_VERSION, MISSING, InstrumentSpec, ItemKey, ScaleSpec
 
@@ -51,12 +51,14 @@ __all__ = [
     "ScaleSpec",
     "ScoreResult",
     "ScoringError",
+    "answer_lookup",
     "as_codes",
     "aspiration_indices",
     "brown_gore_c",
     "code_strings",
     "hexagon_distance",
     "iachan_m",
+    "parse_field",
     "parse_intake",
     "parse_responses",
     "score",

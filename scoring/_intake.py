@@ -57,6 +57,43 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+def parse_field(f: FieldSpec, v: object) -> object:
+    """One intake value, typed; ``ValueError`` says why it is refused. Blank → None."""
+    if _blank(v):
+        if f.required:
+            raise ValueError("is required")
+        return None
+    s = str(v).strip()
+    if f.type == "choice":
+        if s not in f.options:
+            raise ValueError(f"is not one of {', '.join(f.options)}")
+        return s
+    if f.type == "multi":
+        parts = tuple(p.strip() for p in s.split(";") if p.strip())
+        unknown = [p for p in parts if p not in f.options]
+        if unknown:
+            raise ValueError(f"has unknown choice(s) {', '.join(unknown)}; allowed: {', '.join(f.options)}")
+        return parts
+    if f.type == "number":
+        try:
+            num = float(s.replace(",", "."))
+        except ValueError:
+            num = float("nan")
+        if not np.isfinite(num) or num < 0:
+            raise ValueError("is not a number ≥ 0")
+        return num
+    if f.type == "bool":
+        low = s.lower()
+        if low in TRUE_WORDS:
+            return True
+        if low in FALSE_WORDS:
+            return False
+        raise ValueError("is not yes/no (კი/არა, true/false, 1/0)")
+    if f.type == "occupations":
+        return tuple(p.strip() for p in s.split(";") if p.strip())
+    return s
+
+
 def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | None = None) -> pd.DataFrame:
     """Typed intake values (choices checked, numbers ≥ 0, yes/no words); every problem listed."""
     problems: list[BadAnswer] = []
@@ -69,48 +106,11 @@ def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | 
             continue
         values: list[object] = []
         for r, v in enumerate(frame[f.id].tolist()):
-            who = None if ids is None else str(ids[r])
-
-            def bad(reason: str, r: int = r, v: object = v, who: str | None = who, fid: str = f.id) -> None:
-                problems.append(BadAnswer(r + 1, who, fid, v, reason))
-
-            if _blank(v):
-                if f.required:
-                    bad("is required")
+            try:
+                values.append(parse_field(f, v))
+            except ValueError as exc:
+                problems.append(BadAnswer(r + 1, None if ids is None else str(ids[r]), f.id, v, str(exc)))
                 values.append(None)
-                continue
-            s = str(v).strip()
-            if f.type == "choice":
-                if s not in f.options:
-                    bad(f"is not one of {', '.join(f.options)}")
-                values.append(s)
-            elif f.type == "multi":
-                parts = tuple(p.strip() for p in s.split(";") if p.strip())
-                unknown = [p for p in parts if p not in f.options]
-                if unknown:
-                    bad(f"has unknown choice(s) {', '.join(unknown)}; allowed: {', '.join(f.options)}")
-                values.append(parts)
-            elif f.type == "number":
-                try:
-                    num = float(s.replace(",", "."))
-                except ValueError:
-                    num = float("nan")
-                if not np.isfinite(num) or num < 0:
-                    bad("is not a number ≥ 0")
-                values.append(num)
-            elif f.type == "bool":
-                low = s.lower()
-                if low in TRUE_WORDS:
-                    values.append(True)
-                elif low in FALSE_WORDS:
-                    values.append(False)
-                else:
-                    bad("is not yes/no (კი/არა, true/false, 1/0)")
-                    values.append(None)
-            elif f.type == "occupations":
-                values.append(tuple(p.strip() for p in s.split(";") if p.strip()))
-            else:
-                values.append(s)
         out[f.id] = values
     if problems:
         raise ResponseValidationError(problems)

@@ -3,6 +3,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev || exit $?
+# storage and API tests run on SQLite and on a real PostgreSQL
+if [ -z "${PROFORIENT_TEST_DATABASE_URL:-}" ]; then
+  PROFORIENT_TEST_DATABASE_URL=$(bash scripts/postgres-for-tests.sh) || exit $?
+  export PROFORIENT_TEST_DATABASE_URL
+fi
 .venv/bin/python -m pytest "$@"
 rc=$?
 # pytest's 5 means "no tests collected" (e.g. a -k filter matching nothing)

@@ -1,0 +1,83 @@
+"""The FastAPI application: routers aggregated, nothing else. ``create_app`` builds
+everything from settings; nothing is created at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import errors
+from api.db.session import make_engine, session_factory
+from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results
+from api.routes import instruments as instruments_routes
+from api.routes import scoring as scoring_routes
+from api.security import Sessions, Vault
+from api.settings import Settings, get_settings
+
+
+class BodyLimit:
+    """Refuse bodies larger than the limit before reading them (413, problem+json)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.limit:
+                req = Request(scope)
+                resp = errors.problem(413, "too-large", "Request too large",
+                                      f"the body has {int(length)} bytes; at most {self.limit} are accepted", req)
+                await resp(scope, receive, send)
+                return
+            received = 0
+
+            async def limited() -> dict:  # type: ignore[type-arg]
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge()
+                return message
+
+            try:
+                await self.app(scope, limited, send)
+            except _TooLarge:
+                resp = errors.problem(413, "too-large", "Request too large",
+                                      f"at most {self.limit} bytes are accepted", Request(scope))
+                await resp(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="proforient",
+        version="1",
+        summary="Career-guidance scoring, reports and consent-gated packets for the State Fund (Georgia)",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.vault = Vault(settings.fernet_keys)
+    app.state.cookies = Sessions(settings.secret_key, settings.session_hours * 3600)
+    errors.install(app)
+    for module in (auth, instruments_routes, scoring_routes, beneficiaries, administrations, respond, results,
+                   packets, research, admin):
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    return app

@@ -1,0 +1,216 @@
+"""Database tables (SQLAlchemy 2). API schemas live apart, in ``api/schemas.py``.
+
+Personal data: ``Beneficiary.name_enc`` and ``contact_enc`` hold Fernet
+ciphertext; everything else about a person is keyed by the pseudonymous
+``code``. Results are immutable: re-scoring adds a row that points back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+UTC = DateTime(timezone=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class ApiClient(Base):
+    __tablename__ = "api_clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[list[Any]] = mapped_column(JSON)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class Beneficiary(Base):
+    __tablename__ = "beneficiaries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    depersonalized_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class Administration(Base):
+    __tablename__ = "administrations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    mode: Mapped[str] = mapped_column(String(16), default="respondent")
+    resume_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    aspirations: Mapped[list[Any] | None] = mapped_column(JSON)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    administered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class Answer(Base):
+    """One saved answer; one row per item, so concurrent autosaves never overwrite each other."""
+
+    __tablename__ = "answers"
+    administration_id: Mapped[str] = mapped_column(ForeignKey("administrations.id"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(255))
+    """The normalized answer ('3', '-2', '1'); NULL = explicitly skipped."""
+    saved_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class Result(Base):
+    __tablename__ = "results"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    administration_id: Mapped[str] = mapped_column(ForeignKey("administrations.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    instrument_hash: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(16))
+    norm_table: Mapped[str | None] = mapped_column(String(64))
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    addressee: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[list[Any]] = mapped_column(JSON)
+    given_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Packet(Base):
+    """What the social worker built for one addressee; immutable once sent."""
+
+    __tablename__ = "packets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    addressee: Mapped[str] = mapped_column(String(64), index=True)
+    parts: Mapped[list[Any]] = mapped_column(JSON)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"))
+
+
+class Sending(Base):
+    """The registry (რეესტრი): one row per packet sent."""
+
+    __tablename__ = "sendings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    packet_id: Mapped[str] = mapped_column(ForeignKey("packets.id"), unique=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    addressee: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"))
+
+
+class NormTable(Base):
+    __tablename__ = "norm_tables"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(16))
+    description: Mapped[dict[str, Any]] = mapped_column(JSON)
+    table: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical JSON of the entry)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(UTC)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    beneficiary: Mapped[str | None] = mapped_column(String(16), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the chain's last seq and hash; locked while appending, so processes take turns."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+Index("ix_sendings_addressee", Sending.addressee)

@@ -1,0 +1,213 @@
+"""Administrations: start, autosave (one row per answer, so concurrent saves never
+lose one), pause for days, resume on another device with a token, submit → result.
+Results are immutable; re-scoring adds a new result that points to the old one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+import instruments
+import scoring
+from api import service
+from api.db.tables import Administration, Answer, Beneficiary, Result
+from api.security import hash_token
+
+from . import audit
+from .access import SOCIAL_WORKER_INSTRUMENTS, Principal
+from .beneficiaries import find
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+MODES = ("respondent", "read_aloud", "paper")
+
+
+def _check_instrument_role(principal: Principal, instrument_id: str) -> None:
+    if principal.kind == "user" and principal.role == "social_worker" and instrument_id not in SOCIAL_WORKER_INSTRUMENTS:
+        raise Forbidden("a social worker administers the intake only; the instruments are the psychologist's")
+
+
+def _load(instrument_id: str, version: str | None) -> instruments.Instrument:
+    try:
+        return service.instrument(instrument_id, version)
+    except instruments.InstrumentError as exc:
+        raise NotFound(str(exc.problems[0].message), field="instrument", value=instrument_id) from exc
+
+
+def start(session: Session, principal: Principal, code: str, instrument_id: str, version: str | None = None,
+          mode: str = "respondent", ip: str | None = None) -> tuple[Administration, str]:
+    """Open an administration; returns it and the resume token (shown once, stored hashed)."""
+    principal.require("administrations.write")
+    _check_instrument_role(principal, instrument_id)
+    if mode not in MODES:
+        raise Invalid(f"mode must be one of {', '.join(MODES)}", field="mode", value=mode)
+    inst = _load(instrument_id, version)
+    b = find(session, code)
+    if b.depersonalized_at is not None:
+        raise Conflict(f"the case {code} is closed and depersonalized")
+    token = secrets.token_urlsafe(18)
+    adm = Administration(id=str(uuid.uuid4()), beneficiary_id=b.id, instrument=inst.id,
+                         instrument_version=inst.version, mode=mode, resume_hash=hash_token(token),
+                         administered_by=principal.id if principal.kind == "user" else None)
+    session.add(adm)
+    session.flush()
+    audit.append(session, principal.actor, "start", "administration", adm.id, code, ip,
+                 {"instrument": inst.ref, "mode": mode})
+    return adm, token
+
+
+def get(session: Session, admin_id: str) -> Administration:
+    adm = session.get(Administration, admin_id)
+    if adm is None:
+        raise NotFound(f"no administration {admin_id!r}", field="administration", value=admin_id)
+    return adm
+
+
+def by_token(session: Session, token: str) -> Administration:
+    adm = session.execute(select(Administration).where(Administration.resume_hash == hash_token(token))).scalar_one_or_none()
+    if adm is None:
+        raise NotFound("this link or code is not valid (any more)")
+    return adm
+
+
+def normalize(inst: instruments.Instrument, item: str, value: object) -> str | None:
+    """Check one answer against the definition; return its stored form (None = skipped)."""
+    if inst.model == "intake":
+        try:
+            f = next(x for x in instruments.intake_spec(inst).fields if x.id == item)
+        except StopIteration:
+            raise Invalid(f"{item!r} is not a field of {inst.ref}", field=item, value=value) from None
+        try:
+            parsed = scoring.parse_field(f.__class__(f.id, f.type, False, f.options), value)
+        except ValueError as exc:
+            raise Invalid(f"{item}: {value!r} {exc}", field=item, value=value) from exc
+        if parsed is None:
+            return None
+        return ";".join(parsed) if isinstance(parsed, tuple) else str(value).strip()
+    if item not in inst.item_ids:
+        raise Invalid(f"{item!r} is not an item of {inst.ref}", field=item, value=value)
+    key = "" if value is None else str(value).strip().lower()
+    code = service.lookup(inst.id, inst.version).get(key)
+    if code is None:
+        raise Invalid(f"{item}: {value!r} is not an accepted answer", field=item, value=value)
+    return None if code == int(scoring.MISSING) else str(code)
+
+
+def save_answers(session: Session, adm: Administration, answers: dict[str, object], actor: str,
+                 ip: str | None = None) -> int:
+    """Upsert the given answers only; every answer is checked before anything is written."""
+    if adm.status != "in_progress":
+        raise Conflict("this administration was submitted already; its answers cannot change")
+    inst = _load(adm.instrument, adm.instrument_version)
+    rows = [(item, normalize(inst, item, value)) for item, value in answers.items()]
+    now = dt.datetime.now(dt.UTC)
+    if rows:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(Answer).values(
+            [{"administration_id": adm.id, "item": i, "value": v, "saved_at": now} for i, v in rows]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["administration_id", "item"],
+            set_={"value": stmt.excluded.value, "saved_at": stmt.excluded.saved_at},
+        )
+        session.execute(stmt)
+    adm.updated_at = now
+    audit.append(session, actor, "autosave", "administration", adm.id, _code(session, adm), ip,
+                 {"items": [i for i, _ in rows]})
+    return len(rows)
+
+
+def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
+    return {a.item: a.value for a in session.execute(select(Answer).where(Answer.administration_id == adm.id)).scalars()}
+
+
+def _code(session: Session, adm: Administration) -> str:
+    return session.get(Beneficiary, adm.beneficiary_id).code  # type: ignore[union-attr]
+
+
+def set_details(adm: Administration, aspirations: list[str] | None, seconds: float | None) -> None:
+    if aspirations is not None:
+        if len(aspirations) > 3:
+            raise Invalid("at most three aspired occupations", field="aspirations", value=aspirations)
+        for k, a in enumerate(aspirations):
+            if service.aspiration_code(a) is None:
+                raise Invalid(f"aspirations[{k}]: {a!r} is neither a RIASEC code nor an occupation in the catalogue",
+                              field=f"aspirations[{k}]", value=a)
+        adm.aspirations = aspirations
+    if seconds is not None:
+        if seconds < 0:
+            raise Invalid("seconds must be ≥ 0", field="seconds", value=seconds)
+        adm.seconds = seconds
+
+
+def submit(session: Session, adm: Administration, actor: str, created_by: int | None,
+           ip: str | None = None) -> Result:
+    """Score what was answered (unanswered = skipped) and store the immutable result."""
+    if adm.status != "in_progress":
+        raise Conflict("this administration was submitted already", administration=adm.id)
+    inst = _load(adm.instrument, adm.instrument_version)
+    answers = answers_of(session, adm)
+    try:
+        (row,) = service.score_answers(inst, [answers], [adm.aspirations] if adm.aspirations else None,
+                                       [adm.seconds] if adm.seconds is not None else None)
+    except scoring.ResponseValidationError as err:
+        p = err.problems[0]
+        raise Invalid(f"{p.item}: {p.reason}", field=p.item, value=p.value) from err
+    result = _store(session, adm, inst, row, created_by)
+    adm.status = "submitted"
+    adm.submitted_at = dt.datetime.now(dt.UTC)
+    audit.append(session, actor, "submit", "administration", adm.id, _code(session, adm), ip,
+                 {"result": result.id, "instrument": inst.ref})
+    return result
+
+
+def _store(session: Session, adm: Administration, inst: instruments.Instrument, row: dict[str, Any],
+           created_by: int | None, supersedes: str | None = None) -> Result:
+    row.pop("id", None)
+    result = Result(id=str(uuid.uuid4()), administration_id=adm.id, beneficiary_id=adm.beneficiary_id,
+                    instrument=inst.id, instrument_version=inst.version, instrument_hash=inst.content_hash,
+                    engine_version=scoring.ENGINE_VERSION, norm_table=None, scores=row,
+                    supersedes_id=supersedes, created_by=created_by)
+    session.add(result)
+    session.flush()
+    return result
+
+
+def rescore(session: Session, principal: Principal, result_id: str, ip: str | None = None) -> Result:
+    """Score the stored answers again with the current engine: a new result pointing to the old."""
+    principal.require("results.rescore")
+    old = session.get(Result, result_id)
+    if old is None:
+        raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
+    adm = get(session, old.administration_id)
+    inst = _load(adm.instrument, adm.instrument_version)
+    (row,) = service.score_answers(inst, [answers_of(session, adm)], [adm.aspirations] if adm.aspirations else None,
+                                   [adm.seconds] if adm.seconds is not None else None)
+    new = _store(session, adm, inst, row, principal.id if principal.kind == "user" else None, supersedes=old.id)
+    audit.append(session, principal.actor, "rescore", "result", new.id, _code(session, adm), ip,
+                 {"supersedes": old.id, "engine_version": scoring.ENGINE_VERSION})
+    return new
+
+
+def read_result(session: Session, principal: Principal, result_id: str, ip: str | None = None) -> Result:
+    principal.require("results.read")
+    r = session.get(Result, result_id)
+    if r is None:
+        raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
+    code = session.get(Beneficiary, r.beneficiary_id).code  # type: ignore[union-attr]
+    audit.append(session, principal.actor, "read", "result", r.id, code, ip)
+    return r
+
+
+def results_of(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[Result]:
+    principal.require("results.read")
+    b = find(session, code)
+    rows = session.execute(select(Result).where(Result.beneficiary_id == b.id).order_by(Result.created_at)).scalars().all()
+    audit.append(session, principal.actor, "list", "result", None, code, ip, {"count": len(rows)})
+    return list(rows)

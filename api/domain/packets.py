@@ -1,0 +1,294 @@
+"""Consent, packets and the registry (the fund's process #4).
+
+A packet is what the social worker prepares for one addressee, carrying only the
+parts they choose within the consent's scope. Sending checks, at that moment,
+that a consent for this addressee covers every part, is not withdrawn and has
+not expired; otherwise nothing is written. The addressee can read a packet only
+while that consent stands.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db.tables import Answer, Beneficiary, Consent, Packet, Result, Sending, User
+from api.settings import Settings
+
+from . import audit
+from .access import Principal
+from .beneficiaries import find
+from .errors import Conflict, ConsentRequired, Forbidden, Invalid, NotFound
+
+PARTS = ("intake_summary", "profile", "activities", "clinical")
+"""What a packet may carry. 'clinical' (emotional strain, psychological support,
+validity flags) goes only where the consent names it."""
+CLINICAL_BARRIERS = frozenset({"emotional_strain"})
+CLINICAL_ACTIVITIES = frozenset({"psychological_support", "stress_management"})
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(d: dt.datetime | None) -> dt.datetime | None:
+    return None if d is None else (d if d.tzinfo else d.replace(tzinfo=dt.UTC))
+
+
+def consent_valid(c: Consent, at: dt.datetime) -> bool:
+    expires = _aware(c.expires_at)
+    return c.withdrawn_at is None and _aware(c.given_at) <= at and (expires is None or expires > at)  # type: ignore[operator]
+
+
+def _check_parts(parts: list[str], field: str) -> list[str]:
+    bad = [p for p in parts if p not in PARTS]
+    if bad or not parts:
+        raise Invalid(f"{field} must be chosen from {', '.join(PARTS)}", field=field, value=bad or parts)
+    return sorted(set(parts), key=PARTS.index)
+
+
+def _check_addressee(settings: Settings, addressee: str) -> None:
+    if settings.organisation(addressee) is None:
+        known = ", ".join(o.id for o in settings.organisations)
+        raise Invalid(f"unknown addressee {addressee!r} (known: {known})", field="addressee", value=addressee)
+
+
+def give_consent(session: Session, principal: Principal, settings: Settings, code: str, addressee: str,
+                 scope: list[str], expires_at: dt.datetime | None, note: str | None = None,
+                 ip: str | None = None) -> Consent:
+    principal.require("consents.write")
+    _check_addressee(settings, addressee)
+    scope = _check_parts(scope, "scope")
+    if expires_at is not None and _aware(expires_at) <= now():  # type: ignore[operator]
+        raise Invalid("expires_at lies in the past", field="expires_at", value=str(expires_at))
+    b = find(session, code)
+    c = Consent(beneficiary_id=b.id, addressee=addressee, scope=scope, expires_at=expires_at, note=note,
+                recorded_by=principal.id if principal.kind == "user" else None)
+    session.add(c)
+    session.flush()
+    audit.append(session, principal.actor, "give", "consent", str(c.id), code, ip,
+                 {"addressee": addressee, "scope": scope, "expires_at": expires_at.isoformat() if expires_at else None})
+    return c
+
+
+def withdraw_consent(session: Session, principal: Principal, consent_id: int, ip: str | None = None) -> Consent:
+    principal.require("consents.write")
+    c = session.get(Consent, consent_id)
+    if c is None:
+        raise NotFound(f"no consent {consent_id}", field="consent", value=consent_id)
+    if c.withdrawn_at is None:
+        c.withdrawn_at = now()
+        c.withdrawn_by = principal.id if principal.kind == "user" else None
+    code = find_code(session, c.beneficiary_id)
+    audit.append(session, principal.actor, "withdraw", "consent", str(c.id), code, ip)
+    return c
+
+
+def consents_of(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[Consent]:
+    principal.require("consents.read")
+    b = find(session, code)
+    audit.append(session, principal.actor, "list", "consent", None, code, ip)
+    return list(session.execute(select(Consent).where(Consent.beneficiary_id == b.id).order_by(Consent.id)).scalars())
+
+
+def find_code(session: Session, beneficiary_id: int) -> str:
+    return session.get(Beneficiary, beneficiary_id).code  # type: ignore[union-attr]
+
+
+def _latest(session: Session, beneficiary_id: int, instrument: str) -> Result | None:
+    return session.execute(
+        select(Result).where(Result.beneficiary_id == beneficiary_id, Result.instrument == instrument)
+        .order_by(Result.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def build_content(session: Session, settings: Settings, beneficiary_id: int, code: str, addressee: str,
+                  parts: list[str]) -> dict[str, Any]:
+    """The packet as data: only the chosen parts, clinical detail only if 'clinical' is one."""
+    clinical = "clinical" in parts
+    org = settings.organisation(addressee)
+    content: dict[str, Any] = {
+        "beneficiary": code,
+        "fund": {"ka": settings.fund_name_ka, "en": settings.fund_name_en},
+        "addressee": {"id": addressee, "ka": org.name_ka if org else addressee, "en": org.name_en if org else addressee},
+        "parts": parts,
+        "prepared_at": now().isoformat(),
+    }
+    results = {i: _latest(session, beneficiary_id, i) for i in ("intake", "vdq", "sds", "ppi")}
+    content["sources"] = {
+        i: {"result": r.id, "instrument_version": r.instrument_version, "engine_version": r.engine_version,
+            "norm_table": r.norm_table, "scored_at": r.created_at.isoformat()}
+        for i, r in results.items() if r is not None
+    }
+    if "intake_summary" in parts and results["intake"] is not None:
+        r = results["intake"]
+        answers = {a.item: a.value for a in session.execute(
+            select(Answer).where(Answer.administration_id == r.administration_id)).scalars()}
+        keep = ("education_level", "has_profession", "profession", "work_experience_years", "computer_skills",
+                "languages", "driving_licence", "expectation", "aspired_occupations", "constraints")
+        content["intake_summary"] = {
+            "answers": {k: answers.get(k) for k in keep},
+            "job_seeker_group": r.scores.get("job_seeker_group"),
+            "group_reasons": r.scores.get("group_reasons"),
+            "retraining_need": r.scores.get("retraining_need"),
+            "hard_skills_needs": r.scores.get("hard_skills_needs"),
+            "soft_skills_needs": r.scores.get("soft_skills_needs"),
+        }
+    if "profile" in parts:
+        profile: dict[str, Any] = {}
+        if (r := results["sds"]) is not None:
+            s = r.scores
+            profile["sds"] = {k: s.get(k) for k in ("code", "code_orderings", "consistency", "R", "I", "A", "S", "E", "C")}
+        if (r := results["vdq"]) is not None:
+            s = r.scores
+            salient = [b for b in (s.get("salient_barriers") or "").split(";") if b]
+            profile["vdq"] = {
+                "certainty": s.get("certainty"),
+                "decision_status": s.get("decision_status"),
+                "salient_barriers": [b for b in salient if clinical or b not in CLINICAL_BARRIERS],
+            }
+        if (r := results["ppi"]) is not None:
+            profile["ppi"] = {k: r.scores.get(k) for k in ("type", "environments")}
+        if clinical:
+            profile["validity_flags"] = {i: r.scores.get("flags") for i, r in results.items() if r is not None}
+            if results["vdq"] is not None:
+                profile["vdq"]["emotional_strain"] = results["vdq"].scores.get("emotional_strain")
+        content["profile"] = profile
+    if "activities" in parts:
+        acts: list[str] = []
+        if (r := results["vdq"]) is not None:
+            acts += [a for a in (r.scores.get("interventions") or "").split(";") if a]
+        if (r := results["intake"]) is not None:
+            for col in ("hard_skills_needs", "soft_skills_needs"):
+                acts += [a for a in (r.scores.get(col) or "").split(";") if a]
+            if r.scores.get("retraining_need"):
+                acts.append("vocational_retraining")
+            if r.scores.get("self_employment_interest"):
+                acts.append("microbusiness_modules")
+        seen: list[str] = []
+        for a in acts:
+            if a not in seen and (clinical or a not in CLINICAL_ACTIVITIES):
+                seen.append(a)
+        content["activities"] = seen
+    return content
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def build_packet(session: Session, principal: Principal, settings: Settings, code: str, addressee: str,
+                 parts: list[str], ip: str | None = None) -> Packet:
+    """A draft packet (preview): nothing leaves until ``send``."""
+    principal.require("packets.write")
+    _check_addressee(settings, addressee)
+    parts = _check_parts(parts, "parts")
+    b = find(session, code)
+    content = build_content(session, settings, b.id, code, addressee, parts)
+    p = Packet(id=str(uuid.uuid4()), beneficiary_id=b.id, addressee=addressee, parts=parts, content=content,
+               content_hash=content_hash(content), created_by=principal.id if principal.kind == "user" else None)
+    session.add(p)
+    session.flush()
+    audit.append(session, principal.actor, "build", "packet", p.id, code, ip, {"addressee": addressee, "parts": parts})
+    return p
+
+
+def send_packet(session: Session, principal: Principal, packet_id: str, ip: str | None = None) -> Sending:
+    """Send: only with a consent valid now, for this addressee, covering every part."""
+    principal.require("packets.write")
+    if principal.kind != "user":
+        raise Forbidden("packets are sent by a signed-in social worker")
+    p = session.get(Packet, packet_id)
+    if p is None:
+        raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
+    if p.sent_at is not None:
+        raise Conflict("this packet was sent already; build a new one to send again", packet=p.id)
+    t = now()
+    consents = session.execute(
+        select(Consent).where(Consent.beneficiary_id == p.beneficiary_id, Consent.addressee == p.addressee)
+        .order_by(Consent.given_at.desc())
+    ).scalars().all()
+    usable = [c for c in consents if consent_valid(c, t) and set(p.parts) <= set(c.scope)]
+    if not usable:
+        why = "no consent from the beneficiary for this addressee"
+        if consents:
+            why = ("the consent for this addressee was withdrawn or has expired, or does not cover: "
+                   + ", ".join(sorted(set(p.parts) - set().union(*[set(c.scope) for c in consents if consent_valid(c, t)]))))
+        raise ConsentRequired(f"not sent: {why}", packet=p.id, addressee=p.addressee)
+    c = usable[0]
+    p.sent_at, p.consent_id = t, c.id
+    s = Sending(packet_id=p.id, beneficiary_id=p.beneficiary_id, sender_id=principal.id, addressee=p.addressee,
+                sent_at=t, content_hash=p.content_hash, consent_id=c.id)
+    session.add(s)
+    session.flush()
+    code = find_code(session, p.beneficiary_id)
+    audit.append(session, principal.actor, "send", "packet", p.id, code, ip,
+                 {"addressee": p.addressee, "consent": c.id, "content_hash": p.content_hash})
+    return s
+
+
+def registry(session: Session, principal: Principal, offset: int, limit: int,
+             ip: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The registry of sendings: beneficiary, sender, date sent, addressee (and what, by hash)."""
+    principal.require("packets.registry")
+    rows = session.execute(select(Sending).order_by(Sending.sent_at.desc())).scalars().all()
+    users = {u.id: u.username for u in session.execute(select(User)).scalars()}
+    out = [
+        {"beneficiary": find_code(session, s.beneficiary_id), "sender": users.get(s.sender_id, "?"),
+         "sent_at": s.sent_at, "addressee": s.addressee, "packet": s.packet_id, "content_hash": s.content_hash}
+        for s in rows
+    ]
+    audit.append(session, principal.actor, "list", "registry", None, None, ip, {"count": len(out)})
+    return out[offset: offset + limit], len(out)
+
+
+def registry_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["beneficiary", "sender", "sent_at", "addressee", "packet", "content_hash"])
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "sent_at": _aware(r["sent_at"]).isoformat()})  # type: ignore[union-attr]
+    return buf.getvalue()
+
+
+def _visible_to(session: Session, principal: Principal, s: Sending, t: dt.datetime) -> bool:
+    if principal.organisation is None or s.addressee != principal.organisation:
+        return False
+    c = session.get(Consent, s.consent_id)
+    return c is not None and consent_valid(c, t)
+
+
+def inbox(session: Session, principal: Principal, ip: str | None = None) -> list[dict[str, Any]]:
+    """Packets sent to the caller's organisation whose consent still stands."""
+    principal.require("packets.inbox")
+    t = now()
+    rows = session.execute(select(Sending).where(Sending.addressee == (principal.organisation or ""))
+                           .order_by(Sending.sent_at.desc())).scalars().all()
+    out = [{"packet": s.packet_id, "beneficiary": find_code(session, s.beneficiary_id), "sent_at": s.sent_at}
+           for s in rows if _visible_to(session, principal, s, t)]
+    audit.append(session, principal.actor, "list", "inbox", None, None, ip, {"count": len(out)})
+    return out
+
+
+def read_packet(session: Session, principal: Principal, packet_id: str, ip: str | None = None) -> Packet:
+    """A sent packet, for its addressee; a draft or another organisation's packet does not exist for them."""
+    p = session.get(Packet, packet_id)
+    if principal.can("packets.write"):  # the social worker previewing a draft or a sent packet
+        if p is None:
+            raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
+    else:
+        principal.require("packets.inbox")
+        s = session.execute(select(Sending).where(Sending.packet_id == packet_id)).scalar_one_or_none()
+        if p is None or s is None or not _visible_to(session, principal, s, now()):
+            raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
+    audit.append(session, principal.actor, "read", "packet", p.id, find_code(session, p.beneficiary_id), ip)
+    return p
+

@@ -1,0 +1,1 @@
+"""REST routes under /v1: parse, call the domain, return. Nothing else."""

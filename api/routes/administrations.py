@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.db.tables import Administration
+from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep
+from api.domain import administrations as adm
+from api.domain.errors import Forbidden, NotFound
+from api.routes.common import created, result_view
+from api.schemas import AdministrationCreate, AnswersSave
+
+router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
+
+
+def view(session: Any, a: Administration) -> dict[str, Any]:
+    return {"id": a.id, "beneficiary": adm._code(session, a), "instrument": a.instrument,
+            "instrument_version": a.instrument_version, "status": a.status, "mode": a.mode,
+            "aspirations": a.aspirations, "seconds": a.seconds, "created_at": a.created_at,
+            "updated_at": a.updated_at, "submitted_at": a.submitted_at, "answers": adm.answers_of(session, a)}
+
+
+def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administration:
+    principal.require("administrations.write" if write else "administrations.read")
+    a = adm.get(session, admin_id)
+    try:
+        adm._check_instrument_role(principal, a.instrument)
+    except Forbidden as exc:  # a social worker asking for a psychologist's administration
+        raise NotFound(f"no administration {admin_id!r}") from exc
+    return a
+
+
+@router.post("", status_code=201)
+def start(body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep,
+          idem: IdempotencyDep) -> JSONResponse:
+    def work() -> dict[str, Any]:
+        a, token = adm.start(session, principal, body.beneficiary, body.instrument, body.version, body.mode, ip)
+        return {**view(session, a), "resume_token": token}
+
+    return created(idem.run(body.model_dump(), work))
+
+
+@router.get("/{admin_id}")
+def read(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
+    a = _mine(session, principal, admin_id, write=False)
+    adm.audit.append(session, principal.actor, "read", "administration", a.id, adm._code(session, a), ip)
+    return view(session, a)
+
+
+@router.patch("/{admin_id}/answers")
+def autosave(admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep,
+             ip: IpDep) -> dict[str, Any]:
+    a = _mine(session, principal, admin_id, write=True)
+    adm.set_details(a, body.aspirations, body.seconds)
+    saved = adm.save_answers(session, a, body.answers, principal.actor, ip)
+    return {"saved": saved, "answered": sum(v is not None for v in adm.answers_of(session, a).values())}
+
+
+@router.post("/{admin_id}/submit", status_code=201)
+def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
+    a = _mine(session, principal, admin_id, write=True)
+    r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    return result_view(r, adm._code(session, a))

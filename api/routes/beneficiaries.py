@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, VaultDep
+from api.domain import administrations as adm
+from api.domain import beneficiaries as ben
+from api.routes.common import Page, created, result_view
+from api.schemas import BeneficiaryCreate
+
+router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
+
+
+@router.post("", status_code=201)
+def create(body: BeneficiaryCreate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep,
+           idem: IdempotencyDep) -> JSONResponse:
+    return created(idem.run(body.model_dump(), lambda: ben.create(
+        session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip)))
+
+
+@router.get("")
+def listing(principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep,
+            page: Annotated[Page, Depends()], search: str | None = None) -> dict[str, Any]:
+    items, total = ben.listing(session, principal, vault, search, page.offset, page.limit, ip)
+    return page.wrap(items, total)
+
+
+@router.get("/{code}")
+def read(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
+    return ben.read(session, principal, vault, code, ip)
+
+
+@router.get("/{code}/export")
+def export(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
+    """Everything held on this person (a data-subject access request)."""
+    return ben.export(session, principal, vault, code, ip)
+
+
+@router.post("/{code}/close", status_code=204)
+def close(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> None:
+    ben.close(session, principal, code, ip)
+
+
+@router.get("/{code}/results")
+def results(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
+    return [result_view(r, code) for r in adm.results_of(session, principal, code, ip)]

@@ -1,0 +1,103 @@
+"""Passwords (argon2), API keys (random, stored as SHA-256), session cookies
+(itsdangerous-signed), and encryption of personal data at rest (Fernet; a
+MultiFernet decrypts with any listed key so keys can be rotated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+ROLES = ("admin", "psychologist", "social_worker", "employment_officer", "researcher")
+SCOPES = ("score", "instruments:read", "beneficiaries:read", "beneficiaries:write", "results:read",
+          "administrations:write", "packets:read", "research:read")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """(full key shown once, prefix stored in clear for look-up, SHA-256 of the key)."""
+    prefix = secrets.token_hex(4)
+    key = f"pfo_{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, hash_token(key)
+
+
+def hash_token(token: str) -> str:
+    """Keys and resume tokens are high-entropy, so a plain SHA-256 is enough (and fast)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def split_api_key(key: str) -> str | None:
+    parts = key.split("_")
+    return parts[1] if len(parts) >= 3 and parts[0] == "pfo" else None
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def new_code() -> str:
+    """A pseudonymous beneficiary code such as 'B-7KQ2MX'."""
+    return "B-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+class Sessions:
+    """Signed, time-limited session cookies holding only the user id and a nonce."""
+
+    def __init__(self, secret: str, max_age_s: int) -> None:
+        self._s = URLSafeTimedSerializer(secret, salt="proforient-session")
+        self.max_age_s = max_age_s
+
+    def issue(self, user_id: int) -> str:
+        return self._s.dumps({"u": user_id, "n": secrets.token_hex(8)})
+
+    def read(self, cookie: str) -> int | None:
+        try:
+            data = self._s.loads(cookie, max_age=self.max_age_s)
+        except (BadSignature, SignatureExpired):
+            return None
+        return int(data["u"]) if isinstance(data, dict) and "u" in data else None
+
+
+class Vault:
+    """Encrypts names and contacts; the first key encrypts, every key decrypts."""
+
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise ValueError("no data key configured (PROFORIENT_DATA_KEYS)")
+        self._f = MultiFernet([Fernet(k) for k in keys])
+
+    def seal(self, text: str | None) -> bytes | None:
+        return None if text is None else self._f.encrypt(text.encode("utf-8"))
+
+    def open(self, blob: bytes | None) -> str | None:
+        if blob is None:
+            return None
+        try:
+            return self._f.decrypt(blob).decode("utf-8")
+        except InvalidToken as exc:
+            raise ValueError("personal data cannot be decrypted with the configured keys") from exc
+
+    def rotate(self, blob: bytes | None) -> bytes | None:
+        """Re-encrypt with the first (newest) key."""
+        return None if blob is None else self._f.rotate(blob)

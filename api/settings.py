@@ -1,0 +1,113 @@
+"""One typed settings object, read from the environment (prefix ``PROFORIENT_``) and
+an optional ``instance/settings.toml``. Built by ``get_settings()``, never at import.
+
+Secrets have no defaults in code. On a first start with nothing configured,
+``ensure_instance`` writes fresh random keys into ``instance/`` (mode 0600),
+so the zero-set-up SQLite start still encrypts names at rest.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSTANCE = Path(os.environ.get("PROFORIENT_INSTANCE", Path.cwd() / "instance"))
+
+
+class Organisation(BaseModel):
+    """A receiving organisation (an addressee of packets)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name_ka: str
+    name_en: str
+
+
+DEFAULT_ORGANISATIONS = [
+    Organisation(
+        id="ssa-employment",
+        name_ka="სოციალური მომსახურების სააგენტოს დასაქმების პროგრამების დეპარტამენტი",
+        name_en="Employment Programmes Department, Social Service Agency",
+    )
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROFORIENT_", extra="ignore")
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file in the instance folder")
+    secret_key: str = Field(default="", description="signs session cookies")
+    data_keys: str = Field(default="", description="Fernet keys, comma-separated; the first encrypts, all decrypt")
+    fund_name_ka: str = "ადამიანით ვაჭრობის (ტრეფიკინგის) მსხვერპლთა, დაზარალებულთა დაცვისა და დახმარების სახელმწიფო ფონდი"
+    fund_name_en: str = "State Fund for the Protection of and Assistance to (Statutory) Victims of Human Trafficking"
+    organisations: list[Organisation] = Field(default_factory=lambda: list(DEFAULT_ORGANISATIONS))
+    max_request_bytes: int = 2_000_000
+    max_batch: int = 5_000
+    session_hours: int = 12
+    retention_days: int = 365 * 5
+    """Records of a closed case are depersonalized this long after closing."""
+    cookie_secure: bool = False
+
+    @field_validator("data_keys")
+    @classmethod
+    def _keys_are_fernet(cls, v: str) -> str:
+        for k in filter(None, (p.strip() for p in v.split(","))):
+            try:
+                Fernet(k.encode())
+            except ValueError as exc:
+                raise ValueError("PROFORIENT_DATA_KEYS must hold Fernet keys (Fernet.generate_key())") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _org_ids_unique(self) -> Settings:
+        ids = [o.id for o in self.organisations]
+        if len(ids) != len(set(ids)):
+            raise ValueError("organisation ids must be unique")
+        return self
+
+    @property
+    def fernet_keys(self) -> list[bytes]:
+        return [k.strip().encode() for k in self.data_keys.split(",") if k.strip()]
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == org_id), None)
+
+
+def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
+    """Create ``instance/settings.toml`` with fresh secrets if it does not exist yet."""
+    path = folder / "settings.toml"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        db = (folder / "proforient.db").resolve()
+        path.write_text(
+            "# generated on first start; keep this file private and backed up\n"
+            f'database_url = "sqlite:///{db}"\n'
+            f'secret_key = "{secrets.token_urlsafe(32)}"\n'
+            f'data_keys = "{Fernet.generate_key().decode()}"\n',
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def build_settings(**overrides: object) -> Settings:
+    """Environment first, then the instance file for whatever the environment leaves empty."""
+    env = Settings(**overrides)  # type: ignore[arg-type]
+    if env.database_url and env.secret_key and env.data_keys:
+        return env
+    file = ensure_instance()
+    merged = {k: v for k, v in file.items() if k in Settings.model_fields}
+    explicit = env.model_dump(include=env.model_fields_set)
+    merged.update({k: v for k, v in explicit.items() if v != ""})
+    return Settings(**merged)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return build_settings()

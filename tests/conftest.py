@@ -1,0 +1,84 @@
+"""Fixtures for the service tests: a fresh database on SQLite and on PostgreSQL,
+one signed-in client per role, API clients with scopes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from api.app import create_app
+from api.db.session import migrate, transaction
+from api.domain import accounts
+from api.domain.access import SYSTEM
+from api.settings import Organisation, Settings
+
+PG_URL = os.environ.get("PROFORIENT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"]
+ORGS = [
+    Organisation(id="ssa-employment", name_ka="დასაქმების პროგრამების დეპარტამენტი", name_en="Employment department"),
+    Organisation(id="other-agency", name_ka="სხვა უწყება", name_en="Another agency"),
+]
+PASSWORDS = {
+    "admin": "admin-pass-1",
+    "psychologist": "psych-pass-1",
+    "social_worker": "social-pass-1",
+    "employment_officer": "employ-pass-1",
+    "other_officer": "other-pass-11",
+    "researcher": "research-pass-1",
+}
+
+
+def fresh_database(backend: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if not PG_URL:
+        pytest.fail("PROFORIENT_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh")
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return PG_URL
+
+
+@dataclass
+class Service:
+    settings: Settings
+    app: object
+    keys: dict[str, str]
+
+    def client(self, who: str | None = None) -> TestClient:
+        c = TestClient(self.app)  # type: ignore[arg-type]
+        if who in PASSWORDS:
+            r = c.post("/v1/auth/login", json={"username": who, "password": PASSWORDS[who]})
+            assert r.status_code == 200, r.text
+        elif who is not None:
+            c.headers["Authorization"] = f"Bearer {self.keys[who]}"
+        return c
+
+
+@pytest.fixture(params=BACKENDS)
+def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
+    url = fresh_database(request.param, tmp_path)
+    migrate(url)
+    settings = Settings(database_url=url, secret_key="s" * 40, data_keys=Fernet.generate_key().decode(),
+                        organisations=ORGS, max_request_bytes=200_000)
+    app = create_app(settings)
+    keys: dict[str, str] = {}
+    with transaction(app.state.sessions) as s:
+        for name in PASSWORDS:
+            role = "employment_officer" if name == "other_officer" else name
+            org = {"employment_officer": "ssa-employment", "other_officer": "other-agency"}.get(name)
+            accounts.create_user(s, SYSTEM, name, PASSWORDS[name], role, org)
+        for name, scopes in {"scorer": ["score"], "reader": ["instruments:read"],
+                             "partner": ["packets:read"]}.items():
+            _, keys[name] = accounts.create_api_client(s, SYSTEM, name, scopes,
+                                                       "ssa-employment" if name == "partner" else None)
+    yield Service(settings, app, keys)
+    app.state.engine.dispose()
