@@ -23,7 +23,7 @@ from ._holland import (
     zener_schnuelle,
 )
 from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
-from ._parse import answer_lookup, as_codes, parse_responses
+from ._parse import answer_lookup, as_codes, parse_block, parse_responses
 from ._scales import ScaleBlock
 from ._spec import ENGINE_VERSION, MISSING, InstrumentSpec, ItemKey, ScaleSpec
 
@@ -59,6 +59,7 @@ __all__ = [
     "hexagon_distance",
     "iachan_m",
     "parse_field",
+    "parse_block",
     "parse_intake",
     "parse_responses",
     "score",

@@ -71,7 +71,13 @@ class ScoreResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per administration; language-neutral ids (reports add the words)."""
-        return _to_frame(self)
+        return pd.DataFrame(_columns(self))
+
+    def rows(self) -> list[dict[str, object]]:
+        """The same as ``to_frame`` as plain dicts (NaN → None), without building a DataFrame."""
+        cols = _columns(self)
+        lists = [[_plain(v) for v in np.asarray(c, dtype=object)] for c in cols.values()]
+        return [dict(zip(cols, vals, strict=True)) for vals in zip(*lists, strict=True)]
 
 
 def _concat(parts: list[Any]) -> Any:
@@ -161,7 +167,13 @@ def _join_flags(flags: dict[str, np.ndarray], n: int) -> np.ndarray:
     return np.array([s.rstrip(";") for s in out], dtype=object)
 
 
-def _to_frame(r: ScoreResult) -> pd.DataFrame:
+def _plain(v: object) -> object:
+    if isinstance(v, np.generic):
+        v = v.item()
+    return None if isinstance(v, float) and v != v else v
+
+
+def _columns(r: ScoreResult) -> dict[str, Any]:
     spec, n = r.spec, len(r)
     cols: dict[str, Any] = {}
     cols["id"] = r.ids if r.ids is not None else np.arange(1, n + 1)
@@ -228,4 +240,4 @@ def _to_frame(r: ScoreResult) -> pd.DataFrame:
     cols["n_missing"] = r.scales.n_missing_total
     cols["longest_run"] = r.scales.longest_run
     cols["flags"] = _join_flags(r.flags, n)
-    return pd.DataFrame(cols)
+    return cols

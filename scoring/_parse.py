@@ -29,7 +29,7 @@ def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
         if v > 0:
             table[f"+{v}"] = v
     if spec.kind == "binary":
-        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0, "yes": 1, "no": 0, "კი": 1, "არა": 0})
+        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "კი": 1, "არა": 0})
     if spec.kind == "paired":
         for r in range(1, spec.max + 1):
             table[f"l{r}"] = -r
@@ -61,47 +61,39 @@ def parse_responses(spec: InstrumentSpec, frame: pd.DataFrame, ids: Sequence[obj
     if missing_cols:
         raise ResponseValidationError(problems, total)
 
+    return parse_block(spec, frame[list(spec.item_ids)].to_numpy(dtype=object), ids)
+
+
+def parse_block(spec: InstrumentSpec, block: np.ndarray, ids: Sequence[object] | None = None) -> np.ndarray:
+    """``parse_responses`` for an object array (rows × items, in the spec's item order)."""
+    problems: list[BadAnswer] = []
+    # Each distinct cell value is interpreted once (pd.factorize hashes the whole
+    # block in C), so a big file costs one pass and a one-row request stays cheap.
+    codes, uniques = pd.factorize(block.ravel(), use_na_sentinel=True)
     lookup = answer_lookup(spec)
-    valid = np.array(spec.valid_values)
-    n = len(frame)
-    out = np.empty((n, len(spec.items)), dtype=np.int8)
-    for j, item in enumerate(spec.item_ids):
-        col = frame[item]
-        if pd.api.types.is_bool_dtype(col) or not (
-            pd.api.types.is_numeric_dtype(col) or col.dtype == object or pd.api.types.is_string_dtype(col)
-        ):
-            vals = col.astype(object)
-        else:
-            vals = col
-        if pd.api.types.is_numeric_dtype(vals) and not pd.api.types.is_bool_dtype(vals):
-            arr = vals.to_numpy(dtype=np.float64)
-            miss = np.isnan(arr)
-            ok = miss | (np.isin(arr, valid))
-            codes = np.where(miss | ~ok, int(MISSING), arr).astype(np.int16)
-        else:
-            keys = vals.map(
-                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower()
-            )
-            mapped = keys.map(lookup)
-            ok = mapped.notna().to_numpy()
-            codes = mapped.fillna(int(MISSING)).to_numpy(dtype=np.int16)
-        bad = np.flatnonzero(~ok)
-        total += len(bad)
-        for r in bad[: max(0, _MAX_REPORTED - len(problems))]:
+    table = np.array([lookup.get(_key(u), _BAD) for u in uniques] + [int(MISSING)], dtype=np.int16)
+    out16 = table[codes].reshape(block.shape)  # code −1 (NaN/None) picks the final MISSING
+    bad = out16 == _BAD
+    total = int(bad.sum())
+    if total:
+        for r, j in np.argwhere(bad)[:_MAX_REPORTED]:
             who = None if ids is None else str(ids[r])
             problems.append(
-                BadAnswer(
-                    int(r) + 1,
-                    who,
-                    item,
-                    col.iloc[r],
-                    f"is not an accepted answer; expected {_expected(spec)} or blank to skip",
-                )
+                BadAnswer(int(r) + 1, who, spec.item_ids[j], block[r, j],
+                          f"is not an accepted answer; expected {_expected(spec)} or blank to skip")
             )
-        out[:, j] = codes
-    if total:
         raise ResponseValidationError(problems, total)
-    return out
+    return out16.astype(np.int8)
+
+
+_BAD = -1000
+
+
+def _key(value: object) -> str:
+    """The lookup spelling of one cell: stripped, lower-case; 3.0 → '3.0', True → 'true'."""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    return str(value).strip().lower()
 
 
 def _reject(spec: InstrumentSpec, arr: np.ndarray, bad: np.ndarray, reason: str) -> None:
