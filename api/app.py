@@ -27,8 +27,13 @@ class BodyLimit:
             length = dict(scope["headers"]).get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.limit:
                 req = Request(scope)
-                resp = errors.problem(413, "too-large", "Request too large",
-                                      f"the body has {int(length)} bytes; at most {self.limit} are accepted", req)
+                resp = errors.problem(
+                    413,
+                    "too-large",
+                    "Request too large",
+                    f"the body has {int(length)} bytes; at most {self.limit} are accepted",
+                    req,
+                )
                 await resp(scope, receive, send)
                 return
             received = 0
@@ -44,8 +49,9 @@ class BodyLimit:
             try:
                 await self.app(scope, limited, send)
             except _TooLarge:
-                resp = errors.problem(413, "too-large", "Request too large",
-                                      f"at most {self.limit} bytes are accepted", Request(scope))
+                resp = errors.problem(
+                    413, "too-large", "Request too large", f"at most {self.limit} bytes are accepted", Request(scope)
+                )
                 await resp(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -68,11 +74,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.readonly = session_factory(engine, readonly=True)
     app.state.vault = Vault(settings.fernet_keys)
     app.state.cookies = Sessions(settings.secret_key, settings.session_hours * 3600)
     errors.install(app)
-    for module in (auth, instruments_routes, scoring_routes, beneficiaries, administrations, respond, results,
-                   packets, research, admin):
+    for module in (
+        auth,
+        instruments_routes,
+        scoring_routes,
+        beneficiaries,
+        administrations,
+        respond,
+        results,
+        packets,
+        research,
+        admin,
+    ):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -67,8 +67,11 @@ def register(app: typer.Typer) -> None:
         migrate(get_settings().database_url)
         first = ensure_admin()
         if first:
-            out.print(f"[bold]first sign-in:[/] user [cyan]{first[0]}[/] password [cyan]{first[1]}[/] "
-                      "(shown once; change it or create named accounts)", highlight=False)
+            out.print(
+                f"[bold]first sign-in:[/] user [cyan]{first[0]}[/] password [cyan]{first[1]}[/] "
+                "(shown once; change it or create named accounts)",
+                highlight=False,
+            )
         out.print(f"proforient at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
@@ -84,8 +87,9 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         try:
             with transaction(_sessions()) as s:
-                accounts.create_user(s, SYSTEM, username, password, role, organisation,
-                                     {o.id for o in settings.organisations})
+                accounts.create_user(
+                    s, SYSTEM, username, password, role, organisation, {o.id for o in settings.organisations}
+                )
         except DomainError as e:
             _fail(e.detail)
         out.print(f"user {username} ({role}) created; password: {password}", highlight=False)
@@ -144,8 +148,12 @@ def register(app: typer.Typer) -> None:
     def backup(target: Annotated[Path, typer.Argument(help="backup file (.json.gz)")]) -> None:
         """A database-independent backup of every table (names stay encrypted)."""
         engine = make_engine(get_settings().database_url)
-        data: dict[str, Any] = {"format": "proforient-backup", "version": 1,
-                                "made_at": dt.datetime.now(dt.UTC).isoformat(), "tables": {}}
+        data: dict[str, Any] = {
+            "format": "proforient-backup",
+            "version": 1,
+            "made_at": dt.datetime.now(dt.UTC).isoformat(),
+            "tables": {},
+        }
         with engine.connect() as conn:
             rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
             data["schema"] = rev
@@ -188,8 +196,12 @@ def register(app: typer.Typer) -> None:
                 for table in Base.metadata.sorted_tables:
                     pk = inspect(table).primary_key.columns
                     if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
-                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                                          f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 1))"))
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 1))"
+                            )
+                        )
         n = sum(len(v) for v in data["tables"].values())
         out.print(f"restored {n} rows from {source}")
 

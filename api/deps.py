@@ -23,7 +23,8 @@ from api.settings import Settings
 COOKIE = "pfo_session"
 
 
-def get_settings(request: Request) -> Settings:
+# Plain accessors are async so FastAPI calls them inline instead of hopping to a thread.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -33,11 +34,11 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_vault(request: Request) -> Vault:
+async def get_vault(request: Request) -> Vault:
     return request.app.state.vault  # type: ignore[no-any-return]
 
 
-def get_cookies(request: Request) -> Sessions:
+async def get_cookies(request: Request) -> Sessions:
     return request.app.state.cookies  # type: ignore[no-any-return]
 
 
@@ -46,15 +47,23 @@ SessionDep = Annotated[Session, Depends(get_db)]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
-def client_ip(request: Request) -> str | None:
+async def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
 IpDep = Annotated[str | None, Depends(client_ip)]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """An API key (``Authorization: Bearer`` or ``X-API-Key``) or a signed session cookie."""
+def get_principal(request: Request) -> Principal:
+    """An API key (``Authorization: Bearer`` or ``X-API-Key``) or a signed session cookie.
+
+    Looked up in a short read-only transaction of its own, so a stateless
+    request (scoring) never waits for the write lock."""
+    with request.app.state.readonly() as session, session.begin():
+        return _principal(request, session)
+
+
+def _principal(request: Request, session: Session) -> Principal:
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
     if key:
@@ -88,9 +97,7 @@ class Idempotency:
             return status, jsonable_encoder(work())
         if len(self.key) > 200:
             raise Conflict("Idempotency-Key is longer than 200 characters", field="Idempotency-Key")
-        digest = hashlib.sha256(
-            (self.route + json.dumps(jsonable_encoder(body), sort_keys=True)).encode()
-        ).hexdigest()
+        digest = hashlib.sha256((self.route + json.dumps(jsonable_encoder(body), sort_keys=True)).encode()).hexdigest()
         who = self.principal.actor
         old = self.session.execute(
             select(IdempotencyRecord).where(IdempotencyRecord.principal == who, IdempotencyRecord.key == self.key)
@@ -102,8 +109,11 @@ class Idempotency:
         result = jsonable_encoder(work())
         try:
             with self.session.begin_nested():
-                self.session.add(IdempotencyRecord(principal=who, key=self.key, request_hash=digest, status=status,
-                                                   body={"body": result}))
+                self.session.add(
+                    IdempotencyRecord(
+                        principal=who, key=self.key, request_hash=digest, status=status, body={"body": result}
+                    )
+                )
         except IntegrityError as exc:  # the same key raced in from another request
             raise Conflict("a request with this Idempotency-Key is being processed", field="Idempotency-Key") from exc
         return status, result

@@ -41,8 +41,14 @@ STATUS: list[tuple[type[DomainError], int, str, str]] = [
 
 
 def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
-    body = {"type": f"urn:proforient:problem:{slug}", "title": title, "status": status, "detail": detail,
-            "instance": str(request.url.path), **{k: v for k, v in extra.items() if v is not None}}
+    body = {
+        "type": f"urn:proforient:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -57,15 +63,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(scoring.ResponseValidationError)
     async def _answers(request: Request, exc: scoring.ResponseValidationError) -> JSONResponse:
-        errors = [{"row": p.row or None, "id": p.respondent, "item": p.item, "value": p.value, "reason": p.reason}
-                  for p in exc.problems]
+        errors = [
+            {"row": p.row or None, "id": p.respondent, "item": p.item, "value": p.value, "reason": p.reason}
+            for p in exc.problems
+        ]
         first = exc.problems[0]
-        return problem(422, "invalid-answers", "Answers do not fit the instrument",
-                       f"{exc.total} answer(s) rejected; first: {first}", request, errors=errors)
+        return problem(
+            422,
+            "invalid-answers",
+            "Answers do not fit the instrument",
+            f"{exc.total} answer(s) rejected; first: {first}",
+            request,
+            errors=errors,
+        )
 
     @app.exception_handler(instruments.InstrumentError)
     async def _instrument(request: Request, exc: instruments.InstrumentError) -> JSONResponse:
-        status = 404 if any("no such instrument" in p.message or "no version" in p.message for p in exc.problems) else 422
+        status = (
+            404 if any("no such instrument" in p.message or "no version" in p.message for p in exc.problems) else 422
+        )
         return problem(status, "instrument", "Instrument problem", "; ".join(str(p) for p in exc.problems), request)
 
     @app.exception_handler(scoring.ScoringError)
@@ -77,12 +93,18 @@ def install(app: FastAPI) -> None:
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
             return problem(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", request)
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"],
-                   "value": e.get("input") if not isinstance(e.get("input"), dict | list) else None}
-                  for e in errs]
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "reason": e["msg"],
+                "value": e.get("input") if not isinstance(e.get("input"), dict | list) else None,
+            }
+            for e in errs
+        ]
         first = errors[0]
-        return problem(422, "invalid", "Invalid request", f"{first['field']}: {first['reason']}", request,
-                       errors=errors)
+        return problem(
+            422, "invalid", "Invalid request", f"{first['field']}: {first['reason']}", request, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -92,5 +114,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "Internal error", "something went wrong on our side; nothing was saved",
-                       request)
+        return problem(
+            500, "internal", "Internal error", "something went wrong on our side; nothing was saved", request
+        )

@@ -15,8 +15,16 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 ROLES = ("admin", "psychologist", "social_worker", "employment_officer", "researcher")
-SCOPES = ("score", "instruments:read", "beneficiaries:read", "beneficiaries:write", "results:read",
-          "administrations:write", "packets:read", "research:read")
+SCOPES = (
+    "score",
+    "instruments:read",
+    "beneficiaries:read",
+    "beneficiaries:write",
+    "results:read",
+    "administrations:write",
+    "packets:read",
+    "research:read",
+)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 
 _hasher = PasswordHasher()

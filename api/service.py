@@ -214,8 +214,15 @@ def score_answers(
             for k, text in enumerate((given or [])[:3]):
                 code = aspiration_code(str(text)) if text else None
                 if text and code is None:
-                    problems.append(BadAnswer(r + 1, str(row_ids[r]), f"aspirations[{k}]", text,
-                                              "is neither a RIASEC code nor an occupation in the catalogue"))
+                    problems.append(
+                        BadAnswer(
+                            r + 1,
+                            str(row_ids[r]),
+                            f"aspirations[{k}]",
+                            text,
+                            "is neither a RIASEC code nor an occupation in the catalogue",
+                        )
+                    )
                 elif code is not None:
                     asp[r, k] = scoring.CANDIDATES.index(code)
         if problems:
@@ -235,21 +242,35 @@ def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
     """An instrument in one language: what a respondent page or another system shows."""
     t = lambda text: None if text is None else text.get(lang)  # noqa: E731
     out: dict[str, object] = {
-        "id": inst.id, "version": inst.version, "model": inst.model, "lang": lang,
-        "title": t(inst.title), "description": t(inst.description),
+        "id": inst.id,
+        "version": inst.version,
+        "model": inst.model,
+        "lang": lang,
+        "title": t(inst.title),
+        "description": t(inst.description),
         "sections": [{"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections],
     }
     if inst.response is not None:
-        out["response"] = {"kind": inst.response.kind, "min": inst.response.min, "max": inst.response.max,
-                           "labels": {lab.value: getattr(lab, lang) for lab in inst.response.labels}}
+        out["response"] = {
+            "kind": inst.response.kind,
+            "min": inst.response.min,
+            "max": inst.response.max,
+            "labels": {lab.value: getattr(lab, lang) for lab in inst.response.labels},
+        }
         out["items"] = [
             {"id": i.id, "section": i.section, "text": t(i.text), "left": t(i.left), "right": t(i.right)}
             for i in inst.items
         ]
     if inst.fields:
         out["fields"] = [
-            {"id": f.id, "section": f.section, "type": f.type, "required": f.required, "label": t(f.label),
-             "options": [{"value": o.value, "label": t(o.label)} for o in f.options]}
+            {
+                "id": f.id,
+                "section": f.section,
+                "type": f.type,
+                "required": f.required,
+                "label": t(f.label),
+                "options": [{"value": o.value, "label": t(o.label)} for o in f.options],
+            }
             for f in inst.fields
         ]
     return out

@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file in the instance folder")
     secret_key: str = Field(default="", description="signs session cookies")
     data_keys: str = Field(default="", description="Fernet keys, comma-separated; the first encrypts, all decrypt")
-    fund_name_ka: str = "ადამიანით ვაჭრობის (ტრეფიკინგის) მსხვერპლთა, დაზარალებულთა დაცვისა და დახმარების სახელმწიფო ფონდი"
+    fund_name_ka: str = (
+        "ადამიანით ვაჭრობის (ტრეფიკინგის) მსხვერპლთა, დაზარალებულთა დაცვისა და დახმარების სახელმწიფო ფონდი"
+    )
     fund_name_en: str = "State Fund for the Protection of and Assistance to (Statutory) Victims of Human Trafficking"
     organisations: list[Organisation] = Field(default_factory=lambda: list(DEFAULT_ORGANISATIONS))
     max_request_bytes: int = 2_000_000

@@ -6,9 +6,11 @@ import numpy as np
 
 import instruments
 
-ANSWER = {"ordinal": lambda rng: str(int(rng.integers(1, 5))),
-          "binary": lambda rng: "like" if rng.random() < 0.5 else "dislike",
-          "paired": lambda rng: f"{'LR'[int(rng.integers(0, 2))]}{int(rng.integers(1, 4))}"}
+ANSWER = {
+    "ordinal": lambda rng: str(int(rng.integers(1, 5))),
+    "binary": lambda rng: "like" if rng.random() < 0.5 else "dislike",
+    "paired": lambda rng: f"{'LR'[int(rng.integers(0, 2))]}{int(rng.integers(1, 4))}",
+}
 
 
 def answers_for(iid: str, seed: int = 0) -> dict[str, str]:
@@ -18,11 +20,21 @@ def answers_for(iid: str, seed: int = 0) -> dict[str, str]:
 
 
 INTAKE = {
-    "education_level": "secondary", "has_profession": "yes", "profession": "მკერავი",
-    "profession_in_demand": "yes", "work_experience_years": "4", "months_since_last_job": "20",
-    "never_worked": "no", "currently_employed": "no", "computer_skills": "basic", "driving_licence": "no",
-    "communication": "with_support", "economic_situation": "no_income", "rehabilitation_phase": "transition",
-    "expectation": "both", "constraints": "childcare",
+    "education_level": "secondary",
+    "has_profession": "yes",
+    "profession": "მკერავი",
+    "profession_in_demand": "yes",
+    "work_experience_years": "4",
+    "months_since_last_job": "20",
+    "never_worked": "no",
+    "currently_employed": "no",
+    "computer_skills": "basic",
+    "driving_licence": "no",
+    "communication": "with_support",
+    "economic_situation": "no_income",
+    "rehabilitation_phase": "transition",
+    "expectation": "both",
+    "constraints": "childcare",
 }
 
 

@@ -67,8 +67,13 @@ class Service:
 def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
     url = fresh_database(request.param, tmp_path)
     migrate(url)
-    settings = Settings(database_url=url, secret_key="s" * 40, data_keys=Fernet.generate_key().decode(),
-                        organisations=ORGS, max_request_bytes=200_000)
+    settings = Settings(
+        database_url=url,
+        secret_key="s" * 40,
+        data_keys=Fernet.generate_key().decode(),
+        organisations=ORGS,
+        max_request_bytes=200_000,
+    )
     app = create_app(settings)
     keys: dict[str, str] = {}
     with transaction(app.state.sessions) as s:
@@ -76,9 +81,9 @@ def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-
             role = "employment_officer" if name == "other_officer" else name
             org = {"employment_officer": "ssa-employment", "other_officer": "other-agency"}.get(name)
             accounts.create_user(s, SYSTEM, name, PASSWORDS[name], role, org)
-        for name, scopes in {"scorer": ["score"], "reader": ["instruments:read"],
-                             "partner": ["packets:read"]}.items():
-            _, keys[name] = accounts.create_api_client(s, SYSTEM, name, scopes,
-                                                       "ssa-employment" if name == "partner" else None)
+        for name, scopes in {"scorer": ["score"], "reader": ["instruments:read"], "partner": ["packets:read"]}.items():
+            _, keys[name] = accounts.create_api_client(
+                s, SYSTEM, name, scopes, "ssa-employment" if name == "partner" else None
+            )
     yield Service(settings, app, keys)
     app.state.engine.dispose()

@@ -12,8 +12,17 @@ import pytest
 
 from tests.api_helpers import answers_for
 
-WHO = ("anonymous", "admin", "psychologist", "social_worker", "employment_officer", "researcher",
-       "scorer", "reader", "partner")
+WHO = (
+    "anonymous",
+    "admin",
+    "psychologist",
+    "social_worker",
+    "employment_officer",
+    "researcher",
+    "scorer",
+    "reader",
+    "partner",
+)
 STAFF = {"admin", "psychologist", "social_worker"}
 
 # (method, path template) → who may use it (beyond that: 401 for anonymous, 403/404 for others)
@@ -21,10 +30,24 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/auth/login"): set(WHO),
     ("POST", "/v1/auth/logout"): set(WHO),
     ("GET", "/v1/auth/me"): set(WHO) - {"anonymous"},
-    ("GET", "/v1/instruments"): {"admin", "psychologist", "social_worker", "employment_officer", "researcher",
-                                 "scorer", "reader"},
-    ("GET", "/v1/instruments/{instrument_id}"): {"admin", "psychologist", "social_worker", "employment_officer",
-                                                 "researcher", "scorer", "reader"},
+    ("GET", "/v1/instruments"): {
+        "admin",
+        "psychologist",
+        "social_worker",
+        "employment_officer",
+        "researcher",
+        "scorer",
+        "reader",
+    },
+    ("GET", "/v1/instruments/{instrument_id}"): {
+        "admin",
+        "psychologist",
+        "social_worker",
+        "employment_officer",
+        "researcher",
+        "scorer",
+        "reader",
+    },
     ("POST", "/v1/score"): {"admin", "psychologist", "researcher", "scorer"},
     ("POST", "/v1/beneficiaries"): STAFF,
     ("GET", "/v1/beneficiaries"): STAFF,
@@ -68,20 +91,31 @@ def test_every_published_endpoint_has_an_expectation(service):
 def _setup(service):  # type: ignore[no-untyped-def]
     sw, psy = service.client("social_worker"), service.client("psychologist")
     code = sw.post("/v1/beneficiaries", json={"name": "სანდრო", "gender": "male"}).json()["code"]
-    consent = sw.post(f"/v1/beneficiaries/{code}/consents",
-                      json={"addressee": "ssa-employment", "scope": ["profile"]}).json()
+    consent = sw.post(
+        f"/v1/beneficiaries/{code}/consents", json={"addressee": "ssa-employment", "scope": ["profile"]}
+    ).json()
     a = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
     psy.patch(f"/v1/administrations/{a['id']}/answers", json={"answers": answers_for("vdq")})
     result = psy.post(f"/v1/administrations/{a['id']}/submit").json()
     a2 = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
-    packet = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                          "parts": ["profile"]}).json()
+    packet = sw.post(
+        "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]}
+    ).json()
     assert sw.post(f"/v1/packets/{packet['id']}/send").status_code == 201
-    draft = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                         "parts": ["profile"]}).json()
-    return {"code": code, "instrument_id": "vdq", "admin_id": a2["id"], "token": a2["resume_token"],
-            "result_id": result["id"], "consent_id": consent["id"], "packet_id": packet["id"],
-            "draft_id": draft["id"], "norm_id": "none"}
+    draft = sw.post(
+        "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]}
+    ).json()
+    return {
+        "code": code,
+        "instrument_id": "vdq",
+        "admin_id": a2["id"],
+        "token": a2["resume_token"],
+        "result_id": result["id"],
+        "consent_id": consent["id"],
+        "packet_id": packet["id"],
+        "draft_id": draft["id"],
+        "norm_id": "none",
+    }
 
 
 BODIES = {
@@ -114,12 +148,20 @@ def test_role_endpoint_matrix(service):
             local = dict(ids)
             if template == "/v1/packets/{packet_id}/send":
                 # each allowed caller gets a fresh draft, so "sent already" does not hide a refusal
-                local["packet_id"] = service.client("social_worker").post(
-                    "/v1/packets", json={"beneficiary": ids["code"], "addressee": "ssa-employment",
-                                         "parts": ["profile"]}).json()["id"]
+                local["packet_id"] = (
+                    service.client("social_worker")
+                    .post(
+                        "/v1/packets",
+                        json={"beneficiary": ids["code"], "addressee": "ssa-employment", "parts": ["profile"]},
+                    )
+                    .json()["id"]
+                )
             if template == "/v1/administrations/{admin_id}/submit" or template.startswith("/v1/respond/{token}"):
-                a = service.client("psychologist").post(
-                    "/v1/administrations", json={"beneficiary": ids["code"], "instrument": "vdq"}).json()
+                a = (
+                    service.client("psychologist")
+                    .post("/v1/administrations", json={"beneficiary": ids["code"], "instrument": "vdq"})
+                    .json()
+                )
                 local["admin_id"], local["token"] = a["id"], a["resume_token"]
             path = _fill(template, local)
             body = BODIES.get(template)
@@ -159,6 +201,11 @@ def test_sign_in_and_out(service):
 def test_no_name_ever_reaches_these_callers(service, who):
     ids = _setup(service)
     c = service.client(who)
-    for path in ("/v1/beneficiaries", f"/v1/beneficiaries/{ids['code']}", f"/v1/packets/{ids['packet_id']}",
-                 "/v1/inbox", f"/v1/beneficiaries/{ids['code']}/export"):
+    for path in (
+        "/v1/beneficiaries",
+        f"/v1/beneficiaries/{ids['code']}",
+        f"/v1/packets/{ids['packet_id']}",
+        "/v1/inbox",
+        f"/v1/beneficiaries/{ids['code']}/export",
+    ):
         assert "სანდრო" not in c.get(path).text

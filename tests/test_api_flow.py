@@ -13,8 +13,9 @@ NAME = "ნინო ბერიძე"
 
 
 def new_beneficiary(client) -> str:  # type: ignore[no-untyped-def]
-    r = client.post("/v1/beneficiaries", json={"name": NAME, "contact": "+995 555 000 111", "gender": "female",
-                                               "birth_year": 1994})
+    r = client.post(
+        "/v1/beneficiaries", json={"name": NAME, "contact": "+995 555 000 111", "gender": "female", "birth_year": 1994}
+    )
     assert r.status_code == 201, r.text
     return r.json()["code"]
 
@@ -42,8 +43,10 @@ def test_full_process_consent_gates_the_packet(service):
     assert sds["scores"]["code"] and sds["scores"]["congruence_m_min"] is not None
     administer(psy, code, "ppi", answers_for("ppi", 3))
 
-    r = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                     "parts": ["intake_summary", "profile", "activities"]})
+    r = sw.post(
+        "/v1/packets",
+        json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["intake_summary", "profile", "activities"]},
+    )
     assert r.status_code == 201, r.text
     packet = r.json()
     assert packet["content"]["profile"]["sds"]["code"] == sds["scores"]["code"]
@@ -61,9 +64,14 @@ def test_full_process_consent_gates_the_packet(service):
     r = sw.post(f"/v1/packets/{packet['id']}/send")
     assert r.status_code == 409 and "intake_summary" in r.json()["detail"]
 
-    r = sw.post(f"/v1/beneficiaries/{code}/consents",
-                json={"addressee": "ssa-employment", "scope": ["intake_summary", "profile", "activities"],
-                      "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat()})
+    r = sw.post(
+        f"/v1/beneficiaries/{code}/consents",
+        json={
+            "addressee": "ssa-employment",
+            "scope": ["intake_summary", "profile", "activities"],
+            "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat(),
+        },
+    )
     consent = r.json()
     r = sw.post(f"/v1/packets/{packet['id']}/send")
     assert r.status_code == 201, r.text
@@ -85,8 +93,9 @@ def test_full_process_consent_gates_the_packet(service):
     assert sw.post(f"/v1/consents/{consent['id']}/withdraw").status_code == 200
     assert officer.get("/v1/inbox").json() == []
     assert officer.get(f"/v1/packets/{packet['id']}").status_code == 404
-    second = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                          "parts": ["intake_summary"]}).json()
+    second = sw.post(
+        "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["intake_summary"]}
+    ).json()
     assert sw.post(f"/v1/packets/{second['id']}/send").status_code == 409
     with service.app.state.sessions() as s:
         assert s.execute(select(Sending)).scalars().all().__len__() == 1
@@ -98,15 +107,19 @@ def test_clinical_detail_only_with_consent_scope(service):
     code = new_beneficiary(sw)
     answers = {k: "4" for k in answers_for("vdq")}
     administer(psy, code, "vdq", answers)
-    plain = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                         "parts": ["profile", "activities"]}).json()
+    plain = sw.post(
+        "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile", "activities"]}
+    ).json()
     assert "emotional_strain" not in str(plain["content"])
     assert "psychological_support" not in plain["content"]["activities"]
-    clinical = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment",
-                                            "parts": ["profile", "activities", "clinical"]}).json()
+    clinical = sw.post(
+        "/v1/packets",
+        json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile", "activities", "clinical"]},
+    ).json()
     assert "emotional_strain" in str(clinical["content"])
-    sw.post(f"/v1/beneficiaries/{code}/consents", json={"addressee": "ssa-employment",
-                                                        "scope": ["profile", "activities"]})
+    sw.post(
+        f"/v1/beneficiaries/{code}/consents", json={"addressee": "ssa-employment", "scope": ["profile", "activities"]}
+    )
     assert sw.post(f"/v1/packets/{clinical['id']}/send").status_code == 409
     assert sw.post(f"/v1/packets/{plain['id']}/send").status_code == 201
 

@@ -94,7 +94,11 @@ def test_pagination(service):
     assert page["total"] == 5 and len(page["items"]) == 2 and page["next_offset"] == 2
     last = sw.get("/v1/beneficiaries", params={"limit": 2, "offset": 4}).json()
     assert len(last["items"]) == 1 and last["next_offset"] is None
-    seen = {b["code"] for o in (0, 2, 4) for b in sw.get("/v1/beneficiaries", params={"limit": 2, "offset": o}).json()["items"]}
+    seen = {
+        b["code"]
+        for o in (0, 2, 4)
+        for b in sw.get("/v1/beneficiaries", params={"limit": 2, "offset": o}).json()["items"]
+    }
     assert seen == set(codes)
     assert sw.get("/v1/beneficiaries", params={"search": codes[0]}).json()["items"][0]["code"] == codes[0]
     is_problem(sw.get("/v1/beneficiaries", params={"limit": 0}), 422)

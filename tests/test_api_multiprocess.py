@@ -38,12 +38,33 @@ def two_servers(tmp_path):  # type: ignore[no-untyped-def]
         accounts.create_user(s, SYSTEM, "sw", "social-worker-1", "social_worker")
         accounts.create_user(s, SYSTEM, "boss", "administrator-1", "admin")
     engine.dispose()
-    env = {**os.environ, "PROFORIENT_DATABASE_URL": url, "PROFORIENT_SECRET_KEY": "k" * 40,
-           "PROFORIENT_DATA_KEYS": Fernet.generate_key().decode(), "PROFORIENT_INSTANCE": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PROFORIENT_DATABASE_URL": url,
+        "PROFORIENT_SECRET_KEY": "k" * 40,
+        "PROFORIENT_DATA_KEYS": Fernet.generate_key().decode(),
+        "PROFORIENT_INSTANCE": str(tmp_path),
+    }
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(p),
-                               "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) for p in ports]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--port",
+                str(p),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for p in ports
+    ]
     try:
         for p in ports:
             for _ in range(100):
@@ -91,8 +112,11 @@ def test_two_processes_share_state_and_one_audit_chain(two_servers):
         return k
 
     def create(k: int) -> str:
-        return login(a if k % 2 else b, "sw", "social-worker-1").post(
-            "/v1/beneficiaries", json={"name": f"n{k}"}).json()["code"]
+        return (
+            login(a if k % 2 else b, "sw", "social-worker-1")
+            .post("/v1/beneficiaries", json={"name": f"n{k}"})
+            .json()["code"]
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(save, range(8)))

@@ -28,8 +28,14 @@ def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Compl
 
 
 def env_for(tmp: Path, url: str, keys: str) -> dict[str, str]:
-    return {**os.environ, "PROFORIENT_INSTANCE": str(tmp / "instance"), "PROFORIENT_DATABASE_URL": url,
-            "PROFORIENT_SECRET_KEY": "c" * 40, "PROFORIENT_DATA_KEYS": keys, "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "PROFORIENT_INSTANCE": str(tmp / "instance"),
+        "PROFORIENT_DATABASE_URL": url,
+        "PROFORIENT_SECRET_KEY": "c" * 40,
+        "PROFORIENT_DATA_KEYS": keys,
+        "COLUMNS": "200",
+    }
 
 
 def rows(url: str, table: str) -> int:
@@ -111,8 +117,9 @@ def test_serve_first_start_prints_an_admin_who_can_sign_in(tmp_path):
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROFORIENT_")}
     env["PROFORIENT_INSTANCE"] = str(tmp_path / "instance")
-    proc = subprocess.Popen([EXE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [EXE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         line = ""
         deadline = time.time() + 60

@@ -21,8 +21,7 @@ def _allow(action: str, roles: str, scopes: str = "") -> None:
     POLICY[action] = (frozenset(roles.split()), frozenset(scopes.split()))
 
 
-_allow("instruments.read", "admin psychologist social_worker employment_officer researcher",
-       "instruments:read score")
+_allow("instruments.read", "admin psychologist social_worker employment_officer researcher", "instruments:read score")
 _allow("score", "admin psychologist researcher", "score")
 _allow("beneficiaries.create", "admin psychologist social_worker", "beneficiaries:write")
 _allow("beneficiaries.read", "admin psychologist social_worker", "beneficiaries:read")

@@ -14,8 +14,15 @@ from .access import Principal
 from .errors import Conflict, Invalid, NotAuthenticated
 
 
-def create_user(session: Session, actor: Principal, username: str, password: str, role: str,
-                organisation: str | None = None, known_orgs: set[str] | None = None) -> User:
+def create_user(
+    session: Session,
+    actor: Principal,
+    username: str,
+    password: str,
+    role: str,
+    organisation: str | None = None,
+    known_orgs: set[str] | None = None,
+) -> User:
     actor.require("accounts.manage")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role", value=role)
@@ -37,23 +44,26 @@ def create_user(session: Session, actor: Principal, username: str, password: str
     return user
 
 
-def create_api_client(session: Session, actor: Principal, name: str, scopes: list[str],
-                      organisation: str | None = None) -> tuple[ApiClient, str]:
+def create_api_client(
+    session: Session, actor: Principal, name: str, scopes: list[str], organisation: str | None = None
+) -> tuple[ApiClient, str]:
     """Returns the client and its key; the key is shown this once and stored only as a hash."""
     actor.require("accounts.manage")
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
         raise Invalid(f"scopes must be chosen from {', '.join(SCOPES)}", field="scopes", value=bad)
     key, prefix, digest = new_api_key()
-    client = ApiClient(name=name, key_prefix=prefix, key_hash=digest, scopes=sorted(set(scopes)),
-                       organisation=organisation)
+    client = ApiClient(
+        name=name, key_prefix=prefix, key_hash=digest, scopes=sorted(set(scopes)), organisation=organisation
+    )
     session.add(client)
     try:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(f"API client {name!r} exists already", field="name") from exc
-    audit.append(session, actor.actor, "create", "api_client", str(client.id),
-                 detail={"name": name, "scopes": client.scopes})
+    audit.append(
+        session, actor.actor, "create", "api_client", str(client.id), detail={"name": name, "scopes": client.scopes}
+    )
     return client, key
 
 
@@ -82,5 +92,6 @@ def principal_for_key(session: Session, key: str) -> Principal | None:
     client = session.execute(select(ApiClient).where(ApiClient.key_prefix == prefix)).scalar_one_or_none()
     if client is None or not client.active or not same(client.key_hash, hash_token(key)):
         return None
-    return Principal(kind="client", id=client.id, name=client.name, organisation=client.organisation,
-                     scopes=frozenset(client.scopes))
+    return Principal(
+        kind="client", id=client.id, name=client.name, organisation=client.organisation, scopes=frozenset(client.scopes)
+    )

@@ -29,7 +29,11 @@ MODES = ("respondent", "read_aloud", "paper")
 
 
 def _check_instrument_role(principal: Principal, instrument_id: str) -> None:
-    if principal.kind == "user" and principal.role == "social_worker" and instrument_id not in SOCIAL_WORKER_INSTRUMENTS:
+    if (
+        principal.kind == "user"
+        and principal.role == "social_worker"
+        and instrument_id not in SOCIAL_WORKER_INSTRUMENTS
+    ):
         raise Forbidden("a social worker administers the intake only; the instruments are the psychologist's")
 
 
@@ -40,8 +44,15 @@ def _load(instrument_id: str, version: str | None) -> instruments.Instrument:
         raise NotFound(str(exc.problems[0].message), field="instrument", value=instrument_id) from exc
 
 
-def start(session: Session, principal: Principal, code: str, instrument_id: str, version: str | None = None,
-          mode: str = "respondent", ip: str | None = None) -> tuple[Administration, str]:
+def start(
+    session: Session,
+    principal: Principal,
+    code: str,
+    instrument_id: str,
+    version: str | None = None,
+    mode: str = "respondent",
+    ip: str | None = None,
+) -> tuple[Administration, str]:
     """Open an administration; returns it and the resume token (shown once, stored hashed)."""
     principal.require("administrations.write")
     _check_instrument_role(principal, instrument_id)
@@ -52,13 +63,20 @@ def start(session: Session, principal: Principal, code: str, instrument_id: str,
     if b.depersonalized_at is not None:
         raise Conflict(f"the case {code} is closed and depersonalized")
     token = secrets.token_urlsafe(18)
-    adm = Administration(id=str(uuid.uuid4()), beneficiary_id=b.id, instrument=inst.id,
-                         instrument_version=inst.version, mode=mode, resume_hash=hash_token(token),
-                         administered_by=principal.id if principal.kind == "user" else None)
+    adm = Administration(
+        id=str(uuid.uuid4()),
+        beneficiary_id=b.id,
+        instrument=inst.id,
+        instrument_version=inst.version,
+        mode=mode,
+        resume_hash=hash_token(token),
+        administered_by=principal.id if principal.kind == "user" else None,
+    )
     session.add(adm)
     session.flush()
-    audit.append(session, principal.actor, "start", "administration", adm.id, code, ip,
-                 {"instrument": inst.ref, "mode": mode})
+    audit.append(
+        session, principal.actor, "start", "administration", adm.id, code, ip, {"instrument": inst.ref, "mode": mode}
+    )
     return adm, token
 
 
@@ -70,7 +88,9 @@ def get(session: Session, admin_id: str) -> Administration:
 
 
 def by_token(session: Session, token: str) -> Administration:
-    adm = session.execute(select(Administration).where(Administration.resume_hash == hash_token(token))).scalar_one_or_none()
+    adm = session.execute(
+        select(Administration).where(Administration.resume_hash == hash_token(token))
+    ).scalar_one_or_none()
     if adm is None:
         raise NotFound("this link or code is not valid (any more)")
     return adm
@@ -99,8 +119,9 @@ def normalize(inst: instruments.Instrument, item: str, value: object) -> str | N
     return None if code == int(scoring.MISSING) else str(code)
 
 
-def save_answers(session: Session, adm: Administration, answers: dict[str, object], actor: str,
-                 ip: str | None = None) -> int:
+def save_answers(
+    session: Session, adm: Administration, answers: dict[str, object], actor: str, ip: str | None = None
+) -> int:
     """Upsert the given answers only; every answer is checked before anything is written."""
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already; its answers cannot change")
@@ -118,13 +139,16 @@ def save_answers(session: Session, adm: Administration, answers: dict[str, objec
         )
         session.execute(stmt)
     adm.updated_at = now
-    audit.append(session, actor, "autosave", "administration", adm.id, _code(session, adm), ip,
-                 {"items": [i for i, _ in rows]})
+    audit.append(
+        session, actor, "autosave", "administration", adm.id, _code(session, adm), ip, {"items": [i for i, _ in rows]}
+    )
     return len(rows)
 
 
 def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
-    return {a.item: a.value for a in session.execute(select(Answer).where(Answer.administration_id == adm.id)).scalars()}
+    return {
+        a.item: a.value for a in session.execute(select(Answer).where(Answer.administration_id == adm.id)).scalars()
+    }
 
 
 def _code(session: Session, adm: Administration) -> str:
@@ -137,8 +161,11 @@ def set_details(adm: Administration, aspirations: list[str] | None, seconds: flo
             raise Invalid("at most three aspired occupations", field="aspirations", value=aspirations)
         for k, a in enumerate(aspirations):
             if service.aspiration_code(a) is None:
-                raise Invalid(f"aspirations[{k}]: {a!r} is neither a RIASEC code nor an occupation in the catalogue",
-                              field=f"aspirations[{k}]", value=a)
+                raise Invalid(
+                    f"aspirations[{k}]: {a!r} is neither a RIASEC code nor an occupation in the catalogue",
+                    field=f"aspirations[{k}]",
+                    value=a,
+                )
         adm.aspirations = aspirations
     if seconds is not None:
         if seconds < 0:
@@ -146,34 +173,60 @@ def set_details(adm: Administration, aspirations: list[str] | None, seconds: flo
         adm.seconds = seconds
 
 
-def submit(session: Session, adm: Administration, actor: str, created_by: int | None,
-           ip: str | None = None) -> Result:
+def submit(session: Session, adm: Administration, actor: str, created_by: int | None, ip: str | None = None) -> Result:
     """Score what was answered (unanswered = skipped) and store the immutable result."""
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already", administration=adm.id)
     inst = _load(adm.instrument, adm.instrument_version)
     answers = answers_of(session, adm)
     try:
-        (row,) = service.score_answers(inst, [answers], [adm.aspirations] if adm.aspirations else None,
-                                       [adm.seconds] if adm.seconds is not None else None)
+        (row,) = service.score_answers(
+            inst,
+            [answers],
+            [adm.aspirations] if adm.aspirations else None,
+            [adm.seconds] if adm.seconds is not None else None,
+        )
     except scoring.ResponseValidationError as err:
         p = err.problems[0]
         raise Invalid(f"{p.item}: {p.reason}", field=p.item, value=p.value) from err
     result = _store(session, adm, inst, row, created_by)
     adm.status = "submitted"
     adm.submitted_at = dt.datetime.now(dt.UTC)
-    audit.append(session, actor, "submit", "administration", adm.id, _code(session, adm), ip,
-                 {"result": result.id, "instrument": inst.ref})
+    audit.append(
+        session,
+        actor,
+        "submit",
+        "administration",
+        adm.id,
+        _code(session, adm),
+        ip,
+        {"result": result.id, "instrument": inst.ref},
+    )
     return result
 
 
-def _store(session: Session, adm: Administration, inst: instruments.Instrument, row: dict[str, Any],
-           created_by: int | None, supersedes: str | None = None) -> Result:
+def _store(
+    session: Session,
+    adm: Administration,
+    inst: instruments.Instrument,
+    row: dict[str, Any],
+    created_by: int | None,
+    supersedes: str | None = None,
+) -> Result:
     row.pop("id", None)
-    result = Result(id=str(uuid.uuid4()), administration_id=adm.id, beneficiary_id=adm.beneficiary_id,
-                    instrument=inst.id, instrument_version=inst.version, instrument_hash=inst.content_hash,
-                    engine_version=scoring.ENGINE_VERSION, norm_table=None, scores=row,
-                    supersedes_id=supersedes, created_by=created_by)
+    result = Result(
+        id=str(uuid.uuid4()),
+        administration_id=adm.id,
+        beneficiary_id=adm.beneficiary_id,
+        instrument=inst.id,
+        instrument_version=inst.version,
+        instrument_hash=inst.content_hash,
+        engine_version=scoring.ENGINE_VERSION,
+        norm_table=None,
+        scores=row,
+        supersedes_id=supersedes,
+        created_by=created_by,
+    )
     session.add(result)
     session.flush()
     return result
@@ -187,11 +240,23 @@ def rescore(session: Session, principal: Principal, result_id: str, ip: str | No
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     adm = get(session, old.administration_id)
     inst = _load(adm.instrument, adm.instrument_version)
-    (row,) = service.score_answers(inst, [answers_of(session, adm)], [adm.aspirations] if adm.aspirations else None,
-                                   [adm.seconds] if adm.seconds is not None else None)
+    (row,) = service.score_answers(
+        inst,
+        [answers_of(session, adm)],
+        [adm.aspirations] if adm.aspirations else None,
+        [adm.seconds] if adm.seconds is not None else None,
+    )
     new = _store(session, adm, inst, row, principal.id if principal.kind == "user" else None, supersedes=old.id)
-    audit.append(session, principal.actor, "rescore", "result", new.id, _code(session, adm), ip,
-                 {"supersedes": old.id, "engine_version": scoring.ENGINE_VERSION})
+    audit.append(
+        session,
+        principal.actor,
+        "rescore",
+        "result",
+        new.id,
+        _code(session, adm),
+        ip,
+        {"supersedes": old.id, "engine_version": scoring.ENGINE_VERSION},
+    )
     return new
 
 
@@ -208,6 +273,8 @@ def read_result(session: Session, principal: Principal, result_id: str, ip: str 
 def results_of(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[Result]:
     principal.require("results.read")
     b = find(session, code)
-    rows = session.execute(select(Result).where(Result.beneficiary_id == b.id).order_by(Result.created_at)).scalars().all()
+    rows = (
+        session.execute(select(Result).where(Result.beneficiary_id == b.id).order_by(Result.created_at)).scalars().all()
+    )
     audit.append(session, principal.actor, "list", "result", None, code, ip, {"count": len(rows)})
     return list(rows)

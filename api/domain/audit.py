@@ -28,26 +28,68 @@ def _ts(d: dt.datetime) -> str:
     return d.isoformat(timespec="microseconds")
 
 
-def entry_hash(prev: str, seq: int, at: dt.datetime, actor: str, action: str, entity: str,
-               entity_id: str | None, beneficiary: str | None, ip: str | None, detail: dict[str, Any]) -> str:
+def entry_hash(
+    prev: str,
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    beneficiary: str | None,
+    ip: str | None,
+    detail: dict[str, Any],
+) -> str:
     body = json.dumps(
-        {"seq": seq, "at": _ts(at), "actor": actor, "action": action, "entity": entity,
-         "entity_id": entity_id, "beneficiary": beneficiary, "ip": ip, "detail": detail},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        {
+            "seq": seq,
+            "at": _ts(at),
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "beneficiary": beneficiary,
+            "ip": ip,
+            "detail": detail,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
-def append(session: Session, actor: str, action: str, entity: str, entity_id: str | None = None,
-           beneficiary: str | None = None, ip: str | None = None, detail: dict[str, Any] | None = None) -> None:
+def append(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    beneficiary: str | None = None,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Add one entry inside the caller's transaction (it commits or rolls back with the work)."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     at = dt.datetime.now(dt.UTC)
     seq = head.seq + 1
     detail = detail or {}
     h = entry_hash(head.hash, seq, at, actor, action, entity, entity_id, beneficiary, ip, detail)
-    session.add(AuditEntry(seq=seq, at=at, actor=actor, action=action, entity=entity, entity_id=entity_id,
-                           beneficiary=beneficiary, ip=ip, detail=detail, prev_hash=head.hash, hash=h))
+    session.add(
+        AuditEntry(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            beneficiary=beneficiary,
+            ip=ip,
+            detail=detail,
+            prev_hash=head.hash,
+            hash=h,
+        )
+    )
     head.seq, head.hash = seq, h
     session.flush()
 
@@ -74,6 +116,10 @@ def verify(session: Session) -> Verification:
         prev, expected, n = e.hash, expected + 1, n + 1
     head = session.get(AuditHead, 1)
     if head is None or head.seq != n or head.hash != prev:
-        return Verification(False, n, f"the log ends at entry {n} but {head.seq if head else '?'} were written "
-                                      "(entries deleted from the end?)", n + 1)
+        return Verification(
+            False,
+            n,
+            f"the log ends at entry {n} but {head.seq if head else '?'} were written (entries deleted from the end?)",
+            n + 1,
+        )
     return Verification(True, n)

@@ -41,18 +41,33 @@ def find(session: Session, code: str) -> Beneficiary:
     return b
 
 
-def create(session: Session, principal: Principal, vault: Vault, name: str | None, contact: str | None,
-           gender: str | None = None, birth_year: int | None = None, ip: str | None = None) -> dict[str, Any]:
+def create(
+    session: Session,
+    principal: Principal,
+    vault: Vault,
+    name: str | None,
+    contact: str | None,
+    gender: str | None = None,
+    birth_year: int | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
     principal.require("beneficiaries.create")
     if gender not in (None, "female", "male", "other"):
         raise Invalid("gender must be female, male or other", field="gender", value=gender)
     this_year = dt.date.today().year
     if birth_year is not None and not this_year - 100 <= birth_year <= this_year - 14:
-        raise Invalid(f"birth_year must lie between {this_year - 100} and {this_year - 14}",
-                      field="birth_year", value=birth_year)
+        raise Invalid(
+            f"birth_year must lie between {this_year - 100} and {this_year - 14}", field="birth_year", value=birth_year
+        )
     for _ in range(5):  # codes are random; retry on the rare collision
-        b = Beneficiary(code=new_code(), name_enc=vault.seal(name), contact_enc=vault.seal(contact),
-                        gender=gender, birth_year=birth_year, created_by=principal.id if principal.kind == "user" else None)
+        b = Beneficiary(
+            code=new_code(),
+            name_enc=vault.seal(name),
+            contact_enc=vault.seal(contact),
+            gender=gender,
+            birth_year=birth_year,
+            created_by=principal.id if principal.kind == "user" else None,
+        )
         try:
             with session.begin_nested():
                 session.add(b)
@@ -67,13 +82,21 @@ def create(session: Session, principal: Principal, vault: Vault, name: str | Non
 def read(session: Session, principal: Principal, vault: Vault, code: str, ip: str | None = None) -> dict[str, Any]:
     principal.require("beneficiaries.read")
     b = find(session, code)
-    audit.append(session, principal.actor, "read", "beneficiary", code, code, ip,
-                 {"names": principal.can("beneficiaries.names")})
+    audit.append(
+        session, principal.actor, "read", "beneficiary", code, code, ip, {"names": principal.can("beneficiaries.names")}
+    )
     return _view(b, principal, vault)
 
 
-def listing(session: Session, principal: Principal, vault: Vault, search: str | None, offset: int, limit: int,
-            ip: str | None = None) -> tuple[list[dict[str, Any]], int]:
+def listing(
+    session: Session,
+    principal: Principal,
+    vault: Vault,
+    search: str | None,
+    offset: int,
+    limit: int,
+    ip: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """A page of beneficiaries, searchable by (the start of) the pseudonymous code."""
     principal.require("beneficiaries.read")
     q = select(Beneficiary)
@@ -81,8 +104,16 @@ def listing(session: Session, principal: Principal, vault: Vault, search: str | 
         q = q.where(or_(Beneficiary.code.startswith(search.upper()), Beneficiary.code == search))
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(Beneficiary.id.desc()).offset(offset).limit(limit)).scalars().all()
-    audit.append(session, principal.actor, "list", "beneficiary", None, None, ip,
-                 {"codes": [b.code for b in rows], "search": search})
+    audit.append(
+        session,
+        principal.actor,
+        "list",
+        "beneficiary",
+        None,
+        None,
+        ip,
+        {"codes": [b.code for b in rows], "search": search},
+    )
     return [_view(b, principal, vault) for b in rows], total
 
 
@@ -100,30 +131,67 @@ def export(session: Session, principal: Principal, vault: Vault, code: str, ip: 
     b = find(session, code)
     admins = session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars().all()
     answers = {
-        a.id: {x.item: x.value for x in session.execute(select(Answer).where(Answer.administration_id == a.id)).scalars()}
+        a.id: {
+            x.item: x.value for x in session.execute(select(Answer).where(Answer.administration_id == a.id)).scalars()
+        }
         for a in admins
     }
     results = session.execute(select(Result).where(Result.beneficiary_id == b.id)).scalars().all()
     consents = session.execute(select(Consent).where(Consent.beneficiary_id == b.id)).scalars().all()
     packets = session.execute(select(Packet).where(Packet.beneficiary_id == b.id)).scalars().all()
     sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
-    trail = session.execute(select(audit.AuditEntry).where(audit.AuditEntry.beneficiary == code)
-                            .order_by(audit.AuditEntry.seq)).scalars().all()
+    trail = (
+        session.execute(
+            select(audit.AuditEntry).where(audit.AuditEntry.beneficiary == code).order_by(audit.AuditEntry.seq)
+        )
+        .scalars()
+        .all()
+    )
     audit.append(session, principal.actor, "export", "beneficiary", code, code, ip)
     return {
-        "beneficiary": {**_view(b, principal, vault), "name": vault.open(b.name_enc), "contact": vault.open(b.contact_enc)},
+        "beneficiary": {
+            **_view(b, principal, vault),
+            "name": vault.open(b.name_enc),
+            "contact": vault.open(b.contact_enc),
+        },
         "administrations": [
-            {"id": a.id, "instrument": a.instrument, "version": a.instrument_version, "status": a.status,
-             "created_at": a.created_at, "submitted_at": a.submitted_at, "answers": answers[a.id]}
+            {
+                "id": a.id,
+                "instrument": a.instrument,
+                "version": a.instrument_version,
+                "status": a.status,
+                "created_at": a.created_at,
+                "submitted_at": a.submitted_at,
+                "answers": answers[a.id],
+            }
             for a in admins
         ],
-        "results": [{"id": r.id, "instrument": r.instrument, "version": r.instrument_version,
-                     "engine_version": r.engine_version, "created_at": r.created_at, "scores": r.scores}
-                    for r in results],
-        "consents": [{"id": c.id, "addressee": c.addressee, "scope": c.scope, "given_at": c.given_at,
-                      "expires_at": c.expires_at, "withdrawn_at": c.withdrawn_at} for c in consents],
-        "packets": [{"id": p.id, "addressee": p.addressee, "parts": p.parts, "created_at": p.created_at,
-                     "sent_at": p.sent_at} for p in packets],
+        "results": [
+            {
+                "id": r.id,
+                "instrument": r.instrument,
+                "version": r.instrument_version,
+                "engine_version": r.engine_version,
+                "created_at": r.created_at,
+                "scores": r.scores,
+            }
+            for r in results
+        ],
+        "consents": [
+            {
+                "id": c.id,
+                "addressee": c.addressee,
+                "scope": c.scope,
+                "given_at": c.given_at,
+                "expires_at": c.expires_at,
+                "withdrawn_at": c.withdrawn_at,
+            }
+            for c in consents
+        ],
+        "packets": [
+            {"id": p.id, "addressee": p.addressee, "parts": p.parts, "created_at": p.created_at, "sent_at": p.sent_at}
+            for p in packets
+        ],
         "registry": [{"packet": s.packet_id, "addressee": s.addressee, "sent_at": s.sent_at} for s in sendings],
         "access_log": [{"at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity} for e in trail],
     }
@@ -135,9 +203,13 @@ def apply_retention(session: Session, principal: Principal, days: int, now: dt.d
     (it never held names)."""
     now = now or dt.datetime.now(dt.UTC)
     cutoff = now - dt.timedelta(days=days)
-    due = session.execute(
-        select(Beneficiary).where(Beneficiary.closed_at.is_not(None), Beneficiary.depersonalized_at.is_(None))
-    ).scalars().all()
+    due = (
+        session.execute(
+            select(Beneficiary).where(Beneficiary.closed_at.is_not(None), Beneficiary.depersonalized_at.is_(None))
+        )
+        .scalars()
+        .all()
+    )
     done = []
     for b in due:
         closed = b.closed_at if b.closed_at.tzinfo else b.closed_at.replace(tzinfo=dt.UTC)
@@ -153,8 +225,15 @@ def apply_retention(session: Session, principal: Principal, days: int, now: dt.d
                     if ans.item in ("profession", "interests", "notes"):
                         ans.value = None
         b.depersonalized_at = now
-        audit.append(session, principal.actor, "depersonalize", "beneficiary", b.code, b.code,
-                     detail={"closed_at": closed.isoformat(), "retention_days": days})
+        audit.append(
+            session,
+            principal.actor,
+            "depersonalize",
+            "beneficiary",
+            b.code,
+            b.code,
+            detail={"closed_at": closed.isoformat(), "retention_days": days},
+        )
         done.append(b.code)
     return done
 

@@ -61,21 +61,43 @@ def _check_addressee(settings: Settings, addressee: str) -> None:
         raise Invalid(f"unknown addressee {addressee!r} (known: {known})", field="addressee", value=addressee)
 
 
-def give_consent(session: Session, principal: Principal, settings: Settings, code: str, addressee: str,
-                 scope: list[str], expires_at: dt.datetime | None, note: str | None = None,
-                 ip: str | None = None) -> Consent:
+def give_consent(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    code: str,
+    addressee: str,
+    scope: list[str],
+    expires_at: dt.datetime | None,
+    note: str | None = None,
+    ip: str | None = None,
+) -> Consent:
     principal.require("consents.write")
     _check_addressee(settings, addressee)
     scope = _check_parts(scope, "scope")
     if expires_at is not None and _aware(expires_at) <= now():  # type: ignore[operator]
         raise Invalid("expires_at lies in the past", field="expires_at", value=str(expires_at))
     b = find(session, code)
-    c = Consent(beneficiary_id=b.id, addressee=addressee, scope=scope, expires_at=expires_at, note=note,
-                recorded_by=principal.id if principal.kind == "user" else None)
+    c = Consent(
+        beneficiary_id=b.id,
+        addressee=addressee,
+        scope=scope,
+        expires_at=expires_at,
+        note=note,
+        recorded_by=principal.id if principal.kind == "user" else None,
+    )
     session.add(c)
     session.flush()
-    audit.append(session, principal.actor, "give", "consent", str(c.id), code, ip,
-                 {"addressee": addressee, "scope": scope, "expires_at": expires_at.isoformat() if expires_at else None})
+    audit.append(
+        session,
+        principal.actor,
+        "give",
+        "consent",
+        str(c.id),
+        code,
+        ip,
+        {"addressee": addressee, "scope": scope, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return c
 
 
@@ -105,35 +127,60 @@ def find_code(session: Session, beneficiary_id: int) -> str:
 
 def _latest(session: Session, beneficiary_id: int, instrument: str) -> Result | None:
     return session.execute(
-        select(Result).where(Result.beneficiary_id == beneficiary_id, Result.instrument == instrument)
-        .order_by(Result.created_at.desc()).limit(1)
+        select(Result)
+        .where(Result.beneficiary_id == beneficiary_id, Result.instrument == instrument)
+        .order_by(Result.created_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
-def build_content(session: Session, settings: Settings, beneficiary_id: int, code: str, addressee: str,
-                  parts: list[str]) -> dict[str, Any]:
+def build_content(
+    session: Session, settings: Settings, beneficiary_id: int, code: str, addressee: str, parts: list[str]
+) -> dict[str, Any]:
     """The packet as data: only the chosen parts, clinical detail only if 'clinical' is one."""
     clinical = "clinical" in parts
     org = settings.organisation(addressee)
     content: dict[str, Any] = {
         "beneficiary": code,
         "fund": {"ka": settings.fund_name_ka, "en": settings.fund_name_en},
-        "addressee": {"id": addressee, "ka": org.name_ka if org else addressee, "en": org.name_en if org else addressee},
+        "addressee": {
+            "id": addressee,
+            "ka": org.name_ka if org else addressee,
+            "en": org.name_en if org else addressee,
+        },
         "parts": parts,
         "prepared_at": now().isoformat(),
     }
     results = {i: _latest(session, beneficiary_id, i) for i in ("intake", "vdq", "sds", "ppi")}
     content["sources"] = {
-        i: {"result": r.id, "instrument_version": r.instrument_version, "engine_version": r.engine_version,
-            "norm_table": r.norm_table, "scored_at": r.created_at.isoformat()}
-        for i, r in results.items() if r is not None
+        i: {
+            "result": r.id,
+            "instrument_version": r.instrument_version,
+            "engine_version": r.engine_version,
+            "norm_table": r.norm_table,
+            "scored_at": r.created_at.isoformat(),
+        }
+        for i, r in results.items()
+        if r is not None
     }
     if "intake_summary" in parts and results["intake"] is not None:
         r = results["intake"]
-        answers = {a.item: a.value for a in session.execute(
-            select(Answer).where(Answer.administration_id == r.administration_id)).scalars()}
-        keep = ("education_level", "has_profession", "profession", "work_experience_years", "computer_skills",
-                "languages", "driving_licence", "expectation", "aspired_occupations", "constraints")
+        answers = {
+            a.item: a.value
+            for a in session.execute(select(Answer).where(Answer.administration_id == r.administration_id)).scalars()
+        }
+        keep = (
+            "education_level",
+            "has_profession",
+            "profession",
+            "work_experience_years",
+            "computer_skills",
+            "languages",
+            "driving_licence",
+            "expectation",
+            "aspired_occupations",
+            "constraints",
+        )
         content["intake_summary"] = {
             "answers": {k: answers.get(k) for k in keep},
             "job_seeker_group": r.scores.get("job_seeker_group"),
@@ -146,7 +193,9 @@ def build_content(session: Session, settings: Settings, beneficiary_id: int, cod
         profile: dict[str, Any] = {}
         if (r := results["sds"]) is not None:
             s = r.scores
-            profile["sds"] = {k: s.get(k) for k in ("code", "code_orderings", "consistency", "R", "I", "A", "S", "E", "C")}
+            profile["sds"] = {
+                k: s.get(k) for k in ("code", "code_orderings", "consistency", "R", "I", "A", "S", "E", "C")
+            }
         if (r := results["vdq"]) is not None:
             s = r.scores
             salient = [b for b in (s.get("salient_barriers") or "").split(";") if b]
@@ -185,16 +234,30 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def build_packet(session: Session, principal: Principal, settings: Settings, code: str, addressee: str,
-                 parts: list[str], ip: str | None = None) -> Packet:
+def build_packet(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    code: str,
+    addressee: str,
+    parts: list[str],
+    ip: str | None = None,
+) -> Packet:
     """A draft packet (preview): nothing leaves until ``send``."""
     principal.require("packets.write")
     _check_addressee(settings, addressee)
     parts = _check_parts(parts, "parts")
     b = find(session, code)
     content = build_content(session, settings, b.id, code, addressee, parts)
-    p = Packet(id=str(uuid.uuid4()), beneficiary_id=b.id, addressee=addressee, parts=parts, content=content,
-               content_hash=content_hash(content), created_by=principal.id if principal.kind == "user" else None)
+    p = Packet(
+        id=str(uuid.uuid4()),
+        beneficiary_id=b.id,
+        addressee=addressee,
+        parts=parts,
+        content=content,
+        content_hash=content_hash(content),
+        created_by=principal.id if principal.kind == "user" else None,
+    )
     session.add(p)
     session.flush()
     audit.append(session, principal.actor, "build", "packet", p.id, code, ip, {"addressee": addressee, "parts": parts})
@@ -212,42 +275,70 @@ def send_packet(session: Session, principal: Principal, packet_id: str, ip: str 
     if p.sent_at is not None:
         raise Conflict("this packet was sent already; build a new one to send again", packet=p.id)
     t = now()
-    consents = session.execute(
-        select(Consent).where(Consent.beneficiary_id == p.beneficiary_id, Consent.addressee == p.addressee)
-        .order_by(Consent.given_at.desc())
-    ).scalars().all()
+    consents = (
+        session.execute(
+            select(Consent)
+            .where(Consent.beneficiary_id == p.beneficiary_id, Consent.addressee == p.addressee)
+            .order_by(Consent.given_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     usable = [c for c in consents if consent_valid(c, t) and set(p.parts) <= set(c.scope)]
     if not usable:
         why = "no consent from the beneficiary for this addressee"
         if consents:
-            why = ("the consent for this addressee was withdrawn or has expired, or does not cover: "
-                   + ", ".join(sorted(set(p.parts) - set().union(*[set(c.scope) for c in consents if consent_valid(c, t)]))))
+            why = "the consent for this addressee was withdrawn or has expired, or does not cover: " + ", ".join(
+                sorted(set(p.parts) - set().union(*[set(c.scope) for c in consents if consent_valid(c, t)]))
+            )
         raise ConsentRequired(f"not sent: {why}", packet=p.id, addressee=p.addressee)
     c = usable[0]
     p.sent_at, p.consent_id = t, c.id
-    s = Sending(packet_id=p.id, beneficiary_id=p.beneficiary_id, sender_id=principal.id, addressee=p.addressee,
-                sent_at=t, content_hash=p.content_hash, consent_id=c.id)
+    s = Sending(
+        packet_id=p.id,
+        beneficiary_id=p.beneficiary_id,
+        sender_id=principal.id,
+        addressee=p.addressee,
+        sent_at=t,
+        content_hash=p.content_hash,
+        consent_id=c.id,
+    )
     session.add(s)
     session.flush()
     code = find_code(session, p.beneficiary_id)
-    audit.append(session, principal.actor, "send", "packet", p.id, code, ip,
-                 {"addressee": p.addressee, "consent": c.id, "content_hash": p.content_hash})
+    audit.append(
+        session,
+        principal.actor,
+        "send",
+        "packet",
+        p.id,
+        code,
+        ip,
+        {"addressee": p.addressee, "consent": c.id, "content_hash": p.content_hash},
+    )
     return s
 
 
-def registry(session: Session, principal: Principal, offset: int, limit: int,
-             ip: str | None = None) -> tuple[list[dict[str, Any]], int]:
+def registry(
+    session: Session, principal: Principal, offset: int, limit: int, ip: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """The registry of sendings: beneficiary, sender, date sent, addressee (and what, by hash)."""
     principal.require("packets.registry")
     rows = session.execute(select(Sending).order_by(Sending.sent_at.desc())).scalars().all()
     users = {u.id: u.username for u in session.execute(select(User)).scalars()}
     out = [
-        {"beneficiary": find_code(session, s.beneficiary_id), "sender": users.get(s.sender_id, "?"),
-         "sent_at": s.sent_at, "addressee": s.addressee, "packet": s.packet_id, "content_hash": s.content_hash}
+        {
+            "beneficiary": find_code(session, s.beneficiary_id),
+            "sender": users.get(s.sender_id, "?"),
+            "sent_at": s.sent_at,
+            "addressee": s.addressee,
+            "packet": s.packet_id,
+            "content_hash": s.content_hash,
+        }
         for s in rows
     ]
     audit.append(session, principal.actor, "list", "registry", None, None, ip, {"count": len(out)})
-    return out[offset: offset + limit], len(out)
+    return out[offset : offset + limit], len(out)
 
 
 def registry_csv(rows: list[dict[str, Any]]) -> str:
@@ -270,10 +361,18 @@ def inbox(session: Session, principal: Principal, ip: str | None = None) -> list
     """Packets sent to the caller's organisation whose consent still stands."""
     principal.require("packets.inbox")
     t = now()
-    rows = session.execute(select(Sending).where(Sending.addressee == (principal.organisation or ""))
-                           .order_by(Sending.sent_at.desc())).scalars().all()
-    out = [{"packet": s.packet_id, "beneficiary": find_code(session, s.beneficiary_id), "sent_at": s.sent_at}
-           for s in rows if _visible_to(session, principal, s, t)]
+    rows = (
+        session.execute(
+            select(Sending).where(Sending.addressee == (principal.organisation or "")).order_by(Sending.sent_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    out = [
+        {"packet": s.packet_id, "beneficiary": find_code(session, s.beneficiary_id), "sent_at": s.sent_at}
+        for s in rows
+        if _visible_to(session, principal, s, t)
+    ]
     audit.append(session, principal.actor, "list", "inbox", None, None, ip, {"count": len(out)})
     return out
 
@@ -291,4 +390,3 @@ def read_packet(session: Session, principal: Principal, packet_id: str, ip: str 
             raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
     audit.append(session, principal.actor, "read", "packet", p.id, find_code(session, p.beneficiary_id), ip)
     return p
-

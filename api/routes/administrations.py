@@ -16,10 +16,20 @@ router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
 
 
 def view(session: Any, a: Administration) -> dict[str, Any]:
-    return {"id": a.id, "beneficiary": adm._code(session, a), "instrument": a.instrument,
-            "instrument_version": a.instrument_version, "status": a.status, "mode": a.mode,
-            "aspirations": a.aspirations, "seconds": a.seconds, "created_at": a.created_at,
-            "updated_at": a.updated_at, "submitted_at": a.submitted_at, "answers": adm.answers_of(session, a)}
+    return {
+        "id": a.id,
+        "beneficiary": adm._code(session, a),
+        "instrument": a.instrument,
+        "instrument_version": a.instrument_version,
+        "status": a.status,
+        "mode": a.mode,
+        "aspirations": a.aspirations,
+        "seconds": a.seconds,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "submitted_at": a.submitted_at,
+        "answers": adm.answers_of(session, a),
+    }
 
 
 def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administration:
@@ -33,8 +43,9 @@ def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administr
 
 
 @router.post("", status_code=201)
-def start(body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep,
-          idem: IdempotencyDep) -> JSONResponse:
+def start(
+    body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep
+) -> JSONResponse:
     def work() -> dict[str, Any]:
         a, token = adm.start(session, principal, body.beneficiary, body.instrument, body.version, body.mode, ip)
         return {**view(session, a), "resume_token": token}
@@ -50,8 +61,9 @@ def read(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep)
 
 
 @router.patch("/{admin_id}/answers")
-def autosave(admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep,
-             ip: IpDep) -> dict[str, Any]:
+def autosave(
+    admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep, ip: IpDep
+) -> dict[str, Any]:
     a = _mine(session, principal, admin_id, write=True)
     adm.set_details(a, body.aspirations, body.seconds)
     saved = adm.save_answers(session, a, body.answers, principal.actor, ip)

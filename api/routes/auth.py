@@ -10,11 +10,18 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 @router.post("/login")
-def login(body: Login, request: Request, response: Response, session: SessionDep, settings: SettingsDep,
-          ip: IpDep) -> dict[str, object]:
+def login(
+    body: Login, request: Request, response: Response, session: SessionDep, settings: SettingsDep, ip: IpDep
+) -> dict[str, object]:
     user = accounts.login(session, body.username, body.password, ip)
-    response.set_cookie(COOKIE, request.app.state.cookies.issue(user.id), httponly=True, samesite="lax",
-                        secure=settings.cookie_secure, max_age=settings.session_hours * 3600)
+    response.set_cookie(
+        COOKIE,
+        request.app.state.cookies.issue(user.id),
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_hours * 3600,
+    )
     return {"username": user.username, "role": user.role, "organisation": user.organisation}
 
 
@@ -27,5 +34,10 @@ def logout(response: Response) -> Response:
 
 @router.get("/me")
 def me(principal: PrincipalDep) -> dict[str, object]:
-    return {"kind": principal.kind, "name": principal.name, "role": principal.role,
-            "organisation": principal.organisation, "scopes": sorted(principal.scopes)}
+    return {
+        "kind": principal.kind,
+        "name": principal.name,
+        "role": principal.role,
+        "organisation": principal.organisation,
+        "scopes": sorted(principal.scopes),
+    }

@@ -15,15 +15,31 @@ router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
 
 @router.post("", status_code=201)
-def create(body: BeneficiaryCreate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep,
-           idem: IdempotencyDep) -> JSONResponse:
-    return created(idem.run(body.model_dump(), lambda: ben.create(
-        session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip)))
+def create(
+    body: BeneficiaryCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    vault: VaultDep,
+    ip: IpDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    return created(
+        idem.run(
+            body.model_dump(),
+            lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
+        )
+    )
 
 
 @router.get("")
-def listing(principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep,
-            page: Annotated[Page, Depends()], search: str | None = None) -> dict[str, Any]:
+def listing(
+    principal: PrincipalDep,
+    session: SessionDep,
+    vault: VaultDep,
+    ip: IpDep,
+    page: Annotated[Page, Depends()],
+    search: str | None = None,
+) -> dict[str, Any]:
     items, total = ben.listing(session, principal, vault, search, page.offset, page.limit, ip)
     return page.wrap(items, total)
 

@@ -29,8 +29,15 @@ def created(pair: tuple[int, Any]) -> JSONResponse:
 def result_view(r: Any, code: str) -> dict[str, Any]:
     """A stored result with everything it depends on named."""
     return {
-        "id": r.id, "beneficiary": code, "administration": r.administration_id, "instrument": r.instrument,
-        "instrument_version": r.instrument_version, "instrument_hash": r.instrument_hash,
-        "engine_version": r.engine_version, "norm_table": r.norm_table, "supersedes": r.supersedes_id,
-        "created_at": r.created_at, "scores": r.scores,
+        "id": r.id,
+        "beneficiary": code,
+        "administration": r.administration_id,
+        "instrument": r.instrument,
+        "instrument_version": r.instrument_version,
+        "instrument_hash": r.instrument_hash,
+        "engine_version": r.engine_version,
+        "norm_table": r.norm_table,
+        "supersedes": r.supersedes_id,
+        "created_at": r.created_at,
+        "scores": r.scores,
     }

@@ -18,14 +18,22 @@ def list_instruments(principal: PrincipalDep) -> list[dict[str, Any]]:
     out = []
     for iid, ver in instruments.available():
         inst = service.instrument(iid, ver)
-        out.append({"id": iid, "version": ver, "model": inst.model, "title": inst.title.model_dump(),
-                    "items": len(inst.items) or len(inst.fields)})
+        out.append(
+            {
+                "id": iid,
+                "version": ver,
+                "model": inst.model,
+                "title": inst.title.model_dump(),
+                "items": len(inst.items) or len(inst.fields),
+            }
+        )
     return out
 
 
 @router.get("/{instrument_id}")
-def get_instrument(instrument_id: str, principal: PrincipalDep, version: str | None = None,
-                   lang: Annotated[Lang, Query()] = "ka") -> dict[str, Any]:
+def get_instrument(
+    instrument_id: str, principal: PrincipalDep, version: str | None = None, lang: Annotated[Lang, Query()] = "ka"
+) -> dict[str, Any]:
     """The definition in one language, as a respondent page or another system needs it."""
     principal.require("instruments.read")
     inst = service.instrument(instrument_id, version)

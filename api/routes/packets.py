@@ -15,21 +15,53 @@ router = APIRouter(prefix="/v1", tags=["consent and packets"])
 
 
 def consent_view(c: Consent, code: str) -> dict[str, Any]:
-    return {"id": c.id, "beneficiary": code, "addressee": c.addressee, "scope": c.scope, "given_at": c.given_at,
-            "expires_at": c.expires_at, "withdrawn_at": c.withdrawn_at, "note": c.note,
-            "valid_now": pk.consent_valid(c, pk.now())}
+    return {
+        "id": c.id,
+        "beneficiary": code,
+        "addressee": c.addressee,
+        "scope": c.scope,
+        "given_at": c.given_at,
+        "expires_at": c.expires_at,
+        "withdrawn_at": c.withdrawn_at,
+        "note": c.note,
+        "valid_now": pk.consent_valid(c, pk.now()),
+    }
 
 
 def packet_view(p: Packet, code: str) -> dict[str, Any]:
-    return {"id": p.id, "beneficiary": code, "addressee": p.addressee, "parts": p.parts, "content": p.content,
-            "content_hash": p.content_hash, "created_at": p.created_at, "sent_at": p.sent_at}
+    return {
+        "id": p.id,
+        "beneficiary": code,
+        "addressee": p.addressee,
+        "parts": p.parts,
+        "content": p.content,
+        "content_hash": p.content_hash,
+        "created_at": p.created_at,
+        "sent_at": p.sent_at,
+    }
 
 
 @router.post("/beneficiaries/{code}/consents", status_code=201)
-def give(code: str, body: ConsentCreate, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
-         ip: IpDep, idem: IdempotencyDep) -> JSONResponse:
-    return created(idem.run(body.model_dump(), lambda: consent_view(pk.give_consent(
-        session, principal, settings, code, body.addressee, body.scope, body.expires_at, body.note, ip), code)))
+def give(
+    code: str,
+    body: ConsentCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    return created(
+        idem.run(
+            body.model_dump(),
+            lambda: consent_view(
+                pk.give_consent(
+                    session, principal, settings, code, body.addressee, body.scope, body.expires_at, body.note, ip
+                ),
+                code,
+            ),
+        )
+    )
 
 
 @router.get("/beneficiaries/{code}/consents")
@@ -44,11 +76,24 @@ def withdraw(consent_id: int, principal: PrincipalDep, session: SessionDep, ip: 
 
 
 @router.post("/packets", status_code=201)
-def build(body: PacketCreate, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep,
-          idem: IdempotencyDep) -> JSONResponse:
+def build(
+    body: PacketCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    idem: IdempotencyDep,
+) -> JSONResponse:
     """A draft packet to preview; nothing is sent yet."""
-    return created(idem.run(body.model_dump(), lambda: packet_view(pk.build_packet(
-        session, principal, settings, body.beneficiary, body.addressee, body.parts, ip), body.beneficiary)))
+    return created(
+        idem.run(
+            body.model_dump(),
+            lambda: packet_view(
+                pk.build_packet(session, principal, settings, body.beneficiary, body.addressee, body.parts, ip),
+                body.beneficiary,
+            ),
+        )
+    )
 
 
 @router.get("/packets/{packet_id}")
@@ -58,25 +103,38 @@ def read(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep
 
 
 @router.post("/packets/{packet_id}/send", status_code=201)
-def send(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep,
-         idem: IdempotencyDep) -> JSONResponse:
+def send(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep) -> JSONResponse:
     def work() -> dict[str, Any]:
         s = pk.send_packet(session, principal, packet_id, ip)
-        return {"packet": s.packet_id, "beneficiary": pk.find_code(session, s.beneficiary_id),
-                "addressee": s.addressee, "sent_at": s.sent_at, "sender": principal.name,
-                "content_hash": s.content_hash, "consent": s.consent_id}
+        return {
+            "packet": s.packet_id,
+            "beneficiary": pk.find_code(session, s.beneficiary_id),
+            "addressee": s.addressee,
+            "sent_at": s.sent_at,
+            "sender": principal.name,
+            "content_hash": s.content_hash,
+            "consent": s.consent_id,
+        }
 
     return created(idem.run({"packet": packet_id}, work))
 
 
 @router.get("/registry", response_model=None)
-def registry(principal: PrincipalDep, session: SessionDep, ip: IpDep, page: Annotated[Page, Depends()],
-             format: Annotated[Literal["json", "csv"], Query()] = "json") -> dict[str, Any] | Response:
+def registry(
+    principal: PrincipalDep,
+    session: SessionDep,
+    ip: IpDep,
+    page: Annotated[Page, Depends()],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> dict[str, Any] | Response:
     """The registry of sendings (რეესტრი); ``format=csv`` for the whole list as a file."""
     if format == "csv":
         rows, _ = pk.registry(session, principal, 0, 10**9, ip)
-        return Response(pk.registry_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="registry.csv"'})
+        return Response(
+            pk.registry_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="registry.csv"'},
+        )
     rows, total = pk.registry(session, principal, page.offset, page.limit, ip)
     return page.wrap(rows, total)
 

@@ -17,8 +17,12 @@ router = APIRouter(prefix="/v1/respond", tags=["respondent"])
 @router.get("/{token}")
 def state(token: str, session: SessionDep) -> dict[str, Any]:
     a = adm.by_token(session, token)
-    return {"instrument": a.instrument, "instrument_version": a.instrument_version, "status": a.status,
-            "answers": adm.answers_of(session, a)}
+    return {
+        "instrument": a.instrument,
+        "instrument_version": a.instrument_version,
+        "status": a.status,
+        "answers": adm.answers_of(session, a),
+    }
 
 
 @router.patch("/{token}/answers")

@@ -1,0 +1,343 @@
+"""``proforient report``: scored results or raw answers → one report file per person.
+
+Wired into the main CLI with ``register(app)``. Each input file (CSV/XLSX) may
+hold raw answers (item ids as columns, like ``proforient score`` takes) or
+the scores ``proforient score`` wrote; raw answers are scored here through
+``api.service.score_frame``. Files are joined on the person's id. Every input
+is read and checked and every report rendered into a hidden staging folder
+first; only when all succeeded are the files moved into place, so a bad
+input leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import instruments
+import reports
+import scoring
+from api import service
+from api.tableio import read_table
+
+FORMATS = {"html": ".html", "pdf": ".pdf", "json": ".json"}
+KINDS = ("intake", "vdq", "sds", "ppi")
+SCORED_MARKERS = ("instrument", "engine_version")
+_err = Console(stderr=True)
+
+
+class _Fail(Exception):
+    """A problem with the command's input: reported in one readable message, exit code 2."""
+
+
+@dataclass
+class _Source:
+    """One input file, scored, as rows by person id."""
+
+    kind: str
+    path: Path
+    rows: dict[str, dict[str, object]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, date] = field(default_factory=dict)
+    has_ids: bool = True
+
+
+def _date(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise _Fail(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or not str(v).strip()
+
+
+def _read(path: Path) -> pd.DataFrame:
+    parts = list(read_table(path))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty:
+        raise _Fail(f"{path}: the file has no rows")
+    return frame
+
+
+def _load(kind: str, path: Path) -> _Source:
+    """Read one file; score it when it holds raw answers; index its rows by person id."""
+    frame = _read(path)
+    src = _Source(kind, path)
+    cols = service.Columns.detect(list(frame.columns))
+    id_col = "id" if "id" in frame.columns else cols.id
+    src.has_ids = id_col is not None
+    ids = [str(v).strip() for v in frame[id_col]] if id_col else [str(k + 1) for k in range(len(frame))]
+    empty = [k + 1 for k, v in enumerate(ids) if not v]
+    if empty:
+        raise _Fail(f"{path}: data row {empty[0]} has no id")
+    seen: dict[str, int] = {}
+    for k, v in enumerate(ids):
+        if v in seen:
+            raise _Fail(f"{path}: id {v!r} appears on data rows {seen[v]} and {k + 1}; one row per person")
+        seen[v] = k + 1
+    for col, target in (("name", src.names), ("date", src.dates)):
+        if col in frame.columns:
+            for pid, v in zip(ids, frame[col].tolist(), strict=True):
+                if not _blank(v):
+                    target[pid] = _date(str(v), f"{path}, id {pid}, column date") if col == "date" else str(v).strip()  # type: ignore[assignment]
+
+    if all(m in frame.columns for m in SCORED_MARKERS):
+        found = {str(v).strip() for v in frame["instrument"]}
+        if found != {kind}:
+            raise _Fail(f"{path}: holds results of {', '.join(sorted(found))}, not of {kind}")
+        scored = frame
+    else:
+        inst = instruments.load(kind)
+        expected = [f.id for f in inst.fields] if kind == "intake" else list(inst.item_ids)
+        if not set(expected) & set(frame.columns):
+            raise _Fail(
+                f"{path}: none of the {kind} columns ({', '.join(expected[:3])} …) is here, and it "
+                f"is not a scored {kind} file either; is this the right file?"
+            )
+        try:
+            scored = service.score_frame(inst, frame)
+            if kind == "intake":  # the report also needs the form's own fields (education, constraints …)
+                parsed = scoring.parse_intake(instruments.intake_spec(inst), frame, ids)
+                scored = pd.concat([parsed.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
+        except scoring.ResponseValidationError as exc:
+            raise _Fail(f"{path} ({kind}): {exc}") from exc
+    for pid, rec in zip(ids, scored.to_dict(orient="records"), strict=True):
+        rec["id"] = pid
+        src.rows[pid] = rec
+    return src
+
+
+def _safe_name(pid: str) -> str:
+    name = re.sub(r"[^\w.-]", "_", pid, flags=re.UNICODE).lstrip(".")
+    return name or "_"
+
+
+def _write_atomic(folder: Path, name: str, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        target = folder / name
+        os.replace(tmp, target)
+        return target
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _renderer(fmt: str, lang: str, audience: str, consent: bool) -> Callable[[reports.Profile], bytes]:
+    if fmt == "pdf":
+        return lambda p: reports.render_pdf(p, lang, audience, consent_includes_clinical=consent)
+    if fmt == "html":
+        return lambda p: reports.render_html(p, lang, audience, consent_includes_clinical=consent).encode("utf-8")
+    return lambda p: reports.render_json(p, lang, audience, consent_includes_clinical=consent).encode("utf-8")
+
+
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="folder for the reports (one file per person)")],
+    intake: Annotated[
+        Path | None, typer.Option(help="assessment questionnaire: raw answers or scores (CSV/XLSX)")
+    ] = None,
+    vdq: Annotated[Path | None, typer.Option(help="vocational decision questionnaire: raw answers or scores")] = None,
+    sds: Annotated[Path | None, typer.Option(help="Holland SDS: raw answers or scores")] = None,
+    ppi: Annotated[Path | None, typer.Option(help="personality inventory: raw answers or scores")] = None,
+    previous_vdq: Annotated[
+        Path | None, typer.Option(help="an earlier VDQ administration, for the change section")
+    ] = None,
+    previous_sds: Annotated[Path | None, typer.Option(help="an earlier SDS administration")] = None,
+    previous_ppi: Annotated[Path | None, typer.Option(help="an earlier PPI administration")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="pdf, html or json")] = "pdf",
+    lang: Annotated[str, typer.Option("--lang", "-l", help="ka or en")] = "ka",
+    audience: Annotated[
+        str, typer.Option("--audience", "-a", help="psychologist, employment or beneficiary")
+    ] = "psychologist",
+    consent_clinical: Annotated[
+        bool,
+        typer.Option(
+            "--consent-clinical", help="employment audience only: the beneficiary's consent covers clinical details"
+        ),
+    ] = False,
+    person: Annotated[list[str] | None, typer.Option("--person", "-p", help="report only this id (repeatable)")] = None,
+    administrator: Annotated[
+        str, typer.Option(help="who administered the instruments", envvar="PROFORIENT_ADMINISTRATOR")
+    ] = "",
+    administered: Annotated[
+        str | None, typer.Option("--date", help="administration date YYYY-MM-DD (else a 'date' column)")
+    ] = None,
+    previous_date: Annotated[str | None, typer.Option(help="date of the earlier administration YYYY-MM-DD")] = None,
+    fund_name_ka: Annotated[
+        str | None, typer.Option(help="the fund's name in Georgian", envvar="PROFORIENT_FUND_NAME_KA")
+    ] = None,
+    fund_name_en: Annotated[
+        str | None, typer.Option(help="the fund's name in English", envvar="PROFORIENT_FUND_NAME_EN")
+    ] = None,
+    top: Annotated[int, typer.Option(help="how many matched occupations to list")] = 10,
+    overwrite: Annotated[bool, typer.Option(help="replace report files that already exist")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Write interpretation reports: one file per person, from any of intake, VDQ, SDS and PPI.
+
+    Files are joined on the 'id' column (or respondent/code). Optional columns:
+    'name' (shown on the report) and 'date' (administration date, YYYY-MM-DD).
+    """
+    try:
+        written = _run(
+            output=output,
+            inputs={"intake": intake, "vdq": vdq, "sds": sds, "ppi": ppi},
+            previous={"vdq": previous_vdq, "sds": previous_sds, "ppi": previous_ppi},
+            fmt=fmt,
+            lang=lang,
+            audience=audience,
+            consent=consent_clinical,
+            only=person or [],
+            administrator=administrator,
+            administered=administered,
+            previous_date=previous_date,
+            fund=(fund_name_ka, fund_name_en),
+            top=top,
+            overwrite=overwrite,
+            quiet=quiet,
+        )
+    except (_Fail, reports.ReportError, scoring.ProforientError) as exc:
+        _err.print(f"[bold red]error:[/] {exc}\nNo report was written.", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    _err.print(f"{len(written)} report(s) written to {output}")
+
+
+def _run(
+    *,
+    output: Path,
+    inputs: dict[str, Path | None],
+    previous: dict[str, Path | None],
+    fmt: str,
+    lang: str,
+    audience: str,
+    consent: bool,
+    only: list[str],
+    administrator: str,
+    administered: str | None,
+    previous_date: str | None,
+    fund: tuple[str | None, str | None],
+    top: int,
+    overwrite: bool,
+    quiet: bool,
+) -> list[Path]:
+    if fmt not in FORMATS:
+        raise _Fail(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    if lang not in reports.LANGS:
+        raise _Fail(f"--lang must be ka or en (got {lang!r})")
+    if audience not in reports.AUDIENCES:
+        raise _Fail(f"--audience must be one of {', '.join(reports.AUDIENCES)} (got {audience!r})")
+    if consent and audience != "employment":
+        raise _Fail("--consent-clinical applies to --audience employment only")
+    if (fund[0] is None) != (fund[1] is None):
+        raise _Fail("give the fund's name in both languages (--fund-name-ka and --fund-name-en) or in neither")
+    if top < 0:
+        raise _Fail("--top must be zero or more")
+    given = {k: p for k, p in inputs.items() if p is not None}
+    if not given:
+        raise _Fail("give at least one input: --intake, --vdq, --sds or --ppi")
+    for kind, path in previous.items():
+        if path is not None and kind not in given:
+            raise _Fail(f"--previous-{kind} needs a current --{kind} file to compare with")
+    when = _date(administered, "--date") if administered else None
+    before = _date(previous_date, "--previous-date") if previous_date else None
+    config = reports.ReportConfig(fund_name=instruments.Text(ka=fund[0], en=fund[1]) if fund[0] and fund[1] else None)
+
+    sources = {k: _load(k, p) for k, p in given.items()}
+    earlier = {k: _load(k, p) for k, p in previous.items() if p is not None}
+    all_sources = [*sources.values(), *earlier.values()]
+    if len(all_sources) > 1 and not all(s.has_ids for s in all_sources):
+        missing = next(s.path for s in all_sources if not s.has_ids)
+        raise _Fail(f"{missing}: has no id column; with several files the id joins a person's results")
+    people = list(dict.fromkeys(pid for s in sources.values() for pid in s.rows))
+    if only:
+        unknown = [p for p in only if p not in people]
+        if unknown:
+            raise _Fail(f"no results for id(s) {', '.join(unknown)}")
+        people = [p for p in people if p in only]
+
+    ext = FORMATS[fmt]
+    names = {pid: f"{_safe_name(pid)}_{audience}_{lang}{ext}" for pid in people}
+    clash = len(set(names.values())) != len(names)
+    if clash:
+        raise _Fail("two ids map to the same file name after removing unsafe characters; make the ids distinct")
+    output.mkdir(parents=True, exist_ok=True)
+    if not overwrite:
+        existing = [n for n in names.values() if (output / n).exists()]
+        if existing:
+            raise _Fail(f"{output / existing[0]} already exists ({len(existing)} file(s)); use --overwrite")
+
+    render = _renderer(fmt, lang, audience, consent)
+    staging = Path(tempfile.mkdtemp(prefix=".proforient-report-", dir=output))
+    try:
+        with Progress(
+            TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=_err, disable=quiet
+        ) as bar:
+            task = bar.add_task("", total=len(people))
+            for pid in people:
+                rows = {k: s.rows.get(pid) for k, s in sources.items()}
+                if all(v is None for v in rows.values()):
+                    continue
+                prev = {k: s.rows[pid] for k, s in earlier.items() if pid in s.rows and rows.get(k) is not None}
+                name = next((s.names[pid] for s in sources.values() if pid in s.names), None)
+                day = when or next((s.dates[pid] for s in sources.values() if pid in s.dates), None)
+                prev_day = before or next((s.dates[pid] for s in earlier.values() if pid in s.dates), None)
+                try:
+                    profile = reports.build_profile(
+                        pid,
+                        intake=rows.get("intake"),
+                        vdq=rows.get("vdq"),
+                        sds=rows.get("sds"),
+                        ppi=rows.get("ppi"),
+                        previous=prev or None,
+                        previous_date=prev_day,
+                        name=name,
+                        administrator=administrator,
+                        administered=day,
+                        config=config,
+                        limit=top,
+                    )
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        data = render(profile)
+                except reports.ReportError as exc:
+                    raise _Fail(f"id {pid}: {exc}") from exc
+                glyphs = [w for w in caught if issubclass(w.category, reports.MissingGlyphWarning)]
+                if glyphs:
+                    raise _Fail(f"id {pid}: {glyphs[0].message} (install the Debian package fonts-noto-core)")
+                for w in caught:
+                    _err.print(f"[yellow]warning:[/] id {pid}: {w.message}", highlight=False)
+                _write_atomic(staging, names[pid], data)
+                bar.advance(task)
+        written = []
+        for staged in sorted(staging.iterdir()):
+            target = output / staged.name
+            os.replace(staged, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` command to the ``proforient`` CLI."""
+    app.command("report")(report)
+
+
+__all__ = ["register", "report"]

@@ -1,0 +1,182 @@
+"""Service throughput and latency on loopback.
+
+Starts the API under uvicorn with 2 workers (SQLite by default, or
+``--database-url`` for PostgreSQL) and drives it with ``wrk`` (Debian's
+package, installed if missing) from another process, bounded in time, at a
+few connection counts. Prints requests/s and p50/p95/p99 latency for:
+
+- stateless scoring: POST /v1/score, one VDQ administration, API-key auth;
+- submitting an administration: POST /v1/administrations/{id}/submit
+  (answers saved beforehand), signed-in psychologist.
+
+    python benchmarks/bench_service.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.db.session import make_engine, migrate, session_factory, transaction  # noqa: E402
+from api.domain import accounts  # noqa: E402
+from api.domain.access import SYSTEM  # noqa: E402
+from tests.api_helpers import answers_for  # noqa: E402
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wrk() -> str:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    return "wrk"
+
+
+LUA_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %.3f %.3f %.3f\\n", summary.requests, summary.duration,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk(
+    url: str, script: str, connections: int, seconds: float, tmp: Path
+) -> tuple[int, float, int, float, float, float]:
+    lua = tmp / f"s{connections}.lua"
+    lua.write_text(script + LUA_DONE, encoding="utf-8")
+    out = subprocess.run(
+        [_wrk(), "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(lua), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    n, micros, errors, p50, p95, p99 = line.split()[1:]
+    return int(n), int(micros) / 1e6, int(errors), float(p50), float(p95), float(p99)
+
+
+def report(name: str, r: tuple[int, float, int, float, float, float], connections: int) -> None:
+    n, wall, errors, p50, p95, p99 = r
+    print(
+        f"{name}, {connections} connections: {n / wall:,.0f} req/s ({n} in {wall:.1f} s); "
+        f"latency ms p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f}; errors {errors}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--database-url", default="")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="pfo-bench-"))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with transaction(session_factory(engine)) as s:
+        accounts.create_user(s, SYSTEM, "psy", "psychologist-1", "psychologist")
+        accounts.create_user(s, SYSTEM, "sw", "social-worker-1", "social_worker")
+        _, key = accounts.create_api_client(s, SYSTEM, "bench", ["score"])
+    engine.dispose()
+    port = _port()
+    env = {
+        **os.environ,
+        "PROFORIENT_DATABASE_URL": url,
+        "PROFORIENT_SECRET_KEY": "b" * 40,
+        "PROFORIENT_DATA_KEYS": Fernet.generate_key().decode(),
+        "PROFORIENT_INSTANCE": str(tmp),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                with httpx.Client(timeout=1) as c:
+                    if c.get(base + "/healthz").status_code == 200:
+                        break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"uvicorn, {args.workers} workers, {'PostgreSQL' if 'postgres' in url else 'SQLite'}; "
+            f"load: wrk, 1 thread, {args.seconds:.0f} s per run"
+        )
+        body = json.dumps({"instrument": "vdq", "administrations": [{"answers": answers_for("vdq", 1)}]})
+        score_lua = (
+            f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {key}"\nwrk.body = {json.dumps(body)}\n'
+        )
+        wrk(base + "/v1/score", score_lua, 2, 2, tmp)  # warm-up
+        for c in (2, 4, 8):
+            report(
+                "stateless scoring (POST /v1/score, 1 VDQ)", wrk(base + "/v1/score", score_lua, c, args.seconds, tmp), c
+            )
+
+        with httpx.Client(base_url=base, timeout=30) as sw, httpx.Client(base_url=base, timeout=30) as psy:
+            sw.post("/v1/auth/login", json={"username": "sw", "password": "social-worker-1"})
+            psy.post("/v1/auth/login", json={"username": "psy", "password": "psychologist-1"})
+            code = sw.post("/v1/beneficiaries", json={"name": "bench"}).json()["code"]
+            ids = []
+            m = int(args.seconds * 200)
+            t0 = time.perf_counter()
+            for k in range(m):
+                a = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
+                psy.patch(f"/v1/administrations/{a['id']}/answers", json={"answers": answers_for("vdq", k)})
+                ids.append(a["id"])
+            print(
+                f"(set-up: {m} administrations started and answered, sequentially, in {time.perf_counter() - t0:.1f} s)"
+            )
+            cookie = "; ".join(f"{k}={v}" for k, v in psy.cookies.items())
+        paths = ", ".join(f'"/v1/administrations/{i}/submit"' for i in ids)
+        submit_lua = (
+            f'local paths = {{{paths}}}\nlocal k = 0\nwrk.headers["Cookie"] = "{cookie}"\n'
+            "request = function()\n  k = k + 1\n  if k > #paths then k = #paths end\n"
+            '  return wrk.format("POST", paths[k])\nend\n'
+        )
+        report("submit an administration (POST …/submit, VDQ)", wrk(base, submit_lua, 4, args.seconds, tmp), 4)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
