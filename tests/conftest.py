@@ -4,6 +4,7 @@ one signed-in client per role, API clients with scopes."""
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,7 +19,38 @@ from api.domain import accounts
 from api.domain.access import SYSTEM
 from api.settings import Organisation, Settings
 
-PG_URL = os.environ.get("PROFORIENT_TEST_DATABASE_URL")
+_PG_BASE = os.environ.get("PROFORIENT_TEST_DATABASE_URL")
+PG_URL: str | None = None
+"""A database of this test run's own (several runs may share one server)."""
+
+
+def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
+    global PG_URL
+    if _PG_BASE and not hasattr(config, "workerinput"):
+        name = f"proforient_t_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = create_engine(_PG_BASE, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        PG_URL = _PG_BASE.rsplit("/", 1)[0] + "/" + name
+        config._proforient_pg = name
+
+
+def pg_url() -> str | None:
+    return PG_URL
+
+
+def pytest_unconfigure(config) -> None:  # type: ignore[no-untyped-def]
+    name = getattr(config, "_proforient_pg", None)
+    if name and _PG_BASE:
+        admin = create_engine(_PG_BASE, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
 BACKENDS = ["sqlite", "postgresql"]
 ORGS = [
     Organisation(id="ssa-employment", name_ka="დასაქმების პროგრამების დეპარტამენტი", name_en="Employment department"),
@@ -40,10 +72,12 @@ def fresh_database(backend: str, tmp_path) -> str:  # type: ignore[no-untyped-de
     if not PG_URL:
         pytest.fail("PROFORIENT_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh")
     engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
     return PG_URL
 
 

@@ -17,7 +17,7 @@ from api.db.session import make_engine, migrate, session_factory, transaction
 from api.domain import accounts
 from api.domain.access import SYSTEM
 from tests.api_helpers import answers_for
-from tests.conftest import PG_URL, fresh_database
+from tests.conftest import fresh_database, pg_url
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def two_servers(tmp_path):  # type: ignore[no-untyped-def]
-    if not PG_URL:
+    if not pg_url():
         pytest.fail("PROFORIENT_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh")
     url = fresh_database("postgresql", tmp_path)
     migrate(url)

@@ -15,7 +15,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URL, fresh_database
+from tests.conftest import fresh_database, pg_url
 
 EXE = str(Path(sys.executable).parent / "proforient")
 
@@ -73,7 +73,7 @@ def test_accounts_backup_restore_rotate_and_verify(tmp_path):
     backup = tmp_path / "backup.json.gz"
     cli(env, "backup", str(backup))
     targets = [f"sqlite:///{tmp_path / 'b.db'}"]
-    if PG_URL:
+    if pg_url():
         targets.append(fresh_database("postgresql", tmp_path))
     for target in targets:
         tenv = env_for(tmp_path, target, key)
