@@ -16,19 +16,21 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 import typer
-from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
 import instruments
 import scoring
-from scoring import research as rs
+
+if TYPE_CHECKING:  # imported where used: keeps every other proforient command fast to start
+    from matplotlib.figure import Figure
+
+    from scoring import research as rs
 
 err = Console(stderr=True)
 out = Console()
@@ -73,6 +75,8 @@ def _dataset(
     ignore: Sequence[str],
     missing: Sequence[str],
 ) -> rs.Dataset:
+    from scoring import research as rs
+
     codes: list[object] = [int(c) if c.lstrip("+-").isdigit() else c for c in missing]
     return rs.read_dataset(
         path,
@@ -100,6 +104,13 @@ def _report_problems(e: rs.DatasetError) -> None:
 # -- charts (matplotlib Figure → PNG data URI) ----------------------------------------------------
 
 
+def _figure(width: float, height: float) -> Figure:
+    """A matplotlib ``Figure`` (object API, Agg canvas on save; never pyplot)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def _png(fig: Figure, tight: bool = True) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight" if tight else None)
@@ -107,7 +118,7 @@ def _png(fig: Figure, tight: bool = True) -> str:
 
 
 def chart_reliability(rel: pd.DataFrame) -> str:
-    fig = Figure(figsize=(7, 0.35 * len(rel) + 1.2))
+    fig = _figure(7, 0.35 * len(rel) + 1.2)
     ax = fig.add_subplot()
     y = np.arange(len(rel))[::-1]
     lo = (rel["alpha"] - rel["alpha_lo"]).clip(lower=0)
@@ -124,7 +135,7 @@ def chart_reliability(rel: pd.DataFrame) -> str:
 
 def chart_item_total(items: pd.DataFrame) -> str:
     data = items[items["scale"] != ""]
-    fig = Figure(figsize=(max(6.0, 0.16 * len(data) + 2), 3.2))
+    fig = _figure(max(6.0, 0.16 * len(data) + 2), 3.2)
     ax = fig.add_subplot()
     scales = list(dict.fromkeys(data["scale"]))
     colors = [f"C{scales.index(s) % 10}" for s in data["scale"]]
@@ -137,7 +148,7 @@ def chart_item_total(items: pd.DataFrame) -> str:
 
 def chart_heatmap(m: pd.DataFrame) -> str:
     k = len(m)
-    fig = Figure(figsize=(0.45 * k + 2.5, 0.45 * k + 1.8))
+    fig = _figure(0.45 * k + 2.5, 0.45 * k + 1.8)
     ax = fig.add_subplot()
     im = ax.imshow(m.to_numpy(float), vmin=-1, vmax=1, cmap="RdBu_r")
     ax.set_xticks(range(k), m.columns, rotation=90, fontsize=7)
@@ -151,7 +162,7 @@ def chart_heatmap(m: pd.DataFrame) -> str:
 
 
 def chart_scree(pa: rs.ParallelAnalysis) -> str:
-    fig = Figure(figsize=(6, 3.2))
+    fig = _figure(6, 3.2)
     ax = fig.add_subplot()
     x = np.arange(1, len(pa.observed) + 1)
     ax.plot(x, pa.observed, "o-", label="observed")
@@ -163,7 +174,7 @@ def chart_scree(pa: rs.ParallelAnalysis) -> str:
 
 
 def chart_distance(ct: rs.CircumplexTest) -> str:
-    fig = Figure(figsize=(4, 3))
+    fig = _figure(4, 3)
     ax = fig.add_subplot()
     ax.plot(list(ct.by_distance), list(ct.by_distance.values()), "o-")
     ax.set_xticks(list(ct.by_distance), ["adjacent", "alternate", "opposite"][: len(ct.by_distance)])
@@ -176,14 +187,14 @@ def chart_histograms(scores: np.ndarray, names: Sequence[str], steps: Sequence[f
     k = len(names)
     cols = min(4, k)
     rows = math.ceil(k / cols)
-    fig = Figure(figsize=(2.6 * cols, 2.0 * rows))
+    fig = _figure(2.6 * cols, 2.0 * rows)
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
         v = scores[:, i]
         v = v[np.isfinite(v)]
         if len(v):
             w = steps[i] * max(1, math.ceil((v.max() - v.min()) / steps[i] / 40))  # at most ~40 bars
-            ax.hist(v, bins=np.arange(v.min() - w / 2, v.max() + w, w), color="#5b9bd5")
+            ax.hist(v, bins=np.arange(v.min() - w / 2, v.max() + w, w).tolist(), color="#5b9bd5")
         ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=6)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.92, hspace=0.6, wspace=0.3)
@@ -313,7 +324,7 @@ def _fmt(v: object, digits: int = 3) -> str:
 
 
 def _table(
-    frame: pd.DataFrame, digits: int = 3, flag: Sequence[bool] | None = None, index: bool = False
+    frame: pd.DataFrame, digits: int = 3, flag: Sequence[bool] | np.ndarray | None = None, index: bool = False
 ) -> dict[str, Any]:
     header = ([""] if index else []) + [str(c) for c in frame.columns]
     rows = []
@@ -326,6 +337,8 @@ def _table(
 def _dif_sections(
     ds: rs.Dataset, groups: Sequence[str], references: dict[str, str], max_rows: int, seed: int
 ) -> list[dict[str, Any]]:
+    from scoring import research as rs
+
     spec = ds.spec
     sections = []
     for var in groups:
@@ -404,6 +417,10 @@ def build_report(
     confidence: float = 0.95,
 ) -> str:
     """The HTML technical report for a validated data set."""
+    import jinja2
+
+    from scoring import research as rs
+
     spec = ds.spec
     ia = rs.item_analysis(spec, ds.responses, confidence=confidence)
     items = ia.items.to_frame()
@@ -474,7 +491,7 @@ def build_report(
                 2,
                 index=True,
             )
-    letters = [s.letter for s in spec.scales if s.role == "type"]
+    letters = [s.letter for s in spec.scales if s.role == "type" and s.letter]
     if spec.model == "holland" and sorted(letters) == sorted("RIASEC"):
         order = [next(i for i, s in enumerate(spec.scales) if s.letter == ch) for ch in "RIASEC"]
         ct = rs.circumplex_test(ia.intercorrelations[np.ix_(order, order)], "RIASEC")
@@ -574,6 +591,8 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="random seed (parallel analysis, subsampling)")] = 0,
     ) -> None:
         """Write an HTML technical report: item statistics, reliabilities, factor structure, DIF, norms."""
+        from scoring import research as rs
+
         groups = _split(group)
         try:
             inst = _instrument(instrument, version, definition)
@@ -623,6 +642,8 @@ def register(app: typer.Typer) -> None:
         root: Annotated[Path | None, typer.Option(help="norms folder (default: data/norms)")] = None,
     ) -> None:
         """Build a norm table (PR, T, stanine per group); stored only with --write."""
+        from scoring import research as rs
+
         groups = _split(group)
         try:
             inst = _instrument(instrument, version, definition)
@@ -686,6 +707,8 @@ def register(app: typer.Typer) -> None:
         params_out: Annotated[Path | None, typer.Option(help="write the generating parameters as JSON here")] = None,
     ) -> None:
         """Simulate a data set from known IRT parameters (2PL / graded response)."""
+        from scoring import research as rs
+
         try:
             inst = _instrument(instrument, version, definition)
             spec = instruments.scoring_spec(inst)
@@ -753,6 +776,8 @@ def register(app: typer.Typer) -> None:
         scores: Annotated[bool, typer.Option(help="add the scores next to the item answers")] = True,
     ) -> None:
         """Export item answers (and scores) pseudonymized: salted hashes instead of ids, no names."""
+        from scoring import research as rs
+
         try:
             if not salt_file.exists():
                 if not create_salt:

@@ -73,7 +73,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/registry"): {"admin", "social_worker"},
     ("GET", "/v1/inbox"): {"employment_officer", "partner"},
     ("GET", "/v1/norms"): {"admin", "psychologist", "researcher"},
-    ("GET", "/v1/norms/{norm_id}"): {"admin", "psychologist", "researcher"},
+    ("GET", "/v1/norms/{instrument}/{norm_id}"): {"admin", "psychologist", "researcher"},
+    ("GET", "/v1/research/item-analysis"): {"admin", "researcher"},
     ("GET", "/v1/research/results"): {"admin", "researcher"},
     ("POST", "/v1/users"): {"admin"},
     ("POST", "/v1/api-clients"): {"admin"},
@@ -115,6 +116,7 @@ def _setup(service):  # type: ignore[no-untyped-def]
         "packet_id": packet["id"],
         "draft_id": draft["id"],
         "norm_id": "none",
+        "instrument": "vdq",
     }
 
 
@@ -130,7 +132,8 @@ BODIES = {
     "/v1/users": {"username": "new.user", "password": "a-long-password", "role": "researcher"},
     "/v1/api-clients": {"name": "partner-x", "scopes": ["score"]},
 }
-QUERY = {"/v1/research/results": {"instrument": "vdq", "study": "s-1"}}
+QUERY = {"/v1/research/results": {"instrument": "vdq", "study": "s-1"},
+         "/v1/research/item-analysis": {"instrument": "vdq"}}
 
 
 def _fill(template: str, ids: dict[str, str]) -> str:

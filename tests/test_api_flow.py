@@ -236,3 +236,34 @@ def test_audit_log_detects_tampering(service):
         conn.execute(text("DELETE FROM audit_log WHERE seq = 2"))
     v = admin.get("/v1/audit/verify").json()
     assert not v["ok"] and "missing" in v["problem"]
+
+
+def test_researcher_item_analysis_of_stored_answers(service):
+    import numpy as np
+
+    import instruments
+
+    sw, psy, res = service.client("social_worker"), service.client("psychologist"), service.client("researcher")
+    code = new_beneficiary(sw)
+    vdq = instruments.load("vdq")
+    rng = np.random.default_rng(11)
+    rows = []
+    for k in range(12):
+        level = rng.integers(1, 5)
+        answers = {i: str(int(np.clip(level + rng.integers(-1, 2), 1, 4))) for i in vdq.item_ids}
+        administer(psy, code, "vdq", answers)
+        rows.append([int(answers[i]) for i in vdq.item_ids])
+    r = res.get("/v1/research/item-analysis", params={"instrument": "vdq"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["n"] == 12 and code not in r.text
+    # Cronbach's alpha by its textbook formula on the keyed certainty items
+    x = np.array(rows, dtype=float)
+    cols = [j for j, it in enumerate(vdq.items) if it.scale == "certainty"]
+    keyed = np.array([x[:, j] if vdq.items[j].keyed == 1 else 5 - x[:, j] for j in cols]).T
+    k = keyed.shape[1]
+    alpha = k / (k - 1) * (1 - keyed.var(axis=0, ddof=1).sum() / keyed.sum(axis=1).var(ddof=1))
+    got = next(s for s in body["scales"] if s["scale"] == "certainty")["alpha"]
+    assert abs(got - alpha) < 1e-10
+    assert res.get("/v1/norms").json() == []  # no norm table is shipped: none is invented
+    assert res.get("/v1/norms/vdq/fund-2027").status_code == 404

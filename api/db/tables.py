@@ -163,17 +163,6 @@ class Sending(Base):
     consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"))
 
 
-class NormTable(Base):
-    __tablename__ = "norm_tables"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instrument: Mapped[str] = mapped_column(String(64))
-    instrument_version: Mapped[str] = mapped_column(String(16))
-    version: Mapped[str] = mapped_column(String(16))
-    description: Mapped[dict[str, Any]] = mapped_column(JSON)
-    table: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
-
-
 class AuditEntry(Base):
     """Append-only, hash-chained: hash = sha256(prev_hash + canonical JSON of the entry)."""
 

@@ -72,17 +72,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("principal", "key"),
     )
     op.create_table(
-        "norm_tables",
-        sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("instrument", sa.String(length=64), nullable=False),
-        sa.Column("instrument_version", sa.String(length=16), nullable=False),
-        sa.Column("version", sa.String(length=16), nullable=False),
-        sa.Column("description", sa.JSON(), nullable=False),
-        sa.Column("table", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
@@ -336,7 +325,6 @@ def downgrade() -> None:
     op.drop_table("administrations")
     op.drop_table("beneficiaries")
     op.drop_table("users")
-    op.drop_table("norm_tables")
     op.drop_table("idempotency")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_beneficiary"))

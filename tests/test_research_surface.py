@@ -1,0 +1,140 @@
+"""The public surface of scoring.research, its doctest examples, and the layering rule."""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import scoring.research as rs
+
+PACKAGE = Path(rs.__file__).parent
+MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
+
+
+def test_exported_members_are_pinned():
+    assert set(rs.__all__) == {
+        "DIF",
+        "CircumplexTest",
+        "Dataset",
+        "DatasetError",
+        "DatasetProblem",
+        "FactorSolution",
+        "Group",
+        "ItemAnalysis",
+        "ItemMoments",
+        "ItemParameters",
+        "ItemStatistics",
+        "LogisticDIF",
+        "MantelHaenszelDIF",
+        "NormSample",
+        "NormScores",
+        "NormTable",
+        "ParallelAnalysis",
+        "PopulationValues",
+        "ReliableChange",
+        "RetestReliability",
+        "ScaleReliability",
+        "SimulatedData",
+        "alpha_ase",
+        "as_groups",
+        "benjamini_hochberg",
+        "build_norms",
+        "circumplex_test",
+        "cov2cor",
+        "cronbach_alpha",
+        "dataset_from_frame",
+        "ets_class",
+        "exploratory_factor_analysis",
+        "export_pseudonymized",
+        "feldt_interval",
+        "guttman_lambda6",
+        "hexagon_correlations",
+        "hexagon_distances",
+        "item_analysis",
+        "item_moments",
+        "mantel_haenszel",
+        "minres",
+        "new_study_salt",
+        "norm_paths",
+        "omega_total",
+        "ordinal_logistic_dif",
+        "parallel_analysis",
+        "planning_spec",
+        "population_values",
+        "promax",
+        "pseudonymized_frame",
+        "pseudonyms",
+        "random_parameters",
+        "read_dataset",
+        "read_norms",
+        "reliable_change",
+        "simulate",
+        "smc",
+        "spearman_brown",
+        "split_halves",
+        "standard_error_of_measurement",
+        "stanine_from_pr",
+        "t_from_pr",
+        "test_retest",
+        "varimax",
+        "write_norms",
+        "write_table",
+    }
+    for name in rs.__all__:
+        assert getattr(rs, name) is not None
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_doctest_examples_run(module):
+    mod = importlib.import_module(f"scoring.research.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_never_imports_api_or_reports(module):
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            assert name.split(".")[0] not in ("api", "reports", "instruments", "sqlalchemy"), f"{module} imports {name}"
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "_datasets"])
+def test_only_the_dataset_module_touches_files(module):
+    source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    for call in ("open(", "read_csv", "to_csv", "write_text", "read_text", "tempfile", "os.replace"):
+        assert call not in source.replace(">>> ", ""), f"{module} uses {call}"
+
+
+def test_results_are_frozen_dataclasses():
+    import dataclasses
+
+    for name in (
+        "ItemAnalysis",
+        "ScaleReliability",
+        "ItemStatistics",
+        "NormTable",
+        "NormSample",
+        "MantelHaenszelDIF",
+        "LogisticDIF",
+        "CircumplexTest",
+        "ParallelAnalysis",
+        "FactorSolution",
+        "SimulatedData",
+        "ReliableChange",
+        "RetestReliability",
+        "Dataset",
+        "PopulationValues",
+    ):
+        cls = getattr(rs, name)
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, name
