@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 # Debian packages: Georgian fonts for charts/PDF (Noto Sans Georgian has the
-# capitals that DejaVu lacks); poppler-utils turns PDFs into PNG/text in tests.
-apt_packages=(fonts-noto-core)
+# capitals that DejaVu lacks) and Pango for WeasyPrint's PDF; for the tests
+# also poppler-utils (PDF → PNG/text) and Chromium (browser tests, driven by
+# Playwright with executable_path=/usr/bin/chromium; no browser download).
+apt_packages=(fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = "dev" ]; then
-  apt_packages+=(poppler-utils)
+  apt_packages+=(poppler-utils chromium)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
