@@ -125,9 +125,10 @@ def demo(
 
 
 def _register_all() -> None:
-    from api import cli_research, cli_service
+    from api import cli_reports, cli_research, cli_service
 
     cli_service.register(app)
+    cli_reports.register(app)
     cli_research.register(app)
 
 

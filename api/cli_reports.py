@@ -110,10 +110,7 @@ def _load(kind: str, path: Path) -> _Source:
                 f"is not a scored {kind} file either; is this the right file?"
             )
         try:
-            scored = service.score_frame(inst, frame)
-            if kind == "intake":  # the report also needs the form's own fields (education, constraints …)
-                parsed = scoring.parse_intake(instruments.intake_spec(inst), frame, ids)
-                scored = pd.concat([parsed.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
+            scored = service.score_frame(inst, frame)  # a scored intake keeps the form's own fields
         except scoring.ResponseValidationError as exc:
             raise _Fail(f"{path} ({kind}): {exc}") from exc
     for pid, rec in zip(ids, scored.to_dict(orient="records"), strict=True):

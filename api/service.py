@@ -97,6 +97,9 @@ def score_frame(
         if inst.model == "intake":
             parsed = scoring.parse_intake(instruments.intake_spec(inst), frame, ids)
             out = scoring.score_intake(parsed)
+            # the form's own answers travel with the scores: reports filter occupations by them
+            for f in inst.fields:
+                out[f.id] = [";".join(v) if isinstance(v, tuple) else v for v in parsed[f.id]]
             out.insert(0, "id", ids if ids is not None else np.arange(first_row, first_row + len(frame)))
             out.insert(1, "instrument", inst.id)
             out.insert(2, "instrument_version", inst.version)

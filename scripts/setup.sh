@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 
 # Debian packages: Georgian fonts for charts/PDF (Noto Sans Georgian has the
-# capitals that DejaVu lacks) and Pango for WeasyPrint's PDF; for the tests
+# capitals that DejaVu lacks), Pango and HarfBuzz's subsetter for WeasyPrint; for the tests
 # also poppler-utils (PDF → PNG/text) and Chromium (browser tests, driven by
 # Playwright with executable_path=/usr/bin/chromium; no browser download).
-apt_packages=(fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0)
+apt_packages=(fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [ "$mode" = "dev" ]; then
   apt_packages+=(poppler-utils chromium)
 fi

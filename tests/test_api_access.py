@@ -55,6 +55,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/beneficiaries/{code}/export"): {"admin", "social_worker"},
     ("POST", "/v1/beneficiaries/{code}/close"): {"admin", "social_worker"},
     ("GET", "/v1/beneficiaries/{code}/results"): {"admin", "psychologist"},
+    ("GET", "/v1/beneficiaries/{code}/profile"): {"admin", "psychologist"},  # psychologist audience by default
+    ("GET", "/v1/results/{result_id}/report"): {"admin", "psychologist"},
+    ("GET", "/v1/packets/{packet_id}/report"): {"admin", "social_worker", "employment_officer", "partner"},
     ("POST", "/v1/administrations"): {"admin", "psychologist"},  # a VDQ: not the social worker's
     ("GET", "/v1/administrations/{admin_id}"): {"admin", "psychologist"},
     ("PATCH", "/v1/administrations/{admin_id}/answers"): {"admin", "psychologist"},

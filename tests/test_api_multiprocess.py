@@ -67,7 +67,7 @@ def two_servers(tmp_path):  # type: ignore[no-untyped-def]
     ]
     try:
         for p in ports:
-            for _ in range(100):
+            for _ in range(600):  # a loaded machine imports slowly
                 try:
                     with httpx.Client(timeout=1) as probe:
                         if probe.get(f"http://127.0.0.1:{p}/healthz").status_code == 200:

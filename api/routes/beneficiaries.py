@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, VaultDep
+from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep, VaultDep
 from api.domain import administrations as adm
 from api.domain import beneficiaries as ben
+from api.domain import reporting
 from api.routes.common import Page, created, result_view
+from api.routes.results import Audience, Format, Lang, download
 from api.schemas import BeneficiaryCreate
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
@@ -63,3 +65,19 @@ def close(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) ->
 @router.get("/{code}/results")
 def results(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
     return [result_view(r, code) for r in adm.results_of(session, principal, code, ip)]
+
+
+@router.get("/{code}/profile", response_class=Response)
+def profile(
+    code: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    lang: Lang = "ka",
+    audience: Audience = "psychologist",
+    format: Format = "html",
+) -> Response:
+    """The integrated primary career-orientation profile (latest result of each instrument)."""
+    body, media = reporting.profile_report(session, principal, settings, code, lang, audience, format, ip)
+    return download(body, media, f"profile-{code}-{audience}-{lang}", format)

@@ -8,7 +8,9 @@ from fastapi.responses import JSONResponse, Response
 from api.db.tables import Consent, Packet
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import packets as pk
+from api.domain import reporting
 from api.routes.common import Page, created
+from api.routes.results import Format, Lang, download
 from api.schemas import ConsentCreate, PacketCreate
 
 router = APIRouter(prefix="/v1", tags=["consent and packets"])
@@ -143,3 +145,18 @@ def registry(
 def inbox(principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
     """Packets sent to the caller's organisation, while the consent stands."""
     return pk.inbox(session, principal, ip)
+
+
+@router.get("/packets/{packet_id}/report", response_class=Response)
+def packet_report(
+    packet_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    lang: Lang = "ka",
+    format: Format = "html",
+) -> Response:
+    """The packet's profile as the employment department sees it (only the parts it carries)."""
+    body, media = reporting.packet_report(session, principal, settings, packet_id, lang, format, ip)
+    return download(body, media, f"packet-{packet_id[:8]}-{lang}", format)

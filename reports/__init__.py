@@ -1,0 +1,34 @@
+"""Interpretation reports: the primary career-orientation profile and per-instrument reports.
+
+Scored results in, an HTML / PDF / JSON report out, in Georgian or English,
+for the psychologist, the employment programmes department or the
+beneficiary. ``reports`` reads instrument definitions and catalogues
+(``instruments``) and scoring's result types; it never touches a database
+and never imports ``api``.
+
+>>> import reports
+>>> # profile = reports.build_profile("B-0012", intake=row, vdq=row, sds=row, ppi=row,
+>>> #                                 administrator="N. N.", administered=date(2025, 3, 14))
+>>> # html = reports.render_html(profile, "ka", "employment")
+>>> # pdf = reports.render_pdf(profile, "ka", "beneficiary")
+"""
+
+from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart, riasec_bars, riasec_hexagon
+from ._context import build_profile
+from ._errors import MissingGlyphWarning, ReportError
+from ._fonts import FAMILIES, missing_glyphs
+from ._matching import EDUCATION_MAX_LEVEL, Match, MatchResult, match_occupations
+from ._model import Profile, Reliability, ReportConfig
+from ._render import RenderWarning, render_html, render_json, render_pdf, view_charts
+from ._strings import check_strings, required_keys, strings
+from ._view import AUDIENCES, build_view
+
+LANGS = ("ka", "en")
+
+__all__ = [
+    "AUDIENCES", "BipolarRow", "EDUCATION_MAX_LEVEL", "FAMILIES", "LANGS", "Match", "MatchResult",
+    "MissingGlyphWarning", "Profile", "Reliability", "RenderWarning", "ReportConfig", "ReportError",
+    "barrier_profile", "bipolar_profile", "build_profile", "build_view", "change_chart",
+    "check_strings", "match_occupations", "missing_glyphs", "render_html", "render_json",
+    "render_pdf", "required_keys", "riasec_bars", "riasec_hexagon", "strings", "view_charts",
+]

@@ -1,0 +1,302 @@
+"""The typed, language-neutral content of a report (what ``build_profile`` returns).
+
+Everything here is numbers, ids and bilingual ``Text``; words for one
+language and one audience are chosen later, when rendering, so the same
+profile serves every audience in both languages and nothing hidden from an
+audience is ever put into its context.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from instruments import Activity, Instrument, Occupation, Text
+
+from ._matching import MatchResult
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Deployment settings a report shows; names of organisations are configuration, not code."""
+
+    fund_name: Text | None = None
+    """The fund's full name in ka and en; reports say "the fund" when it is not set."""
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """A published reliability estimate for one scale, from which SEM bands are drawn."""
+
+    r: float
+    sd: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.r < 1) or not self.sd > 0 or not self.source.strip():
+            raise ValueError("Reliability needs 0 ≤ r < 1, sd > 0 and a source")
+
+    @property
+    def sem(self) -> float:
+        """Standard error of measurement, SD·√(1−r)."""
+        return self.sd * math.sqrt(1 - self.r)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a result depends on: instrument id, version and checksum, engine, norms."""
+
+    instrument: str
+    version: str
+    content_hash: str
+    engine_version: str
+    title: Text
+    norm_table: str | None = None
+    """Id and version of the norm table used; None: no norm table (criterion bands)."""
+    ipsative: bool = False
+
+
+@dataclass(frozen=True)
+class ScaleScore:
+    id: str
+    name: Text
+    score: float
+    band: str | None
+    band_label: Text | None
+    n_missing: int
+    sem_band: tuple[float, float] | None = None
+    """90 % band (score ± 1.645·SEM) when a reliability is known; never for ipsative scores."""
+
+
+@dataclass(frozen=True)
+class Barrier(ScaleScore):
+    rank: int = 0
+    clinical: bool = False
+    """Clinical detail (emotional strain): shown to the employment department only with consent."""
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A band drawn on a chart: scores from ``lo`` to ``hi``."""
+
+    id: str
+    lo: float
+    hi: float
+    label: Text
+
+
+@dataclass(frozen=True)
+class DecisionSection:
+    provenance: Provenance
+    certainty: ScaleScore
+    barriers: tuple[Barrier, ...]
+    total_indecision: float
+    status: str | None
+    flags: tuple[str, ...]
+    zones: tuple[Zone, ...]
+    lo: float
+    hi: float
+
+    @property
+    def salient(self) -> tuple[Barrier, ...]:
+        """Salient barriers, strongest first."""
+        return tuple(sorted((b for b in self.barriers if b.band == "salient"), key=lambda b: b.rank))
+
+
+@dataclass(frozen=True)
+class TypeScore:
+    letter: str
+    name: Text
+    description: Text | None
+    total: float
+    band: str | None
+    band_label: Text | None
+    n_missing: int
+    sem_band: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class SectionCounts:
+    id: str
+    title: Text
+    counts: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class HollandSection:
+    provenance: Provenance
+    types: tuple[TypeScore, ...]
+    sections: tuple[SectionCounts, ...]
+    codes: tuple[str, ...]
+    """Every admissible ordering of the summary code (several when scores tie); empty: no code."""
+    consistency: tuple[str, ...]
+    differentiation_iachan: float
+    differentiation_range: float
+    differentiation_level: str | None
+    elevation: float
+    congruence: Mapping[str, tuple[float, float]]
+    """'m', 'c', 'zs' → (min, max) over the orderings, against the first aspiration; empty if none."""
+    coherence: str | None
+    flags: tuple[str, ...]
+    max_score: float
+    zones: tuple[Zone, ...]
+    code_margin: float
+
+    @property
+    def code(self) -> str:
+        return "/".join(self.codes)
+
+    @property
+    def letters(self) -> str:
+        """Letters in any admissible ordering, in RIASEC order."""
+        seen = {ch for c in self.codes for ch in c}
+        return "".join(ch for ch in "RIASEC" if ch in seen)
+
+
+@dataclass(frozen=True)
+class Pole:
+    letter: str
+    name: Text
+    riasec: str
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    name: Text
+    description: Text | None
+    score: float
+    max_score: float
+    negative: Pole
+    positive: Pole
+    preferred: Pole | None
+    clarity: float
+    clarity_band: str | None
+    clarity_label: Text | None
+    band: str | None
+    sem_band: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class BipolarSection:
+    provenance: Provenance
+    dimensions: tuple[Dimension, ...]
+    type_code: str
+    reversals: int
+    inconsistency: float
+    flags: tuple[str, ...]
+    clarity_zones: tuple[Zone, ...]
+
+    @property
+    def environments(self) -> str:
+        """RIASEC letters fitting the preferred poles that are more than slight, in RIASEC order."""
+        seen = {ch for d in self.dimensions if d.preferred and d.clarity_band not in (None, "slight")
+                for ch in d.preferred.riasec}
+        return "".join(ch for ch in "RIASEC" if ch in seen)
+
+
+@dataclass(frozen=True)
+class Aspiration:
+    """An occupation the person would like (from the intake), looked up in the catalogue."""
+
+    given: str
+    occupation: Occupation | None
+    m: int | None = None
+    """Best Iachan M against the person's code (None without a code or catalogue entry)."""
+    within_reach: bool | None = None
+
+
+@dataclass(frozen=True)
+class IntakeSection:
+    provenance: Provenance
+    instrument: Instrument
+    values: Mapping[str, object]
+    """Field id → value: str (choice, text), tuple (multi), bool, float (number); None if blank."""
+    retraining_need: bool
+    retraining_reasons: tuple[str, ...]
+    hard_needs: tuple[str, ...]
+    soft_needs: tuple[str, ...]
+    self_employment: bool
+    group: str | None
+    group_reasons: tuple[str, ...]
+    aspirations: tuple[Aspiration, ...]
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        """Intake constraints plus ``no_driving_licence`` when the person has none."""
+        out = tuple(self.values.get("constraints") or ())  # type: ignore[arg-type]
+        return out + (("no_driving_licence",) if self.values.get("driving_licence") is False else ())
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an activity is recommended: a text key, the barrier it answers, whether it is clinical."""
+
+    key: str
+    barrier: str | None = None
+    clinical: bool = False
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    activity: Activity
+    reasons: tuple[Reason, ...]
+    clinical: bool
+    """Psychological support and stress management: shown to employment only with consent."""
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    id: str
+    label: Text
+    before: float
+    after: float
+    rci: float | None = None
+    """Jacobson–Truax reliable change index, (after − before) / (√2·SEM); None without a reliability."""
+    clinical: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeSection:
+    instrument: str
+    title: Text
+    before_date: date | None
+    after_date: date | None
+    rows: tuple[ChangeRow, ...]
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class Meta:
+    person_id: str
+    name: str | None
+    administered: date | None
+    report_date: date
+    administrator: str
+    config: ReportConfig
+    software_version: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The primary career-orientation profile (or a single-instrument report), language-neutral."""
+
+    meta: Meta
+    intake: IntakeSection | None = None
+    decision: DecisionSection | None = None
+    holland: HollandSection | None = None
+    bipolar: BipolarSection | None = None
+    matches: MatchResult | None = None
+    activities: tuple[Recommendation, ...] = ()
+    changes: tuple[ChangeSection, ...] = ()
+    reliabilities_known: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Text keys of remarks on what could not be done (e.g. no code, so no matching)."""
+
+    @property
+    def provenance(self) -> tuple[Provenance, ...]:
+        return tuple(s.provenance for s in (self.intake, self.decision, self.holland, self.bipolar)
+                     if s is not None)

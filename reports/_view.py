@@ -1,0 +1,575 @@
+"""Profile → what one audience reads, in one language (the dict HTML and JSON are made from).
+
+Audience rules live here and only here, so the HTML, the PDF and the JSON of
+one audience can never disagree about what is shown:
+
+- ``psychologist``: everything, with numbers, indices, validity flags
+  explained and SEM bands where a reliability is known;
+- ``employment``: plain language, no indices; clinical detail (the
+  emotional-strain barrier, psychological support, stress management) only
+  when the consent covers it (``consent_includes_clinical``);
+- ``beneficiary``: supportive, addressed as "თქვენ"/"you", nothing clinical,
+  no flags, no job-seeker group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import instruments
+from instruments import Text
+
+from ._errors import ReportError
+from ._matching import MAX_ORDERINGS, Match
+from ._model import (
+    BipolarSection,
+    DecisionSection,
+    HollandSection,
+    IntakeSection,
+    Profile,
+    Recommendation,
+)
+from ._strings import Strings, strings
+
+AUDIENCES = ("psychologist", "employment", "beneficiary")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What one audience may see."""
+
+    name: str
+    clinical: bool
+    technical: bool
+    register: str
+    """'pro' (third person, for staff) or 'you' (addressed to the beneficiary)."""
+    group: bool
+    flags: str
+    """'full' (each flag explained), 'caution' (one plain sentence) or 'none'."""
+    change: bool
+    intake: bool
+    max_matches: int | None = None
+    max_retraining: int | None = None
+    max_activities: int | None = None
+    """Shorter lists for the beneficiary: a few concrete options, not a catalogue."""
+
+
+def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Audience:
+    """The visibility rules for ``audience``; clinical consent only means something for employment."""
+    if audience == "psychologist":
+        return Audience(audience, True, True, "pro", True, "full", True, True)
+    if audience == "employment":
+        return Audience(audience, consent_includes_clinical, False, "pro", True, "caution", True, True)
+    if audience == "beneficiary":
+        if consent_includes_clinical:
+            raise ReportError("beneficiary reports never carry clinical detail; "
+                              "consent_includes_clinical applies to the employment audience")
+        return Audience(audience, False, False, "you", False, "none", False, False,
+                        max_matches=6, max_retraining=3, max_activities=5)
+    raise ReportError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
+
+
+def number(value: object, digits: int, lang: str) -> str:
+    """A number for people: '—' when missing, a decimal comma in Georgian."""
+    if value is None:
+        return "—"
+    v = float(value)  # type: ignore[arg-type]
+    if math.isnan(v):
+        return "—"
+    text = f"{v:.{digits}f}"
+    if digits and v.is_integer() and digits <= 1:
+        text = f"{v:.0f}"
+    return text.replace(".", ",") if lang == "ka" else text
+
+
+def day(d: date | None, lang: str) -> str | None:
+    if d is None:
+        return None
+    return f"{d.day:02d}.{d.month:02d}.{d.year}" if lang == "ka" else f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
+
+
+def _clean(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def _band(b: tuple[float, float] | None) -> list[float] | None:
+    return None if b is None else [b[0], b[1]]
+
+
+class _Builder:
+    def __init__(self, profile: Profile, lang: str, aud: Audience) -> None:
+        self.p = profile
+        self.lang = lang
+        self.aud = aud
+        self.s: Strings = strings(lang)
+        self.t: Callable[..., str] = self.s.get
+        self.reg = aud.register
+
+    def tx(self, text: Text | None) -> str | None:
+        return None if text is None else text.get(self.lang)
+
+    # -- meta -------------------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        m = self.p.meta
+        fund = self.tx(m.config.fund_name) if m.config.fund_name else self.t("ui.fund_generic")
+        return {
+            "person_id": m.person_id,
+            "name": m.name,
+            "administered": day(m.administered, self.lang),
+            "report_date": day(m.report_date, self.lang),
+            "administrator": m.administrator or None,
+            "fund": fund,
+            "software_version": m.software_version,
+        }
+
+    def provenance(self) -> list[dict[str, Any]]:
+        out = []
+        for pv in self.p.provenance:
+            out.append({
+                "instrument": pv.instrument,
+                "version": pv.version,
+                "title": self.tx(pv.title),
+                "checksum": pv.content_hash,
+                "engine_version": pv.engine_version or None,
+                "norms": pv.norm_table or self.t("ui.prov.no_norms"),
+            })
+        return out
+
+    # -- VDQ --------------------------------------------------------------------------------
+    def decision(self, d: DecisionSection) -> dict[str, Any]:
+        iid = d.provenance.instrument
+        status = d.status or "unknown"
+        visible = [b for b in d.barriers if self.aud.clinical or not b.clinical]
+        c = d.certainty
+        ordered = sorted(visible, key=lambda b: (b.rank == 0, b.rank, b.id))
+        barriers = []
+        for b in ordered:
+            barriers.append({
+                "id": b.id,
+                "name": self.tx(b.name),
+                "score": _clean(b.score),
+                "level": b.band,
+                "level_label": self.tx(b.band_label),
+                "level_text": self.t(f"{iid}.level.{b.band}.{self.reg}") if b.band else None,
+                "meaning": self.t(f"{iid}.barrier.{b.id}.{self.reg}"),
+                "rank": b.rank if self.aud.technical else None,
+                "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
+                "missing": b.n_missing,
+                "sem": _band(b.sem_band),
+            })
+        return {
+            "title": self.tx(d.provenance.title),
+            "status": status,
+            "status_name": self.t(f"{iid}.status_name.{status}"),
+            "status_text": self.t(f"{iid}.status.{status}.{self.reg}"),
+            "certainty": {
+                "name": self.tx(c.name),
+                "score": _clean(c.score),
+                "band_label": self.tx(c.band_label),
+                "text": self.t(f"{iid}.certainty.{c.band}.{self.reg}") if c.band else None,
+                "missing": c.n_missing,
+                "sem": _band(c.sem_band),
+            },
+            "total_indecision": _clean(d.total_indecision) if self.aud.technical else None,
+            "barriers": barriers,
+            "any_missing": any(b.n_missing for b in visible) or c.n_missing > 0,
+            "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in d.zones],
+            "lo": d.lo,
+            "hi": d.hi,
+            "salient": [self.tx(b.name) for b in d.salient if self.aud.clinical or not b.clinical],
+        }
+
+    # -- SDS --------------------------------------------------------------------------------
+    def holland(self, h: HollandSection) -> dict[str, Any]:
+        iid = h.provenance.instrument
+        by = {t.letter: t for t in h.types}
+        first = h.codes[0] if h.codes else ""
+        names = self.s.join(f"{self.tx(by[ch].name)} ({ch})" for ch in first)
+        readable = 0 < len(h.codes) <= MAX_ORDERINGS
+        code = h.code if readable else ""
+        types = [{
+            "letter": t.letter,
+            "name": self.tx(t.name),
+            "description": self.tx(t.description),
+            "total": _clean(t.total),
+            "band": t.band,
+            "band_label": self.tx(t.band_label),
+            "band_text": self.t(f"{iid}.band.{t.band}") if t.band else None,
+            "work": self.t(f"{iid}.type.{t.letter}.work"),
+            "in_code": t.letter in h.letters,
+            "missing": t.n_missing,
+            "sem": _band(t.sem_band),
+        } for t in h.types]
+        view: dict[str, Any] = {
+            "title": self.tx(h.provenance.title),
+            "code": code or None,
+            "codes": list(h.codes),
+            "tied": len(h.codes) > 1,
+            "code_text": self.t(f"{iid}.code.{self.reg}", code=code, names=names) if code else
+            self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes)) if h.codes else None,
+            "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes)) if readable and len(h.codes) > 1
+            else None,
+            "types": types,
+            "top": [t for L in first for t in types if t["letter"] == L] if readable else [],
+            "max_score": h.max_score,
+            "any_missing": any(t.n_missing for t in h.types),
+            "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in h.zones],
+        }
+        if self.aud.technical:
+            view.update({
+                "sections": [{"title": self.tx(s.title), "counts": {L: _clean(s.counts[L]) for L in "RIASEC"}}
+                             for s in h.sections],
+                "consistency": [{"level": c, "text": self.t(f"{iid}.consistency.{c}")} for c in h.consistency],
+                "differentiation": {
+                    "iachan": _clean(h.differentiation_iachan),
+                    "range": _clean(h.differentiation_range),
+                    "level": h.differentiation_level,
+                    "text": self.t(f"{iid}.differentiation.{h.differentiation_level}",
+                                   margin=number(h.code_margin, 0, self.lang))
+                    if h.differentiation_level else None,
+                },
+                "elevation": _clean(h.elevation),
+                "congruence": {k: list(v) for k, v in h.congruence.items()} or None,
+                "coherence": {"level": h.coherence, "text": self.t(f"{iid}.coherence.{h.coherence}")}
+                if h.coherence else None,
+            })
+        return view
+
+    # -- PPI --------------------------------------------------------------------------------
+    def bipolar(self, b: BipolarSection) -> dict[str, Any]:
+        iid = b.provenance.instrument
+        dims = []
+        for d in b.dimensions:
+            pole = d.preferred
+            dims.append({
+                "id": d.id,
+                "name": self.tx(d.name),
+                "left": f"{self.tx(d.negative.name)} ({d.negative.letter})",
+                "right": f"{self.tx(d.positive.name)} ({d.positive.letter})",
+                "score": _clean(d.score),
+                "max": d.max_score,
+                "pole": pole.letter if pole else None,
+                "pole_name": self.tx(pole.name) if pole else None,
+                "clarity": _clean(d.clarity),
+                "clarity_band": d.clarity_band,
+                "clarity_label": self.tx(d.clarity_label),
+                "clarity_text": self.t(f"{iid}.clarity.{d.clarity_band}") if d.clarity_band else None,
+                "work": self.t(f"{iid}.pole.{pole.letter}.work") if pole else
+                (self.t(f"{iid}.band.balanced") if d.band == "balanced" else None),
+                "sem": _band(d.sem_band),
+            })
+        env = b.environments
+        return {
+            "title": self.tx(b.provenance.title),
+            "type": b.type_code or None,
+            "type_text": self.t(f"{iid}.type_intro.{self.reg}", type=b.type_code),
+            "dimensions": dims,
+            "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in b.clarity_zones],
+            "environments": env or None,
+            "environments_text": self.t("ui.environments", letters=self.s.join(
+                f"{self._type_names().get(L, L)} ({L})" for L in env)) if env else None,
+            "reversals": b.reversals if self.aud.technical else None,
+            "inconsistency": _clean(b.inconsistency) if self.aud.technical else None,
+        }
+
+    def _type_names(self) -> dict[str, str]:
+        """RIASEC type names from the SDS result, or from the shipped SDS definition."""
+        if self.p.holland is not None:
+            return {t.letter: self.tx(t.name) or t.letter for t in self.p.holland.types}
+        sds = instruments.load("sds")
+        return {s.letter: self.tx(s.name) or s.letter for s in sds.scales if s.letter}
+
+    # -- intake -----------------------------------------------------------------------------
+    def intake(self, i: IntakeSection) -> dict[str, Any]:
+        fields = []
+        for f in i.instrument.fields:
+            v = i.values.get(f.id)
+            options = {o.value: self.tx(o.label) for o in f.options}
+            if f.type == "occupations":
+                shown = self.s.join(self._aspiration_name(a.given, a.occupation) for a in i.aspirations)
+            elif v is None or v == ():
+                shown = None
+            elif f.type == "choice":
+                shown = options.get(str(v), str(v))
+            elif f.type == "multi":
+                shown = self.s.join(options.get(x, x) for x in v)  # type: ignore[union-attr]
+            elif f.type == "bool":
+                shown = self.t("ui.yes") if v else self.t("ui.no")
+            elif f.type == "number":
+                shown = number(v, 1, self.lang)
+            else:
+                shown = str(v)
+            fields.append({"id": f.id, "label": self.tx(f.label), "value": shown or None})
+        aspirations = []
+        for a in i.aspirations:
+            occ = a.occupation
+            note = None
+            if occ is None:
+                note = self.t("ui.aspiration.unknown")
+            elif occ.excluded or "night" in occ.tags:
+                note = self.t("ui.aspiration.excluded")
+            elif a.within_reach is False:
+                note = self.t("ui.aspiration.beyond_reach", level=self.t(f"training.{occ.training_level}"))
+            aspirations.append({
+                "name": self._aspiration_name(a.given, occ),
+                "code": occ.riasec if occ else None,
+                "m": a.m if self.aud.technical else None,
+                "note": note,
+            })
+        return {"title": self.tx(i.instrument.title), "fields": fields, "aspirations": aspirations}
+
+    def _aspiration_name(self, given: str, occ: object) -> str:
+        return self.tx(occ.name) if occ is not None else given  # type: ignore[attr-defined]
+
+    def group(self, i: IntakeSection) -> dict[str, Any]:
+        g = i.group or "none"
+        return {
+            "group": i.group,
+            "text": self.t(f"intake.group.{g}"),
+            "reasons": [self.t(f"intake.group_reason.{r}") for r in i.group_reasons],
+            "retraining": self.s.join(self.t(f"intake.retraining_reason.{r}") for r in i.retraining_reasons)
+            if i.retraining_need else None,
+        }
+
+    # -- matching ---------------------------------------------------------------------------
+    def sentence(self, mt: Match) -> str:
+        occ = mt.occupation
+        letters = self.s.join(mt.shared)
+        out = [self.t(f"match.{mt.agreement}.{self.reg}", occ_code=occ.riasec, code=mt.person_code,
+                      letters=letters, first=mt.person_code[0])]
+        out.append(self.t("match.training", level=self.t(f"training.{occ.training_level}")))
+        if occ.self_employment:
+            out.append(self.t("match.self_employment"))
+        return " ".join(out)
+
+    def matches(self) -> dict[str, Any] | None:
+        r = self.p.matches
+        if r is None:
+            return None
+
+        def row(mt: Match) -> dict[str, Any]:
+            o = mt.occupation
+            return {
+                "name": self.tx(o.name),
+                "isco": o.isco,
+                "code": o.riasec,
+                "training_level": o.training_level,
+                "training": self.t(f"training.{o.training_level}"),
+                "self_employment": o.self_employment,
+                "sentence": self.sentence(mt),
+                "m": mt.m if self.aud.technical else None,
+                "c": mt.c if self.aud.technical else None,
+            }
+
+        if r.max_level is None:
+            filter_note = self.t("ui.match.education_unknown")
+        else:
+            edu = ""
+            if self.p.intake is not None:
+                f = self.p.intake.instrument.field_("education_level")
+                edu = next((self.tx(o.label) or "" for o in f.options if o.value == r.education), r.education or "")
+            filter_note = self.t("ui.match.education_filter", education=edu, max=r.max_level)
+        constraint_names = []
+        if r.constraints and self.p.intake is not None:
+            opts = {o.value: self.tx(o.label) for o in self.p.intake.instrument.field_("constraints").options}
+            constraint_names = [opts.get(c) or self.t(f"ui.constraint.{c}") for c in r.constraints]
+        h = self.p.holland
+        flat = h is not None and any(f in h.flags for f in ("flat_profile", "depressed_profile"))
+        return {
+            "codes": list(r.codes),
+            "suggested": [row(m) for m in r.suggested[: self.aud.max_matches]],
+            "retraining": [row(m) for m in r.retraining[: self.aud.max_retraining]],
+            "filter_note": filter_note,
+            "constraints_note": self.t("ui.match.constraints", constraints=self.s.join(constraint_names))
+            if constraint_names else None,
+            "excluded_note": self.t("ui.match.excluded") if self.reg == "pro" else None,
+            "caution": self.t(f"ui.match.caution_flat.{self.reg}") if flat else None,
+            "none_note": self.t("ui.match.none") if not r.suggested else None,
+            "method_note": self.t("ui.match.method") if self.aud.technical else None,
+        }
+
+    # -- activities -------------------------------------------------------------------------
+    def activities(self) -> list[dict[str, Any]]:
+        out = []
+        names = {}
+        if self.p.decision is not None:
+            names = {b.id: self.tx(b.name) for b in self.p.decision.barriers}
+        for rec in self._visible_activities()[: self.aud.max_activities]:
+            reasons = []
+            if self.reg == "pro":
+                for r in rec.reasons:
+                    if r.clinical and not self.aud.clinical:
+                        continue
+                    kw: dict[str, object] = {}
+                    if r.barrier:
+                        kw["barrier"] = names.get(r.barrier, r.barrier)
+                    if r.key == "activity_reason.retraining" and self.p.intake is not None:
+                        kw["reasons"] = self.s.join(self.t(f"intake.retraining_reason.{x}")
+                                                    for x in self.p.intake.retraining_reasons)
+                    reasons.append(self.t(r.key, **kw))
+            out.append({
+                "id": rec.activity.id,
+                "name": self.tx(rec.activity.name),
+                "description": self.tx(rec.activity.description),
+                "reasons": reasons,
+            })
+        return out
+
+    def _visible_activities(self) -> list[Recommendation]:
+        out = []
+        for rec in self.p.activities:
+            if rec.clinical and not self.aud.clinical:
+                continue
+            if not self.aud.clinical and all(r.clinical for r in rec.reasons):
+                continue  # recommended only because of a clinical barrier: the reason itself is clinical
+            out.append(rec)
+        return out
+
+    # -- validity, change, summary ----------------------------------------------------------
+    def validity(self) -> dict[str, Any] | None:
+        sections = [s for s in (self.p.decision, self.p.holland, self.p.bipolar) if s is not None]
+        found = [(s, f) for s in sections for f in s.flags]
+        if self.aud.flags == "none":
+            return None
+        if self.aud.flags == "caution":
+            return {"items": [], "text": self.t("ui.validity.caution") if found else None}
+        items = []
+        for s, f in found:
+            margin = getattr(s, "code_margin", 0.0)
+            items.append({"instrument": self.tx(s.provenance.title), "flag": f,
+                          "text": self.t(f"flag.{f}", margin=number(margin, 0, self.lang))})
+        return {"items": items, "text": None if found else self.t("ui.validity.none")}
+
+    def changes(self) -> list[dict[str, Any]]:
+        if not self.aud.change:
+            return []
+        out = []
+        for c in self.p.changes:
+            rows = []
+            for r in c.rows:
+                if r.clinical and not self.aud.clinical:
+                    continue
+                diff = r.after - r.before
+                rows.append({
+                    "id": r.id,
+                    "label": self.tx(r.label),
+                    "before": _clean(r.before),
+                    "after": _clean(r.after),
+                    "change": _clean(diff),
+                    "rci": _clean(r.rci) if (r.rci is not None and self.aud.technical) else None,
+                    "reliable": (abs(r.rci) > 1.96) if (r.rci is not None and self.aud.technical) else None,
+                })
+            has_rci = any(r.rci is not None for r in c.rows)
+            out.append({
+                "instrument": c.instrument,
+                "title": self.tx(c.title),
+                "before": day(c.before_date, self.lang) or self.t("ui.change.earlier"),
+                "after": day(c.after_date, self.lang) or self.t("ui.change.latest"),
+                "rows": rows,
+                "lo": c.lo,
+                "hi": c.hi,
+                "rci_note": None if not self.aud.technical else
+                self.t("ui.change.rci") if has_rci else self.t("ui.change.no_rci"),
+            })
+        return out
+
+    def summary(self, view: dict[str, Any]) -> list[str]:
+        out: list[str] = []
+        you = self.reg == "you"
+        d, h, b = view["decision"], view["holland"], view["bipolar"]
+        if h and h["code"]:
+            names = self.s.join(f"{t['name']} ({t['letter']})" for t in h["top"])
+            out.append(self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"], names=names))
+        if b:
+            poles = [f"{x['pole_name']} ({x['pole']})" for x in b["dimensions"]
+                     if x["pole"] and x["clarity_band"] not in (None, "slight")]
+            if poles:
+                out.append(self.t("ui.summary.type_you" if you else "ui.summary.type",
+                                  type=b["type"] or "", poles=self.s.join(poles)))
+        if d:
+            if you:
+                out.append(d["status_text"])
+            else:
+                out.append(self.t("ui.summary.decision", status=d["status_name"]))
+                out.append(self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
+                           if d["salient"] else self.t("ui.summary.no_barriers"))
+        m = view["matches"]
+        if m and m["suggested"]:
+            out.append(self.t("ui.summary.matches_you" if you else "ui.summary.matches",
+                              occupations=self.s.join(x["name"] for x in m["suggested"][:5])))
+        g = view["group"]
+        if g and g["group"]:
+            out.append(self.t("ui.summary.group", group=g["group"]))
+        acts = view["activities"]
+        if acts:
+            out.append(self.t("ui.summary.activities_you" if you else "ui.summary.activities",
+                              activities=self.s.join(a["name"] for a in acts[:4])))
+        v = view["validity"]
+        if v and v["items"]:
+            out.append(self.t("ui.summary.flags", count=len(v["items"])))
+        elif v and v["text"] and self.aud.flags == "caution":
+            out.append(v["text"])
+        return out
+
+    # -- the whole view ---------------------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        p = self.p
+        sources = [k for k, s in (("intake", p.intake), ("vdq", p.decision), ("sds", p.holland),
+                                  ("ppi", p.bipolar)) if s is not None]
+        single = len(sources) == 1 and sources[0] != "intake"
+        if single:
+            title = self.t("ui.title.single", instrument=self.tx(p.provenance[0].title))
+        else:
+            title = self.t("ui.title.profile")
+        ipsative = any(pv.ipsative for pv in p.provenance)
+        sem_shown = any(
+            x.sem_band is not None for s in (p.decision, p.holland, p.bipolar) if s is not None
+            for x in ([s.certainty, *s.barriers] if isinstance(s, DecisionSection)
+                      else s.types if isinstance(s, HollandSection) else s.dimensions)
+        )
+        view: dict[str, Any] = {
+            "schema": "proforient.report/1",
+            "lang": self.lang,
+            "audience": self.aud.name,
+            "register": self.reg,
+            "technical": self.aud.technical,
+            "clinical_included": self.aud.clinical,
+            "title": title,
+            "subtitle": self.t(f"ui.audience.{self.aud.name}"),
+            "meta": self.meta(),
+            "provenance": self.provenance(),
+            "confidentiality": self.t(f"ui.confidential.{self.aud.name}"),
+            "intro": self.t(f"ui.intro.{self.aud.name}"),
+            "closing": self.t("ui.closing.you") if self.reg == "you" else None,
+            "clinical_note": (self.t("ui.clinical.included") if self.aud.clinical else self.t("ui.clinical.excluded"))
+            if self.aud.name == "employment" else None,
+            "norms_note": self.t("ui.prov.norms_note") if self.reg == "pro" else None,
+            "sem_shown": sem_shown and self.aud.technical,
+            "sem_note": None if not self.aud.technical else
+            self.t("ui.sem.shown") if sem_shown else self.t("ui.sem.none"),
+            "ipsative_note": self.t("ui.sem.ipsative") if ipsative and self.aud.technical else None,
+            "intake": self.intake(p.intake) if p.intake is not None and self.aud.intake else None,
+            "decision": self.decision(p.decision) if p.decision is not None else None,
+            "holland": self.holland(p.holland) if p.holland is not None else None,
+            "bipolar": self.bipolar(p.bipolar) if p.bipolar is not None else None,
+            "matches": self.matches(),
+            "group": self.group(p.intake) if p.intake is not None and self.aud.group else None,
+            "activities": self.activities(),
+            "validity": self.validity(),
+            "changes": self.changes(),
+            "notes": [self.t(f"{n}.{self.reg}") for n in p.notes],
+        }
+        view["summary"] = self.summary(view)
+        return view
+
+
+def build_view(profile: Profile, lang: str, audience: str, consent_includes_clinical: bool = False) -> dict[str, Any]:
+    """The content one audience reads, in ``lang``; the same dict feeds HTML, PDF and JSON."""
+    aud = audience_rules(audience, consent_includes_clinical)
+    return _Builder(profile, lang, aud).build()

@@ -1,0 +1,160 @@
+"""``proforient report``: raw or scored files in, one report per person out, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import instruments
+from api.cli_reports import register
+from api.service import score_frame
+from api.tableio import write_table
+from tests.test_reports_data import INTAKE, ppi_answers, sds_answers, vdq_answers
+
+app = typer.Typer(pretty_exceptions_enable=False)
+register(app)
+
+
+@app.command()
+def _placeholder() -> None:
+    """Keeps ``report`` a named sub-command, as in the real CLI."""
+
+
+runner = CliRunner()
+
+
+def _raw_files(tmp: Path) -> dict[str, Path]:
+    second = {"id": "B-002"}
+    frames = {
+        "intake": [dict(INTAKE, name="Nino Beridze", date="2025-03-14"),
+                   dict(INTAKE, id="B-002", education_level="bachelor", aspired_occupations="",
+                        constraints="", name="<script>alert(1)</script>")],
+        "vdq": [vdq_answers(), {**vdq_answers(), **second}],
+        "sds": [sds_answers(), {**sds_answers(), **second}],
+        "ppi": [ppi_answers()],
+    }
+    out = {}
+    for kind, rows in frames.items():
+        path = tmp / f"{kind}.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        out[kind] = path
+    return out
+
+
+def _args(files: dict[str, Path], *extra: str) -> list[str]:
+    args = ["report"]
+    for kind, path in files.items():
+        args += [f"--{kind}", str(path)]
+    return [*args, *extra]
+
+
+def test_raw_answers_give_one_report_per_person(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-l", "en", "-a", "employment",
+                                      "--administrator", "M. K.", "-q"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["B-001_employment_en.html", "B-002_employment_en.html"]
+    first = (out / "B-001_employment_en.html").read_text(encoding="utf-8")
+    assert "SAE" in first and "cosmetologist" in first and "14 March 2025" in first and "M. K." in first
+    second = (out / "B-002_employment_en.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;" in second and "<script>" not in second
+
+
+def test_scored_files_are_accepted_and_json_written(tmp_path: Path) -> None:
+    raw = _raw_files(tmp_path)
+    scored = {}
+    for kind in ("vdq", "sds"):
+        frame = score_frame(instruments.load(kind), pd.read_csv(raw[kind], dtype=str, keep_default_na=False))
+        scored[kind] = tmp_path / f"{kind}-scores.csv"
+        write_table(frame, scored[kind])
+    out = tmp_path / "json"
+    result = runner.invoke(app, _args(scored, "-o", str(out), "-f", "json", "-a", "psychologist", "-q",
+                                      "--person", "B-002"))
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "B-002_psychologist_ka.json").read_text(encoding="utf-8"))
+    assert data["holland"]["code"] == "SAE" and data["decision"]["status"] == "undecided"
+    assert [p.name for p in out.iterdir()] == ["B-002_psychologist_ka.json"]
+
+
+def test_pdf_output(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    out = tmp_path / "pdf"
+    result = runner.invoke(app, _args({"sds": files["sds"]}, "-o", str(out), "-a", "beneficiary", "-q",
+                                      "-p", "B-001"))
+    assert result.exit_code == 0, result.output
+    assert (out / "B-001_beneficiary_ka.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def _no_reports(folder: Path) -> bool:
+    return not folder.exists() or not [p for p in folder.iterdir()]
+
+
+def test_a_bad_answer_writes_nothing(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    frame = pd.read_csv(files["vdq"], dtype=str)
+    frame.loc[1, "VDQ05"] = "7"
+    frame.to_csv(files["vdq"], index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, _args(files, "-o", str(out), "-f", "html"))
+    assert result.exit_code == 2
+    assert "VDQ05" in result.output and "No report was written" in result.output
+    assert _no_reports(out)
+
+
+def test_a_failure_on_the_last_person_leaves_nothing_half_written(tmp_path: Path) -> None:
+    """B-001 renders fine, B-002's scored row is corrupt: neither file may appear."""
+    raw = _raw_files(tmp_path)
+    frame = score_frame(instruments.load("sds"), pd.read_csv(raw["sds"], dtype=str, keep_default_na=False))
+    frame.loc[1, "code"] = "XYZ"
+    path = tmp_path / "sds-scores.csv"
+    write_table(frame, path)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(app, ["report", "--sds", str(path), "-o", str(out), "-f", "html", "-q"])
+    assert result.exit_code == 2
+    assert "B-002" in result.output and "XYZ" in result.output
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-f", "docx"], "--format"),
+        (["-a", "beneficiary", "--consent-clinical"], "--consent-clinical"),
+        (["--person", "B-404"], "B-404"),
+        (["--fund-name-ka", "ფონდი"], "both languages"),
+        (["--date", "14/03/2025"], "not a date"),
+    ],
+)
+def test_bad_options_are_explained(tmp_path: Path, extra: list[str], message: str) -> None:
+    files = _raw_files(tmp_path)
+    result = runner.invoke(app, _args(files, "-o", str(tmp_path / "out"), *extra))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert _no_reports(tmp_path / "out")
+
+
+def test_wrong_file_for_an_instrument(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    result = runner.invoke(app, ["report", "--vdq", str(files["sds"]), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "right file" in result.output
+
+
+def test_existing_reports_are_kept_unless_overwrite(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "B-001_psychologist_ka.html").write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-q"))
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert (out / "B-001_psychologist_ka.html").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["B-001_psychologist_ka.html"]
+    again = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-q", "--overwrite"))
+    assert again.exit_code == 0, again.output
+    assert "keep me" not in (out / "B-001_psychologist_ka.html").read_text(encoding="utf-8")

@@ -1,0 +1,143 @@
+"""Every band, flag, status, barrier, pole and level of every shipped instrument has ka and en text.
+
+The expected keys are enumerated here from the instrument definitions and the
+engine's own outputs, independently of ``reports.required_keys``; the TOML
+files are read with ``tomllib`` directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import instruments
+import reports
+import scoring
+from reports._strings import check_strings, read_strings
+
+STRINGS = Path(reports.__file__).parent / "strings"
+TEMPLATES = Path(reports.__file__).parent / "templates"
+
+
+def _flat(lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, node: object) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            out[prefix] = node  # type: ignore[assignment]
+
+    walk("", tomllib.loads((STRINGS / f"{lang}.toml").read_text(encoding="utf-8")))
+    return out
+
+
+KA, EN = _flat("ka"), _flat("en")
+
+
+def _expected_keys() -> set[str]:
+    keys: set[str] = set()
+    for iid, ver in instruments.available():
+        inst = instruments.load(iid, ver)
+        if inst.model == "decision":
+            for s in inst.scales:
+                if s.role == "certainty":
+                    keys |= {f"{iid}.certainty.{b.id}.{r}" for b in s.bands for r in ("pro", "you")}
+                else:
+                    keys |= {f"{iid}.level.{b.id}.{r}" for b in s.bands for r in ("pro", "you")}
+                    keys |= {f"{iid}.barrier.{s.id}.{r}" for r in ("pro", "you")}
+            for status in ("decided", "decided_but_blocked", "exploring", "undecided", "unknown"):
+                keys |= {f"{iid}.status.{status}.pro", f"{iid}.status.{status}.you", f"{iid}.status_name.{status}"}
+        elif inst.model == "holland":
+            keys |= {f"{iid}.band.{b.id}" for s in inst.scales for b in s.bands}
+            keys |= {f"{iid}.type.{letter}.work" for letter in "RIASEC"}
+            keys |= {f"{iid}.consistency.{c}" for c in ("high", "medium", "low")}
+            keys |= {f"{iid}.differentiation.{c}" for c in ("low", "moderate", "high")}
+            keys |= {f"{iid}.coherence.{c}" for c in ("high", "average", "low")}
+        elif inst.model == "bipolar":
+            for s in inst.scales:
+                keys |= {f"{iid}.pole.{s.negative_pole.letter}.work", f"{iid}.pole.{s.positive_pole.letter}.work"}
+            keys |= {f"{iid}.clarity.{b.id}" for b in inst.params.clarity_bands}
+            keys.add(f"{iid}.band.balanced")
+        elif inst.model == "intake":
+            keys |= {f"{iid}.group.{g}" for g in ("I", "II", "III", "IV", "none")}
+    return keys
+
+
+def _engine_flags() -> set[str]:
+    names: set[str] = set()
+    for iid in ("vdq", "sds", "ppi"):
+        spec = instruments.scoring_spec(instruments.load(iid))
+        x = np.full((1, len(spec.items)), scoring.MISSING, dtype=np.int8)
+        names |= set(scoring.score(spec, x, seconds=np.array([10.0])).flags)
+    return names
+
+
+def test_strings_files_are_complete_and_consistent() -> None:
+    assert check_strings() == []
+
+
+@pytest.mark.parametrize("key", sorted(_expected_keys()))
+def test_every_band_status_barrier_pole_level_has_both_languages(key: str) -> None:
+    assert KA.get(key, "").strip(), f"{key} has no Georgian text"
+    assert EN.get(key, "").strip(), f"{key} has no English text"
+
+
+def test_every_engine_flag_has_both_languages() -> None:
+    flags = _engine_flags()
+    assert {"code_tied", "flat_profile", "inconsistent", "too_fast", "all_dislike"} <= flags
+    missing = sorted(f for f in flags if not (KA.get(f"flag.{f}") and EN.get(f"flag.{f}")))
+    assert missing == []
+
+
+def test_every_intake_reason_the_engine_gives_has_text() -> None:
+    spec = instruments.intake_spec(instruments.load("intake"))
+    grid = itertools.product(("none", "basic", "secondary", "bachelor"), ("yes", "no"), ("yes", "no"),
+                             ("0", "6", "40"), ("yes", "no"), ("", "health"), ("none", "basic", "confident"),
+                             ("difficult", "confident"), ("crisis", "inclusion"))
+    rows = []
+    for edu, prof, demand, months, employed, cons, comp, comm, phase in grid:
+        rows.append({
+            "education_level": edu, "has_profession": prof, "profession_in_demand": demand,
+            "work_experience_years": "3", "months_since_last_job": months, "never_worked": "no",
+            "currently_employed": employed, "seeking_better_job": "yes" if months == "6" else "no",
+            "computer_skills": comp, "driving_licence": "no", "communication": comm,
+            "economic_situation": "no_income", "rehabilitation_phase": phase, "expectation": "both",
+            "constraints": cons,
+        })
+    scored = scoring.score_intake(scoring.parse_intake(spec, pd.DataFrame(rows)))
+    groups = set(scored["job_seeker_group"]) - {""}
+    assert groups == {"I", "II", "III", "IV"}
+    for col, prefix in (("group_reasons", "intake.group_reason"), ("retraining_reasons", "intake.retraining_reason"),
+                        ("hard_skills_needs", "activity_reason.need"), ("soft_skills_needs", "activity_reason.need")):
+        produced = {r for v in scored[col] for r in v.split(";") if r}
+        assert produced, col
+        for r in produced:
+            assert KA.get(f"{prefix}.{r}") and EN.get(f"{prefix}.{r}"), f"{prefix}.{r}"
+
+
+def test_check_finds_a_missing_key_a_placeholder_mismatch_and_mtavruli() -> None:
+    ka = read_strings(STRINGS / "ka.toml")
+    en = read_strings(STRINGS / "en.toml")
+    del ka["vdq.barrier.practical.you"]
+    en["match.training"] = "Training: {lvl}."
+    ka["ui.yes"] = "ᲙᲘ"  # Mtavruli
+    problems = check_strings({"ka": ka, "en": en})
+    assert any("vdq.barrier.practical.you" in p and "not in ka.toml" in p for p in problems)
+    assert any("match.training" in p and "placeholders differ" in p for p in problems)
+    assert any("ui.yes" in p and "Mtavruli" in p for p in problems)
+
+
+def test_georgian_is_never_upper_cased() -> None:
+    assert not [k for k, v in KA.items() if re.search("[\u1c90-\u1cbf]", v)]
+    for path in TEMPLATES.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"text-transform:\s*(uppercase|capitalize)", text), path.name
+        assert "|upper" not in text.replace(" ", "") and ".upper()" not in text, path.name

@@ -1,0 +1,34 @@
+"""House rules for ``reports``: no database, no ``api``; a pinned public surface."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import reports
+
+
+def test_reports_imports_no_api_and_no_database() -> None:
+    code = (
+        "import sys, reports; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('api', 'sqlalchemy', 'fastapi', 'psycopg', 'alembic')]; "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_surface_is_pinned() -> None:
+    public = {n for n in dir(reports) if not n.startswith("_") and not isinstance(getattr(reports, n), type(reports))}
+    assert sorted(reports.__all__) == sorted(public - {"annotations"})
+    for name in ("build_profile", "render_html", "render_pdf", "render_json", "match_occupations",
+                 "riasec_hexagon", "riasec_bars", "barrier_profile", "bipolar_profile", "change_chart",
+                 "check_strings", "ReportError", "ReportConfig", "Reliability", "AUDIENCES"):
+        assert name in reports.__all__
+
+
+def test_report_error_is_part_of_the_one_error_tree() -> None:
+    import scoring
+
+    assert issubclass(reports.ReportError, scoring.ProforientError)
+    assert issubclass(reports.ReportError, ValueError)
