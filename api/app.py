@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors
+from api import errors, web
 from api.db.session import make_engine, session_factory
 from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results
 from api.routes import instruments as instruments_routes
@@ -97,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"ok": True})
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    web.install(app)
     return app

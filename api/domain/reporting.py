@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 import instruments
 import reports
-from api.db.tables import Answer, Packet, Result, User
+from api import service
+from api.db.tables import Administration, Answer, Packet, Result, User
 from api.settings import Settings
 
 from . import audit
 from .access import Principal
 from .beneficiaries import find
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .packets import find_code, read_packet
 
 FORMATS = ("html", "pdf", "json")
@@ -42,17 +43,78 @@ def _check(principal: Principal, audience: str, lang: str, fmt: str) -> None:
         raise Forbidden("a social worker sees the employment department's version of a report")
 
 
-def _row(session: Session, r: Result) -> dict[str, Any]:
-    """A stored result as the row ``reports.build_profile`` reads (intake: answers + scores)."""
-    row: dict[str, Any] = dict(r.scores)
-    row.pop("id", None)
+KINDS = {"intake": "intake", "decision": "vdq", "holland": "sds", "bipolar": "ppi"}
+
+
+def kind_of(r: Result) -> str:
+    """Which report section a result fills, by its instrument's model."""
+    inst = service.instrument(r.instrument, r.instrument_version)
+    kind = KINDS.get(inst.model)
+    if kind is None:
+        raise Invalid(f"{inst.ref} has no report", field="instrument", value=r.instrument)
+    return kind
+
+
+def row_of(session: Session, r: Result, code: str) -> dict[str, Any]:
+    """A stored result as the row ``reports.build_profile`` reads (intake: its answers too)."""
+    row: dict[str, Any] = {}
     if r.instrument == "intake":
-        answers = {
-            a.item: a.value
-            for a in session.execute(select(Answer).where(Answer.administration_id == r.administration_id)).scalars()
-        }
-        row = {**answers, **row}
+        row.update(
+            {
+                a.item: a.value
+                for a in session.execute(
+                    select(Answer).where(Answer.administration_id == r.administration_id)
+                ).scalars()
+            }
+        )
+    row.update(r.scores)
+    row["id"] = code
     return row
+
+
+def profile_from(
+    session: Session,
+    settings: Settings,
+    code: str,
+    chosen: list[Result],
+    previous: Result | None = None,
+    name: str | None = None,
+) -> reports.Profile:
+    """The one place a report's content is assembled from stored results (no access checks here:
+    callers check who may see what)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in chosen:
+        kind = kind_of(r)
+        if kind in rows:
+            raise Invalid(f"two {kind} results chosen; a report takes one of each", field="result")
+        rows[kind] = row_of(session, r, code)
+    before: dict[str, dict[str, Any]] = {}
+    if previous is not None:
+        kind = kind_of(previous)
+        if kind not in rows:
+            raise Invalid("the earlier result is of another instrument", field="previous", value=previous.id)
+        before[kind] = row_of(session, previous, code)
+    latest = max(chosen, key=lambda r: r.created_at)
+    # who administered: the one who submitted, or (a respondent submitted) the one who started it
+    by = latest.created_by
+    if by is None:
+        adm = session.get(Administration, latest.administration_id)
+        by = adm.administered_by if adm is not None else None
+    user = session.get(User, by) if by is not None else None
+    try:
+        return reports.build_profile(
+            code,
+            **rows,  # type: ignore[arg-type]
+            previous=before or None,
+            previous_date=previous.created_at.date() if previous is not None else None,
+            name=name,
+            administrator=user.username if user is not None else "",
+            administered=latest.created_at.date(),
+            report_date=dt.date.today(),
+            config=_config(settings),
+        )
+    except reports.ReportError as exc:
+        raise Conflict(f"the report cannot be made: {exc}") from exc
 
 
 def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinical: bool) -> tuple[bytes, str]:
@@ -67,25 +129,6 @@ def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinic
 
 def _config(settings: Settings) -> reports.ReportConfig:
     return reports.ReportConfig(fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en))
-
-
-def _administrator(session: Session, results: list[Result]) -> str:
-    ids = {r.created_by for r in results if r.created_by is not None}
-    names = [u.username for u in session.execute(select(User).where(User.id.in_(ids))).scalars()] if ids else []
-    return ", ".join(sorted(names))
-
-
-def _profile(session: Session, settings: Settings, code: str, results: dict[str, Result]) -> reports.Profile:
-    chosen = list(results.values())
-    dates = [r.created_at for r in chosen]
-    return reports.build_profile(
-        code,
-        **{k: _row(session, r) for k, r in results.items()},
-        administrator=_administrator(session, chosen),
-        administered=max(dates).date() if dates else None,
-        report_date=dt.date.today(),
-        config=_config(settings),
-    )
 
 
 def latest_results(session: Session, beneficiary_id: int) -> dict[str, Result]:
@@ -113,7 +156,7 @@ def result_report(
     if r is None or r.instrument not in INSTRUMENTS:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     code = find_code(session, r.beneficiary_id)
-    profile = _profile(session, settings, code, {r.instrument: r})
+    profile = profile_from(session, settings, code, [r])
     audit.append(
         session,
         principal.actor,
@@ -143,7 +186,7 @@ def profile_report(
     results = latest_results(session, b.id)
     if not results:
         raise NotFound(f"{code} has no results yet", field="code", value=code)
-    profile = _profile(session, settings, code, results)
+    profile = profile_from(session, settings, code, list(results.values()))
     audit.append(
         session,
         principal.actor,
@@ -185,7 +228,7 @@ def packet_report(
     code = find_code(session, p.beneficiary_id)
     if not results:
         raise NotFound("this packet carries no report part", field="packet", value=packet_id)
-    profile = _profile(session, settings, code, results)
+    profile = profile_from(session, settings, code, list(results.values()))
     if "activities" not in parts:
         profile = dataclasses.replace(profile, activities=())
     return _render(profile, lang, "employment", fmt, clinical="clinical" in parts)

@@ -1,0 +1,371 @@
+"""What every page shares: strings and language, the signed-in user, CSRF, rendering, errors.
+
+Pages are server-rendered Jinja2 (autoescaped, ``StrictUndefined``: a missing
+value fails the render instead of printing a blank). A domain refusal raised
+while a page works is turned into a ``PageError`` *before* it leaves the
+route, so the request's transaction still sees an exception and rolls back;
+the error page is rendered afterwards by an exception handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import tomllib
+from collections.abc import Callable, Coroutine
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from api.deps import COOKIE
+from api.domain import accounts
+from api.domain.access import Principal
+from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+STRINGS = HERE / "strings"
+LANGS = ("ka", "en")
+LANG_COOKIE = "pfo_lang"
+CSRF_COOKIE = "pfo_csrf"
+_MTAVRULI = re.compile("[\u1c90-\u1cbf]")
+T = TypeVar("T")
+log = logging.getLogger("proforient.web")
+
+
+# -- strings -----------------------------------------------------------------------------------
+
+
+def _flatten(prefix: str, node: object, out: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(node, str):
+        out[prefix] = node
+    else:
+        raise TypeError(f"{prefix}: a UI string must be text, not {type(node).__name__}")
+
+
+@lru_cache(maxsize=4)
+def strings(lang: str) -> dict[str, str]:
+    """The UI strings of one language as flat dotted keys (``nav.beneficiaries``)."""
+    if lang not in LANGS:
+        raise ValueError(f"no UI strings for {lang!r}")
+    out: dict[str, str] = {}
+    _flatten("", tomllib.loads((STRINGS / f"{lang}.toml").read_text(encoding="utf-8")), out)
+    return out
+
+
+class Translator:
+    """``t("nav.inbox", **values)``: a missing key is an error, never a blank or the other language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.table = strings(lang)
+
+    def __call__(self, key: str, **kw: object) -> str:
+        try:
+            text = self.table[key]
+        except KeyError:
+            raise KeyError(f"UI string {key!r} is missing in {self.lang}.toml") from None
+        return text.format(**kw) if kw else text
+
+    def has(self, key: str) -> bool:
+        return key in self.table
+
+
+def lang_of(request: Request) -> str:
+    """``?lang=`` first (it also sets the cookie), then the cookie, then Georgian."""
+    q = request.query_params.get("lang")
+    if q in LANGS:
+        return q  # type: ignore[return-value]
+    c = request.cookies.get(LANG_COOKIE)
+    return c if c in LANGS else "ka"
+
+
+# -- who is signed in --------------------------------------------------------------------------
+
+
+def signed_in(request: Request) -> Principal | None:
+    """The user of the session cookie (pages are for people; API keys are for the REST API)."""
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    uid = request.app.state.cookies.read(cookie)
+    if uid is None:
+        return None
+    with request.app.state.readonly() as session, session.begin():
+        return accounts.principal_for_user_id(session, uid)
+
+
+class Need:
+    """A page's guard: signed in, and allowed ``action`` by the same policy as the API.
+
+    Every staff page declares one, so a page nobody listed is refused (deny by default)."""
+
+    def __init__(self, *actions: str) -> None:
+        self.actions = actions
+
+    def __call__(self, request: Request) -> Principal:
+        p = signed_in(request)
+        if p is None:
+            raise NotAuthenticated("sign in first")
+        request.state.principal = p
+        for action in self.actions:
+            p.require(action)
+        return p
+
+
+def optional_principal(request: Request) -> Principal | None:
+    p = signed_in(request)
+    request.state.principal = p
+    return p
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+# -- CSRF --------------------------------------------------------------------------------------
+
+
+def _csrf_for(request: Request, cookie: str) -> str:
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, f"csrf|{cookie}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _csrf_cookie(request: Request) -> str:
+    """The browser's CSRF cookie, or a new one to set with this response."""
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing and re.fullmatch(r"[A-Za-z0-9_\-]{20,80}", existing):
+        return existing
+    if not hasattr(request.state, "new_csrf"):
+        request.state.new_csrf = secrets.token_urlsafe(24)
+    return request.state.new_csrf  # type: ignore[no-any-return]
+
+
+async def checked_form(request: Request) -> FormData:
+    """A posted form whose CSRF token matches the browser's cookie (signed double submit)."""
+    form = await request.form()
+    cookie = request.cookies.get(CSRF_COOKIE)
+    token = form.get("csrf")
+    if not cookie or not isinstance(token, str) or not hmac.compare_digest(token, _csrf_for(request, cookie)):
+        raise PageError(403, "csrf")
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class PageError(Exception):
+    """A refusal to show as a page: status, a UI string key under ``error.``, the domain's detail."""
+
+    def __init__(self, status: int, kind: str, detail: str | None = None) -> None:
+        super().__init__(detail or kind)
+        self.status, self.kind, self.detail = status, kind, detail
+
+
+def page_error(exc: DomainError) -> PageError:
+    if isinstance(exc, NotAuthenticated):
+        return PageError(401, "signin", exc.detail)
+    if isinstance(exc, Forbidden):
+        return PageError(403, "forbidden", exc.detail)
+    if isinstance(exc, NotFound):
+        return PageError(404, "not_found", exc.detail)
+    if isinstance(exc, Conflict):
+        return PageError(409, "conflict", exc.detail)
+    if isinstance(exc, Invalid):
+        return PageError(422, "invalid", exc.detail)
+    return PageError(400, "invalid", exc.detail)
+
+
+class WebRoute(APIRoute):
+    """Turns domain refusals into ``PageError`` inside the route, so the transaction rolls back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except DomainError as exc:
+                raise page_error(exc) from exc
+            except RequestValidationError as exc:
+                raise PageError(400, "invalid", "; ".join(str(e.get("msg")) for e in exc.errors())) from exc
+            except PageError:
+                raise
+            except Exception as exc:  # a page, not a JSON problem; the details stay in the log
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                raise PageError(500, "internal") from exc
+
+        return handler
+
+
+def attempt(session: Session, work: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run ``work`` in a savepoint: on a domain refusal nothing it wrote stays, and the page
+    can show the refusal next to the form instead of an error page."""
+    try:
+        with session.begin_nested():
+            return work(), None
+    except DomainError as exc:
+        return None, exc
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def env() -> Environment:
+    e = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    e.filters["day"] = _day
+    e.filters["when"] = _when
+    return e
+
+
+def number(value: Any, digits: int = 1, lang: str = "ka") -> str:
+    """A number for people: '—' when missing, a decimal comma in Georgian."""
+    if value is None or isinstance(value, str):
+        return "—" if value in (None, "") else str(value)
+    v = float(value)
+    if v != v:
+        return "—"
+    text = f"{v:.{digits}f}"
+    return text.replace(".", ",") if lang == "ka" else text
+
+
+def _day(value: Any) -> str:
+    return "—" if value is None else f"{value.day:02d}.{value.month:02d}.{value.year}"
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value.day:02d}.{value.month:02d}.{value.year} {value.hour:02d}:{value.minute:02d}"
+
+
+NAV = (
+    ("/beneficiaries", "nav.beneficiaries", "beneficiaries.read"),
+    ("/registry", "nav.registry", "packets.registry"),
+    ("/inbox", "nav.inbox", "packets.inbox"),
+)
+
+
+def nav_for(p: Principal | None) -> list[tuple[str, str]]:
+    """The menu: only what the role may open."""
+    return [] if p is None else [(href, key) for href, key, action in NAV if p.can(action)]
+
+
+def home_for(p: Principal) -> str:
+    items = nav_for(p)
+    return items[0][0] if items else "/home"
+
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # links carry hand-over codes: never send them elsewhere
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _finish(request: Request, resp: Response) -> Response:
+    for k, v in SECURITY_HEADERS.items():
+        resp.headers.setdefault(k, v)
+    settings = request.app.state.settings
+    if getattr(request.state, "new_csrf", None):
+        resp.set_cookie(
+            CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict", secure=settings.cookie_secure
+        )
+    q = request.query_params.get("lang")
+    if q in LANGS and request.cookies.get(LANG_COOKIE) != q:
+        resp.set_cookie(
+            LANG_COOKIE, q, max_age=365 * 24 * 3600, samesite="lax", secure=settings.cookie_secure, httponly=True
+        )
+    return resp
+
+
+def lang_url(request: Request, lang: str) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+    lang = lang_of(request)
+    principal = getattr(request.state, "principal", None)
+    context = {
+        "t": Translator(lang),
+        "lang": lang,
+        "principal": principal,
+        "nav": nav_for(principal),
+        "path": request.url.path,
+        "csrf": _csrf_for(request, _csrf_cookie(request)),
+        "lang_urls": {code: lang_url(request, code) for code in LANGS},
+        "layout": "staff",
+        "n": lambda value, digits=1: number(value, digits, lang),
+        **ctx,
+    }
+    html = env().get_template(template).render(context)
+    return _finish(request, HTMLResponse(html, status_code=status))
+
+
+def redirect(request: Request, url: str, **params: str) -> Response:
+    """303 See Other (after a POST the browser GETs the next page: a reload never posts twice)."""
+    if params:
+        url = f"{url}?{urlencode(params)}"
+    return _finish(request, RedirectResponse(url, status_code=303))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site (no scheme, no '//host'): never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def file_response(request: Request, data: bytes, media_type: str, filename: str) -> Response:
+    resp = Response(data, media_type=media_type)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{quote(filename)}"'
+    return _finish(request, resp)
+
+
+async def handle_page_error(request: Request, exc: Exception) -> Response:
+    """Render a ``PageError`` (after the transaction was rolled back): sign-in redirect or an error page."""
+    assert isinstance(exc, PageError)
+    if exc.status == 401:
+        nxt = request.url.path if request.method == "GET" else None
+        return redirect(request, "/sign-in", **({"next": nxt} if nxt else {}))
+    if not hasattr(request.state, "principal"):
+        request.state.principal = signed_in(request)
+    return render(
+        request,
+        "error.html",
+        status=exc.status,
+        kind=exc.kind,
+        detail=exc.detail if request.state.principal is not None else None,
+        layout="staff"
+        if request.state.principal is not None
+        else ("respondent" if request.url.path.startswith("/r") else "public"),
+    )

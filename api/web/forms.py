@@ -1,0 +1,152 @@
+"""An instrument as the pages show it: sections, numbered items, and the answer controls that
+suit its response format (like/dislike, a 1–4 scale, or two poles rated 3/2/1).
+
+Control values are the stored answer codes ('1', '0', '4', '-3' … '3'), so a saved answer
+selects its control again on any device; 'skip' records a missing answer, never a default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import instruments
+from api import service
+
+SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    key: str
+    """What is typed for it in paper entry."""
+    short: str = ""
+    """The label up to its first ':' or ';' (the full label is shown once, above the items)."""
+
+
+def _short(label: str) -> str:
+    head = re.split(r"[:;]", label, maxsplit=1)[0].strip()
+    return head or label
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    n: int
+    section: int
+    text: str | None
+    left: str | None
+    right: str | None
+
+
+@dataclass
+class Section:
+    index: int
+    id: str
+    title: str | None
+    instructions: str | None
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Form:
+    """An instrument in one language, ready for the respondent, read-aloud and paper pages."""
+
+    id: str
+    version: str
+    title: str
+    kind: str
+    sections: list[Section]
+    choices: list[Choice]
+    """binary and ordinal: the options; paired: the ratings of the right pole."""
+    left_choices: list[Choice]
+    """paired only: the ratings of the left pole (values −3 … −1)."""
+
+    @property
+    def abbreviated(self) -> bool:
+        """Whether the answer buttons show shortened labels (then a legend shows them in full)."""
+        return any(c.short and c.short != c.label for c in self.choices)
+
+    @property
+    def items(self) -> list[Item]:
+        return [i for s in self.sections for i in s.items]
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Typed key → stored code, for paper entry."""
+        return {c.key: c.value for c in [*self.choices, *self.left_choices]}
+
+    def typed(self, stored: str | None, present: bool) -> str:
+        """A stored answer as paper entry shows it ('L2', '1', '-' for skipped, '' for not entered)."""
+        if not present:
+            return ""
+        if stored is None:
+            return "-"
+        for c in [*self.choices, *self.left_choices]:
+            if c.value == stored:
+                return c.key
+        return stored
+
+    def selected(self, answers: dict[str, str | None], item: str) -> str | None:
+        """The control to show as chosen: a code, 'skip', or None (not answered yet)."""
+        if item not in answers:
+            return None
+        return SKIP if answers[item] is None else answers[item]
+
+    def progress(self, answers: dict[str, str | None]) -> dict[str, int]:
+        ids = [i.id for i in self.items]
+        answered = sum(1 for i in ids if answers.get(i) is not None)
+        skipped = sum(1 for i in ids if i in answers and answers[i] is None)
+        return {"answered": answered, "skipped": skipped, "done": answered + skipped, "total": len(ids)}
+
+    def open_in(self, section: Section, answers: dict[str, str | None]) -> list[Item]:
+        """Items of a section not answered and not skipped."""
+        return [i for i in section.items if i.id not in answers]
+
+    def first_open_section(self, answers: dict[str, str | None]) -> int:
+        for s in self.sections:
+            if self.open_in(s, answers):
+                return s.index
+        return len(self.sections)
+
+
+def build(inst: instruments.Instrument, lang: str) -> Form:
+    d: dict[str, Any] = service.definition(inst, lang)
+    if inst.model == "intake" or "response" not in d:
+        raise ValueError(f"{inst.ref} is a form, not a questionnaire")
+    resp = d["response"]
+    labels: dict[int, str] = resp["labels"]
+    kind = resp["kind"]
+    left: list[Choice] = []
+    if kind == "binary":
+        choices = [Choice("1", labels[1], "1"), Choice("0", labels[0], "0")]
+    elif kind == "paired":
+        ratings = sorted(labels, reverse=True)
+        choices = [Choice(str(v), labels[v], f"R{v}") for v in ratings]
+        left = [Choice(str(-v), labels[v], f"L{v}") for v in ratings]
+    else:
+        choices = [Choice(str(v), labels[v], str(v), _short(labels[v])) for v in labels]
+    sections = [Section(k + 1, s["id"], s["title"], s["instructions"]) for k, s in enumerate(d["sections"])]
+    by_id = {s.id: s for s in sections}
+    for n, it in enumerate(d["items"], start=1):
+        sec = by_id[it["section"]]
+        sec.items.append(Item(it["id"], n, sec.index, it["text"], it["left"], it["right"]))
+    return Form(inst.id, inst.version, d["title"], kind, sections, choices, left)
+
+
+def intake_sections(inst: instruments.Instrument, lang: str) -> list[dict[str, Any]]:
+    """The intake form's fields grouped by section, in file order."""
+    d: dict[str, Any] = service.definition(inst, lang)
+    out = [{**s, "fields": []} for s in d["sections"]]
+    by_id = {s["id"]: s for s in out}
+    for f in d["fields"]:
+        by_id[f["section"]]["fields"].append(f)
+    return out
+
+
+def occupation_names(lang: str) -> list[str]:
+    """Catalogue names for the aspired-occupations field's suggestions."""
+    return sorted({getattr(o.name, lang) for o in instruments.occupations() if not o.excluded})

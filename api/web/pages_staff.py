@@ -1,0 +1,475 @@
+"""The psychologist's pages (and the shared beneficiary pages): list and search by code, start
+administrations, hand over a code, read aloud, paper entry, results, comparison, reports.
+
+Every view of a person's data goes through a domain function that writes the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+import reports
+from api import service
+from api.deps import IpDep, SessionDep, SettingsDep, VaultDep
+from api.domain import administrations as adm_domain
+from api.domain import beneficiaries as ben
+from api.domain import packets as pk
+from api.domain import web_support as ws
+from api.domain.access import Principal
+from api.domain.errors import Invalid, NotFound
+
+from . import forms
+from .core import (
+    Form,
+    Need,
+    PageError,
+    Translator,
+    WebRoute,
+    attempt,
+    file_response,
+    lang_of,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE = 25
+MODES = ("respondent", "read_aloud", "paper")
+FLASHES = ("intake", "intake_submitted")
+
+Reader = Annotated[Principal, Depends(Need("beneficiaries.read"))]
+Creator = Annotated[Principal, Depends(Need("beneficiaries.create"))]
+Writer = Annotated[Principal, Depends(Need("administrations.write"))]
+Psychologist = Annotated[Principal, Depends(Need("results.read"))]
+
+
+def _title(instrument_id: str, lang: str) -> str:
+    return service.instrument(instrument_id).title.get(lang)
+
+
+def _summary(r: Any, t: Translator) -> str:
+    """One line that tells results apart in a list (no clinical detail beyond what the psychologist sees)."""
+    s = r.scores
+    if r.instrument == "sds":
+        return t("result.brief.sds", code=s.get("code") or "—")
+    if r.instrument == "ppi":
+        return t("result.brief.ppi", type=s.get("type") or "—")
+    if r.instrument == "vdq":
+        status = s.get("decision_status") or "unknown"
+        return reports.strings(t.lang).get(f"vdq.status_name.{status}")
+    if r.instrument == "intake":
+        return t("result.brief.intake", group=s.get("job_seeker_group") or "—")
+    return ""
+
+
+# -- beneficiaries -------------------------------------------------------------------------------
+
+
+@router.get("/beneficiaries")
+def beneficiaries(
+    request: Request,
+    principal: Reader,
+    session: SessionDep,
+    vault: VaultDep,
+    ip: IpDep,
+    q: Annotated[str, Query(max_length=40)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    search = q.strip() or None
+    rows, total = ben.listing(session, principal, vault, search, offset, PAGE, ip)
+    return render(
+        request,
+        "beneficiaries.html",
+        rows=rows,
+        total=total,
+        q=q.strip(),
+        offset=offset,
+        page=PAGE,
+        names=principal.can("beneficiaries.names"),
+        can_create=principal.can("beneficiaries.create"),
+    )
+
+
+@router.get("/beneficiaries/new")
+def new_beneficiary(request: Request, principal: Creator) -> Response:
+    return render(request, "beneficiary_new.html", error=None, values={})
+
+
+@router.post("/beneficiaries/new")
+def create_beneficiary(
+    request: Request, principal: Creator, form: Form, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> Response:
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "contact", "gender", "birth_year")}
+    year = values["birth_year"]
+    if year and not year.isdigit():
+        return render(request, "beneficiary_new.html", status=422, error="birth_year", values=values)
+    made, err = attempt(
+        session,
+        lambda: ben.create(
+            session,
+            principal,
+            vault,
+            values["name"][:200] or None,
+            values["contact"][:500] or None,
+            values["gender"] or None,
+            int(year) if year else None,
+            ip,
+        ),
+    )
+    if err is not None:
+        field = err.extra.get("field") if isinstance(err, Invalid) else None
+        return render(request, "beneficiary_new.html", status=422, error=field or "other", values=values)
+    assert made is not None
+    return redirect(request, f"/beneficiaries/{made['code']}")
+
+
+@router.get("/beneficiaries/{code}")
+def beneficiary(
+    request: Request, code: str, principal: Reader, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> Response:
+    person = ben.read(session, principal, vault, code, ip)
+    t = Translator(lang_of(request))
+    admins = ws.administrations_of(session, principal, code, ip) if principal.can("administrations.read") else []
+    results = adm_domain.results_of(session, principal, code, ip) if principal.can("results.read") else []
+    consents = pk.consents_of(session, principal, code, ip) if principal.can("consents.read") else []
+    packets = ws.packets_of(session, principal, code, ip) if principal.can("packets.write") else []
+    now = pk.now()
+    return render(
+        request,
+        "beneficiary.html",
+        person=person,
+        code=code,
+        admins=admins,
+        in_progress=[a for a in admins if a["status"] == "in_progress"],
+        submitted=[a for a in admins if a["status"] != "in_progress"],
+        results=[{"r": r, "title": _title(r.instrument, t.lang), "summary": _summary(r, t)} for r in reversed(results)],
+        compare_groups=_compare_groups(results, t.lang),
+        consents=[{"c": c, "valid": pk.consent_valid(c, now)} for c in consents],
+        packets=packets,
+        startable=[(i, _title(i, t.lang)) for i in ws.startable_instruments(principal)],
+        modes=MODES,
+        titles={a["instrument"]: _title(a["instrument"], t.lang) for a in admins},
+        can=principal.can,
+        org_name=lambda org_id: _org_name(request, org_id),
+        flash=request.query_params.get("saved") if request.query_params.get("saved") in FLASHES else None,
+    )
+
+
+def _org_name(request: Request, org_id: str) -> str:
+    org = request.app.state.settings.organisation(org_id)
+    if org is None:
+        return org_id
+    return org.name_ka if lang_of(request) == "ka" else org.name_en
+
+
+def _compare_groups(results: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Instruments with at least two results: the ones a comparison can be made for."""
+    groups: dict[str, list[Any]] = {}
+    for r in results:
+        if r.instrument != "intake":
+            groups.setdefault(r.instrument, []).append(r)
+    return [{"instrument": i, "title": _title(i, lang), "results": rs} for i, rs in groups.items() if len(rs) >= 2]
+
+
+# -- starting and handing over -------------------------------------------------------------------
+
+
+@router.post("/beneficiaries/{code}/start")
+def start(request: Request, code: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
+    chosen = [str(v) for v in form.getlist("instrument")]
+    mode = str(form.get("mode") or "respondent")
+    if not chosen:
+        raise PageError(422, "choose_instrument")
+    if mode not in MODES:
+        raise PageError(422, "invalid", f"mode must be one of {', '.join(MODES)}")
+    started = [ws.start_for_handover(session, principal, code, iid, mode, ip) for iid in chosen]
+    first = started[0][0]
+    if first.instrument == "intake":
+        return redirect(request, f"/administrations/{first.id}/intake")
+    if mode == "read_aloud":
+        return redirect(request, f"/administrations/{first.id}/read-aloud/1")
+    if mode == "paper":
+        return redirect(request, f"/administrations/{first.id}/paper")
+    query = "&".join(f"c={a.id}.{token}" for a, token in started)
+    return redirect(request, f"/handover?{query}")
+
+
+@router.post("/administrations/{admin_id}/new-code")
+def new_code(
+    request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    token = ws.reissue_code(session, principal, admin_id, ip)
+    return redirect(request, "/handover", c=f"{admin_id}.{token}")
+
+
+def _qr(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=5, border=2, dark="#111", light="#fff")
+
+
+@router.get("/handover")
+def handover(
+    request: Request,
+    principal: Writer,
+    session: SessionDep,
+    ip: IpDep,
+    c: Annotated[list[str], Query()],
+) -> Response:
+    """The codes to hand over, each shown only to staff who may write it and only while it is current."""
+    if len(c) > 8:
+        raise PageError(422, "invalid", "at most eight codes at once")
+    lang = lang_of(request)
+    cards = []
+    code = None
+    for pair in c:
+        admin_id, _, token = pair.partition(".")
+        a, _, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
+        if not ws.token_matches(a, token):
+            raise PageError(404, "code_replaced")
+        link = str(request.base_url).rstrip("/") + f"/r/{token}"
+        cards.append(
+            {
+                "a": a,
+                "title": _title(a.instrument, lang),
+                "code": ws.group_code(token),
+                "link": link,
+                "qr": _qr(link),
+                "token": token,
+            }
+        )
+    base = str(request.base_url).rstrip("/") + "/r"
+    return render(request, "handover.html", cards=cards, code=code, entry=base)
+
+
+# -- read-aloud and paper entry ------------------------------------------------------------------
+
+
+def _questionnaire(request: Request, session: SessionDep, principal: Principal, admin_id: str, ip: str | None):  # type: ignore[no-untyped-def]
+    a, answers, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
+    inst = service.instrument(a.instrument, a.instrument_version)
+    if inst.model == "intake":
+        return a, answers, code, None
+    return a, answers, code, forms.build(inst, lang_of(request))
+
+
+@router.get("/administrations/{admin_id}/read-aloud/{n}")
+def read_aloud(request: Request, admin_id: str, n: int, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
+    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
+    if f is None:
+        return redirect(request, f"/administrations/{admin_id}/intake")
+    if a.status != "in_progress":
+        return redirect(request, f"/beneficiaries/{code}")
+    items = f.items
+    if not 1 <= n <= len(items):
+        raise PageError(404, "not_found")
+    item = items[n - 1]
+    section = f.sections[item.section - 1]
+    return render(
+        request,
+        "read_aloud.html",
+        layout="focus",
+        a=a,
+        code=code,
+        form=f,
+        item=item,
+        n=n,
+        section=section,
+        first_in_section=section.items[0].id == item.id,
+        selected=f.selected(answers, item.id),
+        progress=f.progress(answers),
+    )
+
+
+@router.post("/administrations/{admin_id}/read-aloud/{n}")
+def read_aloud_save(
+    request: Request, admin_id: str, n: int, principal: Writer, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    a, _, _, f = _questionnaire(request, session, principal, admin_id, ip)
+    if f is None or not 1 <= n <= len(f.items):
+        raise PageError(404, "not_found")
+    value = form.get("answer")
+    if isinstance(value, str) and value:
+        ws.save_staff_answers(session, principal, admin_id, {f.items[n - 1].id: value}, ip)
+    go = form.get("go")
+    if go == "back" and n > 1:
+        return redirect(request, f"/administrations/{admin_id}/read-aloud/{n - 1}")
+    if n < len(f.items) and go != "check":
+        return redirect(request, f"/administrations/{admin_id}/read-aloud/{n + 1}")
+    return redirect(request, f"/administrations/{admin_id}/check")
+
+
+@router.get("/administrations/{admin_id}/paper")
+def paper(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
+    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
+    if f is None:
+        return redirect(request, f"/administrations/{admin_id}/intake")
+    if a.status != "in_progress":
+        return redirect(request, f"/beneficiaries/{code}")
+    typed = {i.id: f.typed(answers.get(i.id), i.id in answers) for i in f.items}
+    return _paper_page(request, a, code, f, typed, {})
+
+
+def _paper_page(
+    request: Request,
+    a: Any,
+    code: str,
+    f: forms.Form,
+    typed: dict[str, str],
+    problems: dict[str, str],
+    status: int = 200,
+) -> Response:
+    missing = sum(1 for v in typed.values() if v in ("", "-"))
+    return render(
+        request,
+        "paper.html",
+        status=status,
+        a=a,
+        code=code,
+        form=f,
+        typed=typed,
+        problems=problems,
+        missing=missing,
+        keys=json.dumps(f.keys),
+    )
+
+
+@router.post("/administrations/{admin_id}/paper")
+def paper_save(
+    request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    """Save the whole sheet: every entry is checked first; one wrong entry saves nothing."""
+    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
+    if f is None:
+        raise PageError(404, "not_found")
+    typed = {i.id: str(form.get(i.id) or "").strip()[:8] for i in f.items}
+    changes: dict[str, object] = {}
+    for item, value in typed.items():
+        if value:
+            changes[item] = value
+        elif item in answers:  # cleared on the sheet: now missing
+            changes[item] = None
+    problems = ws.answer_problems(a.instrument, a.instrument_version, changes)
+    if problems:
+        return _paper_page(request, a, code, f, typed, problems, status=422)
+    if changes:
+        ws.save_staff_answers(session, principal, admin_id, changes, ip)
+    if form.get("go") == "check":
+        return redirect(request, f"/administrations/{admin_id}/check")
+    return redirect(request, f"/administrations/{admin_id}/paper")
+
+
+@router.get("/administrations/{admin_id}/check")
+def check(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
+    """Before submitting: what is missing, with a way back to each item."""
+    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
+    if f is None:
+        return redirect(request, f"/administrations/{admin_id}/intake")
+    if a.status != "in_progress":
+        return redirect(request, f"/beneficiaries/{code}")
+    missing = [i for i in f.items if answers.get(i.id) is None]
+    return render(request, "check.html", a=a, code=code, form=f, missing=missing, progress=f.progress(answers))
+
+
+@router.post("/administrations/{admin_id}/submit")
+def submit(request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
+    result = ws.submit_staff(session, principal, admin_id, ip)
+    if principal.can("results.read"):
+        return redirect(request, f"/results/{result.id}")
+    return redirect(request, f"/beneficiaries/{pk.find_code(session, result.beneficiary_id)}")
+
+
+# -- results, comparison, reports ----------------------------------------------------------------
+
+
+def _charts(view: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        for name, svg in reports.view_charts(view).items()
+    }
+
+
+@router.get("/results/{result_id}")
+def result(
+    request: Request,
+    result_id: str,
+    principal: Psychologist,
+    session: SessionDep,
+    vault: VaultDep,
+    settings: SettingsDep,
+    ip: IpDep,
+) -> Response:
+    r = adm_domain.read_result(session, principal, result_id, ip)
+    code = pk.find_code(session, r.beneficiary_id)
+    profile = ws.report_profile(session, principal, vault, settings, code, "psychologist", [r.id], ip=ip)
+    view = reports.build_view(profile, lang_of(request), "psychologist")
+    return render(request, "result.html", r=r, code=code, view=view, charts=_charts(view), audiences=reports.AUDIENCES)
+
+
+@router.get("/beneficiaries/{code}/compare")
+def compare(
+    request: Request,
+    code: str,
+    principal: Psychologist,
+    session: SessionDep,
+    vault: VaultDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    before: Annotated[str, Query(max_length=40)] = "",
+    after: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    if not before or not after or before == after:
+        raise PageError(422, "choose_two")
+    results = {r.id: r for r in adm_domain.results_of(session, principal, code, ip)}
+    if before not in results or after not in results:
+        raise NotFound(f"no such result for {code}")
+    if results[before].created_at > results[after].created_at:
+        before, after = after, before
+    profile = ws.report_profile(session, principal, vault, settings, code, "psychologist", [after], before, ip)
+    view = reports.build_view(profile, lang_of(request), "psychologist")
+    return render(
+        request,
+        "compare.html",
+        code=code,
+        view=view,
+        charts=_charts(view),
+        before=results[before],
+        after=results[after],
+        title=_title(results[after].instrument, lang_of(request)),
+    )
+
+
+FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+@router.get("/beneficiaries/{code}/report")
+def report(
+    request: Request,
+    code: str,
+    principal: Psychologist,
+    session: SessionDep,
+    vault: VaultDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    audience: Annotated[str, Query()] = "psychologist",
+    format: Annotated[str, Query()] = "pdf",
+    report_lang: Annotated[str, Query(alias="report_lang")] = "ka",
+    result: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """A report file: the integrated profile (newest result of each instrument) or chosen results."""
+    if result and len(result) > 4:
+        raise PageError(422, "invalid", "at most one result of each of the four instruments")
+    if format not in FORMATS or report_lang not in reports.LANGS or audience not in reports.AUDIENCES:
+        raise PageError(422, "invalid", "format, language or audience is not one of the offered ones")
+    profile = ws.report_profile(session, principal, vault, settings, code, audience, result or None, ip=ip)
+    if format == "pdf":
+        data = reports.render_pdf(profile, report_lang, audience)
+    elif format == "html":
+        data = reports.render_html(profile, report_lang, audience).encode("utf-8")
+    else:
+        data = reports.render_json(profile, report_lang, audience).encode("utf-8")
+    return file_response(request, data, FORMATS[format], f"report-{code}-{audience}-{report_lang}.{format}")

@@ -1,0 +1,93 @@
+/* Respondent pages: save each answer the moment it is given (PATCH /v1/respond/{token}/answers).
+   A lost connection keeps unsent answers on this device until they are sent; the page's own form
+   posts them again when the person moves on, so nothing depends on this script. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.fetch) return;
+  var url = form.getAttribute("data-autosave");
+  var storeKey = form.getAttribute("data-store");
+  var status = document.getElementById("save-status");
+  var bar = document.getElementById("progress");
+  var text = document.getElementById("progress-text");
+  var busy = false;
+  var pending = load();
+
+  function load() {
+    try { return JSON.parse(window.localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function keep() {
+    try {
+      if (Object.keys(pending).length) window.localStorage.setItem(storeKey, JSON.stringify(pending));
+      else window.localStorage.removeItem(storeKey);
+    } catch (e) { /* private mode: the form still posts the answers */ }
+  }
+  function say(kind) {
+    if (!status) return;
+    status.textContent = kind ? status.getAttribute("data-" + kind) || "" : "";
+    status.className = "save-status " + (kind || "");
+  }
+  var doneHere = form.querySelectorAll("fieldset.item.is-done").length;
+  var base = bar ? Number(bar.value) - doneHere : 0;
+  function progress() {
+    if (!bar || !text) return;
+    var done = base + form.querySelectorAll("fieldset.item.is-done").length;
+    bar.value = done;
+    text.textContent = text.getAttribute("data-format").replace("{done}", done).replace("{total}", bar.max);
+  }
+  function flush(keepalive) {
+    var items = Object.keys(pending);
+    if (busy || !items.length) return;
+    busy = true;
+    var batch = {};
+    items.forEach(function (k) { batch[k] = pending[k]; });
+    say("saving");
+    fetch(url, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ answers: batch }),
+      credentials: "same-origin",
+      keepalive: !!keepalive
+    }).then(function (r) {
+      if (r.status >= 400 && r.status < 500) {  /* submitted elsewhere, or the code was replaced */
+        pending = {}; keep(); window.location.reload(); return;
+      }
+      if (!r.ok) throw new Error(String(r.status));
+      items.forEach(function (k) { if (pending[k] === batch[k]) delete pending[k]; });
+      keep();
+      say("saved");
+    }).catch(function () {
+      say("offline");
+      window.setTimeout(flush, 5000);
+    }).then(function () {
+      busy = false;
+      if (Object.keys(pending).length && status && status.className.indexOf("offline") < 0) flush();
+    });
+  }
+
+  // answers given while offline on an earlier visit: show them and send them now
+  Object.keys(pending).forEach(function (item) {
+    var value = pending[item] === null ? "skip" : pending[item];
+    var input = form.querySelector('input[name="' + item + '"][value="' + value + '"]');
+    if (input) {
+      input.checked = true;
+      input.closest("fieldset.item").classList.add("is-done");
+    }
+  });
+  progress();
+
+  form.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input || input.type !== "radio") return;
+    var fs = input.closest("fieldset.item");
+    if (!fs) return;
+    fs.classList.add("is-done");
+    pending[input.name] = input.value === "skip" ? null : input.value;
+    keep();
+    progress();
+    flush();
+  });
+  window.addEventListener("online", function () { flush(); });
+  window.addEventListener("pagehide", function () { flush(true); });
+  flush();
+})();
