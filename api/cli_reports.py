@@ -32,6 +32,7 @@ import reports
 import scoring
 from api import service
 from api.tableio import read_table
+from scoring import research
 
 FORMATS = {"html": ".html", "pdf": ".pdf", "json": ".json"}
 KINDS = ("intake", "vdq", "sds", "ppi")
@@ -119,6 +120,32 @@ def _load(kind: str, path: Path) -> _Source:
     return src
 
 
+def _norm_tables(paths: list[Path], given: dict[str, Path], group: str) -> dict[str, research.NormTable]:
+    """Read the ``--norms`` files: at most one per instrument, each for an instrument given as
+    input, never fitted to simulated data, each holding ``group``."""
+    tables: dict[str, research.NormTable] = {}
+    for path in paths:
+        try:
+            table = research.read_norms(path)
+        except ValueError as exc:
+            hint = "" if path.suffix == ".json" else " (give the table's .json file, as build-norms --write stores it)"
+            raise _Fail(f"--norms {path}: {exc}{hint}") from exc
+        where = f"--norms {path} ({table.ref}, {table.instrument}@{table.instrument_version})"
+        if table.sample.synthetic:
+            raise _Fail(f"{where}: fitted to simulated data; an invented norm is never presented as real")
+        if table.instrument not in ("vdq", "sds", "ppi"):
+            raise _Fail(f"{where}: reports use norms for vdq, sds or ppi only")
+        if table.instrument not in given:
+            raise _Fail(f"{where}: there is no --{table.instrument} input to apply it to")
+        if table.instrument in tables:
+            raise _Fail(f"{where}: a second norm table for {table.instrument} "
+                        f"({tables[table.instrument].ref} was given first); give one per instrument")
+        if group not in table.groups:
+            raise _Fail(f"{where}: has no norm group {group!r} (it has {', '.join(table.groups)})")
+        tables[table.instrument] = table
+    return tables
+
+
 def _safe_name(pid: str) -> str:
     name = re.sub(r"[^\w.-]", "_", pid, flags=re.UNICODE).lstrip(".")
     return name or "_"
@@ -184,6 +211,17 @@ def report(
         str | None, typer.Option(help="the fund's name in English", envvar="PROFORIENT_FUND_NAME_EN")
     ] = None,
     top: Annotated[int, typer.Option(help="how many matched occupations to list")] = 10,
+    norms: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--norms",
+            help="a norm table's .json file (from build-norms --write); repeatable, at most one per instrument. "
+            "Without one, bands are criterion-based and the report says so",
+        ),
+    ] = None,
+    norm_group: Annotated[
+        str, typer.Option(help="the norm group to compare with: 'all' or e.g. 'gender=f'")
+    ] = "all",
     overwrite: Annotated[bool, typer.Option(help="replace report files that already exist")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
@@ -191,6 +229,9 @@ def report(
 
     Files are joined on the 'id' column (or respondent/code). Optional columns:
     'name' (shown on the report) and 'date' (administration date, YYYY-MM-DD).
+    With --norms (a norm table's .json, one per instrument) the psychologist's report
+    shows PR / T / stanine and every report names the table; without, bands are
+    criterion-based and the report says so.
     """
     try:
         written = _run(
@@ -209,6 +250,8 @@ def report(
             top=top,
             overwrite=overwrite,
             quiet=quiet,
+            norm_files=norms or [],
+            norm_group=norm_group,
         )
     except (_Fail, reports.ReportError, scoring.ProforientError) as exc:
         _err.print(f"[bold red]error:[/] {exc}\nNo report was written.", highlight=False, soft_wrap=True)
@@ -233,6 +276,8 @@ def _run(
     top: int,
     overwrite: bool,
     quiet: bool,
+    norm_files: list[Path] | None = None,
+    norm_group: str = "all",
 ) -> list[Path]:
     if fmt not in FORMATS:
         raise _Fail(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -255,6 +300,8 @@ def _run(
     when = _date(administered, "--date") if administered else None
     before = _date(previous_date, "--previous-date") if previous_date else None
     config = reports.ReportConfig(fund_name=instruments.Text(ka=fund[0], en=fund[1]) if fund[0] and fund[1] else None)
+
+    tables = _norm_tables(norm_files or [], given, norm_group)
 
     sources = {k: _load(k, p) for k, p in given.items()}
     earlier = {k: _load(k, p) for k, p in previous.items() if p is not None}
@@ -309,6 +356,8 @@ def _run(
                         administered=day,
                         config=config,
                         limit=top,
+                        norms={k: t for k, t in tables.items() if rows.get(k) is not None} or None,
+                        norm_group=norm_group,
                     )
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")

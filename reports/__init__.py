@@ -11,6 +11,8 @@ and never imports ``api``.
 >>> #                                 administrator="N. N.", administered=date(2025, 3, 14))
 >>> # html = reports.render_html(profile, "ka", "employment")
 >>> # pdf = reports.render_pdf(profile, "ka", "beneficiary")
+>>> # with norms: build_profile(..., norms={"sds": scoring.research.read_norms(path_to_json)})
+>>> # adds PR / T / stanine for the psychologist and names the table in every report.
 """
 
 from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart, riasec_bars, riasec_hexagon

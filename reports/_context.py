@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import metadata
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 import instruments
@@ -35,6 +37,8 @@ from ._model import (
     HollandSection,
     IntakeSection,
     Meta,
+    NormInfo,
+    NormScore,
     Pole,
     Profile,
     Provenance,
@@ -47,12 +51,18 @@ from ._model import (
 )
 from ._rules import CLINICAL_BARRIERS, differentiation_level, recommend
 
+if TYPE_CHECKING:
+    from scoring.research import NormTable
+
 Row = Mapping[str, object] | ScoreResult | pd.Series
 Reliabilities = Mapping[str, Mapping[str, Reliability]]
 Z90 = 1.645
 _TRUE = {"true", "1", "1.0", "yes", "y", "კი", "დიახ"}
 _FALSE = {"false", "0", "0.0", "no", "n", "არა"}
 EXPECTED_MODEL = {"intake": "intake", "vdq": "decision", "sds": "holland", "ppi": "bipolar"}
+NORM_ALL = "all"
+"""The whole norm sample (``scoring.research``'s ``ALL`` group)."""
+NORMED = ("vdq", "sds", "ppi")
 
 
 def software_version() -> str:
@@ -207,10 +217,100 @@ def _flags(row: _Row) -> tuple[str, ...]:
     return row.items("flags")
 
 
+# -- norms ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _NormChoice:
+    """The norm table chosen for one section, the group to compare with, and the test switch."""
+
+    table: NormTable
+    group: str
+    allow_synthetic: bool
+
+
+def _group_n(table: NormTable, group: str) -> int:
+    """Respondents in ``group`` (the whole sample for ``all``), from the table's sample description."""
+    if group == NORM_ALL:
+        return int(table.sample.n)
+    var, _, level = group.partition("=")
+    counted = table.sample.groups.get(var, {}).get(level)
+    if counted is not None:
+        return int(counted)
+    rows = table.table[table.table["group"] == group]
+    return int(rows["n"].max()) if len(rows) else 0
+
+
+def _norm_scores(row: _Row, inst: Instrument, kind: str,
+                 choice: _NormChoice | None) -> tuple[dict[str, NormScore], NormInfo | None]:
+    """PR / T / stanine of every scale of ``row`` against the chosen table (nothing without one).
+
+    Refused: an ipsative instrument (its scale scores depend on each other, so a rank
+    against other people means nothing), a table of another instrument, version or
+    definition, a table fitted to simulated data (unless ``allow_synthetic``, for
+    tests), a group the table does not have, and a score outside the table.
+    """
+    if choice is None:
+        return {}, None
+    from scoring.research import NormTable
+
+    table = choice.table
+    if not isinstance(table, NormTable):
+        raise ReportError(f"the norm table for {kind} must be a NormTable (load one with "
+                          f"scoring.research.read_norms), got {type(table).__name__}")
+    if inst.ipsative:
+        raise ReportError(
+            f"{inst.ref} is scored ipsatively (forced choices between scales): its scale scores depend on "
+            f"each other, so reports never show percentile norms for them; leave out norm table {table.ref}"
+        )
+    if (table.instrument, table.instrument_version) != (inst.id, inst.version):
+        raise ReportError(
+            f"norm table {table.ref} was built for {table.instrument}@{table.instrument_version}, "
+            f"but the {kind} result is {inst.ref}; use a table of {inst.ref}"
+        )
+    if table.instrument_hash and table.instrument_hash != inst.content_hash:
+        raise ReportError(
+            f"norm table {table.ref} was built from another definition of {inst.ref} (checksum "
+            f"{table.instrument_hash[:12]}, shipped {inst.content_hash[:12]}); build the norms again"
+        )
+    if table.sample.synthetic and not choice.allow_synthetic:
+        raise ReportError(
+            f"norm table {table.ref} was fitted to simulated data: an invented norm is never presented "
+            "as real (allow_synthetic=True exists for tests only)"
+        )
+    known = {s.id for s in inst.scales}
+    if set(table.scales) != known:
+        raise ReportError(f"norm table {table.ref} has scales {', '.join(table.scales)}; "
+                          f"{inst.ref} has {', '.join(s.id for s in inst.scales)}")
+    if choice.group not in table.groups:
+        raise ReportError(f"norm table {table.ref} has no group {choice.group!r} "
+                          f"(it has {', '.join(table.groups)})")
+    raw = np.array([[row.num(sid) for sid in table.scales]], dtype=np.float64)
+    try:
+        out = table.transform(raw, choice.group)
+    except ValueError as exc:
+        raise ReportError(f"{row.what}: norm table {table.ref}: {exc}") from exc
+    scores = {}
+    for k, sid in enumerate(table.scales):
+        pr = float(out.percentile[0, k])
+        if not math.isnan(pr):
+            scores[sid] = NormScore(pr=pr, t=float(out.t[0, k]), stanine=int(out.stanine[0, k]))
+    s = table.sample
+    info = NormInfo(table.norm_id, table.version, s.population, _group_n(table, choice.group),
+                    s.collected_from, s.collected_to, choice.group, bool(s.synthetic))
+    return scores, info
+
+
+def _with_norms(prov: Provenance, info: NormInfo | None) -> Provenance:
+    return prov if info is None else replace(prov, norm_table=info.ref, norms=info)
+
+
 # -- sections ------------------------------------------------------------------------------
 
-def _decision(row: _Row, rel: Mapping[str, Reliability]) -> tuple[DecisionSection, Instrument]:
+def _decision(row: _Row, rel: Mapping[str, Reliability],
+              choice: _NormChoice | None = None) -> tuple[DecisionSection, Instrument]:
     inst, prov = _instrument(row, "vdq")
+    normed, info = _norm_scores(row, inst, "vdq", choice)
+    prov = _with_norms(prov, info)
     certainty: ScaleScore | None = None
     barriers: list[Barrier] = []
     for s in inst.scales:
@@ -218,7 +318,7 @@ def _decision(row: _Row, rel: Mapping[str, Reliability]) -> tuple[DecisionSectio
         band = row.text(f"{s.id}_band")
         common = dict(id=s.id, name=s.name, score=score, band=band, band_label=_band(s, band),
                       n_missing=row.int_(f"{s.id}_missing"),
-                      sem_band=_sem_band(score, rel.get(s.id), prov.ipsative))
+                      sem_band=_sem_band(score, rel.get(s.id), prov.ipsative), norm=normed.get(s.id))
         if s.role == "certainty":
             certainty = ScaleScore(**common)  # type: ignore[arg-type]
         else:
@@ -241,8 +341,11 @@ def _decision(row: _Row, rel: Mapping[str, Reliability]) -> tuple[DecisionSectio
     ), inst
 
 
-def _holland(row: _Row, rel: Mapping[str, Reliability]) -> tuple[HollandSection, Instrument]:
+def _holland(row: _Row, rel: Mapping[str, Reliability],
+             choice: _NormChoice | None = None) -> tuple[HollandSection, Instrument]:
     inst, prov = _instrument(row, "sds")
+    normed, info = _norm_scores(row, inst, "sds", choice)
+    prov = _with_norms(prov, info)
     by_letter = {s.letter: s for s in inst.scales if s.role == "type"}
     if set(by_letter) != set("RIASEC"):
         raise ReportError(f"{inst.ref} does not have one scale for each of R I A S E C")
@@ -252,7 +355,8 @@ def _holland(row: _Row, rel: Mapping[str, Reliability]) -> tuple[HollandSection,
         total = row.num(s.id)
         band = row.text(f"{s.id}_band")
         types.append(TypeScore(L, s.name, s.description, total, band, _band(s, band),
-                               row.int_(f"{s.id}_missing"), _sem_band(total, rel.get(s.id), prov.ipsative)))
+                               row.int_(f"{s.id}_missing"), _sem_band(total, rel.get(s.id), prov.ipsative),
+                               normed.get(s.id)))
     sections = tuple(
         SectionCounts(sec.id, sec.title, {L: row.num(f"{sec.id}_{L}") for L in "RIASEC"})
         for sec in inst.sections
@@ -290,8 +394,11 @@ def _holland(row: _Row, rel: Mapping[str, Reliability]) -> tuple[HollandSection,
     ), inst
 
 
-def _bipolar(row: _Row, rel: Mapping[str, Reliability]) -> tuple[BipolarSection, Instrument]:
+def _bipolar(row: _Row, rel: Mapping[str, Reliability],
+             choice: _NormChoice | None = None) -> tuple[BipolarSection, Instrument]:
     inst, prov = _instrument(row, "ppi")
+    normed, info = _norm_scores(row, inst, "ppi", choice)
+    prov = _with_norms(prov, info)
     top = _range(inst)[1]
     dims = []
     for s in inst.scales:
@@ -314,6 +421,7 @@ def _bipolar(row: _Row, rel: Mapping[str, Reliability]) -> tuple[BipolarSection,
             clarity_label=next((b.label for b in clarity_bands if b.id == cband), None),
             band=row.text(f"{s.id}_band"),
             sem_band=_sem_band(score, rel.get(s.id), prov.ipsative),
+            norm=normed.get(s.id),
         ))
     if not dims:
         raise ReportError(f"{inst.ref} has no bipolar dimensions")
@@ -436,6 +544,9 @@ def build_profile(
     reliabilities: Mapping[str, Mapping[str, Reliability]] | None = None,
     catalogue: Sequence[Occupation] | None = None,
     limit: int = 10,
+    norms: Mapping[str, NormTable] | None = None,
+    norm_group: str = NORM_ALL,
+    allow_synthetic: bool = False,
 ) -> Profile:
     """Combine whatever results exist for one person into a report's content.
 
@@ -445,6 +556,13 @@ def build_profile(
     ``score_intake``'s columns. ``previous``: earlier rows by instrument id,
     for the change section. ``reliabilities``: instrument id → scale id →
     ``Reliability``; without them no SEM band is drawn (and reports say so).
+    ``norms``: instrument id (``vdq``, ``sds``, ``ppi``) → ``scoring.research.NormTable``
+    (e.g. from ``read_norms``); each scale of that instrument then gets its mid-point
+    percentile rank, normalized T and stanine in ``norm_group`` (``all`` or a group such
+    as ``gender=f``), and the section's provenance names the table. Instruments without a
+    table keep criterion bands (and reports say so). A table of another instrument,
+    version or definition, a table for an ipsative instrument, and a table fitted to
+    simulated data are refused; ``allow_synthetic=True`` lifts the last refusal, for tests only.
     """
     person_id = str(person_id).strip()
     if not person_id:
@@ -454,14 +572,22 @@ def build_profile(
     rel = reliabilities or {}
     rows = {k: _as_row(v, k, person_id) for k, v in
             (("intake", intake), ("vdq", vdq), ("sds", sds), ("ppi", ppi)) if v is not None}
+    choices: dict[str, _NormChoice] = {}
+    for kind, table in (norms or {}).items():
+        if kind not in NORMED:
+            raise ReportError(f"norm tables can be given for {', '.join(NORMED)} (got {kind!r})")
+        if kind not in rows:
+            raise ReportError(f"a norm table ({getattr(table, 'ref', table)!r}) was given for {kind} "
+                              f"but there is no {kind} result")
+        choices[kind] = _NormChoice(table, str(norm_group), allow_synthetic)
     insts: dict[str, Instrument] = {}
     decision = holland = bipolar = None
     if "vdq" in rows:
-        decision, insts["vdq"] = _decision(rows["vdq"], rel.get("vdq", {}))
+        decision, insts["vdq"] = _decision(rows["vdq"], rel.get("vdq", {}), choices.get("vdq"))
     if "sds" in rows:
-        holland, insts["sds"] = _holland(rows["sds"], rel.get("sds", {}))
+        holland, insts["sds"] = _holland(rows["sds"], rel.get("sds", {}), choices.get("sds"))
     if "ppi" in rows:
-        bipolar, insts["ppi"] = _bipolar(rows["ppi"], rel.get("ppi", {}))
+        bipolar, insts["ppi"] = _bipolar(rows["ppi"], rel.get("ppi", {}), choices.get("ppi"))
     intake_s = _intake(rows["intake"], catalogue) if "intake" in rows else None
 
     notes: list[str] = []

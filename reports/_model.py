@@ -45,6 +45,36 @@ class Reliability:
 
 
 @dataclass(frozen=True)
+class NormInfo:
+    """The norm table a section's scores were referred to, and the sample it describes."""
+
+    norm_id: str
+    version: str
+    population: str
+    n: int
+    """Respondents in the comparison group used (the whole sample for ``all``)."""
+    collected_from: date
+    collected_to: date
+    group: str
+    """The table's group used: ``all`` or ``variable=level`` (e.g. ``gender=f``)."""
+    synthetic: bool = False
+    """Fitted to simulated data (only ever allowed in tests; reports then say so loudly)."""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.norm_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class NormScore:
+    """Norm-referenced score of one scale: mid-point percentile rank, normalized T, stanine."""
+
+    pr: float
+    t: float
+    stanine: int
+
+
+@dataclass(frozen=True)
 class Provenance:
     """What a result depends on: instrument id, version and checksum, engine, norms."""
 
@@ -56,6 +86,8 @@ class Provenance:
     norm_table: str | None = None
     """Id and version of the norm table used; None: no norm table (criterion bands)."""
     ipsative: bool = False
+    norms: NormInfo | None = None
+    """The norm table's sample (population, N, dates, group); None without a norm table."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +100,8 @@ class ScaleScore:
     n_missing: int
     sem_band: tuple[float, float] | None = None
     """90 % band (score ± 1.645·SEM) when a reliability is known; never for ipsative scores."""
+    norm: NormScore | None = None
+    """PR / T / stanine against the section's norm table; never for ipsative scores."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +149,7 @@ class TypeScore:
     band_label: Text | None
     n_missing: int
     sem_band: tuple[float, float] | None = None
+    norm: NormScore | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +212,7 @@ class Dimension:
     clarity_label: Text | None
     band: str | None
     sem_band: tuple[float, float] | None = None
+    norm: NormScore | None = None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ from ._model import (
     DecisionSection,
     HollandSection,
     IntakeSection,
+    NormScore,
     Profile,
+    Provenance,
     Recommendation,
 )
 from ._strings import Strings, strings
@@ -102,6 +104,25 @@ def _band(b: tuple[float, float] | None) -> list[float] | None:
     return None if b is None else [b[0], b[1]]
 
 
+def _half_up(v: float) -> int:
+    """Round half away from zero's usual reading (12.5 → 13), not Python's half-to-even."""
+    return int(math.floor(v + 0.5))
+
+
+def percentile_text(pr: float) -> str:
+    """A percentile rank for reading: a whole number, '<1' and '>99' at the ends."""
+    if pr < 1:
+        return "<1"
+    if pr > 99:
+        return ">99"
+    return str(min(99, max(1, _half_up(pr))))
+
+
+def about_of_100(pr: float) -> int:
+    """'About k of 100 people score lower': PR to the nearest 5, kept within 5…95 (no false precision)."""
+    return min(95, max(5, 5 * _half_up(pr / 5)))
+
+
 class _Builder:
     def __init__(self, profile: Profile, lang: str, aud: Audience) -> None:
         self.p = profile
@@ -131,15 +152,78 @@ class _Builder:
     def provenance(self) -> list[dict[str, Any]]:
         out = []
         for pv in self.p.provenance:
+            info = pv.norms if self.normed(pv) else None
+            table = None
+            if info is None:
+                norms = self.t("ui.prov.no_norms")
+            else:
+                norms = self.t("ui.norms.prov.pro" if self.aud.technical else "ui.norms.prov.plain",
+                               ref=info.ref, population=info.population, n=info.n, group=self.group_name(info.group),
+                               start=day(info.collected_from, self.lang), end=day(info.collected_to, self.lang))
+                if info.synthetic:
+                    norms = f"{norms} ({self.t('ui.norms.synthetic')})"
+                if self.aud.technical:
+                    table = {
+                        "id": info.norm_id, "version": info.version, "population": info.population,
+                        "n": info.n, "group": info.group,
+                        "collected_from": info.collected_from.isoformat(),
+                        "collected_to": info.collected_to.isoformat(), "synthetic": info.synthetic,
+                    }
             out.append({
                 "instrument": pv.instrument,
                 "version": pv.version,
                 "title": self.tx(pv.title),
                 "checksum": pv.content_hash,
                 "engine_version": pv.engine_version or None,
-                "norms": pv.norm_table or self.t("ui.prov.no_norms"),
+                "norms": norms,
+                "norm_table": table,
             })
         return out
+
+    # -- norms ------------------------------------------------------------------------------
+    @staticmethod
+    def normed(pv: Provenance) -> bool:
+        """A norm table applies: never to ipsative scores, whatever the profile holds."""
+        return pv.norms is not None and not pv.ipsative
+
+    def group_name(self, group: str) -> str:
+        return self.t("ui.norms.group_all") if group == "all" else group
+
+    def norm(self, pv: Provenance, ns: NormScore | None) -> dict[str, Any] | None:
+        """PR / T / stanine for the psychologist only."""
+        if ns is None or not self.aud.technical or not self.normed(pv):
+            return None
+        return {"pr": round(ns.pr, 2), "t": round(ns.t, 2), "stanine": ns.stanine,
+                "pr_text": percentile_text(ns.pr), "t_text": str(_half_up(ns.t))}
+
+    def compared(self, pv: Provenance, ns: NormScore | None) -> str | None:
+        """One plain phrase for the employment department ('about k of 100 score lower'); none elsewhere."""
+        if ns is None or self.aud.technical or self.reg != "pro" or not self.normed(pv):
+            return None
+        return self.t("ui.norms.compared", k=about_of_100(ns.pr))
+
+    def norms_note(self) -> str | None:
+        """What the report's comparisons rest on: criterion bands, norm tables, or both."""
+        scored = [x.provenance for x in (self.p.decision, self.p.holland, self.p.bipolar) if x is not None]
+        normed = [pv for pv in scored if self.normed(pv)]
+        if self.reg != "pro":
+            return None
+        if not normed:
+            return self.t("ui.prov.norms_note")
+        parts = []
+        if self.aud.technical:
+            parts.append(self.t("ui.norms.method"))
+        else:
+            seen = []
+            for pv in normed:
+                key = (pv.norms.population, pv.norms.n)  # type: ignore[union-attr]
+                if key not in seen:
+                    seen.append(key)
+                    parts.append(self.t("ui.norms.plain", population=key[0], n=key[1]))
+        rest = [self.tx(pv.title) or pv.instrument for pv in scored if not self.normed(pv)]
+        if rest:
+            parts.append(self.t("ui.norms.partial", instruments=self.s.join(rest)))
+        return " ".join(parts)
 
     # -- VDQ --------------------------------------------------------------------------------
     def decision(self, d: DecisionSection) -> dict[str, Any]:
@@ -162,6 +246,8 @@ class _Builder:
                 "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
                 "missing": b.n_missing,
                 "sem": _band(b.sem_band),
+                "norm": self.norm(d.provenance, b.norm),
+                "compared": self.compared(d.provenance, b.norm),
             })
         return {
             "title": self.tx(d.provenance.title),
@@ -175,7 +261,9 @@ class _Builder:
                 "text": self.t(f"{iid}.certainty.{c.band}.{self.reg}") if c.band else None,
                 "missing": c.n_missing,
                 "sem": _band(c.sem_band),
+                "norm": self.norm(d.provenance, c.norm),
             },
+            "normed": self.aud.technical and self.normed(d.provenance),
             "total_indecision": _clean(d.total_indecision) if self.aud.technical else None,
             "barriers": barriers,
             "any_missing": any(b.n_missing for b in visible) or c.n_missing > 0,
@@ -205,6 +293,8 @@ class _Builder:
             "in_code": t.letter in h.letters,
             "missing": t.n_missing,
             "sem": _band(t.sem_band),
+            "norm": self.norm(h.provenance, t.norm),
+            "compared": self.compared(h.provenance, t.norm),
         } for t in h.types]
         view: dict[str, Any] = {
             "title": self.tx(h.provenance.title),
@@ -216,6 +306,7 @@ class _Builder:
             "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes)) if readable and len(h.codes) > 1
             else None,
             "types": types,
+            "normed": self.aud.technical and self.normed(h.provenance),
             "top": [t for L in first for t in types if t["letter"] == L] if readable else [],
             "max_score": h.max_score,
             "any_missing": any(t.n_missing for t in h.types),
@@ -263,6 +354,7 @@ class _Builder:
                 "work": self.t(f"{iid}.pole.{pole.letter}.work") if pole else
                 (self.t(f"{iid}.band.balanced") if d.band == "balanced" else None),
                 "sem": _band(d.sem_band),
+                "norm": self.norm(b.provenance, d.norm),
             })
         env = b.environments
         return {
@@ -270,6 +362,7 @@ class _Builder:
             "type": b.type_code or None,
             "type_text": self.t(f"{iid}.type_intro.{self.reg}", type=b.type_code),
             "dimensions": dims,
+            "normed": self.aud.technical and self.normed(b.provenance),
             "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in b.clarity_zones],
             "environments": env or None,
             "environments_text": self.t("ui.environments", letters=self.s.join(
@@ -549,7 +642,7 @@ class _Builder:
             "closing": self.t("ui.closing.you") if self.reg == "you" else None,
             "clinical_note": (self.t("ui.clinical.included") if self.aud.clinical else self.t("ui.clinical.excluded"))
             if self.aud.name == "employment" else None,
-            "norms_note": self.t("ui.prov.norms_note") if self.reg == "pro" else None,
+            "norms_note": self.norms_note(),
             "sem_shown": sem_shown and self.aud.technical,
             "sem_note": None if not self.aud.technical else
             self.t("ui.sem.shown") if sem_shown else self.t("ui.sem.none"),

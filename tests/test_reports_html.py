@@ -173,7 +173,7 @@ def test_json_matches_the_audience(person: reports.Profile) -> None:
     assert [m["name"] for m in data["matches"]["suggested"]][:1] == ["cosmetologist"]
     assert data["provenance"][1] == {"instrument": "vdq", "version": "1.0", "title": VDQ.title.en,
                                      "checksum": VDQ.content_hash[:12], "engine_version": "1.0.0",
-                                     "norms": "no norm table: bands are criterion-based"}
+                                     "norms": "no norm table: bands are criterion-based", "norm_table": None}
     beneficiary = json.loads(reports.render_json(person, "en", "beneficiary"))
     assert beneficiary["group"] is None and beneficiary["validity"] is None
     assert beneficiary["matches"]["suggested"][0]["m"] is None

@@ -141,3 +141,29 @@ def test_georgian_is_never_upper_cased() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"text-transform:\s*(uppercase|capitalize)", text), path.name
         assert "|upper" not in text.replace(" ", "") and ".upper()" not in text, path.name
+
+
+NORM_KEYS = {  # the norm texts (reports with and without a norm table), listed by hand
+    "ui.prov.no_norms", "ui.prov.norms_note", "ui.norms.method", "ui.norms.partial", "ui.norms.plain",
+    "ui.norms.compared", "ui.norms.inline", "ui.norms.group_all", "ui.norms.synthetic",
+    "ui.norms.prov.pro", "ui.norms.prov.plain", "ui.col.pr", "ui.col.t", "ui.col.stanine",
+}
+
+
+@pytest.mark.parametrize("key", sorted(NORM_KEYS))
+def test_every_norm_text_has_both_languages(key: str) -> None:
+    assert KA.get(key, "").strip(), f"{key} has no Georgian text"
+    assert EN.get(key, "").strip(), f"{key} has no English text"
+    assert sorted(re.findall(r"\{(\w+)\}", KA[key])) == sorted(re.findall(r"\{(\w+)\}", EN[key]))
+
+
+def test_every_literal_key_the_template_and_view_use_exists() -> None:
+    """Keys written out in the template and in the view code (not built at run time) exist in both files."""
+    used = set(re.findall(r"\bt\('([a-z_.]+)'(?!\s*~)", (TEMPLATES / "report.html.j2").read_text(encoding="utf-8")))
+    view = (Path(reports.__file__).parent / "_view.py").read_text(encoding="utf-8")
+    used |= set(re.findall(r"self\.t\(\s*\"([a-z_.]+)\"", view))
+    used |= set(re.findall(r"\"(ui\.[a-z_.]+)\" if", view))  # either-or keys
+    used |= set(re.findall(r"else \"(ui\.[a-z_.]+)\"", view))
+    assert {"ui.norms.method", "ui.norms.compared", "ui.norms.prov.plain", "ui.col.stanine"} <= used
+    missing = sorted(k for k in used if k not in KA or k not in EN)
+    assert missing == []
