@@ -138,8 +138,10 @@ def _norm_tables(paths: list[Path], given: dict[str, Path], group: str) -> dict[
         if table.instrument not in given:
             raise _Fail(f"{where}: there is no --{table.instrument} input to apply it to")
         if table.instrument in tables:
-            raise _Fail(f"{where}: a second norm table for {table.instrument} "
-                        f"({tables[table.instrument].ref} was given first); give one per instrument")
+            raise _Fail(
+                f"{where}: a second norm table for {table.instrument} "
+                f"({tables[table.instrument].ref} was given first); give one per instrument"
+            )
         if group not in table.groups:
             raise _Fail(f"{where}: has no norm group {group!r} (it has {', '.join(table.groups)})")
         tables[table.instrument] = table
@@ -219,9 +221,7 @@ def report(
             "Without one, bands are criterion-based and the report says so",
         ),
     ] = None,
-    norm_group: Annotated[
-        str, typer.Option(help="the norm group to compare with: 'all' or e.g. 'gender=f'")
-    ] = "all",
+    norm_group: Annotated[str, typer.Option(help="the norm group to compare with: 'all' or e.g. 'gender=f'")] = "all",
     overwrite: Annotated[bool, typer.Option(help="replace report files that already exist")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:

@@ -59,3 +59,30 @@ def test_reports_profile_and_packet(service):
     assert pdf.content[:4] == b"%PDF" and "attachment" in pdf.headers["content-disposition"]
     assert service.client("other_officer").get(f"/v1/packets/{packet['id']}/report").status_code == 404
     assert officer.get(f"/v1/beneficiaries/{code}/profile").status_code == 403
+
+
+def test_a_chosen_norm_table_is_used_and_named(service, tmp_path, monkeypatch):
+    import datetime as dt
+
+    import numpy as np
+
+    import scoring
+    from api.domain import reporting
+    from scoring import research
+
+    sw, psy = service.client("social_worker"), service.client("psychologist")
+    code = sw.post("/v1/beneficiaries", json={"name": "ნორმა"}).json()["code"]
+    result = administer(psy, code, "sds", answers_for("sds", 5))
+    spec = instruments.scoring_spec(instruments.load("sds"))
+    rng = np.random.default_rng(1)
+    sample = scoring.score(spec, (rng.random((300, len(spec.items))) < 0.5).astype(np.int8)).scales.score
+    table = research.build_norms(spec, sample, norm_id="pilot", version="1.0", population="pilot sample",
+                                 collected_from=dt.date(2027, 1, 1), collected_to=dt.date(2027, 3, 1))
+    research.write_norms(table, tmp_path)
+    monkeypatch.setattr(reporting, "norms_root", lambda: tmp_path)
+    plain = psy.get(f"/v1/results/{result['id']}/report", params={"lang": "en"})
+    normed = psy.get(f"/v1/results/{result['id']}/report", params={"lang": "en", "norm": "sds/pilot"})
+    assert normed.status_code == 200, normed.text
+    assert "pilot@1.0" in normed.text and "pilot@1.0" not in plain.text
+    missing = psy.get(f"/v1/results/{result['id']}/report", params={"norm": "sds/none"})
+    assert missing.status_code == 404 and missing.json()["field"] == "norm"

@@ -20,12 +20,14 @@ import reports
 from api import service
 from api.db.tables import Administration, Answer, Packet, Result, User
 from api.settings import Settings
+from scoring import research
 
 from . import audit
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .packets import find_code, read_packet
+from .research import norms_root
 
 FORMATS = ("html", "pdf", "json")
 INSTRUMENTS = ("intake", "vdq", "sds", "ppi")
@@ -72,6 +74,20 @@ def row_of(session: Session, r: Result, code: str) -> dict[str, Any]:
     return row
 
 
+def load_norms(refs: list[str] | None) -> dict[str, Any]:
+    """Norm tables chosen as '<instrument>/<norm id>' (the newest version in data/norms/)."""
+    out: dict[str, Any] = {}
+    for ref in refs or []:
+        inst, _, norm_id = ref.partition("/")
+        found = sorted(norms_root().glob(f"{inst}-*/{norm_id}-*.json")) if inst and norm_id else []
+        if not found:
+            raise NotFound(f"no norm table {ref!r} (give it as instrument/norm_id)", field="norm", value=ref)
+        if inst in out:
+            raise Invalid(f"two norm tables for {inst}", field="norm", value=ref)
+        out[inst] = research.read_norms(found[-1])
+    return out
+
+
 def profile_from(
     session: Session,
     settings: Settings,
@@ -79,6 +95,7 @@ def profile_from(
     chosen: list[Result],
     previous: Result | None = None,
     name: str | None = None,
+    norms: list[str] | None = None,
 ) -> reports.Profile:
     """The one place a report's content is assembled from stored results (no access checks here:
     callers check who may see what)."""
@@ -112,6 +129,7 @@ def profile_from(
             administered=latest.created_at.date(),
             report_date=dt.date.today(),
             config=_config(settings),
+            norms=load_norms(norms) or None,
         )
     except reports.ReportError as exc:
         raise Conflict(f"the report cannot be made: {exc}") from exc
@@ -150,13 +168,14 @@ def result_report(
     audience: str,
     fmt: str,
     ip: str | None = None,
+    norms: list[str] | None = None,
 ) -> tuple[bytes, str]:
     _check(principal, audience, lang, fmt)
     r = session.get(Result, result_id)
     if r is None or r.instrument not in INSTRUMENTS:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     code = find_code(session, r.beneficiary_id)
-    profile = profile_from(session, settings, code, [r])
+    profile = profile_from(session, settings, code, [r], norms=norms)
     audit.append(
         session,
         principal.actor,
@@ -179,6 +198,7 @@ def profile_report(
     audience: str,
     fmt: str,
     ip: str | None = None,
+    norms: list[str] | None = None,
 ) -> tuple[bytes, str]:
     """The integrated primary career-orientation profile from the latest result of each instrument."""
     _check(principal, audience, lang, fmt)
@@ -186,7 +206,7 @@ def profile_report(
     results = latest_results(session, b.id)
     if not results:
         raise NotFound(f"{code} has no results yet", field="code", value=code)
-    profile = profile_from(session, settings, code, list(results.values()))
+    profile = profile_from(session, settings, code, list(results.values()), norms=norms)
     audit.append(
         session,
         principal.actor,

@@ -10,7 +10,7 @@ from api.domain import administrations as adm
 from api.domain import beneficiaries as ben
 from api.domain import reporting
 from api.routes.common import Page, created, result_view
-from api.routes.results import Audience, Format, Lang, download
+from api.routes.results import Audience, Format, Lang, Norms, download
 from api.schemas import BeneficiaryCreate
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
@@ -77,7 +77,8 @@ def profile(
     lang: Lang = "ka",
     audience: Audience = "psychologist",
     format: Format = "html",
+    norm: Norms = None,
 ) -> Response:
     """The integrated primary career-orientation profile (latest result of each instrument)."""
-    body, media = reporting.profile_report(session, principal, settings, code, lang, audience, format, ip)
+    body, media = reporting.profile_report(session, principal, settings, code, lang, audience, format, ip, norm)
     return download(body, media, f"profile-{code}-{audience}-{lang}", format)

@@ -29,6 +29,7 @@ def rescore(result_id: str, principal: PrincipalDep, session: SessionDep, ip: Ip
 Lang = Annotated[Literal["ka", "en"], Query()]
 Audience = Annotated[Literal["psychologist", "employment", "beneficiary"], Query()]
 Format = Annotated[Literal["html", "pdf", "json"], Query()]
+Norms = Annotated[list[str] | None, Query(description="norm tables to use, as instrument/norm_id (repeatable)")]
 
 
 def download(body: bytes, media: str, name: str, fmt: str) -> Response:
@@ -50,7 +51,8 @@ def report(
     lang: Lang = "ka",
     audience: Audience = "psychologist",
     format: Format = "html",
+    norm: Norms = None,
 ) -> Response:
     """One instrument's interpretation report."""
-    body, media = reporting.result_report(session, principal, settings, result_id, lang, audience, format, ip)
+    body, media = reporting.result_report(session, principal, settings, result_id, lang, audience, format, ip, norm)
     return download(body, media, f"report-{result_id[:8]}-{audience}-{lang}", format)
