@@ -58,7 +58,7 @@ class BodyLimit:
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised inside BodyLimit when a streamed body passes the limit."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -99,7 +99,7 @@ class BipolarParams(Frozen):
 
 
 class GenericParams(Frozen):
-    pass
+    """The generic model takes no parameters: an empty [scoring] table (any key is an error)."""
 
 
 class Validity(Frozen):
