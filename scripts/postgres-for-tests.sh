@@ -3,6 +3,8 @@
 # Installs Debian's postgresql when missing (CI is a fresh machine), starts
 # the cluster, creates the role and database 'proforient_test'. Idempotent.
 set -euo pipefail
+# Only the URL may reach stdout: the tools' chatter goes to stderr
+# (pg_ctlcluster prints "Removed stale pid file." on stdout).
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   echo "postgres-for-tests: installing postgresql" >&2
@@ -14,7 +16,7 @@ if ! pg_lsclusters -h 2>/dev/null | grep -q "^$ver main"; then
   $SUDO pg_createcluster "$ver" main >/dev/null
 fi
 if ! pg_lsclusters -h | grep -q "^$ver main .* online"; then
-  $SUDO pg_ctlcluster "$ver" main start
+  $SUDO pg_ctlcluster "$ver" main start >&2
 fi
 port=$(pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $3}')
 for _ in $(seq 1 30); do

@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev || exit $?
 # storage and API tests run on SQLite and on a real PostgreSQL
 if [ -z "${PROFORIENT_TEST_DATABASE_URL:-}" ]; then
-  PROFORIENT_TEST_DATABASE_URL=$(bash scripts/postgres-for-tests.sh) || exit $?
+  pg_out=$(bash scripts/postgres-for-tests.sh) || exit $?
+  # the URL is the last line, whatever a server tool may have printed before it
+  PROFORIENT_TEST_DATABASE_URL=$(printf '%s\n' "$pg_out" | tail -n 1)
   export PROFORIENT_TEST_DATABASE_URL
 fi
 .venv/bin/python -m pytest "$@"

@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ArgumentError
 
 from api.app import create_app
 from api.db.session import migrate, transaction
@@ -28,7 +29,10 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     global PG_URL
     if _PG_BASE and not hasattr(config, "workerinput"):
         name = f"proforient_t_{os.getpid()}_{secrets.token_hex(3)}"
-        admin = create_engine(_PG_BASE, isolation_level="AUTOCOMMIT")
+        try:
+            admin = create_engine(_PG_BASE, isolation_level="AUTOCOMMIT")
+        except ArgumentError:
+            pytest.exit(f"PROFORIENT_TEST_DATABASE_URL is not a database URL: {_PG_BASE!r}", returncode=4)
         try:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
