@@ -7,6 +7,7 @@ errors give a plain 500 problem: no stack trace ever reaches a user.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,6 +41,18 @@ STATUS: list[tuple[type[DomainError], int, str, str]] = [
 ]
 
 
+def _json_safe(value: Any) -> Any:
+    """JSON has no NaN or Infinity, yet Python's parser accepts them in a body:
+    echo such a rejected value as text instead of failing to encode it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
     body = {
         "type": f"urn:proforient:problem:{slug}",
@@ -50,7 +63,7 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request, *
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(_json_safe(jsonable_encoder(body)), status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install(app: FastAPI) -> None:

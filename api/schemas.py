@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StringConstraints
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Answer = str | int | float | None
+
+
+def _no_nan(value: object) -> object:
+    """NaN and ±Infinity (Python's JSON parser reads them) are refused as text, so the
+    problem response can name them (JSON cannot carry the float itself)."""
+    return f"{value} (not a finite number)" if isinstance(value, float) and not math.isfinite(value) else value
+
+
+Seconds = Annotated[float, BeforeValidator(_no_nan)]
+"""A number of seconds: finite; JSON numbers (and, as before, numeric text)."""
+ActiveSeconds = Annotated[StrictFloat, BeforeValidator(_no_nan)]
+"""An increment of active time: a finite JSON number, nothing else."""
 
 
 class Body(BaseModel):
@@ -50,7 +63,17 @@ class AdministrationCreate(Body):
 class AnswersSave(Body):
     answers: dict[Annotated[str, StringConstraints(max_length=64)], Answer] = Field(max_length=500)
     aspirations: list[Short] | None = Field(default=None, max_length=3)
-    seconds: float | None = Field(default=None, ge=0)
+    seconds: Seconds | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="The total answering time, as stated by the caller."
+    )
+    active_seconds: ActiveSeconds | None = Field(
+        default=None,
+        ge=0,
+        le=60_000,
+        allow_inf_nan=False,
+        description="Active answering time since the last save (page visible, at most 120 s per answer "
+        "interval), added to the administration's sum; at most 120 s per answer in this request.",
+    )
 
 
 class ConsentCreate(Body):

@@ -1,10 +1,14 @@
-"""Small helpers for the service tests: complete administrations through the API."""
+"""Small helpers for the service tests: complete administrations through the API,
+and a script-less browser for the web pages."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 import instruments
+from tests.conftest import PASSWORDS
 
 ANSWER = {
     "ordinal": lambda rng: str(int(rng.integers(1, 5))),
@@ -47,3 +51,27 @@ def administer(client, code: str, iid: str, answers: dict[str, str], **details) 
     r = client.post(f"/v1/administrations/{aid}/submit")
     assert r.status_code == 201, r.text
     return r.json()
+
+
+class Web:
+    """A browser without scripts: keeps cookies, reads the CSRF token from the last page."""
+
+    def __init__(self, service, who: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.c = service.client()
+        self.token = ""
+        if who is not None:
+            r = self.post("/sign-in", {"username": who, "password": PASSWORDS[who]}, start="/sign-in")
+            assert r.status_code == 303, r.text
+
+    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
+        r = self.c.get(path, follow_redirects=False, **kw)
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text)
+        if m:
+            self.token = m.group(1)
+        return r
+
+    def post(self, path: str, data: dict, start: str | None = None, csrf: bool = True):  # type: ignore[no-untyped-def]
+        if start is not None or not self.token:
+            self.get(start or "/sign-in")
+        body = {**data, "csrf": self.token} if csrf else data
+        return self.c.post(path, data=body, follow_redirects=False)

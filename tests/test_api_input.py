@@ -132,3 +132,14 @@ def test_concurrent_autosaves_lose_no_answer(service):
 def test_openapi_is_published(service):
     r = service.client().get("/openapi.json")
     assert r.status_code == 200 and "/v1/score" in r.json()["paths"]
+
+
+def test_non_finite_numbers_are_refused_not_a_500(service):
+    """Python's JSON parser accepts NaN and Infinity, JSON itself has neither."""
+    psy = service.client("psychologist")
+    body = b'{"instrument": "vdq", "administrations": [{"answers": {"VDQ01": 2}, "seconds": NaN}]}'
+    r = psy.post("/v1/score", content=body, headers={"content-type": "application/json"})
+    problem = is_problem(r, 422)
+    assert any(e["field"].endswith("seconds") for e in problem["errors"])
+    r = psy.post("/v1/score", content=body.replace(b"NaN", b"-Infinity"), headers={"content-type": "application/json"})
+    is_problem(r, 422)

@@ -13,35 +13,13 @@ from sqlalchemy import select
 
 from api.db.tables import AuditEntry, Consent, Sending
 from api.web.core import WebRoute, strings
-from tests.api_helpers import INTAKE, answers_for
+from tests.api_helpers import INTAKE, Web, answers_for
 from tests.conftest import PASSWORDS
 
 KA, EN = strings("ka"), strings("en")
 USERS = ("admin", "psychologist", "social_worker", "employment_officer", "other_officer", "researcher")
 
 
-class Web:
-    """A browser without scripts: keeps cookies, reads the CSRF token from the last page."""
-
-    def __init__(self, service, who: str | None = None) -> None:  # type: ignore[no-untyped-def]
-        self.c = service.client()
-        self.token = ""
-        if who is not None:
-            r = self.post("/sign-in", {"username": who, "password": PASSWORDS[who]}, start="/sign-in")
-            assert r.status_code == 303, r.text
-
-    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
-        r = self.c.get(path, follow_redirects=False, **kw)
-        m = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text)
-        if m:
-            self.token = m.group(1)
-        return r
-
-    def post(self, path: str, data: dict, start: str | None = None, csrf: bool = True):  # type: ignore[no-untyped-def]
-        if start is not None or not self.token:
-            self.get(start or "/sign-in")
-        body = {**data, "csrf": self.token} if csrf else data
-        return self.c.post(path, data=body, follow_redirects=False)
 
 
 def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]

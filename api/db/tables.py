@@ -86,6 +86,11 @@ class Administration(Base):
     resume_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     aspirations: Mapped[list[Any] | None] = mapped_column(JSON)
     seconds: Mapped[float | None] = mapped_column(Float)
+    """Answering time for the "too fast" flag; NULL = unknown (never guessed)."""
+    timing: Mapped[str | None] = mapped_column(String(16))
+    """Where ``seconds`` comes from: NULL = nothing measured yet; 'active' = the sum of the
+    browser's active-time increments; 'given' = a total the API caller stated; 'incomplete' =
+    some answers came without a measurement (no script, paper entry), so ``seconds`` stays NULL."""
     administered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)

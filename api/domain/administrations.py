@@ -1,15 +1,24 @@
 """Administrations: start, autosave (one row per answer, so concurrent saves never
 lose one), pause for days, resume on another device with a token, submit → result.
-Results are immutable; re-scoring adds a new result that points to the old one."""
+Results are immutable; re-scoring adds a new result that points to the old one.
+
+Answering time (for the "too fast" validity flag) is *active* time measured by the
+browser: only while the page is visible, at most ``ACTIVE_SECONDS_CAP`` per answer
+interval, sent as increments with the autosaves and added up here, so a resume on
+another device continues the sum and a pause of days adds nothing. Answers saved
+without a measurement (no script, paper entry) make the total unknown: ``seconds``
+becomes NULL and the flag is not computed rather than computed wrongly."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +35,13 @@ from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 MODES = ("respondent", "read_aloud", "paper")
+
+ACTIVE_SECONDS_CAP = 120.0
+"""One answer interval counts at most this much active time (the browser caps each interval;
+a request may carry at most this much per answer it saves, or once when it saves none)."""
+MAX_ACTIVE_SECONDS = ACTIVE_SECONDS_CAP * 500
+"""The most one request can carry at all (an autosave holds at most 500 answers)."""
+_NOT_SUMMED = ("incomplete", "given")
 
 
 def _check_instrument_role(principal: Principal, instrument_id: str) -> None:
@@ -120,14 +136,27 @@ def normalize(inst: instruments.Instrument, item: str, value: object) -> str | N
 
 
 def save_answers(
-    session: Session, adm: Administration, answers: dict[str, object], actor: str, ip: str | None = None
+    session: Session,
+    adm: Administration,
+    answers: Mapping[str, object],
+    actor: str,
+    ip: str | None = None,
+    *,
+    timed: bool = False,
 ) -> int:
-    """Upsert the given answers only; every answer is checked before anything is written."""
+    """Upsert the given answers only; every answer is checked before anything is written.
+
+    ``timed``: the request carries an answering-time statement. An untimed save that changes
+    an answer leaves the total time unknown (``timing`` = 'incomplete')."""
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already; its answers cannot change")
     inst = _load(adm.instrument, adm.instrument_version)
     rows = [(item, normalize(inst, item, value)) for item, value in answers.items()]
     now = dt.datetime.now(dt.UTC)
+    if rows and not timed and adm.timing not in _NOT_SUMMED:
+        before = answers_of(session, adm)
+        if any(item not in before or before[item] != value for item, value in rows):
+            _time_unknown(session, adm)
     if rows:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = insert(Answer).values(
@@ -168,9 +197,96 @@ def set_details(adm: Administration, aspirations: list[str] | None, seconds: flo
                 )
         adm.aspirations = aspirations
     if seconds is not None:
-        if seconds < 0:
-            raise Invalid("seconds must be ≥ 0", field="seconds", value=seconds)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise Invalid("seconds must be a number ≥ 0", field="seconds", value=str(seconds))
+        _no_paper_time(adm, "seconds", seconds)
         adm.seconds = seconds
+        adm.timing = "given"
+
+
+def _no_paper_time(adm: Administration, field: str, value: object) -> None:
+    if adm.mode == "paper":
+        raise Invalid(
+            "a paper administration is keyed in afterwards: its answering time is not known and is not recorded",
+            field=field,
+            value=value,
+        )
+
+
+def check_active_seconds(value: object, answers: int) -> float:
+    """An increment of active answering time as sent (JSON number or form text), checked:
+    a finite number ≥ 0, at most ``ACTIVE_SECONDS_CAP`` per answer the request saves."""
+    bound = ACTIVE_SECONDS_CAP * max(1, answers)
+    if isinstance(value, bool):
+        raise Invalid("active_seconds must be a number of seconds", field="active_seconds", value=value)
+    try:
+        v = float(value) if isinstance(value, int | float | str) else math.nan
+    except ValueError:
+        v = math.nan
+    if not math.isfinite(v):
+        raise Invalid("active_seconds must be a number of seconds", field="active_seconds", value=str(value))
+    if v < 0:
+        raise Invalid("active_seconds must be ≥ 0", field="active_seconds", value=value)
+    if v > bound:
+        raise Invalid(
+            f"active_seconds may be at most {bound:g} for a save of {answers} answer(s) "
+            f"({ACTIVE_SECONDS_CAP:g} s per answer interval)",
+            field="active_seconds",
+            value=value,
+        )
+    return v
+
+
+def add_active_seconds(session: Session, adm: Administration, value: object, answers: int) -> float:
+    """Add a browser's increment of active time to the administration's sum (checked first).
+
+    Atomic in SQL, so concurrent saves from two devices both count; a total that is
+    unknown ('incomplete') or stated by the caller ('given') is left as it is."""
+    seconds = check_active_seconds(value, answers)
+    _no_paper_time(adm, "active_seconds", value)
+    if adm.status != "in_progress":
+        raise Conflict("this administration was submitted already; its answers cannot change")
+    summed = Administration.timing.is_(None) | Administration.timing.not_in(_NOT_SUMMED)
+    session.execute(
+        update(Administration)
+        .where(Administration.id == adm.id)
+        .values(
+            seconds=case((summed, func.coalesce(Administration.seconds, 0.0) + seconds), else_=Administration.seconds),
+            timing=case((summed, "active"), else_=Administration.timing),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(adm, ["seconds", "timing"])
+    return seconds
+
+
+def record_time(
+    session: Session, adm: Administration, seconds: float | None, active_seconds: object, answers: int
+) -> bool:
+    """An autosave's time statement: a stated total (``seconds``) or an increment of active time
+    (``active_seconds``), never both. Returns whether the save is timed."""
+    if seconds is not None and active_seconds is not None:
+        raise Invalid(
+            "send either seconds (the total) or active_seconds (an increment), not both",
+            field="active_seconds",
+            value=active_seconds,
+        )
+    if seconds is not None:
+        set_details(adm, None, seconds)
+    elif active_seconds is not None:
+        add_active_seconds(session, adm, active_seconds, answers)
+    return seconds is not None or active_seconds is not None
+
+
+def _time_unknown(session: Session, adm: Administration) -> None:
+    """Answers arrived without a measurement: the total is incomplete, so it is dropped for good."""
+    session.execute(
+        update(Administration)
+        .where(Administration.id == adm.id, Administration.timing.is_(None) | (Administration.timing != "given"))
+        .values(seconds=None, timing="incomplete")
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(adm, ["seconds", "timing"])
 
 
 def submit(session: Session, adm: Administration, actor: str, created_by: int | None, ip: str | None = None) -> Result:

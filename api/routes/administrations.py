@@ -65,8 +65,9 @@ def autosave(
     admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
     a = _mine(session, principal, admin_id, write=True)
-    adm.set_details(a, body.aspirations, body.seconds)
-    saved = adm.save_answers(session, a, body.answers, principal.actor, ip)
+    adm.set_details(a, body.aspirations, None)
+    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers))
+    saved = adm.save_answers(session, a, body.answers, principal.actor, ip, timed=timed)
     return {"saved": saved, "answered": sum(v is not None for v in adm.answers_of(session, a).values())}
 
 

@@ -28,8 +28,8 @@ def state(token: str, session: SessionDep) -> dict[str, Any]:
 @router.patch("/{token}/answers")
 def autosave(token: str, body: AnswersSave, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     a = adm.by_token(session, token)
-    adm.set_details(a, None, body.seconds)
-    saved = adm.save_answers(session, a, body.answers, "respondent", ip)
+    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers))
+    saved = adm.save_answers(session, a, body.answers, "respondent", ip, timed=timed)
     return {"saved": saved}
 
 

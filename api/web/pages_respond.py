@@ -5,9 +5,18 @@ a progress indicator, every answer saved as it is given (by the page's script
 through ``PATCH /v1/respond/{token}/answers``, and again by the form when the
 person moves on, so it works without JavaScript too). Nothing clinical is ever
 shown here, not even at the end.
+
+Answering time for the "too fast" flag: the page's script measures active time (page
+visible, at most ``ACTIVE_SECONDS_CAP`` per answer interval) and sends it as increments
+with each autosave and, in a hidden ``active_seconds`` field, with the form. A form posted
+without that field (no script) saves its answers untimed, which leaves the total unknown.
+Nothing about time is ever shown to the respondent.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -37,6 +46,33 @@ def _open(request: Request, session: SessionDep, token: str, page: str, ip: str 
     return a, answers, _form(request, a)
 
 
+Answers = dict[str, str | None]
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    token: str,
+    page: str,
+    ip: str | None,
+    template: str,
+    context: Callable[[forms.Form, Answers], dict[str, Any]],
+) -> Response:
+    """A respondent page of an administration in progress (else on to the end page)."""
+    a, answers, f = _open(request, session, token, page, ip)
+    if a.status != "in_progress":
+        return redirect(request, f"/r/{token}/done")
+    return render(
+        request,
+        template,
+        layout="respondent",
+        form=f,
+        token=token,
+        progress=f.progress(answers),
+        **context(f, answers),
+    )
+
+
 @router.get("")
 def enter_code(request: Request) -> Response:
     return render(request, "respond/code.html", layout="respondent", error=False, code="")
@@ -54,38 +90,30 @@ def open_code(request: Request, form: Form, session: SessionDep) -> Response:
 
 @router.get("/{token}")
 def welcome(request: Request, token: str, session: SessionDep, ip: IpDep) -> Response:
-    a, answers, f = _open(request, session, token, "start", ip)
-    if a.status != "in_progress":
-        return redirect(request, f"/r/{token}/done")
-    return render(
+    return _page(
         request,
+        session,
+        token,
+        "start",
+        ip,
         "respond/welcome.html",
-        layout="respondent",
-        form=f,
-        token=token,
-        progress=f.progress(answers),
-        next_part=min(f.first_open_section(answers), len(f.sections)),
+        lambda f, answers: {"next_part": min(f.first_open_section(answers), len(f.sections))},
     )
 
 
 @router.get("/{token}/part/{n}")
 def part(request: Request, token: str, n: int, session: SessionDep, ip: IpDep) -> Response:
-    a, answers, f = _open(request, session, token, f"part {n}", ip)
-    if a.status != "in_progress":
-        return redirect(request, f"/r/{token}/done")
-    if not 1 <= n <= len(f.sections):
-        raise PageError(404, "not_found")
-    return render(
-        request,
-        "respond/part.html",
-        layout="respondent",
-        form=f,
-        token=token,
-        section=f.sections[n - 1],
-        answers=answers,
-        selected=lambda item: f.selected(answers, item),
-        progress=f.progress(answers),
-    )
+    def context(f: forms.Form, answers: Answers) -> dict[str, Any]:
+        if not 1 <= n <= len(f.sections):
+            raise PageError(404, "not_found")
+        return {
+            "section": f.sections[n - 1],
+            "answers": answers,
+            "selected": lambda item: f.selected(answers, item),
+            "cap": f"{adm_domain.ACTIVE_SECONDS_CAP:g}",
+        }
+
+    return _page(request, session, token, f"part {n}", ip, "respond/part.html", context)
 
 
 @router.post("/{token}/part/{n}")
@@ -99,8 +127,14 @@ def save_part(request: Request, token: str, n: int, form: Form, session: Session
         return redirect(request, f"/r/{token}/done")
     section = f.sections[n - 1]
     answers = {i.id: str(form[i.id]) for i in section.items if form.get(i.id)}
+    active = form.get("active_seconds")  # set by the page's script only: without it, nothing is known
+    timed = isinstance(active, str)
+    if timed:
+        adm_domain.check_active_seconds(active, len(section.items))
     if answers:
-        adm_domain.save_answers(session, a, answers, "respondent", ip)
+        adm_domain.save_answers(session, a, answers, "respondent", ip, timed=timed)
+    if timed:
+        adm_domain.add_active_seconds(session, a, active, len(section.items))
     if form.get("go") == "back" and n > 1:
         return redirect(request, f"/r/{token}/part/{n - 1}")
     if n < len(f.sections) and form.get("go") != "review":
@@ -110,17 +144,16 @@ def save_part(request: Request, token: str, n: int, form: Form, session: Session
 
 @router.get("/{token}/review")
 def review(request: Request, token: str, session: SessionDep, ip: IpDep) -> Response:
-    a, answers, f = _open(request, session, token, "review", ip)
-    if a.status != "in_progress":
-        return redirect(request, f"/r/{token}/done")
-    return render(
+    return _page(
         request,
+        session,
+        token,
+        "review",
+        ip,
         "respond/review.html",
-        layout="respondent",
-        form=f,
-        token=token,
-        progress=f.progress(answers),
-        open_parts=[(s, len(f.open_in(s, answers))) for s in f.sections if f.open_in(s, answers)],
+        lambda f, answers: {
+            "open_parts": [(s, len(f.open_in(s, answers))) for s in f.sections if f.open_in(s, answers)]
+        },
     )
 
 

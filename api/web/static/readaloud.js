@@ -1,5 +1,9 @@
 /* Read-aloud mode: a click on an answer records it and moves on; keys for the psychologist:
-   digits (like/dislike: 1/0; pairs: L or R, then 3/2/1), S or - to skip, arrow keys to move. */
+   digits (like/dislike: 1/0; pairs: L or R, then 3/2/1), S or - to skip, arrow keys to move.
+   Active answering time (for the "too fast" validity flag): the time this item's page was visible
+   until it is left with an answer, at most 120 s, is saved with the answer (PATCH
+   /v1/administrations/{id}/answers, active_seconds) before the form moves on. Without this script
+   the form still saves the answer, untimed, and the total becomes unknown. */
 (function () {
   "use strict";
   var form = document.getElementById("ra-form");
@@ -8,15 +12,57 @@
   var paired = fieldset.classList.contains("kind-paired");
   var pointer = false;
   var side = null;
+  var url = form.getAttribute("data-autosave");
+  var item = form.getAttribute("data-item");
+  var cap = Number(form.getAttribute("data-cap")) || 120;
+  var visibleSince = document.visibilityState === "hidden" ? null : Date.now();
+  var visible = 0;  // ms this page was visible
+  var leaving = false;
+  var clicked = null;
+
+  function lap() {
+    if (visibleSince === null) return;
+    var t = Date.now();
+    visible += Math.max(0, t - visibleSince);
+    visibleSince = t;
+  }
+  document.addEventListener("visibilitychange", function () {
+    lap();
+    visibleSince = document.visibilityState === "hidden" ? null : Date.now();
+  });
 
   function go(where) {
+    if (leaving) return;
+    leaving = true;
     var hidden = document.createElement("input");
     hidden.type = "hidden";
     hidden.name = "go";
     hidden.value = where;
     form.appendChild(hidden);
-    form.submit();
+    var input = form.querySelector('input[name="answer"]:checked');
+    if (!input || !url || !item || !window.fetch) { form.submit(); return; }
+    lap();
+    var answers = {};
+    answers[item] = input.value === "skip" ? null : input.value;
+    var sent = false;
+    var submit = function () { if (!sent) { sent = true; form.submit(); } };
+    fetch(url, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ answers: answers, active_seconds: Math.floor(Math.min(cap, visible / 1000) * 10) / 10 }),
+      credentials: "same-origin",
+      keepalive: true
+    }).then(submit, submit);
+    window.setTimeout(submit, 3000);  // the form saves the answer anyway (then untimed)
   }
+  form.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("button[type=submit]") : null;
+    if (b) clicked = b.value;
+  });
+  form.addEventListener("submit", function (e) {  // the buttons: the same path as the keys
+    e.preventDefault();
+    go((e.submitter && e.submitter.value) || clicked || "next");
+  });
   function choose(value) {
     var input = form.querySelector('input[name="answer"][value="' + value + '"]');
     if (!input) return;
