@@ -218,7 +218,8 @@ def report(
         typer.Option(
             "--norms",
             help="a norm table's .json file (from build-norms --write); repeatable, at most one per instrument. "
-            "Without one, bands are criterion-based and the report says so",
+            "Without one, bands are criterion-based and the report says so. A table that carries its sample's "
+            "Cronbach's α also gives the psychologist SEM bands and reliable change",
         ),
     ] = None,
     norm_group: Annotated[str, typer.Option(help="the norm group to compare with: 'all' or e.g. 'gender=f'")] = "all",
@@ -231,7 +232,9 @@ def report(
     'name' (shown on the report) and 'date' (administration date, YYYY-MM-DD).
     With --norms (a norm table's .json, one per instrument) the psychologist's report
     shows PR / T / stanine and every report names the table; without, bands are
-    criterion-based and the report says so.
+    criterion-based and the report says so. A table built from answers carries its
+    sample's Cronbach's α and SD per scale: the psychologist's report then shows
+    SEM bands and reliable change, and names the table as their source.
     """
     try:
         written = _run(

@@ -652,6 +652,7 @@ def register(app: typer.Typer) -> None:
             table = rs.build_norms(
                 ds.spec,
                 ds.score().scales.score,
+                responses=ds.responses,
                 norm_id=norm_id,
                 version=norm_version,
                 population=population,
@@ -684,6 +685,11 @@ def register(app: typer.Typer) -> None:
 
             view.add_row(str(g), str(s), str(int(t["n"].iloc[0])), raw_at(16), raw_at(50), raw_at(84))
         out.print(view)
+        if table.reliability:
+            err.print(
+                "Cronbach's α in the sample (stored with the table; reports draw SEM bands from it): "
+                + ", ".join(f"{sid} {r.alpha:.2f}" for sid, r in table.reliability.items())
+            )
         if paths is None:
             err.print("nothing written: add --write to store this table as a versioned norm file")
         else:

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     retention_days: int = 365 * 5
     """Records of a closed case are depersonalized this long after closing."""
     cookie_secure: bool = False
+    reliability_min_n: int = Field(
+        default=100,
+        ge=3,
+        description="scored administrations of an instrument version needed before reports show SEM bands "
+        "from Cronbach's α of the answers stored here (when no norm table supplies a reliability)",
+    )
 
     @field_validator("data_keys")
     @classmethod

@@ -12,11 +12,12 @@ and never imports ``api``.
 >>> # html = reports.render_html(profile, "ka", "employment")
 >>> # pdf = reports.render_pdf(profile, "ka", "beneficiary")
 >>> # with norms: build_profile(..., norms={"sds": scoring.research.read_norms(path_to_json)})
->>> # adds PR / T / stanine for the psychologist and names the table in every report.
+>>> # adds PR / T / stanine for the psychologist and names the table in every report;
+>>> # a table that carries its sample's α and SD also gives SEM bands and reliable change.
 """
 
 from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart, riasec_bars, riasec_hexagon
-from ._context import build_profile
+from ._context import build_profile, stored_reliability_source
 from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
 from ._matching import EDUCATION_MAX_LEVEL, Match, MatchResult, match_occupations
@@ -32,5 +33,6 @@ __all__ = [
     "MissingGlyphWarning", "Profile", "Reliability", "RenderWarning", "ReportConfig", "ReportError",
     "barrier_profile", "bipolar_profile", "build_profile", "build_view", "change_chart",
     "check_strings", "match_occupations", "missing_glyphs", "render_html", "render_json",
-    "render_pdf", "required_keys", "riasec_bars", "riasec_hexagon", "strings", "view_charts",
+    "render_pdf", "required_keys", "riasec_bars", "riasec_hexagon", "stored_reliability_source", "strings",
+    "view_charts",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import io
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -61,12 +62,29 @@ _METRICS_MAX = 50_000
 
 
 class _MeasuringRenderer(RendererSVG):
-    """SVG renderer that remembers text sizes across charts.
+    """SVG renderer that remembers text sizes across charts and writes a lean SVG.
 
     Laying out text is most of a chart's cost, and the labels (barrier, type and
     pole names, band labels) are the same in every report; with text kept as
     text (fonttype none) a size depends only on the string and the font.
+
+    The SVG carries no per-artist ``<g id=…>`` wrappers, no RDF metadata and no
+    ``<style>`` sheet (its two defaults become attributes of the root, see
+    :func:`_lean_svg`): nothing uses them, and every element is one more node
+    for WeasyPrint to cascade and draw in each PDF.
     """
+
+    def open_group(self, s: str, gid: str | None = None) -> None:
+        pass
+
+    def close_group(self, s: str) -> None:
+        pass
+
+    def _write_metadata(self, metadata: object) -> None:
+        pass
+
+    def _write_default_style(self) -> None:
+        pass
 
     def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: object) -> tuple[float, float, float]:
         key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
@@ -144,7 +162,30 @@ class _Canvas:
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "proforient"}):
             self.fig.savefig(buf, format=fmt, dpi=dpi,
                              metadata={"Date": None} if fmt == "svg" else {"Software": None})
-        return buf.getvalue()
+        return _lean_svg(buf.getvalue()) if fmt == "svg" else buf.getvalue()
+
+
+_TAG_WITH_STYLE = re.compile(rb'<([A-Za-z]+)([^<>]*?) style="([^"<>]*)"([^<>]*)>')
+_DEFAULT_STROKE = b' stroke-linejoin="round" stroke-linecap="butt"'  # matplotlib's default *{…} rule
+
+
+def _lean_svg(svg: bytes) -> bytes:
+    """Each ``style="a: b; …"`` as presentation attributes ``a="b" …``, and matplotlib's
+    default stroke join and cap on the root, where every element inherits them.
+
+    The same drawing (no element relies on a stylesheet any more, so an attribute is
+    not overridden by one), parsed by WeasyPrint without a CSS parser per element.
+    """
+
+    def attributes(m: re.Match[bytes]) -> bytes:
+        tag, before, style, after = m.groups()
+        pairs = [(k.strip(), v.strip()) for k, sep, v in (d.partition(b":") for d in style.split(b";")) if sep]
+        if any(b" %s=" % k in before + after for k, _ in pairs):  # never a duplicate attribute
+            return m.group(0)
+        return b"<%s%s%s%s>" % (tag, before, b"".join(b' %s="%s"' % kv for kv in pairs), after)
+
+    svg = _TAG_WITH_STYLE.sub(attributes, svg)
+    return svg.replace(b"<svg ", b"<svg" + _DEFAULT_STROKE + b" ", 1)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -199,9 +240,10 @@ def riasec_hexagon(
               for L in HEX_LETTERS}
     c.polygon([point(L, values[L] / max_score) for L in HEX_LETTERS], facecolor=BLUE_FILL,
               edgecolor=BLUE, linewidth=1.6, alpha=0.75)
+    dots = [point(L, values[L] / max_score) for L in HEX_LETTERS]
+    c.fig.add_artist(Line2D([x for x, _ in dots], [y for _, y in dots], linestyle="none", marker="o",
+                            markersize=4, color=BLUE, transform=c.data))
     for L in HEX_LETTERS:
-        x, y = point(L, values[L] / max_score)
-        c.fig.add_artist(Line2D([x], [y], marker="o", markersize=4, color=BLUE, transform=c.data))
         lx, ly = point(L, 1.16)
         ha = "left" if lx > 0.2 else "right" if lx < -0.2 else "center"
         strong = L in highlight

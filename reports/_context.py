@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,8 @@ from ._model import (
     Zone,
 )
 from ._rules import CLINICAL_BARRIERS, differentiation_level, recommend
+from ._strings import LANGS, strings
+from ._view import day
 
 if TYPE_CHECKING:
     from scoring.research import NormTable
@@ -304,6 +306,54 @@ def _with_norms(prov: Provenance, info: NormInfo | None) -> Provenance:
     return prov if info is None else replace(prov, norm_table=info.ref, norms=info)
 
 
+# -- reliabilities -------------------------------------------------------------------------
+
+def _both(key: str, **values: object) -> Text:
+    """One report text in ka and en (dates in each language's own form)."""
+    out = {}
+    for lang in LANGS:
+        vals = {k: day(v, lang) if isinstance(v, date) else v for k, v in values.items()}
+        out[lang] = strings(lang).get(key, **vals)
+    return Text(**out)
+
+
+def stored_reliability_source(n: int, as_of: date) -> Text:
+    """The source of a reliability estimated from the answers a service holds: Cronbach's α
+    from ``n`` administrations stored there, as of ``as_of`` (ka and en, for ``Reliability.source``)."""
+    return _both("ui.sem.from_service", n=int(n), date=as_of)
+
+
+def _usable(r: float, sd: float) -> bool:
+    """α must be defined and positive (α ≤ 0 says the items do not measure one thing) and SD positive."""
+    return math.isfinite(r) and 0 < r < 1 and math.isfinite(sd) and sd > 0
+
+
+def norm_reliabilities(table: object) -> dict[str, Reliability]:
+    """Scale id → ``Reliability`` from the α and SD a norm table carries for its sample (empty when
+    it carries none, as tables built from scores alone or older files)."""
+    carried = getattr(table, "reliability", None) or {}
+    if not carried:
+        return {}
+    source = _both("ui.sem.from_norms", table=f"{table.instrument}/{table.ref}",  # type: ignore[attr-defined]
+                   n=int(table.sample.n))  # type: ignore[attr-defined]
+    return {sid: Reliability(r=float(x.alpha), sd=float(x.sd), source=source)
+            for sid, x in carried.items() if _usable(float(x.alpha), float(x.sd))}
+
+
+def _with_sources(section: Any, inst: Instrument, rel: Mapping[str, Reliability]) -> Any:
+    """Name in the section's provenance where its reliabilities come from (never for ipsative scores)."""
+    if inst.ipsative:
+        return section
+    sources: list[str | Text] = []
+    for s in inst.scales:
+        r = rel.get(s.id)
+        if r is not None and r.source not in sources:
+            sources.append(r.source)
+    if not sources:
+        return section
+    return replace(section, provenance=replace(section.provenance, reliability=tuple(sources)))
+
+
 # -- sections ------------------------------------------------------------------------------
 
 def _decision(row: _Row, rel: Mapping[str, Reliability],
@@ -555,7 +605,9 @@ def build_profile(
     one-row ``ScoreResult``); the intake row holds the form's fields and
     ``score_intake``'s columns. ``previous``: earlier rows by instrument id,
     for the change section. ``reliabilities``: instrument id → scale id →
-    ``Reliability``; without them no SEM band is drawn (and reports say so).
+    ``Reliability``; without them no SEM band is drawn (and reports say so). A chosen norm
+    table that carries its sample's α and SD (``NormTable.reliability``) supplies them for
+    its instrument; ``reliabilities`` given here override it scale by scale.
     ``norms``: instrument id (``vdq``, ``sds``, ``ppi``) → ``scoring.research.NormTable``
     (e.g. from ``read_norms``); each scale of that instrument then gets its mid-point
     percentile rank, normalized T and stanine in ``norm_group`` (``all`` or a group such
@@ -569,7 +621,6 @@ def build_profile(
         raise ReportError("a report needs the person's id (pseudonymous code)")
     if all(x is None for x in (intake, vdq, sds, ppi)):
         raise ReportError(f"no results for {person_id}: give at least one of intake, vdq, sds, ppi")
-    rel = reliabilities or {}
     rows = {k: _as_row(v, k, person_id) for k, v in
             (("intake", intake), ("vdq", vdq), ("sds", sds), ("ppi", ppi)) if v is not None}
     choices: dict[str, _NormChoice] = {}
@@ -580,6 +631,9 @@ def build_profile(
             raise ReportError(f"a norm table ({getattr(table, 'ref', table)!r}) was given for {kind} "
                               f"but there is no {kind} result")
         choices[kind] = _NormChoice(table, str(norm_group), allow_synthetic)
+    rel: dict[str, Mapping[str, Reliability]] = {k: norm_reliabilities(c.table) for k, c in choices.items()}
+    for kind, given in (reliabilities or {}).items():
+        rel[kind] = {**rel.get(kind, {}), **given}
     insts: dict[str, Instrument] = {}
     decision = holland = bipolar = None
     if "vdq" in rows:
@@ -588,6 +642,12 @@ def build_profile(
         holland, insts["sds"] = _holland(rows["sds"], rel.get("sds", {}), choices.get("sds"))
     if "ppi" in rows:
         bipolar, insts["ppi"] = _bipolar(rows["ppi"], rel.get("ppi", {}), choices.get("ppi"))
+    if decision is not None:
+        decision = _with_sources(decision, insts["vdq"], rel.get("vdq", {}))
+    if holland is not None:
+        holland = _with_sources(holland, insts["sds"], rel.get("sds", {}))
+    if bipolar is not None:
+        bipolar = _with_sources(bipolar, insts["ppi"], rel.get("ppi", {}))
     intake_s = _intake(rows["intake"], catalogue) if "intake" in rows else None
 
     notes: list[str] = []

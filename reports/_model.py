@@ -28,14 +28,19 @@ class ReportConfig:
 
 @dataclass(frozen=True)
 class Reliability:
-    """A published reliability estimate for one scale, from which SEM bands are drawn."""
+    """A reliability estimate for one scale, from which SEM bands are drawn.
+
+    ``source`` says where r and SD come from; the psychologist's report shows it. A ``Text``
+    (ka and en) is shown in the report's language, a plain string as it is.
+    """
 
     r: float
     sd: float
-    source: str
+    source: str | Text
 
     def __post_init__(self) -> None:
-        if not (0 <= self.r < 1) or not self.sd > 0 or not self.source.strip():
+        named = bool(self.source.strip()) if isinstance(self.source, str) else isinstance(self.source, Text)
+        if not (0 <= self.r < 1) or not self.sd > 0 or not named:
             raise ValueError("Reliability needs 0 ≤ r < 1, sd > 0 and a source")
 
     @property
@@ -88,6 +93,8 @@ class Provenance:
     ipsative: bool = False
     norms: NormInfo | None = None
     """The norm table's sample (population, N, dates, group); None without a norm table."""
+    reliability: tuple[str | Text, ...] = ()
+    """Where the reliabilities behind this section's SEM bands and RCIs come from (distinct sources)."""
 
 
 @dataclass(frozen=True)

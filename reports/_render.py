@@ -99,13 +99,15 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
     return out
 
 
-def _html(view: dict[str, Any], charts: bool) -> str:
+def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str:
+    """The report's HTML; without ``inline_css`` the ``<style>`` is left empty (the PDF
+    path hands WeasyPrint the stylesheet parsed once instead)."""
     lang = view["lang"]
     uris = {k: _data_uri(v) for k, v in view_charts(view).items()} if charts else {}
     try:
         html = _env().get_template("report.html.j2").render(
-            view=view, charts=uris, css=Markup(_css()), t=strings(lang).get,  # our own stylesheet, not user data
-            n=lambda value, digits=1: number(value, digits, lang),
+            view=view, charts=uris, css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
+            t=strings(lang).get, n=lambda value, digits=1: number(value, digits, lang),
         )
     except TemplateError as exc:
         raise ReportError(f"the report template failed: {exc}") from exc
@@ -136,17 +138,17 @@ def render_pdf(profile: Profile, lang: str, audience: str, *, consent_includes_c
                charts: bool = True) -> bytes:
     """An A4 PDF (WeasyPrint). A glyph no font has is reported as ``MissingGlyphWarning``,
     any other WeasyPrint complaint as ``RenderWarning``, never silently dropped."""
-    import weasyprint  # imported here: it is slow to import and only PDF needs it
+    from . import _render_pdf  # imported here: WeasyPrint is slow to import and only PDF needs it
 
-    html = render_html(profile, lang, audience, consent_includes_clinical=consent_includes_clinical,
-                       charts=charts)
-    logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    logger.addHandler(handler)
-    try:
-        pdf = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
-    finally:
-        logger.removeHandler(handler)
+    with _render_pdf.gc_paused():
+        html = _html(build_view(profile, lang, audience, consent_includes_clinical), charts, inline_css=False)
+        logger = logging.getLogger("weasyprint")
+        handler = _Collect()
+        logger.addHandler(handler)
+        try:
+            pdf = _render_pdf.write_pdf(html, _css(), str(TEMPLATES))
+        finally:
+            logger.removeHandler(handler)
     for rec in handler.records:
         message = rec.getMessage()
         category = MissingGlyphWarning if ".notdef" in message or "glyph" in message.lower() else RenderWarning

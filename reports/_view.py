@@ -135,6 +135,21 @@ class _Builder:
     def tx(self, text: Text | None) -> str | None:
         return None if text is None else text.get(self.lang)
 
+    def source(self, source: str | Text) -> str:
+        """Where a reliability comes from, in the report's language."""
+        return source if isinstance(source, str) else source.get(self.lang)
+
+    def sem(self, band: tuple[float, float] | None) -> list[float] | None:
+        """A 90 % band, for the psychologist only (the other audiences never read SEM)."""
+        return _band(band) if self.aud.technical else None
+
+    def sem_sources(self) -> list[str]:
+        """One sentence per instrument naming where its r and SD come from (psychologist only)."""
+        if not self.aud.technical:
+            return []
+        return [self.t("ui.sem.source", instrument=self.tx(pv.title) or pv.instrument, source=self.source(src))
+                for pv in self.p.provenance if not pv.ipsative for src in pv.reliability]
+
     # -- meta -------------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
         m = self.p.meta
@@ -245,7 +260,7 @@ class _Builder:
                 "rank": b.rank if self.aud.technical else None,
                 "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
                 "missing": b.n_missing,
-                "sem": _band(b.sem_band),
+                "sem": self.sem(b.sem_band),
                 "norm": self.norm(d.provenance, b.norm),
                 "compared": self.compared(d.provenance, b.norm),
             })
@@ -260,7 +275,7 @@ class _Builder:
                 "band_label": self.tx(c.band_label),
                 "text": self.t(f"{iid}.certainty.{c.band}.{self.reg}") if c.band else None,
                 "missing": c.n_missing,
-                "sem": _band(c.sem_band),
+                "sem": self.sem(c.sem_band),
                 "norm": self.norm(d.provenance, c.norm),
             },
             "normed": self.aud.technical and self.normed(d.provenance),
@@ -292,7 +307,7 @@ class _Builder:
             "work": self.t(f"{iid}.type.{t.letter}.work"),
             "in_code": t.letter in h.letters,
             "missing": t.n_missing,
-            "sem": _band(t.sem_band),
+            "sem": self.sem(t.sem_band),
             "norm": self.norm(h.provenance, t.norm),
             "compared": self.compared(h.provenance, t.norm),
         } for t in h.types]
@@ -353,7 +368,7 @@ class _Builder:
                 "clarity_text": self.t(f"{iid}.clarity.{d.clarity_band}") if d.clarity_band else None,
                 "work": self.t(f"{iid}.pole.{pole.letter}.work") if pole else
                 (self.t(f"{iid}.band.balanced") if d.band == "balanced" else None),
-                "sem": _band(d.sem_band),
+                "sem": self.sem(d.sem_band),
                 "norm": self.norm(b.provenance, d.norm),
             })
         env = b.environments
@@ -646,6 +661,7 @@ class _Builder:
             "sem_shown": sem_shown and self.aud.technical,
             "sem_note": None if not self.aud.technical else
             self.t("ui.sem.shown") if sem_shown else self.t("ui.sem.none"),
+            "sem_sources": self.sem_sources(),
             "ipsative_note": self.t("ui.sem.ipsative") if ipsative and self.aud.technical else None,
             "intake": self.intake(p.intake) if p.intake is not None and self.aud.intake else None,
             "decision": self.decision(p.decision) if p.decision is not None else None,

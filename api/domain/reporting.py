@@ -27,7 +27,7 @@ from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .packets import find_code, read_packet
-from .research import norms_root
+from .research import norms_root, stored_reliability
 
 FORMATS = ("html", "pdf", "json")
 INSTRUMENTS = ("intake", "vdq", "sds", "ppi")
@@ -88,6 +88,41 @@ def load_norms(refs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def reliabilities_for(
+    session: Session, settings: Settings, chosen: list[Result], tables: dict[str, Any]
+) -> dict[str, dict[str, reports.Reliability]]:
+    """Reliabilities for the SEM bands and reliable change of the chosen results, from genuine sources only.
+
+    A chosen norm table that carries its sample's α and SD supplies its scales (``build_profile``
+    takes them from the table itself). For any other scale, once ``settings.reliability_min_n``
+    administrations of that instrument version are scored here, Cronbach's α and the score SD of the
+    stored answers. Nothing for the intake form or ipsative scores, nor where α is undefined or ≤ 0.
+    """
+    out: dict[str, dict[str, reports.Reliability]] = {}
+    for r in chosen:
+        kind = kind_of(r)
+        if kind == "intake":
+            continue
+        table = tables.get(kind)
+        covered = {
+            sid for sid, x in (getattr(table, "reliability", None) or {}).items() if 0 < x.alpha < 1 and x.sd > 0
+        }
+        if {sc.id for sc in service.instrument(r.instrument, r.instrument_version).scales} <= covered:
+            continue  # the norm table supplies every scale
+        local = stored_reliability(session, r.instrument, r.instrument_version, settings.reliability_min_n)
+        if local is None:
+            continue
+        source = reports.stored_reliability_source(local.n, local.as_of)
+        mine = {
+            sid: reports.Reliability(r=alpha, sd=sd, source=source)
+            for sid, (alpha, sd) in local.scales.items()
+            if sid not in covered and 0 < alpha < 1 and sd > 0
+        }
+        if mine:
+            out[kind] = mine
+    return out
+
+
 def profile_from(
     session: Session,
     settings: Settings,
@@ -96,9 +131,12 @@ def profile_from(
     previous: Result | None = None,
     name: str | None = None,
     norms: list[str] | None = None,
+    reliability: bool = True,
 ) -> reports.Profile:
     """The one place a report's content is assembled from stored results (no access checks here:
-    callers check who may see what)."""
+    callers check who may see what). ``reliability``: look up the reliabilities behind SEM bands and
+    reliable change (``reliabilities_for``); only the psychologist's version shows them, so the
+    others may skip the look-up."""
     rows: dict[str, dict[str, Any]] = {}
     for r in chosen:
         kind = kind_of(r)
@@ -118,6 +156,7 @@ def profile_from(
         adm = session.get(Administration, latest.administration_id)
         by = adm.administered_by if adm is not None else None
     user = session.get(User, by) if by is not None else None
+    tables = load_norms(norms)
     try:
         return reports.build_profile(
             code,
@@ -129,7 +168,8 @@ def profile_from(
             administered=latest.created_at.date(),
             report_date=dt.date.today(),
             config=_config(settings),
-            norms=load_norms(norms) or None,
+            norms=tables or None,
+            reliabilities=(reliabilities_for(session, settings, chosen, tables) if reliability else None) or None,
         )
     except reports.ReportError as exc:
         raise Conflict(f"the report cannot be made: {exc}") from exc
@@ -175,7 +215,7 @@ def result_report(
     if r is None or r.instrument not in INSTRUMENTS:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     code = find_code(session, r.beneficiary_id)
-    profile = profile_from(session, settings, code, [r], norms=norms)
+    profile = profile_from(session, settings, code, [r], norms=norms, reliability=audience == "psychologist")
     audit.append(
         session,
         principal.actor,
@@ -206,7 +246,9 @@ def profile_report(
     results = latest_results(session, b.id)
     if not results:
         raise NotFound(f"{code} has no results yet", field="code", value=code)
-    profile = profile_from(session, settings, code, list(results.values()), norms=norms)
+    profile = profile_from(
+        session, settings, code, list(results.values()), norms=norms, reliability=audience == "psychologist"
+    )
     audit.append(
         session,
         principal.actor,
@@ -248,7 +290,7 @@ def packet_report(
     code = find_code(session, p.beneficiary_id)
     if not results:
         raise NotFound("this packet carries no report part", field="packet", value=packet_id)
-    profile = profile_from(session, settings, code, list(results.values()))
+    profile = profile_from(session, settings, code, list(results.values()), reliability=False)
     if "activities" not in parts:
         profile = dataclasses.replace(profile, activities=())
     return _render(profile, lang, "employment", fmt, clinical="clinical" in parts)

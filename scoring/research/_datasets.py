@@ -38,7 +38,7 @@ from .._engine import ScoreResult, score
 from .._errors import ProforientError
 from .._parse import answer_lookup
 from .._spec import MISSING, InstrumentSpec
-from ._norms import NormSample, NormTable
+from ._norms import NormReliability, NormSample, NormTable
 
 READ_FORMATS = (".csv", ".xlsx", ".sav")
 WRITE_FORMATS = (".csv", ".xlsx", ".sav")
@@ -431,23 +431,62 @@ def _sav_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write CSV / XLSX / SPSS .sav atomically: a temporary file beside the target, renamed when complete."""
+def _json_default(v: object) -> object:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    raise TypeError(f"cannot write {type(v).__name__} as JSON")
+
+
+def _write_csv(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+
+
+def _write_xlsx(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_excel(tmp, index=False, engine="openpyxl")
+
+
+def _write_sav(frame: pd.DataFrame, tmp: str) -> None:
+    import pyreadstat
+
+    pyreadstat.write_sav(_sav_ready(frame), tmp)
+
+
+def _write_json(frame: pd.DataFrame, tmp: str) -> None:
+    """A list of records; a missing number is ``null``."""
+    records = [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+    Path(tmp).write_text(json.dumps(records, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+
+
+_WRITERS = {".csv": _write_csv, ".xlsx": _write_xlsx, ".sav": _write_sav, ".json": _write_json}
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    formats: Sequence[str] = WRITE_FORMATS,
+    error: type[Exception] = ValueError,
+) -> None:
+    """Write CSV / XLSX / SPSS .sav atomically: a temporary file beside the target, renamed when complete.
+
+    ``formats`` are the suffixes the caller accepts, of .csv, .xlsx, .sav and .json (a list of
+    records); any other suffix raises ``error``.
+    """
     suffix = path.suffix.lower()
-    if suffix not in WRITE_FORMATS:
-        raise ValueError(f"{path}: output must end in {', '.join(WRITE_FORMATS)}")
+    if suffix not in formats or suffix not in _WRITERS:
+        raise error(f"{path}: output must end in {', '.join(formats)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8")
-        elif suffix == ".xlsx":
-            frame.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            import pyreadstat
-
-            pyreadstat.write_sav(_sav_ready(frame), tmp)
+        _WRITERS[suffix](frame, tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -508,6 +547,11 @@ def write_norms(table: NormTable, root: str | Path, *, allow_synthetic: bool = F
         },
         "table": csv_path.name,
     }
+    if table.reliability:
+        # α and score SD of each scale in the sample (absent from files written before this existed)
+        meta["reliability"] = {
+            sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()
+        }
     write_table(table.table, csv_path)
     fd, tmp = tempfile.mkstemp(prefix=f".{meta_path.stem}.", dir=meta_path.parent)
     os.close(fd)
@@ -539,6 +583,10 @@ def read_norms(meta_path: str | Path) -> NormTable:
             description=s.get("description", ""),
             synthetic=bool(s.get("synthetic", False)),
         )
+        reliability = {
+            str(sid): NormReliability(alpha=float(r["alpha"]), sd=float(r["sd"]), n=int(r["n"]))
+            for sid, r in (meta.get("reliability") or {}).items()
+        }
         needed = {"group", "scale", "raw", "freq", "cum_freq", "n", "pr", "t", "stanine"}
         if not needed <= set(table.columns):
             raise ValueError(f"the table lacks column(s) {', '.join(sorted(needed - set(table.columns)))}")
@@ -554,6 +602,7 @@ def read_norms(meta_path: str | Path) -> NormTable:
             table=table,
             created=dt.date.fromisoformat(meta["created"]),
             min_group_n=int(meta["min_group_n"]),
+            reliability=reliability,
         )
-    except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{p}: not a readable norm table: {exc}") from exc

@@ -2,7 +2,10 @@
 
 ``build_norms`` fits a table to raw scale scores (as ``scoring.score``
 reports them) and describes its sample; ``NormTable.transform`` maps new raw
-scores to PR / T / stanine. Tables are data: ``write_norms`` (in
+scores to PR / T / stanine. Given the sample's item answers too, ``build_norms``
+stores each scale's Cronbach's α and score SD in that sample
+(``NormTable.reliability``), from which reports draw SEM bands and the reliable
+change index. Tables are data: ``write_norms`` (in
 ``scoring.research``'s dataset functions) stores them as versioned files only
 when asked, and a table fitted to simulated data is marked ``synthetic`` so it
 can never pass for a real norm. Ipsative scores (forced choices between
@@ -29,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .._spec import ENGINE_VERSION, InstrumentSpec
+from ._items import item_analysis
 
 ALL = "all"
 STANINE_CUTS = (4.0, 11.0, 23.0, 40.0, 60.0, 77.0, 89.0, 96.0)
@@ -58,6 +62,18 @@ class NormSample:
             raise ValueError(f"collection ended ({self.collected_to}) before it began ({self.collected_from})")
 
 
+@dataclass(frozen=True)
+class NormReliability:
+    """One scale's reliability in the norm sample: Cronbach's α of its items and the SD of its score.
+
+    ``n``: respondents behind α (pairwise: the fewest answering any two of the scale's items).
+    """
+
+    alpha: float
+    sd: float
+    n: int
+
+
 @dataclass(frozen=True, eq=False)
 class NormScores:
     """Norm-referenced scores (rows × scales); NaN / 0 where the raw score was missing."""
@@ -84,6 +100,9 @@ class NormTable:
     table: pd.DataFrame
     created: dt.date
     min_group_n: int
+    reliability: Mapping[str, NormReliability] = field(default_factory=dict)
+    """Scale id → α and SD in the whole norm sample; empty when the table was built from
+    scores alone (or read from a file written before tables carried reliabilities)."""
 
     @property
     def ref(self) -> str:
@@ -173,10 +192,31 @@ def score_grid(spec: InstrumentSpec, k: int) -> np.ndarray:
     return sums / n if s.score == "mean" else sums
 
 
+def sample_reliability(
+    spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray
+) -> dict[str, NormReliability]:
+    """Cronbach's α (``item_analysis``, pairwise) and score SD (n − 1) of every scale in a sample.
+
+    Scales whose α is undefined (fewer than two items that vary) or whose scores do
+    not vary are left out. Ipsative instruments are refused by ``item_analysis``.
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    ia = item_analysis(spec, responses)
+    out = {}
+    for k, rel in enumerate(ia.scales):
+        col = x[:, k]
+        col = col[np.isfinite(col)]
+        sd = float(np.std(col, ddof=1)) if len(col) >= 2 else float("nan")
+        if np.isfinite(rel.alpha) and np.isfinite(sd) and sd > 0:
+            out[rel.scale] = NormReliability(alpha=float(rel.alpha), sd=sd, n=int(rel.n))
+    return out
+
+
 def build_norms(
     spec: InstrumentSpec,
     scores: np.ndarray,
     *,
+    responses: np.ndarray | None = None,
     norm_id: str,
     version: str,
     population: str,
@@ -197,6 +237,10 @@ def build_norms(
     scores : ndarray (rows, scales)
         Raw scale scores as ``scoring.score(...).scales.score`` reports them
         (NaN = scale not scored; such rows are left out for that scale).
+    responses : ndarray (rows, items), optional
+        The same rows' item answers (engine encoding, as scored). When given, the
+        table carries each scale's Cronbach's α and score SD in the sample
+        (``reliability``), so reports can show SEM bands and reliable change.
     norm_id, version : str
         The table's name and version (both stored with every norm-referenced result).
     population, collected_from, collected_to, description
@@ -237,6 +281,12 @@ def build_norms(
     n = x.shape[0]
     if n == 0:
         raise ValueError("no scores to norm")
+    reliability: dict[str, NormReliability] = {}
+    if responses is not None:
+        if len(responses) != n:
+            raise ValueError(f"responses have {len(responses)} rows but scores have {n}")
+        if n >= 2:
+            reliability = sample_reliability(spec, x, responses)
     masks: dict[str, np.ndarray] = {ALL: np.ones(n, dtype=bool)}
     group_counts: dict[str, dict[str, int]] = {}
     for var, labels in (groups or {}).items():
@@ -302,4 +352,5 @@ def build_norms(
         table=table,
         created=created or dt.date.today(),
         min_group_n=min_group_n,
+        reliability=reliability,
     )
