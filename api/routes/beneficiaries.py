@@ -9,8 +9,7 @@ from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDe
 from api.domain import administrations as adm
 from api.domain import beneficiaries as ben
 from api.domain import reporting
-from api.routes.common import Page, created, result_view
-from api.routes.results import Audience, Format, Lang, Norms, download
+from api.routes.common import Page, ReportQueryDep, created, result_view
 from api.schemas import BeneficiaryCreate
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
@@ -74,11 +73,8 @@ def profile(
     session: SessionDep,
     settings: SettingsDep,
     ip: IpDep,
-    lang: Lang = "ka",
-    audience: Audience = "psychologist",
-    format: Format = "html",
-    norm: Norms = None,
+    q: ReportQueryDep,
 ) -> Response:
     """The integrated primary career-orientation profile (latest result of each instrument)."""
-    body, media = reporting.profile_report(session, principal, settings, code, lang, audience, format, ip, norm)
-    return download(body, media, f"profile-{code}-{audience}-{lang}", format)
+    body, media = reporting.profile_report(session, principal, settings, code, q.lang, q.audience, q.format, ip, q.norm)
+    return q.download(body, media, f"profile-{code}")

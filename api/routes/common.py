@@ -1,10 +1,10 @@
-"""Helpers shared by the routers: pagination and JSON responses with a status."""
+"""Helpers shared by the routers: pagination, JSON responses with a status, report downloads."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 
@@ -41,3 +41,38 @@ def result_view(r: Any, code: str) -> dict[str, Any]:
         "created_at": r.created_at,
         "scores": r.scores,
     }
+
+
+Lang = Annotated[Literal["ka", "en"], Query()]
+Audience = Annotated[Literal["psychologist", "employment", "beneficiary"], Query()]
+Format = Annotated[Literal["html", "pdf", "json"], Query()]
+Norms = Annotated[list[str] | None, Query(description="norm tables to use, as instrument/norm_id (repeatable)")]
+
+
+def download(body: bytes, media: str, name: str, fmt: str) -> Response:
+    disposition = "attachment" if fmt == "pdf" else "inline"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"', "Cache-Control": "no-store"},
+    )
+
+
+class ReportQuery:
+    """The query of a report: ``?lang=&audience=&format=&norm=``."""
+
+    def __init__(
+        self,
+        lang: Lang = "ka",
+        audience: Audience = "psychologist",
+        format: Format = "html",
+        norm: Norms = None,
+    ) -> None:
+        self.lang, self.audience, self.format, self.norm = lang, audience, format, norm
+
+    def download(self, body: bytes, media: str, stem: str) -> Response:
+        """The rendered report as ``<stem>-<audience>-<lang>.<format>``."""
+        return download(body, media, f"{stem}-{self.audience}-{self.lang}", self.format)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends()]

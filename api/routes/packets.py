@@ -9,8 +9,7 @@ from api.db.tables import Consent, Packet
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import packets as pk
 from api.domain import reporting
-from api.routes.common import Page, created
-from api.routes.results import Format, Lang, download
+from api.routes.common import Format, Lang, Page, created, download
 from api.schemas import ConsentCreate, PacketCreate
 
 router = APIRouter(prefix="/v1", tags=["consent and packets"])

@@ -257,13 +257,22 @@ def _questionnaire(request: Request, session: SessionDep, principal: Principal, 
     return a, answers, code, forms.build(inst, lang_of(request))
 
 
-@router.get("/administrations/{admin_id}/read-aloud/{n}")
-def read_aloud(request: Request, admin_id: str, n: int, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
+def _answering(request: Request, session: SessionDep, principal: Principal, admin_id: str, ip: str | None):  # type: ignore[no-untyped-def]
+    """``_questionnaire`` for a page that takes answers, or the redirect away from it: to the
+    intake form for an intake instrument, to the beneficiary once the administration is submitted."""
     a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
     if f is None:
         return redirect(request, f"/administrations/{admin_id}/intake")
     if a.status != "in_progress":
         return redirect(request, f"/beneficiaries/{code}")
+    return a, answers, code, f
+
+
+@router.get("/administrations/{admin_id}/read-aloud/{n}")
+def read_aloud(request: Request, admin_id: str, n: int, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
+    if isinstance(q := _answering(request, session, principal, admin_id, ip), Response):
+        return q
+    a, answers, code, f = q
     items = f.items
     if not 1 <= n <= len(items):
         raise PageError(404, "not_found")
@@ -305,11 +314,9 @@ def read_aloud_save(
 
 @router.get("/administrations/{admin_id}/paper")
 def paper(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
-    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
-    if f is None:
-        return redirect(request, f"/administrations/{admin_id}/intake")
-    if a.status != "in_progress":
-        return redirect(request, f"/beneficiaries/{code}")
+    if isinstance(q := _answering(request, session, principal, admin_id, ip), Response):
+        return q
+    a, answers, code, f = q
     typed = {i.id: f.typed(answers.get(i.id), i.id in answers) for i in f.items}
     return _paper_page(request, a, code, f, typed, {})
 
@@ -366,11 +373,9 @@ def paper_save(
 @router.get("/administrations/{admin_id}/check")
 def check(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
     """Before submitting: what is missing, with a way back to each item."""
-    a, answers, code, f = _questionnaire(request, session, principal, admin_id, ip)
-    if f is None:
-        return redirect(request, f"/administrations/{admin_id}/intake")
-    if a.status != "in_progress":
-        return redirect(request, f"/beneficiaries/{code}")
+    if isinstance(q := _answering(request, session, principal, admin_id, ip), Response):
+        return q
+    a, answers, code, f = q
     missing = [i for i in f.items if answers.get(i.id) is None]
     return render(request, "check.html", a=a, code=code, form=f, missing=missing, progress=f.progress(answers))
 
