@@ -29,7 +29,8 @@ def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
         if v > 0:
             table[f"+{v}"] = v
     if spec.kind == "binary":
-        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "კი": 1, "არა": 0})
+        table.update({"like": 1, "dislike": 0, "მომწონს": 1, "არ მომწონს": 0})
+        table.update({"true": 1, "false": 0, "yes": 1, "no": 0, "კი": 1, "არა": 0})
     if spec.kind == "paired":
         for r in range(1, spec.max + 1):
             table[f"l{r}"] = -r

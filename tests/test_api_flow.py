@@ -248,7 +248,7 @@ def test_researcher_item_analysis_of_stored_answers(service):
     vdq = instruments.load("vdq")
     rng = np.random.default_rng(11)
     rows = []
-    for k in range(12):
+    for _ in range(12):
         level = rng.integers(1, 5)
         answers = {i: str(int(np.clip(level + rng.integers(-1, 2), 1, 4))) for i in vdq.item_ids}
         administer(psy, code, "vdq", answers)
