@@ -185,6 +185,25 @@ def test_the_estimate_follows_new_results(service):
     assert "13 administrations" in again["sem_sources"][0]
 
 
+def test_an_estimate_from_99_percent_of_the_results_is_served_then_renewed(service):
+    """With 100 stored, one more result serves the estimate of the 100 (it names N = 100);
+    two more (98 %) make a new one of all 102."""
+    service.settings.reliability_min_n = 100
+    code = service.client("social_worker").post("/v1/beneficiaries", json={"name": "ტესტი"}).json()["code"]
+    answers = generated(102, seed=8)
+    results = store(service, answers[:100], code=code)
+    first = report_json(service, results[-1]["id"])
+    assert "100 administrations" in first["sem_sources"][0]
+    results += store(service, answers[100:101], code=code)
+    served = report_json(service, results[-1]["id"])
+    assert "100 administrations" in served["sem_sources"][0]
+    check_bands(served, results[-1]["scores"], textbook(answers[:100]))
+    results += store(service, answers[101:], code=code)
+    renewed = report_json(service, results[-1]["id"])
+    assert "102 administrations" in renewed["sem_sources"][0]
+    check_bands(renewed, results[-1]["scores"], textbook(answers))
+
+
 # -- a norm table ---------------------------------------------------------------------------
 
 def _norm_sample(n: int, seed: int) -> tuple[list[dict[str, str]], np.ndarray, np.ndarray]:

@@ -124,9 +124,26 @@ class StoredReliability:
     """Scale id → (α, SD); scales whose α or SD is undefined are absent."""
 
 
-_RELIABILITY_CACHE: OrderedDict[tuple[str, str, int, str], StoredReliability] = OrderedDict()
+_RELIABILITY_CACHE: OrderedDict[tuple[str, str, str, int, str], StoredReliability] = OrderedDict()
 _RELIABILITY_LOCK = threading.Lock()
 _RELIABILITY_CACHE_SIZE = 32
+
+
+def _recent_enough(
+    session: Session, database: str, instrument: str, version: str, count: int
+) -> StoredReliability | None:
+    """The cached estimate with the most results, if they are at least 99 % of ``count`` and its
+    newest result is still stored (so it describes these results, not a restored or cleared copy)."""
+    with _RELIABILITY_LOCK:
+        candidates = sorted(
+            ((n, newest, value) for (db, iid, ver, n, newest), value in _RELIABILITY_CACHE.items()
+             if db == database and iid == instrument and ver == version and 0.99 * count <= n <= count),
+            key=lambda c: c[0], reverse=True,
+        )
+    for _, newest, value in candidates:
+        if session.get(Result, newest) is not None:
+            return value
+    return None
 
 
 def stored_reliability(session: Session, instrument: str, version: str, min_n: int) -> StoredReliability | None:
@@ -135,9 +152,11 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     (forced-choice between scales) instruments. No access check: reports use it, and it returns only
     aggregates.
 
-    The estimate is recomputed only when the stored results change: it is cached under
-    (instrument, version, count of scored results, newest result id), so a new or re-scored
-    result (and nothing else) gives a fresh estimate.
+    The estimate is cached under (instrument, version, count of scored results, newest result
+    id). A change of the stored results makes it stale, but an estimate from at least 99 % of the
+    current results is still served (it names its own N and date, so it stays true): with
+    thousands stored, a new submission does not make the next report wait for a recomputation
+    that would move α in the third decimal.
     """
     inst = service.instrument(instrument, version)
     if inst.model == "intake" or inst.ipsative:
@@ -152,11 +171,14 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     if newest is None or newest[2] < max(min_n, 3):  # re-scorings add results: the answers decide below
         return None
     newest_id, newest_at, count = newest
-    key = (inst.id, inst.version, int(count), str(newest_id))
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    key = (database, inst.id, inst.version, int(count), str(newest_id))
     with _RELIABILITY_LOCK:
         hit = _RELIABILITY_CACHE.get(key)
         if hit is not None:
             _RELIABILITY_CACHE.move_to_end(key)
+    if hit is None:
+        hit = _recent_enough(session, database, inst.id, inst.version, int(count))
     if hit is None:
         x = stored_answers(session, inst.id, inst.version)
         spec = service.spec(inst.id, inst.version)
