@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,18 @@ from api.security import Sessions, Vault
 from api.settings import Settings
 
 COOKIE = "pfo_session"
+
+
+def start_session(request: Request, response: Response, settings: Settings, user_id: int) -> None:
+    """Sign the user in on this browser: the signed session cookie, for the web pages and the API alike."""
+    response.set_cookie(
+        COOKIE,
+        request.app.state.cookies.issue(user_id),
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_hours * 3600,
+    )
 
 
 # Plain accessors are async so FastAPI calls them inline instead of hopping to a thread.

@@ -75,16 +75,16 @@ class _MeasuringRenderer(RendererSVG):
     """
 
     def open_group(self, s: str, gid: str | None = None) -> None:
-        pass
+        """Writes no ``<g id=…>`` wrapper (see the class docstring)."""
 
     def close_group(self, s: str) -> None:
-        pass
+        """Closes nothing: :meth:`open_group` opened nothing."""
 
     def _write_metadata(self, metadata: object) -> None:
-        pass
+        """Writes no RDF metadata."""
 
     def _write_default_style(self) -> None:
-        pass
+        """Writes no ``<style>`` sheet; :func:`_lean_svg` puts its two defaults on the root."""
 
     def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: object) -> tuple[float, float, float]:
         key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),

@@ -152,10 +152,10 @@ def _make_svg_text(original: Any) -> Any:
         y_align = 0.0
         anchor = node.get("display-anchor")
         baseline_kind = node.get("dominant-baseline", node.get("alignment-baseline"))
-        if anchor == "middle":
+        if anchor == "top":
+            y_align = 0.0
+        elif anchor == "middle":
             y_align = -height / 2
-        elif anchor == "top":
-            pass
         elif anchor == "bottom":
             y_align = -height
         elif baseline_kind in ("central", "middle"):

@@ -8,6 +8,7 @@ with ``--fd``, so two test runs never race for a port. Screenshots are written o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -106,11 +107,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 raise RuntimeError("the server did not start:\n" + (folder / "server.log").read_text(errors="replace"))

@@ -31,6 +31,19 @@ from .errors import Conflict, ConsentRequired, Forbidden, Invalid, NotFound
 PARTS = ("intake_summary", "profile", "activities", "clinical")
 """What a packet may carry. 'clinical' (emotional strain, psychological support,
 validity flags) goes only where the consent names it."""
+INTAKE_SUMMARY_FIELDS = (
+    "education_level",
+    "has_profession",
+    "profession",
+    "work_experience_years",
+    "computer_skills",
+    "languages",
+    "driving_licence",
+    "expectation",
+    "aspired_occupations",
+    "constraints",
+)
+"""The intake fields a packet's intake summary carries, in the order they are shown."""
 CLINICAL_BARRIERS = frozenset({"emotional_strain"})
 CLINICAL_ACTIVITIES = frozenset({"psychological_support", "stress_management"})
 
@@ -169,20 +182,8 @@ def build_content(
             a.item: a.value
             for a in session.execute(select(Answer).where(Answer.administration_id == r.administration_id)).scalars()
         }
-        keep = (
-            "education_level",
-            "has_profession",
-            "profession",
-            "work_experience_years",
-            "computer_skills",
-            "languages",
-            "driving_licence",
-            "expectation",
-            "aspired_occupations",
-            "constraints",
-        )
         content["intake_summary"] = {
-            "answers": {k: answers.get(k) for k in keep},
+            "answers": {k: answers.get(k) for k in INTAKE_SUMMARY_FIELDS},
             "job_seeker_group": r.scores.get("job_seeker_group"),
             "group_reasons": r.scores.get("group_reasons"),
             "retraining_need": r.scores.get("retraining_need"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import COOKIE, IpDep, PrincipalDep, SessionDep, SettingsDep
+from api.deps import COOKIE, IpDep, PrincipalDep, SessionDep, SettingsDep, start_session
 from api.domain import accounts
 from api.schemas import Login
 
@@ -14,14 +14,7 @@ def login(
     body: Login, request: Request, response: Response, session: SessionDep, settings: SettingsDep, ip: IpDep
 ) -> dict[str, object]:
     user = accounts.login(session, body.username, body.password, ip)
-    response.set_cookie(
-        COOKIE,
-        request.app.state.cookies.issue(user.id),
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_hours * 3600,
-    )
+    start_session(request, response, settings, user.id)
     return {"username": user.username, "role": user.role, "organisation": user.organisation}
 
 

@@ -12,21 +12,9 @@ from typing import Any
 import instruments
 import reports
 from api import service
+from api.domain.packets import INTAKE_SUMMARY_FIELDS
 
 from .core import Translator
-
-INTAKE_KEEP_ORDER = (
-    "education_level",
-    "has_profession",
-    "profession",
-    "work_experience_years",
-    "computer_skills",
-    "languages",
-    "driving_licence",
-    "expectation",
-    "aspired_occupations",
-    "constraints",
-)
 
 
 def _activity_names(lang: str) -> dict[str, tuple[str, str]]:
@@ -90,7 +78,7 @@ def display(content: dict[str, Any], lang: str) -> dict[str, Any]:
         inst = service.instrument("intake")
         fields = {f.id: f for f in inst.fields}
         rows = []
-        for key in INTAKE_KEEP_ORDER:
+        for key in INTAKE_SUMMARY_FIELDS:
             if key in fields and key in s["answers"]:
                 rows.append((fields[key].label.get(lang), _field_value(fields[key], s["answers"][key], t, lang)))
         group = s.get("job_seeker_group") or "none"

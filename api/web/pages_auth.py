@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import COOKIE, IpDep, SessionDep, SettingsDep
+from api.deps import COOKIE, IpDep, SessionDep, SettingsDep, start_session
 from api.domain import accounts
 from api.domain.errors import NotAuthenticated
 
@@ -48,14 +48,7 @@ def sign_in(request: Request, form: Form, session: SessionDep, settings: Setting
         )
     principal = accounts.user_principal(user)
     resp = redirect(request, nxt or home_for(principal))
-    resp.set_cookie(
-        COOKIE,
-        request.app.state.cookies.issue(user.id),
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        max_age=settings.session_hours * 3600,
-    )
+    start_session(request, resp, settings, user.id)
     return resp
 
 
