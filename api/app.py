@@ -3,12 +3,18 @@ everything from settings; nothing is created at import time."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors, web
-from api.db.session import make_engine, session_factory
+from api.admission import Admission
+from api.db.session import Database
+from api.domain import audit
 from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
@@ -63,18 +69,34 @@ class _TooLarge(Exception):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # as many worker threads as the admission limit lets requests run at once
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.threads)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="proforient",
         version="1",
         summary="Career-guidance scoring, reports and consent-gated packets for the State Fund (Georgia)",
         openapi_url="/openapi.json",
         docs_url="/docs",
     )
-    engine = make_engine(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.threads,
+        pool_timeout=settings.db_pool_timeout,
+        lock_timeout=settings.lock_timeout,
+        **{audit.KEY: settings.audit_mac_key, audit.FILE: settings.audit_checkpoint_file or None},
+    )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.readonly = session_factory(engine, readonly=True)
+    app.state.db = db
+    app.state.engine = db.engine
+    app.state.sessions = db.writes
+    app.state.readonly = db.reads
     app.state.vault = Vault(settings.fernet_keys)
     app.state.cookies = Sessions(settings.secret_key, settings.session_hours * 3600)
     errors.install(app)
@@ -97,5 +119,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"ok": True})
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(Admission, limit=settings.threads, queue=settings.max_queue, timeout=settings.queue_timeout)
     web.install(app)
     return app

@@ -13,14 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db.session import Busy, busy
 from api.db.tables import IdempotencyRecord
-from api.domain import accounts
+from api.domain import accounts, audit
 from api.domain.access import Principal
 from api.domain.errors import Conflict, NotAuthenticated
 from api.security import Sessions, Vault
 from api.settings import Settings
 
 COOKIE = "pfo_session"
+__all__ = ["Busy", "busy"]  # re-exported: the web layer classifies errors without importing api.db
 
 
 def start_session(request: Request, response: Response, settings: Settings, user_id: int) -> None:
@@ -40,9 +42,27 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed if the route returns, rolled back if it raises."""
-    with request.app.state.sessions() as session, session.begin():
+    """The request's unit of work, committed **before the response is sent**: committed if the
+    route returns, rolled back if it raises; a failed COMMIT becomes a 5xx problem, never a 2xx.
+
+    A GET reads in a transaction that takes no lock; the audit entries it queued are then
+    written in a short write transaction of their own, before anything is answered. Any other
+    method is one write transaction from its first statement to its COMMIT.
+    (Declared with ``scope="function"``: FastAPI runs the teardown before sending the response.)"""
+    db = request.app.state.db
+    if request.method in READ_METHODS:
+        with db.read() as session:
+            yield session
+        pending = audit.drain(session)
+        if pending:
+            with db.write() as w:
+                audit.write(w, pending)
+        return
+    with db.write() as session:
         yield session
 
 
@@ -55,7 +75,7 @@ async def get_cookies(request: Request) -> Sessions:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
@@ -71,7 +91,7 @@ def get_principal(request: Request) -> Principal:
 
     Looked up in a short read-only transaction of its own, so a stateless
     request (scoring) never waits for the write lock."""
-    with request.app.state.readonly() as session, session.begin():
+    with request.app.state.db.read() as session:
         return _principal(request, session)
 
 

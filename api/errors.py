@@ -13,11 +13,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import instruments
 import scoring
+from api.db.session import Busy, busy
 from api.domain.errors import (
     Conflict,
     ConsentRequired,
@@ -64,6 +65,28 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request, *
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(_json_safe(jsonable_encoder(body)), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def busy_problem(exc: Busy, request: Request) -> JSONResponse:
+    """503 with ``Retry-After``: nothing was done; the same request may simply be sent again."""
+    resp = problem(503, "busy", "Service busy", f"{exc.detail}; nothing was saved", request)
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
+
+
+def _is_page(request: Request) -> bool:
+    """A web page (HTML), as opposed to the REST API and its documentation."""
+    path = request.url.path
+    return not (path.startswith("/v1/") or path.startswith("/openapi") or path.startswith("/docs"))
+
+
+async def _page(request: Request, status: int, kind: str, retry_after: int | None = None) -> Response:
+    from api.web.core import PageError, handle_page_error  # the web layer sits above this module
+
+    resp = await handle_page_error(request, PageError(status, kind))
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 def install(app: FastAPI) -> None:
@@ -124,9 +147,20 @@ def install(app: FastAPI) -> None:
         slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(exc.status_code, "http")
         return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request)
 
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy) -> Response:
+        if _is_page(request):
+            return await _page(request, 503, "busy", exc.retry_after)
+        return busy_problem(exc, request)
+
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        b = busy(exc)
+        if b is not None:
+            return await _busy(request, b)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _is_page(request):
+            return await _page(request, 500, "internal")
         return problem(
             500, "internal", "Internal error", "something went wrong on our side; nothing was saved", request
         )

@@ -72,7 +72,13 @@ class AnswersSave(Body):
         le=60_000,
         allow_inf_nan=False,
         description="Active answering time since the last save (page visible, at most 120 s per answer "
-        "interval), added to the administration's sum; at most 120 s per answer in this request.",
+        "interval), added to the administration's sum; at most 120 s per answer in this request. "
+        "Needs `increment_id`.",
+    )
+    increment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] | None = Field(
+        default=None,
+        description="The sender's id of this increment of active time (e.g. a random UUID made when it was "
+        "measured): a retry with the same id adds nothing.",
     )
 
 

@@ -8,6 +8,7 @@ so the zero-set-up SQLite start still encrypts names at rest.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tomllib
@@ -55,6 +56,19 @@ class Settings(BaseSettings):
     retention_days: int = 365 * 5
     """Records of a closed case are depersonalized this long after closing."""
     cookie_secure: bool = False
+    threads: int = Field(
+        default=32, ge=1, le=512, description="worker threads per API process (requests executed at once)"
+    )
+    max_queue: int = Field(
+        default=256, ge=0, description="requests a process lets wait for a thread; beyond that: 503 at once"
+    )
+    queue_timeout: float = Field(default=10.0, gt=0, description="seconds a request may wait for a thread")
+    db_pool_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a database connection")
+    lock_timeout: float = Field(default=10.0, gt=0, description="seconds a write may wait for its turn (then 503)")
+    audit_key: str = Field(default="", description="signs the audit log's checkpoints (HMAC); kept apart from it")
+    audit_checkpoint_file: str = Field(
+        default="", description="file outside the database that receives every audit checkpoint (empty: none)"
+    )
     reliability_min_n: int = Field(
         default=100,
         ge=3,
@@ -80,6 +94,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def audit_mac_key(self) -> bytes:
+        """The audit checkpoints' HMAC key (derived from ``secret_key`` when none is configured)."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        return hashlib.sha256(f"proforient-audit|{self.secret_key}".encode()).digest()
+
+    @property
     def fernet_keys(self) -> list[bytes]:
         return [k.strip().encode() for k in self.data_keys.split(",") if k.strip()]
 
@@ -97,7 +118,9 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
             "# generated on first start; keep this file private and backed up\n"
             f'database_url = "sqlite:///{db}"\n'
             f'secret_key = "{secrets.token_urlsafe(32)}"\n'
-            f'data_keys = "{Fernet.generate_key().decode()}"\n',
+            f'data_keys = "{Fernet.generate_key().decode()}"\n'
+            f'audit_key = "{secrets.token_urlsafe(32)}"\n'
+            f'audit_checkpoint_file = "{(folder / "audit-checkpoints.jsonl").resolve()}"\n',
             encoding="utf-8",
         )
         path.chmod(0o600)
@@ -113,6 +136,8 @@ def build_settings(**overrides: object) -> Settings:
     merged = {k: v for k, v in file.items() if k in Settings.model_fields}
     explicit = env.model_dump(include=env.model_fields_set)
     merged.update({k: v for k, v in explicit.items() if v != ""})
+    # an instance made by an earlier release: its checkpoints go next to its settings
+    merged.setdefault("audit_checkpoint_file", str((INSTANCE / "audit-checkpoints.jsonl").resolve()))
     return Settings(**merged)  # type: ignore[arg-type]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -55,6 +55,8 @@ def pytest_unconfigure(config) -> None:  # type: ignore[no-untyped-def]
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         finally:
             admin.dispose()
+
+
 BACKENDS = ["sqlite", "postgresql"]
 ORGS = [
     Organisation(id="ssa-employment", name_ka="დასაქმების პროგრამების დეპარტამენტი", name_en="Employment department"),
@@ -72,6 +74,7 @@ PASSWORDS = {
 
 def fresh_database(backend: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if backend == "sqlite":
+        tmp_path.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{tmp_path / 'test.db'}"
     if not PG_URL:
         pytest.fail("PROFORIENT_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh")
@@ -101,16 +104,19 @@ class Service:
         return c
 
 
-@pytest.fixture(params=BACKENDS)
-def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
-    url = fresh_database(request.param, tmp_path)
+def build_service(backend: str, tmp_path, **overrides: object) -> Service:  # type: ignore[no-untyped-def]
+    """A migrated database with one user per role and three API clients, and an app on it."""
+    url = fresh_database(backend, tmp_path)
     migrate(url)
     settings = Settings(
-        database_url=url,
-        secret_key="s" * 40,
-        data_keys=Fernet.generate_key().decode(),
-        organisations=ORGS,
-        max_request_bytes=200_000,
+        **{
+            "database_url": url,
+            "secret_key": "s" * 40,
+            "data_keys": Fernet.generate_key().decode(),
+            "organisations": ORGS,
+            "max_request_bytes": 200_000,
+            **overrides,
+        }
     )
     app = create_app(settings)
     keys: dict[str, str] = {}
@@ -123,5 +129,26 @@ def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-
             _, keys[name] = accounts.create_api_client(
                 s, SYSTEM, name, scopes, "ssa-employment" if name == "partner" else None
             )
-    yield Service(settings, app, keys)
-    app.state.engine.dispose()
+    return Service(settings, app, keys)
+
+
+@pytest.fixture(params=BACKENDS)
+def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
+    svc = build_service(request.param, tmp_path)
+    yield svc
+    svc.app.state.engine.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def service_for(tmp_path) -> Iterator[Callable[..., Service]]:  # type: ignore[no-untyped-def]
+    """``service_for(backend, **settings)``: a service whose settings a test chooses."""
+    made: list[Service] = []
+
+    def make(backend: str, **overrides: object) -> Service:
+        svc = build_service(backend, tmp_path / f"s{len(made)}", **overrides)
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        svc.app.state.engine.dispose()  # type: ignore[attr-defined]

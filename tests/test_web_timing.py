@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,6 @@ REPORT_TEXTS = {
 }
 
 
-
-
 def _start(service, instrument: str = "vdq", mode: str = "respondent") -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
     code = service.client("social_worker").post("/v1/beneficiaries", json={}).json()["code"]
     r = service.client("psychologist").post(
@@ -63,6 +62,8 @@ def _flags(service, code: str) -> tuple[list[str], str]:  # type: ignore[no-unty
 
 
 def _patch(client, token: str, answers: dict, **time):  # type: ignore[no-untyped-def]
+    if "active_seconds" in time:  # every increment carries an id of its own (a retry reuses it)
+        time.setdefault("increment_id", uuid.uuid4().hex)
     return client.patch(f"/v1/respond/{token}/answers", json={"answers": answers, **time})
 
 
@@ -87,7 +88,10 @@ def test_increments_add_up_across_two_devices_and_the_form(service) -> None:  # 
     # the page's form (moved on with the script running) carries the seconds not sent yet
     web = Web(service)
     assert web.get(f"/r/{token}/part/1").status_code == 200
-    r = web.post(f"/r/{token}/part/1", {**{i: answers[i] for i in ITEMS}, "active_seconds": "3.25", "go": "next"})
+    r = web.post(
+        f"/r/{token}/part/1",
+        {**{i: answers[i] for i in ITEMS}, "active_seconds": "3.25", "increment_id": uuid.uuid4().hex, "go": "next"},
+    )
     assert r.status_code == 303, r.text
     seconds, timing, _ = _state(service, admin)
     assert timing == "active" and seconds == pytest.approx(123.0)
@@ -100,6 +104,30 @@ def test_increments_add_up_across_two_devices_and_the_form(service) -> None:  # 
     # submitted: no more time is added
     assert _patch(laptop, token, {}, active_seconds=5).status_code == 409
     assert _state(service, admin)[0] == pytest.approx(123.0 + ACTIVE_SECONDS_CAP)
+
+
+def test_a_retried_increment_counts_once(service) -> None:  # type: ignore[no-untyped-def]
+    """The response to a save is lost and the page sends it again with the same id: 9 s, not 18."""
+    _, admin, token = _start(service)
+    c = service.client()
+    first = {"answers": {ITEMS[0]: "3"}, "active_seconds": 9.0, "increment_id": "inc-1"}
+    for _ in range(3):
+        r = c.patch(f"/v1/respond/{token}/answers", json=first)
+        assert r.status_code == 200, r.text
+    assert _state(service, admin)[:2] == (pytest.approx(9.0), "active")
+    r = c.patch(f"/v1/respond/{token}/answers", json={**first, "increment_id": "inc-2", "active_seconds": 4.5})
+    assert r.status_code == 200
+    assert _state(service, admin)[0] == pytest.approx(13.5)
+    # an increment without an id cannot be told apart from its retry: refused, nothing stored
+    r = c.patch(f"/v1/respond/{token}/answers", json={"answers": {ITEMS[1]: "2"}, "active_seconds": 3.0})
+    assert r.status_code == 422 and "increment_id" in r.text
+    assert ITEMS[1] not in c.get(f"/v1/respond/{token}").json()["answers"]
+    assert _state(service, admin)[0] == pytest.approx(13.5)
+    # the same for the page's form (its script adds the id; a form that has the time but no id is refused)
+    web = Web(service)
+    r = web.post(f"/r/{token}/part/1", {ITEMS[1]: "3", "active_seconds": "2", "go": "next"}, start=f"/r/{token}/part/1")
+    assert r.status_code == 422
+    assert _state(service, admin)[0] == pytest.approx(13.5)
 
 
 def test_absurd_times_are_refused_and_nothing_is_stored(service) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +159,10 @@ def test_absurd_times_are_refused_and_nothing_is_stored(service) -> None:  # typ
     web = Web(service)
     web.get(f"/r/{token}/part/1")
     for value in ("-5", "abc", "nan", "inf", "1e9", str(ACTIVE_SECONDS_CAP * len(ITEMS) + 1)):
-        r = web.post(f"/r/{token}/part/1", {ITEMS[1]: "3", "active_seconds": value, "go": "next"})
+        r = web.post(
+            f"/r/{token}/part/1",
+            {ITEMS[1]: "3", "active_seconds": value, "increment_id": uuid.uuid4().hex, "go": "next"},
+        )
         assert r.status_code == 422, (value, r.status_code)
         assert r.headers["content-type"].startswith("text/html") and "Traceback" not in r.text
     assert _state(service, admin) == before
@@ -167,7 +198,10 @@ def test_a_page_answered_without_javascript_makes_the_time_unknown(service) -> N
     assert _patch(c, token, first, active_seconds=0.5 * 20).status_code == 200  # fast, and measured
     # the script re-posting what it autosaved already, and a plain post that changes nothing: still measured
     web.get(f"/r/{token}/part/1")
-    assert web.post(f"/r/{token}/part/1", {**first, "active_seconds": "0"}).status_code == 303
+    assert (
+        web.post(f"/r/{token}/part/1", {**first, "active_seconds": "0", "increment_id": uuid.uuid4().hex}).status_code
+        == 303
+    )
     assert web.post(f"/r/{token}/part/1", first).status_code == 303
     assert _state(service, admin)[:2] == (pytest.approx(10.0), "active")
     # answers given without the script: nothing can be known about their time
@@ -210,11 +244,17 @@ def test_read_aloud_is_timed_through_the_script_and_paper_entry_never(service) -
     psy, api = Web(service, "psychologist"), service.client("psychologist")
     # what readaloud.js does: save the answer with the page's active time, then post the form
     psy.get(f"/administrations/{admin}/read-aloud/1")
-    r = api.patch(f"/v1/administrations/{admin}/answers", json={"answers": {ITEMS[0]: "4"}, "active_seconds": 6.5})
+    r = api.patch(
+        f"/v1/administrations/{admin}/answers",
+        json={"answers": {ITEMS[0]: "4"}, "active_seconds": 6.5, "increment_id": "a1"},
+    )
     assert r.status_code == 200, r.text
     assert psy.post(f"/administrations/{admin}/read-aloud/1", {"answer": "4", "go": "next"}).status_code == 303
     assert _state(service, admin)[:2] == (pytest.approx(6.5), "active")
-    r = api.patch(f"/v1/administrations/{admin}/answers", json={"answers": {ITEMS[1]: "2"}, "active_seconds": 121})
+    r = api.patch(
+        f"/v1/administrations/{admin}/answers",
+        json={"answers": {ITEMS[1]: "2"}, "active_seconds": 121, "increment_id": "a2"},
+    )
     assert r.status_code == 422 and "active_seconds" in r.json()["detail"]
     # without the script the answer arrives untimed
     assert psy.post(f"/administrations/{admin}/read-aloud/2", {"answer": "2", "go": "next"}).status_code == 303
@@ -277,6 +317,7 @@ def test_migration_0002_up_down_and_matching_the_tables(backend: str, tmp_path) 
 
 live = web_live.live
 browser = web_live.browser
+T0 = 1_800_000_000_000  # a fixed start for the pages' fake clock (ms since the epoch)
 
 HIDE = """(hidden) => {
   Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => hidden ? 'hidden' : 'visible'});
@@ -315,7 +356,9 @@ def test_the_browser_counts_visible_time_capped_per_answer(live: Live, browser) 
     ctx = browser.new_context(**PHONE)
     try:
         page = ctx.new_page()
-        page.clock.install()
+        # a paused clock: only the time the test moves on passes (a loaded machine adds nothing)
+        page.clock.install(time=T0)
+        page.clock.pause_at(T0 + 1000)
         page.goto(f"{live.url}/r/{token}/part/1")
         page.clock.fast_forward("10:00")  # ten minutes on the first statement: one interval, the cap
         _click(page, ITEMS[0], "2")
@@ -356,7 +399,8 @@ def test_read_aloud_sends_the_time_with_each_answer(live: Live, browser) -> None
     try:
         page = ctx.new_page()
         web_live.sign_in(page, live, "psychologist")
-        page.clock.install()
+        page.clock.install(time=T0)
+        page.clock.pause_at(T0 + 1000)
         page.goto(f"{live.url}/administrations/{admin}/read-aloud/1")
         page.clock.fast_forward(6000)
         page.keyboard.press("3")

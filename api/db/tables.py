@@ -195,6 +195,27 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """A signed copy of the chain's head at one moment (also kept in a file outside the database)."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class TimeIncrement(Base):
+    """One increment of active answering time, by the id its sender gave it: a retry adds nothing."""
+
+    __tablename__ = "time_increments"
+    administration_id: Mapped[str] = mapped_column(ForeignKey("administrations.id"), primary_key=True)
+    increment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency"
     __table_args__ = (UniqueConstraint("principal", "key"),)
@@ -208,3 +229,13 @@ class IdempotencyRecord(Base):
 
 
 Index("ix_sendings_addressee", Sending.addressee)
+Index(
+    "uq_results_one_original",
+    Result.administration_id,
+    unique=True,
+    sqlite_where=Result.supersedes_id.is_(None),
+    postgresql_where=Result.supersedes_id.is_(None),
+)
+"""One submission, one result: every further result of an administration supersedes an earlier one."""
+Index("uq_results_supersedes", Result.supersedes_id, unique=True)
+"""A result is superseded at most once: the results of an administration form one line."""

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 import instruments
 import scoring
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Result
+from api.db.tables import Administration, Answer, Beneficiary, Result, TimeIncrement
 from api.security import hash_token
 
 from . import audit
@@ -96,17 +96,23 @@ def start(
     return adm, token
 
 
-def get(session: Session, admin_id: str) -> Administration:
-    adm = session.get(Administration, admin_id)
+def get(session: Session, admin_id: str, *, lock: bool = False) -> Administration:
+    """An administration; ``lock``: hold its row until the unit of work ends (every write does),
+    so a submit and an autosave of one administration take turns and each sees the other's result."""
+    q = select(Administration).where(Administration.id == admin_id)
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    adm = session.execute(q).scalar_one_or_none()
     if adm is None:
         raise NotFound(f"no administration {admin_id!r}", field="administration", value=admin_id)
     return adm
 
 
-def by_token(session: Session, token: str) -> Administration:
-    adm = session.execute(
-        select(Administration).where(Administration.resume_hash == hash_token(token))
-    ).scalar_one_or_none()
+def by_token(session: Session, token: str, *, lock: bool = False) -> Administration:
+    q = select(Administration).where(Administration.resume_hash == hash_token(token))
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    adm = session.execute(q).scalar_one_or_none()
     if adm is None:
         raise NotFound("this link or code is not valid (any more)")
     return adm
@@ -148,6 +154,7 @@ def save_answers(
 
     ``timed``: the request carries an answering-time statement. An untimed save that changes
     an answer leaves the total time unknown (``timing`` = 'incomplete')."""
+    adm = get(session, adm.id, lock=True)
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already; its answers cannot change")
     inst = _load(adm.instrument, adm.instrument_version)
@@ -237,15 +244,33 @@ def check_active_seconds(value: object, answers: int) -> float:
     return v
 
 
-def add_active_seconds(session: Session, adm: Administration, value: object, answers: int) -> float:
+def add_active_seconds(
+    session: Session, adm: Administration, value: object, answers: int, increment_id: str | None
+) -> float:
     """Add a browser's increment of active time to the administration's sum (checked first).
 
-    Atomic in SQL, so concurrent saves from two devices both count; a total that is
-    unknown ('incomplete') or stated by the caller ('given') is left as it is."""
+    Each increment carries the id its sender gave it; a retry of the same increment (the
+    same id) adds nothing. Atomic in SQL, so concurrent saves from two devices both count;
+    a total that is unknown ('incomplete') or stated by the caller ('given') is left as it is."""
     seconds = check_active_seconds(value, answers)
     _no_paper_time(adm, "active_seconds", value)
+    if not increment_id:
+        raise Invalid(
+            "active_seconds needs an increment_id (any id unique to this increment, so a retry counts once)",
+            field="increment_id",
+        )
+    adm = get(session, adm.id, lock=True)
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already; its answers cannot change")
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = session.execute(
+        insert(TimeIncrement)
+        .values(administration_id=adm.id, increment_id=increment_id, seconds=seconds, at=dt.datetime.now(dt.UTC))
+        .on_conflict_do_nothing(index_elements=["administration_id", "increment_id"])
+        .returning(TimeIncrement.increment_id)
+    ).scalar_one_or_none()
+    if added is None:  # this increment was counted already (a retry)
+        return 0.0
     summed = Administration.timing.is_(None) | Administration.timing.not_in(_NOT_SUMMED)
     session.execute(
         update(Administration)
@@ -261,7 +286,12 @@ def add_active_seconds(session: Session, adm: Administration, value: object, ans
 
 
 def record_time(
-    session: Session, adm: Administration, seconds: float | None, active_seconds: object, answers: int
+    session: Session,
+    adm: Administration,
+    seconds: float | None,
+    active_seconds: object,
+    answers: int,
+    increment_id: str | None = None,
 ) -> bool:
     """An autosave's time statement: a stated total (``seconds``) or an increment of active time
     (``active_seconds``), never both. Returns whether the save is timed."""
@@ -274,7 +304,7 @@ def record_time(
     if seconds is not None:
         set_details(adm, None, seconds)
     elif active_seconds is not None:
-        add_active_seconds(session, adm, active_seconds, answers)
+        add_active_seconds(session, adm, active_seconds, answers, increment_id)
     return seconds is not None or active_seconds is not None
 
 
@@ -290,7 +320,12 @@ def _time_unknown(session: Session, adm: Administration) -> None:
 
 
 def submit(session: Session, adm: Administration, actor: str, created_by: int | None, ip: str | None = None) -> Result:
-    """Score what was answered (unanswered = skipped) and store the immutable result."""
+    """Score what was answered (unanswered = skipped) and store the immutable result.
+
+    The administration's row is locked first and re-read, and the answers are read inside
+    that lock: of simultaneous submits exactly one scores, the others find it submitted; an
+    autosave waiting behind the submit is refused, so the result always equals the stored answers."""
+    adm = get(session, adm.id, lock=True)
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already", administration=adm.id)
     inst = _load(adm.instrument, adm.instrument_version)
@@ -348,13 +383,25 @@ def _store(
     return result
 
 
+def current_result(session: Session, administration_id: str) -> Result | None:
+    """The administration's result that no other supersedes (the end of its line)."""
+    superseded = select(Result.supersedes_id).where(
+        Result.administration_id == administration_id, Result.supersedes_id.is_not(None)
+    )
+    return session.execute(
+        select(Result).where(Result.administration_id == administration_id, Result.id.not_in(superseded))
+    ).scalar_one_or_none()
+
+
 def rescore(session: Session, principal: Principal, result_id: str, ip: str | None = None) -> Result:
-    """Score the stored answers again with the current engine: a new result pointing to the old."""
+    """Score the stored answers again with the current engine: a new result that supersedes the
+    administration's current one (the end of its line), whichever of its results was named."""
     principal.require("results.rescore")
-    old = session.get(Result, result_id)
-    if old is None:
+    named = session.get(Result, result_id)
+    if named is None:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
-    adm = get(session, old.administration_id)
+    adm = get(session, named.administration_id, lock=True)
+    old = current_result(session, adm.id) or named
     inst = _load(adm.instrument, adm.instrument_version)
     (row,) = service.score_answers(
         inst,

@@ -1,25 +1,54 @@
-"""The audit trail: append-only and hash-chained.
+"""The audit trail: append-only, hash-chained, with signed checkpoints kept outside it.
 
 Every entry's hash is SHA-256 over the previous hash and the entry's canonical
 JSON, so editing or deleting any entry breaks the chain from there on, and
-``verify`` finds the first broken link. Appending locks the single head row,
-so any number of processes can append to one PostgreSQL without forking the chain.
+``verify`` finds the first broken link.
+
+``append`` only queues an entry on the session. The queued entries are written
+when the unit of work commits (a ``before_commit`` hook): the single head row is
+locked then, so the chain's lock is held for the COMMIT only, not for the whole
+request, and any number of processes can append to one PostgreSQL without forking
+the chain. A read-only unit of work hands its queued entries to a short write
+transaction of their own (``drain`` + ``write``) before anything is answered.
+
+Truncation (``TRUNCATE`` plus a reset head row) leaves a chain that is internally
+consistent. To catch it, a **checkpoint** of the head (seq, hash, time, HMAC with
+the audit key) is taken every ``CHECKPOINT_EVERY`` entries or ``CHECKPOINT_SECONDS``:
+stored in ``audit_checkpoints`` and appended to a file outside the database
+(``instance/audit-checkpoints.jsonl``). ``verify`` requires every checkpoint it
+can see to be in the chain, with its hash; a chain shorter than its newest
+checkpoint, or a forged checkpoint, fails. Exports and backups carry the signed head.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import os
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from api.db.tables import AuditEntry, AuditHead
+from api.db.tables import AuditCheckpoint, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+PENDING = "audit_pending"
+KEY = "audit_key"
+"""``Session.info`` key of the HMAC key for checkpoints (bytes); no key, no checkpoints."""
+FILE = "audit_checkpoint_file"
+"""``Session.info`` key of the checkpoint file's path (optional)."""
+CHECKPOINT_EVERY = 100
+CHECKPOINT_SECONDS = 60.0
+_last_checkpoint: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+"""When each engine (database) last took a checkpoint, in this process."""
 
 
 def _ts(d: dt.datetime) -> str:
@@ -59,6 +88,19 @@ def entry_hash(
     return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An entry waiting for its unit of work to commit."""
+
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    beneficiary: str | None
+    ip: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 def append(
     session: Session,
     actor: str,
@@ -69,29 +111,153 @@ def append(
     ip: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add one entry inside the caller's transaction (it commits or rolls back with the work)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    at = dt.datetime.now(dt.UTC)
-    seq = head.seq + 1
-    detail = detail or {}
-    h = entry_hash(head.hash, seq, at, actor, action, entity, entity_id, beneficiary, ip, detail)
-    session.add(
-        AuditEntry(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            beneficiary=beneficiary,
-            ip=ip,
-            detail=detail,
-            prev_hash=head.hash,
-            hash=h,
-        )
+    """Queue one entry; it is written when the caller's unit of work commits (or not at all)."""
+    session.info.setdefault(PENDING, []).append(
+        Pending(actor, action, entity, entity_id, beneficiary, ip, dict(detail or {}))
     )
-    head.seq, head.hash = seq, h
+
+
+def drain(session: Session) -> list[Pending]:
+    """Take the queued entries off a session (a read-only one hands them to ``write``)."""
+    return list(session.info.pop(PENDING, None) or [])
+
+
+def write(session: Session, entries: Iterable[Pending]) -> None:
+    """Chain ``entries`` onto the log inside ``session``'s (write) transaction, under the head lock."""
+    entries = list(entries)
+    if not entries:
+        return
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    seq, prev = head.seq, head.hash
+    for e in entries:
+        seq += 1
+        at = dt.datetime.now(dt.UTC)
+        h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.ip, e.detail)
+        session.add(
+            AuditEntry(
+                seq=seq,
+                at=at,
+                actor=e.actor,
+                action=e.action,
+                entity=e.entity,
+                entity_id=e.entity_id,
+                beneficiary=e.beneficiary,
+                ip=e.ip,
+                detail=e.detail,
+                prev_hash=prev,
+                hash=h,
+            )
+        )
+        prev = h
+    old_seq = head.seq
+    head.seq, head.hash = seq, prev
     session.flush()
+    key = session.info.get(KEY)
+    if key and _due(session, old_seq, seq):
+        checkpoint(session, key)
+
+
+def _due(session: Session, before: int, after: int) -> bool:
+    if before // CHECKPOINT_EVERY != after // CHECKPOINT_EVERY:
+        return True
+    last = _last_checkpoint.get(_engine(session))
+    return last is None or time.monotonic() - last >= CHECKPOINT_SECONDS
+
+
+def _engine(session: Session) -> Any:
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Write the queued entries of a write transaction just before it commits."""
+    if session.info.get("readonly") or not session.info.get(PENDING):
+        return
+    write(session, drain(session))
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+
+
+def _mac(key: bytes, seq: int, digest: str, at: str) -> str:
+    return hmac.new(key, f"proforient-audit|{seq}|{digest}|{at}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at one moment, signed with the audit key."""
+
+    seq: int
+    hash: str
+    at: str
+    mac: str
+
+    def valid(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.mac, _mac(key, self.seq, self.hash, self.at))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "at": self.at, "mac": self.mac}
+
+
+def head(session: Session, key: bytes | None = None) -> dict[str, Any]:
+    """The chain's current head (seq, hash), signed when a key is given: carried by exports and backups."""
+    h = session.get(AuditHead, 1)
+    seq, digest = (h.seq, h.hash) if h is not None else (0, GENESIS)
+    at = _ts(dt.datetime.now(dt.UTC))
+    out: dict[str, Any] = {"seq": seq, "hash": digest, "at": at}
+    if key:
+        out["mac"] = _mac(key, seq, digest, at)
+    return out
+
+
+def checkpoint(session: Session, key: bytes) -> Checkpoint:
+    """Record the head (inside the caller's transaction; the file line is written after it commits)."""
+    h = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    at = _ts(dt.datetime.now(dt.UTC))
+    cp = Checkpoint(h.seq, h.hash, at, _mac(key, h.seq, h.hash, at))
+    session.add(AuditCheckpoint(seq=cp.seq, hash=cp.hash, at=cp.at, mac=cp.mac))
+    _last_checkpoint[_engine(session)] = time.monotonic()
+    path = session.info.get(FILE)
+    if path:
+        session.info.setdefault("audit_checkpoint_lines", []).append(cp)
+    return cp
+
+
+@event.listens_for(Session, "after_commit")
+def _write_checkpoint_file(session: Session) -> None:
+    lines: list[Checkpoint] = session.info.pop("audit_checkpoint_lines", None) or []
+    path = session.info.get(FILE)
+    if not lines or not path:
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, "".join(json.dumps(c.as_dict()) + "\n" for c in lines).encode())
+    finally:
+        os.close(fd)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_checkpoint_file(session: Session) -> None:
+    session.info.pop("audit_checkpoint_lines", None)
+
+
+def read_checkpoint_file(path: str | Path | None) -> list[Checkpoint]:
+    if not path or not Path(path).exists():
+        return []
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            out.append(Checkpoint(int(d["seq"]), str(d["hash"]), str(d["at"]), str(d["mac"])))
+    return out
+
+
+# -- verification --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -100,11 +266,15 @@ class Verification:
     entries: int
     problem: str | None = None
     seq: int | None = None
+    checkpoints: int = 0
 
 
-def verify(session: Session) -> Verification:
-    """Recompute the chain; report the first edited, inserted or deleted entry."""
+def verify(session: Session, key: bytes | None = None, extra: Iterable[Checkpoint] = ()) -> Verification:
+    """Recompute the chain; report the first edited, inserted or deleted entry, and any
+    checkpoint (from the table, the checkpoint file or ``extra``) the chain no longer holds."""
+    key = key or session.info.get(KEY)
     prev, expected, n = GENESIS, 1, 0
+    hashes: dict[int, str] = {}
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
         if e.seq != expected:
             return Verification(False, n, f"entry {expected} is missing (deleted?)", expected)
@@ -113,13 +283,42 @@ def verify(session: Session) -> Verification:
         h = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.ip, e.detail)
         if h != e.hash:
             return Verification(False, n, f"entry {e.seq} was altered after it was written", e.seq)
+        hashes[e.seq] = h
         prev, expected, n = e.hash, expected + 1, n + 1
-    head = session.get(AuditHead, 1)
-    if head is None or head.seq != n or head.hash != prev:
+    h = session.get(AuditHead, 1)
+    if h is None or h.seq != n or h.hash != prev:
         return Verification(
             False,
             n,
-            f"the log ends at entry {n} but {head.seq if head else '?'} were written (entries deleted from the end?)",
+            f"the log ends at entry {n} but {h.seq if h else '?'} were written (entries deleted from the end?)",
             n + 1,
         )
-    return Verification(True, n)
+    cps = [
+        Checkpoint(c.seq, c.hash, c.at, c.mac)
+        for c in session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).scalars()
+    ]
+    cps += read_checkpoint_file(session.info.get(FILE))
+    cps += list(extra)
+    for cp in sorted(cps, key=lambda c: c.seq):
+        if key and not cp.valid(key):
+            return Verification(
+                False, n, f"the checkpoint of entry {cp.seq} ({cp.at}) is not genuine", cp.seq, len(cps)
+            )
+        if cp.seq > n:
+            return Verification(
+                False,
+                n,
+                f"the log ends at entry {n}, but a checkpoint of {cp.at} saw {cp.seq} entries "
+                "(the log was truncated or replaced)",
+                n + 1,
+                len(cps),
+            )
+        if cp.seq > 0 and hashes.get(cp.seq) != cp.hash:
+            return Verification(
+                False,
+                n,
+                f"entry {cp.seq} is not the one the checkpoint of {cp.at} saw (the log was rewritten)",
+                cp.seq,
+                len(cps),
+            )
+    return Verification(True, n, checkpoints=len(cps))

@@ -116,7 +116,11 @@ def give_consent(
 
 def withdraw_consent(session: Session, principal: Principal, consent_id: int, ip: str | None = None) -> Consent:
     principal.require("consents.write")
-    c = session.get(Consent, consent_id)
+    # the consent's row stays locked until the withdrawal commits: a send that locked it first has
+    # committed (dated before this withdrawal); one that comes after finds it withdrawn
+    c = session.execute(
+        select(Consent).where(Consent.id == consent_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if c is None:
         raise NotFound(f"no consent {consent_id}", field="consent", value=consent_id)
     if c.withdrawn_at is None:
@@ -270,21 +274,27 @@ def send_packet(session: Session, principal: Principal, packet_id: str, ip: str 
     principal.require("packets.write")
     if principal.kind != "user":
         raise Forbidden("packets are sent by a signed-in social worker")
-    p = session.get(Packet, packet_id)
+    p = session.execute(
+        select(Packet).where(Packet.id == packet_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if p is None:
         raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
     if p.sent_at is not None:
         raise Conflict("this packet was sent already; build a new one to send again", packet=p.id)
-    t = now()
+    # The consents are checked under their row locks, and the sending is dated after the locks
+    # are held: a withdrawal either committed before (and is seen here) or waits for this send.
     consents = (
         session.execute(
             select(Consent)
             .where(Consent.beneficiary_id == p.beneficiary_id, Consent.addressee == p.addressee)
-            .order_by(Consent.given_at.desc())
+            .order_by(Consent.given_at.desc(), Consent.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         .scalars()
         .all()
     )
+    t = now()
     usable = [c for c in consents if consent_valid(c, t) and set(p.parts) <= set(c.scope)]
     if not usable:
         why = "no consent from the beneficiary for this addressee"

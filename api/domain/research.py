@@ -136,9 +136,13 @@ def _recent_enough(
     newest result is still stored (so it describes these results, not a restored or cleared copy)."""
     with _RELIABILITY_LOCK:
         candidates = sorted(
-            ((n, newest, value) for (db, iid, ver, n, newest), value in _RELIABILITY_CACHE.items()
-             if db == database and iid == instrument and ver == version and 0.99 * count <= n <= count),
-            key=lambda c: c[0], reverse=True,
+            (
+                (n, newest, value)
+                for (db, iid, ver, n, newest), value in _RELIABILITY_CACHE.items()
+                if db == database and iid == instrument and ver == version and 0.99 * count <= n <= count
+            ),
+            key=lambda c: c[0],
+            reverse=True,
         )
     for _, newest, value in candidates:
         if session.get(Result, newest) is not None:
@@ -184,7 +188,10 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
         spec = service.spec(inst.id, inst.version)
         per = sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
         hit = StoredReliability(
-            inst.id, inst.version, int(len(x)), newest_at.date(),
+            inst.id,
+            inst.version,
+            int(len(x)),
+            newest_at.date(),
             {sid: (r.alpha, r.sd) for sid, r in per.items()},
         )
         with _RELIABILITY_LOCK:

@@ -147,7 +147,7 @@ def startable_instruments(principal: Principal) -> list[str]:
 
 def _staff_administration(session: Session, principal: Principal, admin_id: str, write: bool) -> Administration:
     principal.require("administrations.write" if write else "administrations.read")
-    adm = adm_domain.get(session, admin_id)
+    adm = adm_domain.get(session, admin_id, lock=write)
     if not _visible_instrument(principal, adm.instrument):  # a social worker asking for a psychologist's one
         raise NotFound(f"no administration {admin_id!r}")
     return adm

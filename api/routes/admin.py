@@ -76,4 +76,4 @@ def audit_log(
 def audit_verify(principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     principal.require("audit.read")
     v = audit.verify(session)
-    return {"ok": v.ok, "entries": v.entries, "problem": v.problem, "seq": v.seq}
+    return {"ok": v.ok, "entries": v.entries, "problem": v.problem, "seq": v.seq, "checkpoints": v.checkpoints}

@@ -34,7 +34,7 @@ def view(session: Any, a: Administration) -> dict[str, Any]:
 
 def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administration:
     principal.require("administrations.write" if write else "administrations.read")
-    a = adm.get(session, admin_id)
+    a = adm.get(session, admin_id, lock=write)
     try:
         adm._check_instrument_role(principal, a.instrument)
     except Forbidden as exc:  # a social worker asking for a psychologist's administration
@@ -66,7 +66,7 @@ def autosave(
 ) -> dict[str, Any]:
     a = _mine(session, principal, admin_id, write=True)
     adm.set_details(a, body.aspirations, None)
-    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers))
+    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers), body.increment_id)
     saved = adm.save_answers(session, a, body.answers, principal.actor, ip, timed=timed)
     return {"saved": saved, "answered": sum(v is not None for v in adm.answers_of(session, a).values())}
 

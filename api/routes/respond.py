@@ -27,14 +27,14 @@ def state(token: str, session: SessionDep) -> dict[str, Any]:
 
 @router.patch("/{token}/answers")
 def autosave(token: str, body: AnswersSave, session: SessionDep, ip: IpDep) -> dict[str, Any]:
-    a = adm.by_token(session, token)
-    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers))
+    a = adm.by_token(session, token, lock=True)
+    timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers), body.increment_id)
     saved = adm.save_answers(session, a, body.answers, "respondent", ip, timed=timed)
     return {"saved": saved}
 
 
 @router.post("/{token}/submit")
 def submit(token: str, session: SessionDep, ip: IpDep) -> dict[str, str]:
-    a = adm.by_token(session, token)
+    a = adm.by_token(session, token, lock=True)
     adm.submit(session, a, "respondent", None, ip)
     return {"status": "submitted"}

@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import COOKIE
+from api.deps import COOKIE, busy
 from api.domain import accounts
 from api.domain.access import Principal
 from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound
@@ -107,7 +107,7 @@ def signed_in(request: Request) -> Principal | None:
     uid = request.app.state.cookies.read(cookie)
     if uid is None:
         return None
-    with request.app.state.readonly() as session, session.begin():
+    with request.app.state.db.read() as session:
         return accounts.principal_for_user_id(session, uid)
 
 
@@ -210,6 +210,8 @@ class WebRoute(APIRoute):
             except PageError:
                 raise
             except Exception as exc:  # a page, not a JSON problem; the details stay in the log
+                if busy(exc) is not None:
+                    raise PageError(503, "busy") from exc
                 log.exception("unexpected error on %s %s", request.method, request.url.path)
                 raise PageError(500, "internal") from exc
 
@@ -359,7 +361,7 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
         return redirect(request, "/sign-in", **({"next": nxt} if nxt else {}))
     if not hasattr(request.state, "principal"):
         request.state.principal = signed_in(request)
-    return render(
+    resp = render(
         request,
         "error.html",
         status=exc.status,
@@ -369,3 +371,6 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
         if request.state.principal is not None
         else ("respondent" if request.url.path.startswith("/r") else "public"),
     )
+    if exc.status == 503:
+        resp.headers["Retry-After"] = "2"
+    return resp

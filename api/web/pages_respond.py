@@ -119,7 +119,7 @@ def part(request: Request, token: str, n: int, session: SessionDep, ip: IpDep) -
 @router.post("/{token}/part/{n}")
 def save_part(request: Request, token: str, n: int, form: Form, session: SessionDep, ip: IpDep) -> Response:
     """The no-script path (and the safety net): save what the page holds, then move on."""
-    a = adm_domain.by_token(session, token)
+    a = adm_domain.by_token(session, token, lock=True)
     f = _form(request, a)
     if not 1 <= n <= len(f.sections):
         raise PageError(404, "not_found")
@@ -134,7 +134,10 @@ def save_part(request: Request, token: str, n: int, form: Form, session: Session
     if answers:
         adm_domain.save_answers(session, a, answers, "respondent", ip, timed=timed)
     if timed:
-        adm_domain.add_active_seconds(session, a, active, len(section.items))
+        increment = form.get("increment_id")
+        adm_domain.add_active_seconds(
+            session, a, active, len(section.items), increment if isinstance(increment, str) else None
+        )
     if form.get("go") == "back" and n > 1:
         return redirect(request, f"/r/{token}/part/{n - 1}")
     if n < len(f.sections) and form.get("go") != "review":
@@ -159,7 +162,7 @@ def review(request: Request, token: str, session: SessionDep, ip: IpDep) -> Resp
 
 @router.post("/{token}/submit")
 def submit(request: Request, token: str, form: Form, session: SessionDep, ip: IpDep) -> Response:
-    a = adm_domain.by_token(session, token)
+    a = adm_domain.by_token(session, token, lock=True)
     _form(request, a)
     if a.status == "in_progress":
         adm_domain.submit(session, a, "respondent", None, ip)

@@ -49,7 +49,12 @@
     fetch(url, {
       method: "PATCH",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ answers: answers, active_seconds: Math.floor(Math.min(cap, visible / 1000) * 10) / 10 }),
+      body: JSON.stringify({
+        answers: answers,
+        active_seconds: Math.floor(Math.min(cap, visible / 1000) * 10) / 10,
+        increment_id: (window.crypto && window.crypto.randomUUID) ? window.crypto.randomUUID()
+          : String(Date.now()) + "-" + String(Math.random()).slice(2, 12)
+      }),
       credentials: "same-origin",
       keepalive: true
     }).then(submit, submit);

@@ -5,7 +5,8 @@
    interval runs from the page's opening, or the previous answer, to the next answer; only time
    while the page is visible counts, and one interval counts at most data-cap seconds, so a pause,
    a closed tab or a day away adds nothing. The seconds not yet sent go with the next autosave
-   (active_seconds) or with the form; the server adds them up. */
+   (active_seconds, with an id of its own so a retry counts once) or with the form; the server adds
+   them up. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -76,42 +77,75 @@
     bar.value = done;
     text.textContent = text.getAttribute("data-format").replace("{done}", done).replace("{total}", bar.max);
   }
-  function flush(keepalive) {
+  /* Outgoing saves wait in a queue kept on this device ({id, answers, active_seconds}). The head of
+     the queue is sent until the server has it: a retry sends the very same save with the same id,
+     so its time counts once, however often the connection drops. A busy server (503) is asked
+     again after the pause it names (Retry-After). */
+  var queueKey = storeKey + "-q";
+  var outbox = loadQueue();
+  function loadQueue() {
+    try { return JSON.parse(window.localStorage.getItem(queueKey) || "[]") || []; } catch (e) { return []; }
+  }
+  function keepQueue() {
+    try {
+      if (outbox.length) window.localStorage.setItem(queueKey, JSON.stringify(outbox));
+      else window.localStorage.removeItem(queueKey);
+    } catch (e) { /* private mode: the form still posts the answers */ }
+  }
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return String(Date.now()) + "-" + String(Math.random()).slice(2, 12);
+  }
+  function enqueue() {  // answers given since the last save become one save with its own id
     var items = Object.keys(pending);
-    if (busy || !items.length) return;
-    busy = true;
+    if (!items.length) return;
     var batch = {};
     items.forEach(function (k) { batch[k] = pending[k]; });
-    var seconds = take(items.length);
+    outbox.push({ id: newId(), answers: batch, active_seconds: take(items.length) });
+    pending = {};
+    keep();
+    keepQueue();
+  }
+  function flush(keepalive) {
+    enqueue();
+    if (busy || !outbox.length) return;
+    busy = true;
+    var save = outbox[0];
+    var pause = 5000;
     say("saving");
     fetch(url, {
       method: "PATCH",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ answers: batch, active_seconds: seconds }),
+      body: JSON.stringify({ answers: save.answers, active_seconds: save.active_seconds, increment_id: save.id }),
       credentials: "same-origin",
       keepalive: !!keepalive
     }).then(function (r) {
+      if (r.status === 503 || r.status === 429) {
+        pause = 1000 * (Number(r.headers.get("Retry-After")) || 5);
+        throw new Error("busy");
+      }
       if (r.status >= 400 && r.status < 500) {  /* submitted elsewhere, or the code was replaced */
-        pending = {}; keep(); window.location.reload(); return;
+        outbox = []; keepQueue(); window.location.reload(); return;
       }
       if (!r.ok) throw new Error(String(r.status));
-      items.forEach(function (k) { if (pending[k] === batch[k]) delete pending[k]; });
-      keep();
-      say("saved");
+      outbox.shift();
+      keepQueue();
+      say(outbox.length ? "saving" : "saved");
     }).catch(function () {
-      unsent += seconds;
-      keepTime();
       say("offline");
-      window.setTimeout(flush, 5000);
+      window.setTimeout(function () { if (status) status.className = "save-status"; flush(); }, pause);
     }).then(function () {
       busy = false;
-      if (Object.keys(pending).length && status && status.className.indexOf("offline") < 0) flush();
+      if ((outbox.length || Object.keys(pending).length) && status && status.className.indexOf("offline") < 0) flush();
     });
   }
 
   // answers given while offline on an earlier visit: show them and send them now
-  Object.keys(pending).forEach(function (item) {
-    var value = pending[item] === null ? "skip" : pending[item];
+  var earlier = {};
+  outbox.forEach(function (save) { Object.keys(save.answers).forEach(function (k) { earlier[k] = save.answers[k]; }); });
+  Object.keys(pending).forEach(function (k) { earlier[k] = pending[k]; });
+  Object.keys(earlier).forEach(function (item) {
+    var value = earlier[item] === null ? "skip" : earlier[item];
     var input = form.querySelector('input[name="' + item + '"][value="' + value + '"]');
     if (input) {
       input.checked = true;
@@ -132,15 +166,44 @@
     progress();
     flush();
   });
-  form.addEventListener("submit", function () {  // the form carries the time not sent yet
-    var field = form.querySelector('input[name="active_seconds"]');
+  function hidden(name) {
+    var field = form.querySelector('input[name="' + name + '"]');
     if (!field) {
       field = document.createElement("input");
       field.type = "hidden";
-      field.name = "active_seconds";
+      field.name = name;
       form.appendChild(field);
     }
-    field.value = String(take(form.querySelectorAll("fieldset.item").length));
+    return field;
+  }
+  var leaving = false;
+  form.addEventListener("submit", function (e) {  // the form carries the time not sent yet, with its own id
+    if (leaving) return;
+    leaving = true;
+    enqueue();
+    hidden("active_seconds").value = String(take(form.querySelectorAll("fieldset.item").length));
+    hidden("increment_id").value = newId();
+    if (!outbox.length) return;
+    // saves still waiting here go first (the same ids: what the server has already counts once)
+    e.preventDefault();
+    if (e.submitter && e.submitter.name) {
+      hidden(e.submitter.name).value = e.submitter.value;
+    }
+    var sent = false;
+    var go = function () { if (!sent) { sent = true; form.submit(); } };
+    var sends = outbox.slice().map(function (save) {
+      return fetch(url, {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ answers: save.answers, active_seconds: save.active_seconds, increment_id: save.id }),
+        credentials: "same-origin",
+        keepalive: true
+      }).then(function (r) {
+        if (r.ok) { outbox = outbox.filter(function (x) { return x.id !== save.id; }); keepQueue(); }
+      }, function () { /* still offline: it stays queued on this device */ });
+    });
+    Promise.all(sends).then(go, go);
+    window.setTimeout(go, 3000);
   });
   window.addEventListener("online", function () { flush(); });
   window.addEventListener("pagehide", function () { flush(true); });
