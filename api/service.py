@@ -95,8 +95,9 @@ def score_frame(
     ids = frame[columns.id].tolist() if columns.id else None
     try:
         if inst.model == "intake":
-            parsed = scoring.parse_intake(instruments.intake_spec(inst), frame, ids)
-            out = scoring.score_intake(parsed)
+            ispec = instruments.intake_spec(inst)
+            parsed = scoring.parse_intake(ispec, frame, ids)
+            out = scoring.score_intake(parsed, ispec)
             # the form's own answers travel with the scores: reports filter occupations by them
             for f in inst.fields:
                 out[f.id] = [";".join(v) if isinstance(v, tuple) else v for v in parsed[f.id]]
@@ -244,6 +245,9 @@ def _columns(inst: instruments.Instrument) -> list[str]:
 def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
     """An instrument in one language: what a respondent page or another system shows."""
     t = lambda text: None if text is None else text.get(lang)  # noqa: E731
+    sections: list[dict[str, object]] = [
+        {"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections
+    ]
     out: dict[str, object] = {
         "id": inst.id,
         "version": inst.version,
@@ -251,7 +255,7 @@ def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
         "lang": lang,
         "title": t(inst.title),
         "description": t(inst.description),
-        "sections": [{"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections],
+        "sections": sections,
     }
     if inst.response is not None:
         out["response"] = {
@@ -259,7 +263,13 @@ def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
             "min": inst.response.min,
             "max": inst.response.max,
             "labels": {lab.value: getattr(lab, lang) for lab in inst.response.labels},
+            # what the answer buttons show, where a label has a short form (the full label goes in a legend)
+            "short": {lab.value: t(lab.short) for lab in inst.response.labels if lab.short is not None},
         }
+        for sec, s in zip(sections, inst.sections, strict=True):
+            if s.labels is not None:  # a section's own answer labels (same values, same scoring)
+                sec["labels"] = {lab.value: getattr(lab, lang) for lab in s.labels}
+                sec["short"] = {lab.value: t(lab.short) for lab in s.labels if lab.short is not None}
         out["items"] = [
             {"id": i.id, "section": i.section, "text": t(i.text), "left": t(i.left), "right": t(i.right)}
             for i in inst.items

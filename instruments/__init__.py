@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import _load
+from . import _lint, _load
 from ._catalogue import (
     Activity,
     Occupation,
@@ -22,7 +22,8 @@ from ._catalogue import (
 )
 from ._compile import default_min_answered, intake_spec, scoring_spec
 from ._errors import InstrumentError, Problem
-from ._load import DEFINITIONS, available
+from ._lint import draft_changes
+from ._load import DEFINITIONS, ISCED_FIELD, available
 from ._model import FormField, Instrument, Item, Option
 from ._schema import Text
 
@@ -33,15 +34,23 @@ def load(instrument_id: str, version: str | None = None) -> Instrument:
 
 
 def load_path(folder: str | Path, check_activities: bool = True) -> Instrument:
-    """An instrument from any folder (a researcher's own definition)."""
+    """An instrument from any folder (a researcher's own definition), with the lint pass:
+    a ``changes.md`` in the folder is checked against the older version it names."""
     ids = {a.id for a in activities()} if check_activities else None
-    return _load.load_path(folder, ids)
+    inst = _load.load_path(folder, ids)
+    problems = _lint.check_changes(
+        Path(folder), inst, lambda where: _load.load_path(where, ids), shipped=_load.DEFINITIONS
+    )
+    if problems:
+        raise InstrumentError(problems)
+    return inst
 
 
 __all__ = [
     "Activity",
     "DEFINITIONS",
     "FormField",
+    "ISCED_FIELD",
     "Instrument",
     "InstrumentError",
     "Item",
@@ -53,6 +62,7 @@ __all__ = [
     "available",
     "data_dir",
     "default_min_answered",
+    "draft_changes",
     "find_occupation",
     "intake_spec",
     "load",

@@ -41,6 +41,8 @@ class Occupation:
     self_employment: bool
     excluded: bool
     tags: frozenset[str]
+    aliases: tuple[str, ...] = ()
+    """Other names it is found by (former catalogue names, other names in use); never shown."""
 
 
 class Activity(Frozen):
@@ -72,8 +74,10 @@ def load_occupations(path: Path | None = None) -> tuple[Occupation, ...]:
     out: list[Occupation] = []
     names: dict[tuple[str, str], int] = {}
     expected = ["isco", "name_ka", "name_en", "riasec", "training_level", "self_employment", "excluded", "tags"]
-    if rows and list(rows[0].keys()) != expected:
-        raise InstrumentError([Problem("E050", f, 1, "", f"columns must be {', '.join(expected)}")])
+    if rows and list(rows[0].keys()) not in (expected, [*expected, "aliases"]):
+        raise InstrumentError(
+            [Problem("E050", f, 1, "", f"columns must be {', '.join(expected)} (and optionally aliases)")]
+        )
     for n, r in enumerate(rows, start=2):
         isco, code = r["isco"].strip(), r["riasec"].strip()
         if not (len(isco) == 4 and isco.isdigit()):
@@ -91,8 +95,15 @@ def load_occupations(path: Path | None = None) -> tuple[Occupation, ...]:
             if not name:
                 problems.append(Problem("E013", f, n, f"name_{lang}", "is empty"))
             key = (lang, name.casefold())
-            if key in names:
-                problems.append(Problem("E010", f, n, f"name_{lang}", f"{name!r} is already on row {names[key]}"))
+            if key in names or ("alias", key[1]) in names:
+                seen = names.get(key, names.get(("alias", key[1])))
+                problems.append(Problem("E010", f, n, f"name_{lang}", f"{name!r} is already on row {seen}"))
+            names[key] = n
+        aliases = tuple(a.strip() for a in r.get("aliases", "").split(";") if a.strip())
+        for alias in aliases:
+            key = ("alias", alias.casefold())
+            if key in names or any(names.get((lang, key[1]), n) != n for lang in ("ka", "en")):
+                problems.append(Problem("E010", f, n, "aliases", f"{alias!r} already names another row"))
             names[key] = n
         se = _bool01(r["self_employment"], f, n, "self_employment", problems)
         ex = _bool01(r["excluded"], f, n, "excluded", problems)
@@ -106,6 +117,7 @@ def load_occupations(path: Path | None = None) -> tuple[Occupation, ...]:
                     se,
                     ex,
                     tags,
+                    aliases,
                 )
             )
     if problems:
@@ -152,7 +164,8 @@ def activities() -> tuple[Activity, ...]:
 
 
 def find_occupation(text: str, catalogue: tuple[Occupation, ...] | None = None) -> Occupation | None:
-    """An occupation by ISCO code (first match), or by its Georgian or English name (any case)."""
+    """An occupation by its Georgian or English name (any case), by ISCO code (first match), or by
+    another name it is known by (``aliases``: e.g. a former catalogue name, so stored answers resolve)."""
     cat = catalogue if catalogue is not None else occupations()
     key = text.strip().casefold()
     for o in cat:
@@ -160,5 +173,8 @@ def find_occupation(text: str, catalogue: tuple[Occupation, ...] | None = None) 
             return o
     for o in cat:
         if key == o.isco:
+            return o
+    for o in cat:
+        if any(key == a.casefold() for a in o.aliases):
             return o
     return None

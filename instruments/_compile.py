@@ -78,5 +78,16 @@ def intake_spec(inst: Instrument) -> IntakeSpec:
         id=inst.id,
         version=inst.version,
         content_hash=inst.content_hash,
-        fields=tuple(FieldSpec(f.id, f.type, f.required, tuple(o.value for o in f.options)) for f in inst.fields),
+        fields=tuple(
+            FieldSpec(
+                f.id,
+                f.type,
+                f.required,
+                tuple(o.value for o in f.options),
+                tuple(o.isced for o in f.options if o.isced is not None)
+                if all(o.isced is not None for o in f.options) and f.options
+                else (),
+            )
+            for f in inst.fields
+        ),
     )

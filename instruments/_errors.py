@@ -18,9 +18,11 @@ class Problem:
     row: int | None
     where: str
     message: str
+    unit: str = "row"
+    """What ``row`` counts: a table's data row, or a ``line`` of a text file such as changes.md."""
 
     def __str__(self) -> str:
-        place = self.file + (f" row {self.row}" if self.row is not None else "")
+        place = self.file + (f" {self.unit} {self.row}" if self.row is not None else "")
         where = f" {self.where}:" if self.where else ""
         return f"[{place}]{where} {self.message} ({self.code})"
 

@@ -26,6 +26,7 @@ from ._schema import (
     Band,
     FieldRow,
     Header,
+    IscedRow,
     ItemRow,
     OptionRow,
     Scale,
@@ -34,6 +35,8 @@ from ._schema import (
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 META_NAMES = ("instrument.toml", "instrument.yaml", "instrument.yml")
+ISCED_FIELD = "education_level"
+"""The intake field the model scores by ISCED level (job-seeker group, training-level filter)."""
 
 
 def _loc(loc: Iterable[Any]) -> str:
@@ -218,6 +221,9 @@ class _Builder:
         if h.model == "intake":
             if h.response is not None:
                 self.add("E030", m, None, "response", "an intake form has no [response] table")
+            for k, sec in enumerate(h.sections):
+                if sec.labels is not None:
+                    self.add("E030", m, None, f"sections[{k}].labels", "an intake form has no answer labels")
             return
         r = h.response
         if r is None:
@@ -229,16 +235,21 @@ class _Builder:
             self.add("E031", m, None, "response.min", "paired ratings start at min = 1")
         if r.min >= r.max:
             self.add("E031", m, None, "response", f"min ({r.min}) must be below max ({r.max})")
-        values = [lab.value for lab in r.labels]
         expected = list(range(r.min, r.max + 1))
-        if sorted(values) != expected:
-            self.add(
-                "E032",
-                m,
-                None,
-                "response.labels",
-                f"need exactly one label for each value {expected}, got {sorted(values)}",
-            )
+        label_sets = [("response.labels", r.labels)]
+        label_sets += [
+            (f"sections[{k}].labels", sec.labels) for k, sec in enumerate(h.sections) if sec.labels is not None
+        ]
+        for where, labels in label_sets:
+            values = [lab.value for lab in labels]
+            if sorted(values) != expected:
+                self.add(
+                    "E032",
+                    m,
+                    None,
+                    where,
+                    f"need exactly one label for each value {expected}, got {sorted(values)}",
+                )
         self._check_model(h)
 
     def _check_model(self, h: Header) -> None:
@@ -456,6 +467,8 @@ class _Builder:
             if any(x.value == o.value for x in opts):
                 self.add("E010", "options.csv", n, "value", f"option {o.value!r} of {o.field!r} is listed twice")
             opts.append(Option(o.value, Text(ka=o.label_ka, en=o.label_en)))
+        types = {r.get("id", "").strip(): r.get("type", "").strip() for r in frows}
+        options = self._isced(options, types)
         ids: set[str] = set()
         for n, raw_row in enumerate(frows, start=2):
             try:
@@ -480,6 +493,64 @@ class _Builder:
             if fid not in ids:
                 self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")
         return tuple(out)
+
+    def _isced(self, options: dict[str, list[Option]], types: dict[str, str]) -> dict[str, list[Option]]:
+        """Attach isced.csv's levels to the options. Not part of the content hash: like the catalogues
+        in data/, it classifies answers on an outside standard, so classifying an old version's options
+        does not invalidate the results stored with it."""
+        path = self.folder / "isced.csv"
+        levels: dict[str, dict[str, int]] = {}
+        if path.is_file():
+            rows, _ = _read_csv(path)
+            for n, raw_row in enumerate(rows, start=2):
+                try:
+                    r = IscedRow.model_validate(raw_row)
+                except ValidationError as err:
+                    self.problems.extend(_pydantic_problems(err, "isced.csv", row=n))
+                    continue
+                if r.field not in options:
+                    self.add("E019", "isced.csv", n, "field", f"{r.field!r} is not a field with options in options.csv")
+                    continue
+                if types.get(r.field) != "choice":
+                    self.add(
+                        "E019",
+                        "isced.csv",
+                        n,
+                        "field",
+                        f"{r.field!r} is a {types.get(r.field)}; only a choice "
+                        "field (one answer) can be classified by ISCED level",
+                    )
+                    continue
+                if all(o.value != r.value for o in options[r.field]):
+                    self.add("E019", "isced.csv", n, "value", f"{r.value!r} is not an option of {r.field!r}")
+                    continue
+                seen = levels.setdefault(r.field, {})
+                if r.value in seen:
+                    self.add("E019", "isced.csv", n, "value", f"option {r.value!r} of {r.field!r} is classified twice")
+                seen[r.value] = r.isced
+        for fid, seen in levels.items():
+            missing = [o.value for o in options[fid] if o.value not in seen]
+            if missing:
+                self.add(
+                    "E019",
+                    "isced.csv",
+                    None,
+                    "value",
+                    f"every option of {fid!r} needs an ISCED level; missing: {', '.join(missing)}",
+                )
+        if ISCED_FIELD in options and ISCED_FIELD not in levels:
+            self.add(
+                "E019",
+                "isced.csv",
+                None,
+                "",
+                f"field {ISCED_FIELD!r} is scored by ISCED level: give each of "
+                "its options a level (0–8) in isced.csv (columns field, value, isced)",
+            )
+        return {
+            fid: [Option(o.value, o.label, levels.get(fid, {}).get(o.value)) for o in opts]
+            for fid, opts in options.items()
+        }
 
 
 def load_path(folder: str | Path, activity_ids: set[str] | None = None) -> Instrument:

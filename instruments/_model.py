@@ -11,6 +11,7 @@ from ._schema import (
     GenericParams,
     HollandParams,
     ResponseFormat,
+    ResponseLabel,
     Scale,
     Section,
     Text,
@@ -44,6 +45,8 @@ class Item:
 class Option:
     value: str
     label: Text
+    isced: int | None = None
+    """The option's ISCED 2011 level (0–8) when the form classifies this field (isced.csv)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,15 @@ class Instrument:
 
     def items_of(self, scale_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.scale == scale_id or scale_id in (i.left_scale, i.right_scale))
+
+    def labels_for(self, section_id: str) -> tuple[ResponseLabel, ...]:
+        """The answer labels shown in a section: its own, or else the instrument's."""
+        if self.response is None:
+            return ()
+        for s in self.sections:
+            if s.id == section_id and s.labels is not None:
+                return tuple(s.labels)
+        return tuple(self.response.labels)
 
     def section_items(self, section_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.section == section_id)

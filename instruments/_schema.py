@@ -39,6 +39,8 @@ class ResponseLabel(Frozen):
     value: int
     ka: NonEmpty
     en: NonEmpty
+    short: Text | None = None
+    """What the answer button shows; the full label (ka / en) is then shown once, in a legend."""
 
 
 class ResponseFormat(Frozen):
@@ -52,6 +54,8 @@ class Section(Frozen):
     id: Identifier
     title: Text
     instructions: Text
+    labels: list[ResponseLabel] | None = None
+    """This section's own answer labels (same values as [response]); None: the instrument's labels."""
 
 
 class Band(Frozen):
@@ -193,3 +197,11 @@ class OptionRow(Frozen):
     value: Identifier
     label_ka: NonEmpty
     label_en: NonEmpty
+
+
+class IscedRow(Frozen):
+    """One row of an intake form's isced.csv: a choice option's ISCED 2011 level (0–8)."""
+
+    field: Identifier
+    value: Identifier
+    isced: int = Field(ge=0, le=8)

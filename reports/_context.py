@@ -25,7 +25,7 @@ from instruments import Instrument, Occupation, Text
 from scoring import ScoreResult, iachan_m
 
 from ._errors import ReportError
-from ._matching import EDUCATION_MAX_LEVEL, MAX_ORDERINGS, match_occupations
+from ._matching import MAX_ORDERINGS, education_max_level, match_occupations
 from ._model import (
     Aspiration,
     Barrier,
@@ -531,7 +531,7 @@ def _intake(row: _Row, catalogue: Sequence[Occupation] | None) -> IntakeSection:
 
 def _with_aspiration_fit(intake: IntakeSection, codes: tuple[str, ...]) -> IntakeSection:
     level = intake.values.get("education_level")
-    max_level = EDUCATION_MAX_LEVEL.get(level) if isinstance(level, str) else None
+    max_level = education_max_level(level, intake.instrument) if isinstance(level, str) else None
     out = []
     for a in intake.aspirations:
         occ = a.occupation
@@ -666,6 +666,7 @@ def build_profile(
             constraints=intake_s.constraints if intake_s else (),
             limit=limit,
             catalogue=catalogue,
+            intake=intake_s.instrument if intake_s else None,
         )
     if intake_s is not None:
         intake_s = _with_aspiration_fit(intake_s, holland.codes if holland else ())

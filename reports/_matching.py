@@ -19,19 +19,62 @@ settings unsuitable for the fund's beneficiaries) and anything tagged
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import instruments
-from instruments import Occupation
+from instruments import Instrument, Occupation
 from scoring import CANDIDATES, brown_gore_c, iachan_m
 
 from ._errors import ReportError
 
-EDUCATION_MAX_LEVEL = {
-    "none": 2, "primary": 2, "basic": 2, "secondary": 3, "vocational": 4, "bachelor": 5, "master": 5,
-}
-"""Highest occupation training level (1–5) reachable from each intake education level."""
+ISCED_MAX_LEVEL = {0: 2, 1: 2, 2: 2, 3: 3, 4: 4, 5: 4, 6: 5, 7: 5, 8: 5}
+"""Highest occupation training level (1–5) reachable from a completed ISCED 2011 level: up to basic
+education, short courses (2); general secondary, vocational education (3); post-secondary or
+short-cycle tertiary (technikum, vocational college), higher vocational education (4); a degree, university (5).
+Which ISCED level an intake answer means is the intake definition's data (its isced.csv)."""
+
+
+def education_max_level(education: str | None, intake: Instrument | None = None) -> int | None:
+    """The highest reachable training level for an intake ``education_level`` answer.
+
+    ``intake`` is the definition the answer was given with (default: the newest shipped intake
+    form). None when the answer is missing; ``ReportError`` when the form has no such option.
+    """
+    if education is None:
+        return None
+    form = intake if intake is not None else instruments.load("intake")
+    try:
+        field = form.field_(instruments.ISCED_FIELD)
+    except KeyError:
+        raise ReportError(f"{form.ref} has no {instruments.ISCED_FIELD} field") from None
+    levels = {o.value: o.isced for o in field.options}
+    if education not in levels:
+        raise ReportError(f"unknown education level {education!r}; use one of {', '.join(levels)}")
+    isced = levels[education]
+    return None if isced is None else ISCED_MAX_LEVEL[isced]
+
+
+class _EducationMaxLevel(Mapping[str, int]):
+    """Option value → highest training level, read from the newest shipped intake form's ISCED
+    levels. Kept for callers of the former constant; prefer ``education_max_level(value, intake)``,
+    which reads the form version the answer was given with."""
+
+    def _table(self) -> dict[str, int]:
+        field = instruments.load("intake").field_(instruments.ISCED_FIELD)
+        return {o.value: ISCED_MAX_LEVEL[o.isced] for o in field.options if o.isced is not None}
+
+    def __getitem__(self, key: str) -> int:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+EDUCATION_MAX_LEVEL: Mapping[str, int] = _EducationMaxLevel()
 
 RETRAINING_MAX_LEVEL = 4
 """Vocational retraining reaches at most level 4; a university degree is not retraining."""
@@ -124,13 +167,15 @@ def match_occupations(
     limit: int = 10,
     retraining_limit: int = 5,
     catalogue: Sequence[Occupation] | None = None,
+    intake: Instrument | None = None,
 ) -> MatchResult:
     """Rank catalogue occupations by agreement with ``code`` (every tied ordering considered).
 
-    ``education`` is an intake ``education_level`` (none … master); occupations
-    above the reachable training level go to the separate retraining list (up
-    to level 4). ``constraints`` are intake constraint values, plus
-    ``no_driving_licence``; see ``CONSTRAINT_RULES``.
+    ``education`` is an intake ``education_level`` answer of the form ``intake``
+    (default: the newest shipped intake form), placed on ISCED by that form's
+    data; occupations above the reachable training level go to the separate
+    retraining list (up to level 4). ``constraints`` are intake constraint
+    values, plus ``no_driving_licence``; see ``CONSTRAINT_RULES``.
 
     >>> r = match_occupations("SAE", education="secondary", limit=3)
     >>> [m.occupation.riasec for m in r.suggested]
@@ -141,12 +186,8 @@ def match_occupations(
         raise ReportError("no summary code: occupations are matched from the Holland code")
     if limit < 0 or retraining_limit < 0:
         raise ReportError("limits must be zero or more")
-    if education is not None and education not in EDUCATION_MAX_LEVEL:
-        raise ReportError(
-            f"unknown education level {education!r}; use one of {', '.join(EDUCATION_MAX_LEVEL)}"
-        )
+    max_level = education_max_level(education or None, intake)
     constraint_set = tuple(dict.fromkeys(c for c in constraints if c))
-    max_level = EDUCATION_MAX_LEVEL[education] if education else None
     cat = catalogue if catalogue is not None else instruments.occupations()
 
     def blocked_by(occ: Occupation) -> list[str]:

@@ -7,6 +7,9 @@ its reasons, following the fund's guide (process #6):
 - III: difficulties on the labour market because of personal circumstances:
   disability or health limits, long-term unemployment (12+ months, or never
   worked), or education at ISCED 2 or below.
+
+The ISCED level of each ``education_level`` option is data: the form's
+``isced.csv``, carried here as ``FieldSpec.isced``.
 - I: a profession in local demand, at least upper-secondary education, and
   work within the last 12 months.
 - II: everyone else: some competence to start work, but help is needed.
@@ -25,7 +28,7 @@ import pandas as pd
 
 from ._errors import BadAnswer, ResponseValidationError
 
-ISCED = {"none": 0, "primary": 1, "basic": 2, "secondary": 3, "vocational": 4, "bachelor": 6, "master": 7}
+EDUCATION_FIELD = "education_level"
 LONG_TERM_MONTHS = 12
 OUTDATED_MONTHS = 36
 GROUPS = ("I", "II", "III", "IV")
@@ -39,6 +42,8 @@ class FieldSpec:
     type: str
     required: bool
     options: tuple[str, ...] = ()
+    isced: tuple[int, ...] = ()
+    """Each option's ISCED 2011 level, in the order of ``options`` (empty: not classified)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class IntakeSpec:
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
+
+    def isced(self, field_id: str = EDUCATION_FIELD) -> dict[str, int]:
+        """Option value → ISCED level for a classified choice field ({} when there is none)."""
+        for f in self.fields:
+            if f.id == field_id:
+                return dict(zip(f.options, f.isced, strict=False)) if f.isced else {}
+        return {}
 
 
 def _blank(v: object) -> bool:
@@ -142,10 +154,14 @@ def _reasons(pairs: list[tuple[str, pd.Series]], n: int) -> np.ndarray:
     return np.array([s.rstrip(";") for s in out], dtype=object)
 
 
-def score_intake(parsed: pd.DataFrame) -> pd.DataFrame:
-    """Needs and the suggested group for each row of ``parse_intake`` output."""
+def score_intake(parsed: pd.DataFrame, spec: IntakeSpec) -> pd.DataFrame:
+    """Needs and the suggested group for each row of ``parse_intake(spec, …)`` output.
+
+    Education counts by the ISCED level the form gives each option (``spec.isced()``);
+    an unclassified or missing answer is unknown, never low."""
     n = len(parsed)
-    isced = parsed.get("education_level", pd.Series([None] * n)).map(lambda v: ISCED.get(v, np.nan))
+    levels = spec.isced(EDUCATION_FIELD)
+    isced = parsed.get(EDUCATION_FIELD, pd.Series([None] * n)).map(lambda v: levels.get(v, np.nan))
     months = _num(parsed, "months_since_last_job")
     never = _flag(parsed, "never_worked")
     long_unemployed = never | (months >= LONG_TERM_MONTHS)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import instruments
 from api.cli import EXAMPLES, app
 
 runner = CliRunner()
@@ -35,7 +36,7 @@ def test_score_examples_in_every_format(tmp_path, fmt):
         first = rows[0]
     assert len(rows) == 12
     assert first["id"] == "B-001"
-    assert first["instrument"] == "sds" and str(first["instrument_version"]) == "1.0"
+    assert first["instrument"] == "sds" and str(first["instrument_version"]) == instruments.load("sds").version
     assert set("RIASEC") <= set(first)
     assert first["code"]
 

@@ -207,3 +207,44 @@ def test_catalogues_load():
     assert {a.id for a in instruments.activities()} >= {"stress_management", "microbusiness_modules"}
     assert instruments.find_occupation("hairdresser") is not None
     assert instruments.find_occupation("nothing like this") is None
+
+
+def test_catalogue_names_from_the_language_review():
+    by_ka = {o.name.ka: o for o in instruments.occupations()}
+    assert "დიასახლისი" not in by_ka  # housewife: never an occupation by itself (seed: offices, small hotels)
+    assert by_ka["დიასახლისი სასტუმროში ან ოფისში (ჰაუსკიპერი)"].isco == "9112"
+    assert by_ka["ფარმაცევტი (პროვიზორი)"].isco == "2262"  # the SDS item's pharmacist
+    assert by_ka["ფარმაცევტის ასისტენტი"].isco == "3213"
+    assert by_ka["მხარდაჭერითი დასაქმების სპეციალისტი"].isco == "3412"
+    manual = [o.name.ka for o in instruments.occupations() if o.isco[0] in "789"]  # crafts, machines, elementary
+    assert not [n for n in manual if "მუშაკი" in n] and sum("მუშა" in n for n in manual) >= 6  # one word: მუშა
+
+
+@pytest.mark.parametrize(
+    "given,isco",
+    [
+        ("დიასახლისი", "9112"),  # former names resolve, so stored aspirations keep their occupation
+        ("რეცეფციონისტი", "4226"),
+        ("ტექსტილის ფაბრიკის მუშაკი", "8159"),
+        ("პროვიზორი", "2262"),
+        ("ფარმაცევტი", "2262"),  # today's word for the pharmacist (the old row 3213 meant the technician)
+        ("nutritionist", "2265"),
+        ("housekeeper", "9112"),
+    ],
+)
+def test_former_and_other_names_find_the_occupation(given, isco):
+    assert instruments.find_occupation(given).isco == isco
+
+
+def test_an_alias_may_not_name_another_row(tmp_path):
+    src = (instruments.data_dir() / "occupations.csv").read_text(encoding="utf-8").splitlines()
+    header, first, second = src[0], src[1], src[2]
+    assert header.endswith(",aliases")
+    name_of_first = first.split(",")[1]
+    clash = second[: second.rindex(",")] + f",{name_of_first}"
+    (tmp_path / "occ.csv").write_text("\n".join([header, first, clash]) + "\n", encoding="utf-8")
+    with pytest.raises(InstrumentError, match="already names another row"):
+        instruments.load_occupations(tmp_path / "occ.csv")
+    plain = "\n".join(line[: line.rindex(",")] for line in (header, first, second)) + "\n"
+    (tmp_path / "plain.csv").write_text(plain, encoding="utf-8")  # the aliases column is optional
+    assert len(instruments.load_occupations(tmp_path / "plain.csv")) == 2

@@ -30,7 +30,7 @@ BASE = {
 def run(**changes):
     spec = instruments.intake_spec(instruments.load("intake"))
     parsed = scoring.parse_intake(spec, pd.DataFrame([{**BASE, **changes}]))
-    return scoring.score_intake(parsed).iloc[0]
+    return scoring.score_intake(parsed, spec).iloc[0]
 
 
 def test_group_one_profession_in_demand_recent_work():

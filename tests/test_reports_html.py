@@ -71,7 +71,7 @@ def test_every_report_names_versions_norms_date_administrator_and_confidentialit
     text = _text(reports.render_html(person, lang, audience))
     s = reports.strings(lang)
     for iid in ("intake", "vdq", "sds", "ppi"):
-        assert f"{iid}@1.0" in text
+        assert f"{iid}@{instruments.load(iid).version}" in text
     assert "1.0.0" in text  # engine version
     assert s.get("ui.prov.no_norms") in text
     assert ("14.03.2025" if lang == "ka" else "14 March 2025") in text
@@ -171,7 +171,7 @@ def test_json_matches_the_audience(person: reports.Profile) -> None:
     assert data["group"]["group"] == "III"
     assert data["decision"]["status"] == "undecided"
     assert [m["name"] for m in data["matches"]["suggested"]][:1] == ["cosmetologist"]
-    assert data["provenance"][1] == {"instrument": "vdq", "version": "1.0", "title": VDQ.title.en,
+    assert data["provenance"][1] == {"instrument": "vdq", "version": VDQ.version, "title": VDQ.title.en,
                                      "checksum": VDQ.content_hash[:12], "engine_version": "1.0.0",
                                      "norms": "no norm table: bands are criterion-based", "norm_table": None}
     beneficiary = json.loads(reports.render_json(person, "en", "beneficiary"))

@@ -139,3 +139,28 @@ def _sds_row(code: str) -> dict[str, object]:
                differentiation_range=18.0, elevation=sum(totals.values()), coherence="", flags="",
                **{f"congruence_{k}_{m}": float("nan") for k in ("m", "c", "zs") for m in ("min", "max")})
     return row
+
+
+MAX_LEVEL_1_1 = {  # intake 1.1 adds the schooling adults finished before the reform, placed on ISCED
+    **MAX_LEVEL,
+    "vocational_after_basic": 3,  # ISCED 3: vocational programme at upper-secondary level
+    "technikum": 4,  # ISCED 5 (short-cycle tertiary): higher vocational level, not a degree
+}
+
+
+@pytest.mark.parametrize("education", sorted(MAX_LEVEL_1_1))
+def test_training_level_filter_reads_the_intake_forms_isced_levels(education: str) -> None:
+    form = instruments.load("intake", "1.1")
+    r = match_occupations("SAE", education=education, limit=400, retraining_limit=400, intake=form)
+    assert r.max_level == MAX_LEVEL_1_1[education]
+    assert all(m.occupation.training_level <= MAX_LEVEL_1_1[education] for m in r.suggested)
+    if education in MAX_LEVEL:  # the 1.0 answers mean the same under 1.0
+        old = match_occupations("SAE", education=education, limit=400, intake=instruments.load("intake", "1.0"))
+        assert old.max_level == MAX_LEVEL[education]
+
+
+def test_an_answer_is_read_with_the_form_version_it_was_given_with() -> None:
+    with pytest.raises(ReportError, match="education level 'technikum'"):
+        match_occupations("SAE", education="technikum", intake=instruments.load("intake", "1.0"))
+    assert match_occupations("SAE", education="technikum").max_level == 4  # the newest form knows it
+    assert dict(reports.EDUCATION_MAX_LEVEL) == MAX_LEVEL_1_1  # the former constant, now read from data

@@ -112,7 +112,7 @@ def test_every_intake_reason_the_engine_gives_has_text() -> None:
             "economic_situation": "no_income", "rehabilitation_phase": phase, "expectation": "both",
             "constraints": cons,
         })
-    scored = scoring.score_intake(scoring.parse_intake(spec, pd.DataFrame(rows)))
+    scored = scoring.score_intake(scoring.parse_intake(spec, pd.DataFrame(rows)), spec)
     groups = set(scored["job_seeker_group"]) - {""}
     assert groups == {"I", "II", "III", "IV"}
     for col, prefix in (("group_reasons", "intake.group_reason"), ("retraining_reasons", "intake.retraining_reason"),

@@ -24,10 +24,13 @@ class Choice:
     key: str
     """What is typed for it in paper entry."""
     short: str = ""
-    """The label up to its first ':' or ';' (the full label is shown once, above the items)."""
+    """What the button shows: the definition's short label, else the label up to its first ':' or ';'
+    (the full label is then shown once, above the items)."""
 
 
-def _short(label: str) -> str:
+def _short(label: str, short: str | None = None) -> str:
+    if short:
+        return short
     head = re.split(r"[:;]", label, maxsplit=1)[0].strip()
     return head or label
 
@@ -49,6 +52,8 @@ class Section:
     title: str | None
     instructions: str | None
     items: list[Item] = field(default_factory=list)
+    choices: list[Choice] | None = None
+    """This section's own answer labels (same values as the form's), or None."""
 
 
 @dataclass
@@ -69,6 +74,16 @@ class Form:
     def abbreviated(self) -> bool:
         """Whether the answer buttons show shortened labels (then a legend shows them in full)."""
         return any(c.short and c.short != c.label for c in self.choices)
+
+    def abbreviated_in(self, section: Section | None) -> bool:
+        """Whether a part's answer buttons show shortened labels (then its legend shows them in full)."""
+        return any(c.short and c.short != c.label for c in self.choices_for(section))
+
+    def choices_for(self, item: Item | Section | None) -> list[Choice]:
+        """The answer controls of an item's (or a section's) part: its own labels, or the form's."""
+        index = item.section if isinstance(item, Item) else item.index if item is not None else 0
+        own = self.sections[index - 1].choices if 1 <= index <= len(self.sections) else None
+        return own if own is not None else self.choices
 
     @property
     def items(self) -> list[Item]:
@@ -113,6 +128,15 @@ class Form:
         return len(self.sections)
 
 
+def _choices(kind: str, labels: dict[int, str], short: dict[int, str]) -> list[Choice]:
+    """binary and ordinal: the options; paired: the ratings of the right pole."""
+    if kind == "binary":
+        return [Choice(str(v), labels[v], str(v), _short(labels[v], short.get(v))) for v in (1, 0)]
+    if kind == "paired":
+        return [Choice(str(v), labels[v], f"R{v}") for v in sorted(labels, reverse=True)]
+    return [Choice(str(v), labels[v], str(v), _short(labels[v], short.get(v))) for v in labels]
+
+
 def build(inst: instruments.Instrument, lang: str) -> Form:
     d: dict[str, Any] = service.definition(inst, lang)
     if inst.model == "intake" or "response" not in d:
@@ -120,16 +144,20 @@ def build(inst: instruments.Instrument, lang: str) -> Form:
     resp = d["response"]
     labels: dict[int, str] = resp["labels"]
     kind = resp["kind"]
+    choices = _choices(kind, labels, resp.get("short", {}))
     left: list[Choice] = []
-    if kind == "binary":
-        choices = [Choice("1", labels[1], "1"), Choice("0", labels[0], "0")]
-    elif kind == "paired":
-        ratings = sorted(labels, reverse=True)
-        choices = [Choice(str(v), labels[v], f"R{v}") for v in ratings]
-        left = [Choice(str(-v), labels[v], f"L{v}") for v in ratings]
-    else:
-        choices = [Choice(str(v), labels[v], str(v), _short(labels[v])) for v in labels]
-    sections = [Section(k + 1, s["id"], s["title"], s["instructions"]) for k, s in enumerate(d["sections"])]
+    if kind == "paired":
+        left = [Choice(str(-v), labels[v], f"L{v}") for v in sorted(labels, reverse=True)]
+    sections = [
+        Section(
+            k + 1,
+            s["id"],
+            s["title"],
+            s["instructions"],
+            choices=_choices(kind, s["labels"], s.get("short", {})) if "labels" in s else None,
+        )
+        for k, s in enumerate(d["sections"])
+    ]
     by_id = {s.id: s for s in sections}
     for n, it in enumerate(d["items"], start=1):
         sec = by_id[it["section"]]
