@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = db.engine
     app.state.sessions = db.writes
     app.state.readonly = db.reads
-    app.state.vault = Vault(settings.fernet_keys)
+    app.state.vault = Vault(settings.fernet_keys, reload=settings.key_loader())
     app.state.cookies = Sessions(settings.secret_key, settings.session_hours * 3600)
     errors.install(app)
     for module in (

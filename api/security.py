@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -88,24 +91,80 @@ class Sessions:
 
 
 class Vault:
-    """Encrypts names and contacts; the first key encrypts, every key decrypts."""
+    """Encrypts names and contacts; the first key encrypts, every key decrypts.
 
-    def __init__(self, keys: list[bytes]) -> None:
+    ``reload`` (optional) returns the currently configured keys. A running service then
+    follows a key rotation without a restart: it looks at the keys again every
+    ``check_every`` seconds (so new records are sealed with the new first key), and at once
+    when a record does not open with the keys it has (a record sealed by another process
+    with a key added since)."""
+
+    def __init__(
+        self, keys: list[bytes], reload: Callable[[], list[bytes]] | None = None, check_every: float = 5.0
+    ) -> None:
+        self._reload = reload
+        self._every = check_every
+        self._lock = threading.Lock()
+        self._set(keys)
+
+    def _set(self, keys: list[bytes]) -> None:
         if not keys:
             raise ValueError("no data key configured (PROFORIENT_DATA_KEYS)")
+        self._keys = list(keys)
         self._f = MultiFernet([Fernet(k) for k in keys])
+        self._checked = time.monotonic()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Look at the configured keys again (``force``: now; else at most every ``check_every`` s).
+        Returns whether they changed."""
+        if self._reload is None or (not force and time.monotonic() - self._checked < self._every):
+            return False
+        with self._lock:
+            try:
+                keys = self._reload()
+            except (OSError, ValueError):  # a keyring being rewritten: keep what we have, look again soon
+                return False
+            self._checked = time.monotonic()
+            if keys and keys != self._keys:
+                self._set(keys)
+                return True
+        return False
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """Short, non-secret names of the keys (newest first), for messages and checks."""
+        return [key_fingerprint(k) for k in self._keys]
 
     def seal(self, text: str | None) -> bytes | None:
-        return None if text is None else self._f.encrypt(text.encode("utf-8"))
+        if text is None:
+            return None
+        self.refresh()
+        return self._f.encrypt(text.encode("utf-8"))
 
     def open(self, blob: bytes | None) -> str | None:
         if blob is None:
             return None
         try:
             return self._f.decrypt(blob).decode("utf-8")
-        except InvalidToken as exc:
-            raise ValueError("personal data cannot be decrypted with the configured keys") from exc
+        except InvalidToken:
+            if self.refresh(force=True):
+                return self.open(blob)
+            raise ValueError("personal data cannot be decrypted with the configured keys") from None
 
     def rotate(self, blob: bytes | None) -> bytes | None:
         """Re-encrypt with the first (newest) key."""
         return None if blob is None else self._f.rotate(blob)
+
+    def opens_with_first(self, blob: bytes | None) -> bool:
+        """Whether ``blob`` is sealed with the newest key (so the older ones are not needed for it)."""
+        if blob is None:
+            return True
+        try:
+            Fernet(self._keys[0]).decrypt(blob)
+        except InvalidToken:
+            return False
+        return True
+
+
+def key_fingerprint(key: bytes) -> str:
+    return hashlib.sha256(b"proforient-key|" + key).hexdigest()[:10]

@@ -12,6 +12,7 @@ import hashlib
 import os
 import secrets
 import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,14 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file in the instance folder")
     secret_key: str = Field(default="", description="signs session cookies")
     data_keys: str = Field(default="", description="Fernet keys, comma-separated; the first encrypts, all decrypt")
+    data_keys_file: str = Field(
+        default="",
+        description="a keyring file (one Fernet key per line, newest first) used instead of data_keys; a running "
+        "service follows changes to it, so 'proforient rotate-key' needs no restart",
+    )
+    data_keys_source: str = Field(
+        default="", description="(set by proforient) the instance settings file the data keys were read from"
+    )
     fund_name_ka: str = (
         "ადამიანით ვაჭრობის (ტრეფიკინგის) მსხვერპლთა, დაზარალებულთა დაცვისა და დახმარების სახელმწიფო ფონდი"
     )
@@ -102,10 +111,53 @@ class Settings(BaseSettings):
 
     @property
     def fernet_keys(self) -> list[bytes]:
+        if self.data_keys_file:
+            return read_keyring(Path(self.data_keys_file))
         return [k.strip().encode() for k in self.data_keys.split(",") if k.strip()]
+
+    def key_loader(self) -> Callable[[], list[bytes]] | None:
+        """How a running service reads the keys again (None: they come from the environment and
+        cannot change while it runs)."""
+        if self.data_keys_file:
+            path = Path(self.data_keys_file)
+            return lambda: read_keyring(path)
+        if self.data_keys_source:
+            source = Path(self.data_keys_source)
+
+            def from_instance() -> list[bytes]:
+                data = tomllib.loads(source.read_text(encoding="utf-8"))
+                if data.get("data_keys_file"):
+                    return read_keyring(Path(str(data["data_keys_file"])))
+                return [k.strip().encode() for k in str(data.get("data_keys", "")).split(",") if k.strip()]
+
+            return from_instance
+        return None
 
     def organisation(self, org_id: str) -> Organisation | None:
         return next((o for o in self.organisations if o.id == org_id), None)
+
+
+def read_keyring(path: Path) -> list[bytes]:
+    """The keys of a keyring file: one Fernet key per line, newest first ('#' starts a comment)."""
+    keys = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            Fernet(line.encode())  # raises ValueError for anything that is not a Fernet key
+            keys.append(line.encode())
+    return keys
+
+
+def write_keyring(path: Path, keys: list[bytes]) -> None:
+    """Replace the keyring atomically (mode 0600): a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# proforient data keys: the first encrypts, every one decrypts (newest first)\n")
+        fh.write("".join(k.decode() + "\n" for k in keys))
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
 
 
 def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
@@ -118,24 +170,27 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
             "# generated on first start; keep this file private and backed up\n"
             f'database_url = "sqlite:///{db}"\n'
             f'secret_key = "{secrets.token_urlsafe(32)}"\n'
-            f'data_keys = "{Fernet.generate_key().decode()}"\n'
+            f'data_keys_file = "{(folder / "data-keys").resolve()}"\n'
             f'audit_key = "{secrets.token_urlsafe(32)}"\n'
             f'audit_checkpoint_file = "{(folder / "audit-checkpoints.jsonl").resolve()}"\n',
             encoding="utf-8",
         )
         path.chmod(0o600)
+        write_keyring(folder / "data-keys", [Fernet.generate_key()])
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def build_settings(**overrides: object) -> Settings:
     """Environment first, then the instance file for whatever the environment leaves empty."""
     env = Settings(**overrides)  # type: ignore[arg-type]
-    if env.database_url and env.secret_key and env.data_keys:
+    if env.database_url and env.secret_key and (env.data_keys or env.data_keys_file):
         return env
     file = ensure_instance()
     merged = {k: v for k, v in file.items() if k in Settings.model_fields}
     explicit = env.model_dump(include=env.model_fields_set)
     merged.update({k: v for k, v in explicit.items() if v != ""})
+    if not (env.data_keys or env.data_keys_file):  # the keys come from the instance: follow its changes
+        merged["data_keys_source"] = str((INSTANCE / "settings.toml").resolve())
     # an instance made by an earlier release: its checkpoints go next to its settings
     merged.setdefault("audit_checkpoint_file", str((INSTANCE / "audit-checkpoints.jsonl").resolve()))
     return Settings(**merged)  # type: ignore[arg-type]

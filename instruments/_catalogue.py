@@ -50,6 +50,8 @@ class Activity(Frozen):
     kind: str
     name: Text
     description: Text
+    clinical: bool = False
+    """Psychological help: named to an addressee only where the consent covers clinical detail."""
 
 
 class _ActivityFile(Frozen):

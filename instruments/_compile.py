@@ -90,4 +90,6 @@ def intake_spec(inst: Instrument) -> IntakeSpec:
             )
             for f in inst.fields
         ),
+        roles=dict(inst.rules.roles) if inst.rules is not None else {},
+        values={k: frozenset(v) for k, v in inst.rules.values.items()} if inst.rules is not None else {},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable
@@ -21,11 +22,14 @@ from pydantic import BaseModel, ValidationError
 from ._errors import InstrumentError, Problem
 from ._model import FormField, Instrument, Item, Option, Params
 from ._schema import (
+    INTAKE_ROLES,
+    INTAKE_VALUE_SETS,
     MODEL_PARAMS,
     RIASEC,
     Band,
     FieldRow,
     Header,
+    IntakeRules,
     IscedRow,
     ItemRow,
     OptionRow,
@@ -138,6 +142,11 @@ def _check_bands(bands: list[Band], where: str, file: str) -> list[Problem]:
     return out
 
 
+_AUDIENCE_LINES = re.compile(rb"(?m)^[ \t]*clinical[ \t]*=[^\n]*\n")
+"""``clinical = …`` lines say who may read a scale, not how it is scored or worded: they are left out
+of the content hash, so marking a scale of a version whose results are stored keeps those results valid."""
+
+
 class _Builder:
     """Accumulates problems while turning raw rows into an ``Instrument``."""
 
@@ -152,7 +161,7 @@ class _Builder:
 
     def build(self) -> Instrument:
         meta_name, data, raw = _read_meta(self.folder)
-        self.hash.update(raw)
+        self.hash.update(_AUDIENCE_LINES.sub(b"", raw))
         try:
             header = Header.model_validate(data)
         except ValidationError as err:
@@ -162,8 +171,10 @@ class _Builder:
         self._check_header(header)
         items: tuple[Item, ...] = ()
         fields: tuple[FormField, ...] = ()
+        rules = None
         if header.model == "intake":
             fields = self._fields(header)
+            rules = self._rules(fields)
         else:
             items = self._items(header)
             self._check_scales(header, items)
@@ -182,6 +193,7 @@ class _Builder:
             params=params,
             validity=header.validity,
             fields=fields,
+            rules=rules,
             content_hash=self.hash.hexdigest(),
             path=self.folder,
         )
@@ -551,6 +563,60 @@ class _Builder:
             fid: [Option(o.value, o.label, levels.get(fid, {}).get(o.value)) for o in opts]
             for fid, opts in options.items()
         }
+
+    def _rules(self, fields: tuple[FormField, ...]) -> IntakeRules | None:
+        """rules.toml: which fields and answers the intake rules read (by role), and the packet's fields.
+        Not part of the content hash: it maps the form onto the rules, it is not the form."""
+        path = self.folder / "rules.toml"
+        if not path.is_file():
+            return None
+        try:
+            rules = IntakeRules.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as err:
+            self.add("E070", "rules.toml", None, "", f"is not valid TOML: {err}")
+            return None
+        except ValidationError as err:
+            self.problems.extend(_pydantic_problems(err, "rules.toml"))
+            return None
+        by_id = {f.id: f for f in fields}
+        for role, fid in rules.roles.items():
+            if role not in INTAKE_ROLES:
+                self.add(
+                    "E071", "rules.toml", None, f"roles.{role}", f"unknown role (known: {', '.join(INTAKE_ROLES)})"
+                )
+            elif fid not in by_id:
+                self.add("E072", "rules.toml", None, f"roles.{role}", f"field {fid!r} is not in fields.csv")
+            elif by_id[fid].type not in INTAKE_ROLES[role]:
+                self.add(
+                    "E072",
+                    "rules.toml",
+                    None,
+                    f"roles.{role}",
+                    f"field {fid!r} is a {by_id[fid].type}; the role takes {' or '.join(INTAKE_ROLES[role])}",
+                )
+        for name, values in rules.values.items():
+            role = INTAKE_VALUE_SETS.get(name)
+            if role is None:
+                self.add(
+                    "E073",
+                    "rules.toml",
+                    None,
+                    f"values.{name}",
+                    f"unknown value set (known: {', '.join(INTAKE_VALUE_SETS)})",
+                )
+                continue
+            fid = rules.roles.get(role)
+            if fid is None or fid not in by_id:
+                self.add("E073", "rules.toml", None, f"values.{name}", f"needs the role {role!r} in [roles]")
+                continue
+            known = {o.value for o in by_id[fid].options}
+            for v in values:
+                if v not in known:
+                    self.add("E073", "rules.toml", None, f"values.{name}", f"{v!r} is not an option of {fid!r}")
+        for k, fid in enumerate(rules.packet.fields):
+            if fid not in by_id:
+                self.add("E074", "rules.toml", None, f"packet.fields[{k}]", f"field {fid!r} is not in fields.csv")
+        return rules
 
 
 def load_path(folder: str | Path, activity_ids: set[str] | None = None) -> Instrument:

@@ -10,6 +10,7 @@ from ._schema import (
     DecisionParams,
     GenericParams,
     HollandParams,
+    IntakeRules,
     ResponseFormat,
     ResponseLabel,
     Scale,
@@ -77,6 +78,8 @@ class Instrument:
     params: Params | None
     validity: Validity
     fields: tuple[FormField, ...] = ()
+    rules: IntakeRules | None = None
+    """An intake form's rules.toml (roles, value sets, packet fields); None for other models."""
     content_hash: str = ""
     path: Path | None = field(default=None, compare=False)
 
@@ -114,6 +117,21 @@ class Instrument:
 
     def section_items(self, section_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.section == section_id)
+
+    def role(self, role: str) -> FormField | None:
+        """The intake field that plays ``role`` (see ``INTAKE_ROLES``), if this form has one."""
+        if self.rules is None or role not in self.rules.roles:
+            return None
+        return self.field_(self.rules.roles[role])
+
+    def value_set(self, name: str) -> frozenset[str]:
+        """A named set of option values the intake rules test (see ``INTAKE_VALUE_SETS``)."""
+        return frozenset(self.rules.values.get(name, ())) if self.rules is not None else frozenset()
+
+    @property
+    def packet_fields(self) -> tuple[FormField, ...]:
+        """The fields a packet's intake summary carries, in their order (none without rules.toml)."""
+        return tuple(self.field_(f) for f in self.rules.packet.fields) if self.rules is not None else ()
 
     def field_(self, field_id: str) -> FormField:
         for f in self.fields:

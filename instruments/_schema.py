@@ -83,6 +83,8 @@ class Scale(Frozen):
     bands: list[Band] = Field(min_length=1)
     negative_pole: Pole | None = None
     positive_pole: Pole | None = None
+    clinical: bool = False
+    """Clinical detail (e.g. emotional strain): an addressee sees it only where the consent covers it."""
 
 
 class DecisionParams(Frozen):
@@ -205,3 +207,49 @@ class IscedRow(Frozen):
     field: Identifier
     value: Identifier
     isced: int = Field(ge=0, le=8)
+
+
+INTAKE_ROLES: dict[str, tuple[str, ...]] = {
+    "education": ("choice",),
+    "months_since_last_job": ("number",),
+    "never_worked": ("bool",),
+    "currently_employed": ("bool",),
+    "seeking_better_job": ("bool",),
+    "has_profession": ("bool",),
+    "profession_in_demand": ("bool",),
+    "constraints": ("multi",),
+    "computer_skills": ("choice",),
+    "communication": ("choice",),
+    "rehabilitation_phase": ("choice",),
+    "expectation": ("choice",),
+    "driving_licence": ("bool",),
+    "aspirations": ("occupations",),
+}
+"""What the intake rules (retraining, skills needs, the suggested job-seeker group) and the reports
+read from a form, by role, with the field types each role takes. A form names its own fields for them."""
+
+INTAKE_VALUE_SETS: dict[str, str] = {
+    "health_limits": "constraints",
+    "computer_literacy_needed": "computer_skills",
+    "online_platforms_needed": "computer_skills",
+    "communication_support": "communication",
+    "conflict_management_needed": "communication",
+    "stress_phases": "rehabilitation_phase",
+    "self_employment": "expectation",
+    "night_work_limits": "constraints",
+}
+"""Named sets of option values the rules test, and the role whose field's options they come from."""
+
+
+class PacketFields(Frozen):
+    fields: list[Identifier] = Field(min_length=1)
+
+
+class IntakeRules(Frozen):
+    """An intake form's ``rules.toml``: which of its fields and answers the rules and reports read,
+    and which fields a packet's intake summary carries to the employment department."""
+
+    schema_version: int = 1
+    roles: dict[str, Identifier]
+    values: dict[str, list[Identifier]] = {}
+    packet: PacketFields

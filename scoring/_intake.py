@@ -20,8 +20,8 @@ after three years or more out of work (skills outdated).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -52,13 +52,18 @@ class IntakeSpec:
     version: str
     content_hash: str
     fields: tuple[FieldSpec, ...]
+    roles: Mapping[str, str] = field(default_factory=dict)
+    """Role the rules read (``education``, ``never_worked``, …) → this form's field id (its rules.toml)."""
+    values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Named sets of answers the rules test (``health_limits``, …) → option values of this form."""
 
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
 
-    def isced(self, field_id: str = EDUCATION_FIELD) -> dict[str, int]:
-        """Option value → ISCED level for a classified choice field ({} when there is none)."""
+    def isced(self, field_id: str | None = None) -> dict[str, int]:
+        """Option value → ISCED level for a classified choice field (default: the education role)."""
+        field_id = field_id or self.roles.get("education", EDUCATION_FIELD)
         for f in self.fields:
             if f.id == field_id:
                 return dict(zip(f.options, f.isced, strict=False)) if f.isced else {}
@@ -129,24 +134,6 @@ def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | 
     return pd.DataFrame(out, index=range(len(frame)))
 
 
-def _flag(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame:
-        return pd.Series(False, index=frame.index)
-    return frame[col].map(lambda v: v is True)
-
-
-def _has(frame: pd.DataFrame, col: str, choices: set[str]) -> pd.Series:
-    if col not in frame:
-        return pd.Series(False, index=frame.index)
-    return frame[col].map(lambda v: bool(v) and bool(set(v) & choices) if isinstance(v, tuple) else v in choices)
-
-
-def _num(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame:
-        return pd.Series(np.nan, index=frame.index)
-    return pd.to_numeric(frame[col], errors="coerce")
-
-
 def _reasons(pairs: list[tuple[str, pd.Series]], n: int) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     for name, mask in pairs:
@@ -157,18 +144,35 @@ def _reasons(pairs: list[tuple[str, pd.Series]], n: int) -> np.ndarray:
 def score_intake(parsed: pd.DataFrame, spec: IntakeSpec) -> pd.DataFrame:
     """Needs and the suggested group for each row of ``parse_intake(spec, …)`` output.
 
-    Education counts by the ISCED level the form gives each option (``spec.isced()``);
-    an unclassified or missing answer is unknown, never low."""
+    The rules read the form's fields by role and its answers by named value sets (the form's
+    ``rules.toml``), never by field id; a form without them suggests nothing. Education counts
+    by the ISCED level the form gives each option (``spec.isced()``); an unclassified or
+    missing answer is unknown, never low."""
     n = len(parsed)
-    levels = spec.isced(EDUCATION_FIELD)
-    isced = parsed.get(EDUCATION_FIELD, pd.Series([None] * n)).map(lambda v: levels.get(v, np.nan))
-    months = _num(parsed, "months_since_last_job")
-    never = _flag(parsed, "never_worked")
+    role = spec.roles.get
+
+    def col(name: str) -> pd.Series:
+        fid = role(name)
+        return parsed[fid] if fid is not None and fid in parsed else pd.Series([None] * n, index=parsed.index)
+
+    def flag(name: str) -> pd.Series:
+        return col(name).map(lambda v: v is True)
+
+    def among(name: str, values: str) -> pd.Series:
+        wanted = spec.values.get(values, frozenset())
+        return col(name).map(
+            lambda v: bool(set(v) & wanted) if isinstance(v, tuple) else (v in wanted if v is not None else False)
+        )
+
+    levels = spec.isced()
+    isced = col("education").map(lambda v: levels.get(v, np.nan))
+    months = pd.to_numeric(col("months_since_last_job"), errors="coerce")
+    never = flag("never_worked")
     long_unemployed = never | (months >= LONG_TERM_MONTHS)
-    employed = _flag(parsed, "currently_employed")
-    has_prof = _flag(parsed, "has_profession")
-    in_demand = _flag(parsed, "profession_in_demand")
-    health = _has(parsed, "constraints", {"disability", "health"})
+    employed = flag("currently_employed")
+    has_prof = flag("has_profession")
+    in_demand = flag("profession_in_demand")
+    health = among("constraints", "health_limits")
     low_edu = isced <= 2
 
     retrain_pairs = [
@@ -176,22 +180,19 @@ def score_intake(parsed: pd.DataFrame, spec: IntakeSpec) -> pd.DataFrame:
         ("profession_not_in_demand", has_prof & ~in_demand),
         ("skills_outdated", ~never & (months >= OUTDATED_MONTHS)),
     ]
-    comp = parsed.get("computer_skills", pd.Series([None] * n))
     hard_pairs = [
-        ("computer_literacy", comp.isin(["none", "basic"])),
-        ("online_platforms", comp.isin(["basic", "confident"])),
+        ("computer_literacy", among("computer_skills", "computer_literacy_needed")),
+        ("online_platforms", among("computer_skills", "online_platforms_needed")),
     ]
-    comm = parsed.get("communication", pd.Series([None] * n))
-    phase = parsed.get("rehabilitation_phase", pd.Series([None] * n))
     soft_pairs = [
-        ("soft_skills_communication", comm.isin(["difficult", "with_support"])),
-        ("conflict_management", comm == "difficult"),
-        ("stress_management", phase.isin(["crisis", "transition"])),
+        ("soft_skills_communication", among("communication", "communication_support")),
+        ("conflict_management", among("communication", "conflict_management_needed")),
+        ("stress_management", among("rehabilitation_phase", "stress_phases")),
         ("job_search_skills", long_unemployed),
     ]
-    self_emp = parsed.get("expectation", pd.Series([None] * n)).isin(["self_employment", "both"])
+    self_emp = among("expectation", "self_employment")
 
-    group4 = employed & _flag(parsed, "seeking_better_job")
+    group4 = employed & flag("seeking_better_job")
     group3 = ~employed & (health | long_unemployed | low_edu)
     group1 = ~employed & ~group3 & has_prof & in_demand & (isced >= 3) & (months < LONG_TERM_MONTHS)
     group2 = ~employed & ~group3 & ~group1
