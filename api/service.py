@@ -98,6 +98,8 @@ def score_frame(
             ispec = instruments.intake_spec(inst)
             parsed = scoring.parse_intake(ispec, frame, ids)
             out = scoring.score_intake(parsed, ispec)
+            for col in ("retraining_reasons", "hard_skills_needs", "soft_skills_needs", "group_reasons"):
+                out[col] = [";".join(v) for v in out[col]]  # the flat table's form of a list
             # the form's own answers travel with the scores: reports filter occupations by them
             for f in inst.fields:
                 out[f.id] = [";".join(v) if isinstance(v, tuple) else v for v in parsed[f.id]]

@@ -20,7 +20,7 @@ from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart,
 from ._context import build_profile, stored_reliability_source
 from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
-from ._matching import EDUCATION_MAX_LEVEL, Match, MatchResult, match_occupations
+from ._matching import Match, MatchResult, match_occupations
 from ._model import Profile, Reliability, ReportConfig
 from ._render import RenderWarning, render_html, render_json, render_pdf, view_charts
 from ._strings import check_strings, required_keys, strings
@@ -29,7 +29,7 @@ from ._view import AUDIENCES, build_view
 LANGS = ("ka", "en")
 
 __all__ = [
-    "AUDIENCES", "BipolarRow", "EDUCATION_MAX_LEVEL", "FAMILIES", "LANGS", "Match", "MatchResult",
+    "AUDIENCES", "BipolarRow", "FAMILIES", "LANGS", "Match", "MatchResult",
     "MissingGlyphWarning", "Profile", "Reliability", "RenderWarning", "ReportConfig", "ReportError",
     "barrier_profile", "bipolar_profile", "build_profile", "build_view", "change_chart",
     "check_strings", "match_occupations", "missing_glyphs", "render_html", "render_json",

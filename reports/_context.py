@@ -1,10 +1,14 @@
-"""Scored results (rows of ``ScoreResult.to_frame()``, or the CSV written from it) → ``Profile``.
+"""Typed result records (``scoring.ScoreRecord``) → ``Profile``.
 
-Rows may come straight from pandas (typed) or from a CSV read as text, so
-every value is parsed here and a wrong one is reported with its column.
-Texts (scale names, band labels, pole names) come from the instrument
-definition the row names (id + version); a row scored with a different
-definition than the one shipped now is refused rather than mislabelled.
+A report reads the records the engine made, never a dict of strings: every section is
+built from the record of its model (decision, holland, bipolar, intake), with the texts of
+the definition the record names (id + version; a record scored with another definition of
+that version than the one shipped is refused rather than mislabelled). Sections key on the
+instrument's model, so a new instrument or version needs data, not code.
+
+One source for a person's profile: the aspirations every section uses (congruence,
+matching, summary) are the ones given with the SDS when there are any, otherwise the
+intake's; education and what the person cannot do come from the intake, by role.
 """
 
 from __future__ import annotations
@@ -13,19 +17,29 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 import instruments
 import scoring
 from instruments import Instrument, Occupation, Text
-from scoring import ScoreResult, iachan_m
+from scoring import (
+    BipolarRecord,
+    DecisionRecord,
+    GenericRecord,
+    HollandRecord,
+    IntakeRecord,
+    ScoreRecord,
+    brown_gore_c,
+    iachan_m,
+    zener_schnuelle,
+)
 
 from ._errors import ReportError
-from ._matching import MAX_ORDERINGS, education_max_level, match_occupations
+from ._matching import MAX_ORDERINGS, match_occupations, max_training_level
 from ._model import (
     Aspiration,
     Barrier,
@@ -49,22 +63,21 @@ from ._model import (
     TypeScore,
     Zone,
 )
-from ._rules import CLINICAL_BARRIERS, differentiation_level, recommend
+from ._rules import differentiation_level, recommend
 from ._strings import LANGS, strings
 from ._view import day
 
 if TYPE_CHECKING:
     from scoring.research import NormTable
 
-Row = Mapping[str, object] | ScoreResult | pd.Series
+ScoredRecord = DecisionRecord | HollandRecord | BipolarRecord
 Reliabilities = Mapping[str, Mapping[str, Reliability]]
 Z90 = 1.645
-_TRUE = {"true", "1", "1.0", "yes", "y", "კი", "დიახ"}
-_FALSE = {"false", "0", "0.0", "no", "n", "არა"}
-EXPECTED_MODEL = {"intake": "intake", "vdq": "decision", "sds": "holland", "ppi": "bipolar"}
 NORM_ALL = "all"
 """The whole norm sample (``scoring.research``'s ``ALL`` group)."""
-NORMED = ("vdq", "sds", "ppi")
+SECTIONS = ("intake", "decision", "holland", "bipolar")
+"""The models a report has a section for, in the order sections appear."""
+NORMED = ("decision", "holland", "bipolar")
 
 
 def software_version() -> str:
@@ -74,114 +87,38 @@ def software_version() -> str:
         return "unknown (not installed)"
 
 
-# -- reading one row -------------------------------------------------------------------------
-
-class _Row:
-    """One scored row with typed accessors that name the column when a value is wrong."""
-
-    def __init__(self, data: Mapping[str, object], what: str) -> None:
-        self.data = data
-        self.what = what
-
-    def raw(self, col: str) -> object:
-        return self.data.get(col)
-
-    def blank(self, col: str) -> bool:
-        v = self.data.get(col)
-        return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-
-    def need(self, col: str) -> object:
-        if col not in self.data:
-            raise ReportError(f"{self.what}: column {col!r} is missing (is this a scored result?)")
-        return self.data[col]
-
-    def num(self, col: str, required: bool = True) -> float:
-        if required:
-            self.need(col)
-        if self.blank(col):
-            return math.nan
-        v = self.data[col]
-        try:
-            return float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ReportError(f"{self.what}: column {col!r} holds {v!r}, not a number") from None
-
-    def int_(self, col: str, required: bool = True) -> int:
-        v = self.num(col, required)
-        return 0 if math.isnan(v) else int(round(v))
-
-    def text(self, col: str, required: bool = True) -> str | None:
-        if required:
-            self.need(col)
-        return None if self.blank(col) else str(self.data[col]).strip()
-
-    def items(self, col: str, required: bool = True) -> tuple[str, ...]:
-        if required:
-            self.need(col)
-        v = self.data.get(col)
-        if isinstance(v, list | tuple):
-            return tuple(str(x).strip() for x in v if str(x).strip())
-        if self.blank(col):
-            return ()
-        return tuple(p.strip() for p in str(v).split(";") if p.strip())
-
-    def flag(self, col: str, required: bool = True) -> bool | None:
-        if required:
-            self.need(col)
-        v = self.data.get(col)
-        if isinstance(v, bool):
-            return v
-        if self.blank(col):
-            return None
-        s = str(v).strip().lower()
-        if s in _TRUE:
-            return True
-        if s in _FALSE:
-            return False
-        raise ReportError(f"{self.what}: column {col!r} holds {v!r}, not yes/no")
-
-
-def _as_row(value: Row, kind: str, person_id: str) -> _Row:
-    if isinstance(value, ScoreResult):
-        if len(value) != 1:
-            raise ReportError(f"{kind}: a ScoreResult with {len(value)} rows; pass one person's row")
-        data: Mapping[str, object] = value.to_frame().iloc[0].to_dict()
-    elif isinstance(value, pd.Series):
-        data = value.to_dict()
-    elif isinstance(value, Mapping):
-        data = value
-    else:
-        raise ReportError(f"{kind}: expected a scored row (mapping), got {type(value).__name__}")
-    row = _Row(data, f"{kind} result for {person_id}")
-    rid_value = data.get("id")
-    if isinstance(rid_value, float) and rid_value.is_integer():
-        data = {**data, "id": int(rid_value)}
-        row = _Row(data, row.what)
-    rid = row.text("id", required=False)
-    if rid is not None and rid != person_id:
-        raise ReportError(f"{kind}: the row belongs to {rid!r}, not to {person_id!r}")
-    return row
-
-
-def _instrument(row: _Row, kind: str) -> tuple[Instrument, Provenance]:
-    iid = row.text("instrument")
-    ver = row.text("instrument_version")
+@lru_cache(maxsize=128)
+def definition(instrument: str, version: str) -> Instrument:
+    """A shipped definition by id and version, loaded once (definitions are immutable files)."""
     try:
-        inst = instruments.load(iid or "", ver)
+        return instruments.load(instrument, version)
     except instruments.InstrumentError as exc:
-        raise ReportError(f"{row.what}: {iid}@{ver} cannot be loaded: {exc}") from exc
-    if inst.model != EXPECTED_MODEL[kind]:
-        raise ReportError(f"{row.what}: {inst.ref} is a {inst.model} instrument, not a {kind} result")
-    stored = row.text("instrument_hash", required=False)
-    if stored and not inst.content_hash.startswith(stored):
+        raise ReportError(f"{instrument}@{version} cannot be loaded: {exc}") from exc
+
+
+def _definition(rec: ScoreRecord | IntakeRecord) -> tuple[Instrument, Provenance]:
+    """The definition a record was scored with, checked, and the section's provenance."""
+    p = rec.provenance
+    inst = definition(p.instrument, p.version)
+    if inst.model != rec.model:
+        raise ReportError(f"{inst.ref} is a {inst.model} instrument, but the record is a {rec.model} result")
+    if inst.content_hash != p.content_hash:
         raise ReportError(
-            f"{row.what}: scored with another definition of {inst.ref} (checksum {stored}, shipped "
-            f"{inst.content_hash[:12]}); score the answers again before reporting"
+            f"a {inst.ref} result was scored with another definition of {inst.ref} (checksum {p.content_hash[:12]}, "
+            f"shipped {inst.content_hash[:12]}); score its answers again before reporting"
         )
-    engine = row.text("engine_version") or ""
-    prov = Provenance(inst.id, inst.version, inst.content_hash[:12], engine, inst.title,
-                      norm_table=None, ipsative=inst.ipsative)
+    prov = Provenance(inst.id, inst.version, inst.content_hash[:12], p.engine_version, inst.title,
+                      norm_table=p.norm_table, ipsative=inst.ipsative)
     return inst, prov
+
+
+def _score(rec: ScoredRecord, scale_id: str) -> float:
+    v = rec.scale(scale_id).score
+    return math.nan if v is None else float(v)
+
+
+def _nan(v: float | None) -> float:
+    return math.nan if v is None else float(v)
 
 
 def _band(scale: object, band_id: str | None) -> Text | None:
@@ -215,8 +152,8 @@ def _zones(bands: Sequence[object], lo: float, hi: float) -> tuple[Zone, ...]:
     return tuple(out)
 
 
-def _flags(row: _Row) -> tuple[str, ...]:
-    return row.items("flags")
+def _flags(rec: ScoredRecord) -> tuple[str, ...]:
+    return tuple(sorted(str(f) for f in rec.flags))
 
 
 # -- norms ---------------------------------------------------------------------------------
@@ -242,7 +179,7 @@ def _group_n(table: NormTable, group: str) -> int:
     return int(rows["n"].max()) if len(rows) else 0
 
 
-def _norm_scores(row: _Row, inst: Instrument, kind: str,
+def _norm_scores(rec: ScoredRecord, inst: Instrument, kind: str,
                  choice: _NormChoice | None) -> tuple[dict[str, NormScore], NormInfo | None]:
     """PR / T / stanine of every scale of ``row`` against the chosen table (nothing without one).
 
@@ -286,11 +223,11 @@ def _norm_scores(row: _Row, inst: Instrument, kind: str,
     if choice.group not in table.groups:
         raise ReportError(f"norm table {table.ref} has no group {choice.group!r} "
                           f"(it has {', '.join(table.groups)})")
-    raw = np.array([[row.num(sid) for sid in table.scales]], dtype=np.float64)
+    raw = np.array([[_score(rec, sid) for sid in table.scales]], dtype=np.float64)
     try:
         out = table.transform(raw, choice.group)
     except ValueError as exc:
-        raise ReportError(f"{row.what}: norm table {table.ref}: {exc}") from exc
+        raise ReportError(f"{inst.ref}: norm table {table.ref}: {exc}") from exc
     scores = {}
     for k, sid in enumerate(table.scales):
         pr = float(out.percentile[0, k])
@@ -356,45 +293,53 @@ def _with_sources(section: Any, inst: Instrument, rel: Mapping[str, Reliability]
 
 # -- sections ------------------------------------------------------------------------------
 
-def _decision(row: _Row, rel: Mapping[str, Reliability],
+def _scale(s: Any, rec: ScoredRecord, rel: Mapping[str, Reliability], ipsative: bool,
+           normed: Mapping[str, NormScore]) -> dict[str, Any]:
+    """The fields every scale section shares, from the definition's scale and the record's score."""
+    v = rec.scale(s.id)
+    score = _nan(v.score)
+    return dict(id=s.id, name=s.name, score=score, band=v.band, band_label=_band(s, v.band),
+                n_missing=v.missing, prorated=v.prorated, sem_band=_sem_band(score, rel.get(s.id), ipsative),
+                norm=normed.get(s.id))
+
+
+def _decision(rec: DecisionRecord, rel: Mapping[str, Reliability],
               choice: _NormChoice | None = None) -> tuple[DecisionSection, Instrument]:
-    inst, prov = _instrument(row, "vdq")
-    normed, info = _norm_scores(row, inst, "vdq", choice)
+    inst, prov = _definition(rec)
+    normed, info = _norm_scores(rec, inst, "decision", choice)
     prov = _with_norms(prov, info)
     certainty: ScaleScore | None = None
     barriers: list[Barrier] = []
+    present = {s.id for s in rec.scales}
     for s in inst.scales:
-        score = row.num(s.id)
-        band = row.text(f"{s.id}_band")
-        common = dict(id=s.id, name=s.name, score=score, band=band, band_label=_band(s, band),
-                      n_missing=row.int_(f"{s.id}_missing"),
-                      sem_band=_sem_band(score, rel.get(s.id), prov.ipsative), norm=normed.get(s.id))
+        if s.id not in present:  # withheld from this addressee (a packet without clinical detail)
+            continue
+        common = _scale(s, rec, rel, prov.ipsative, normed)
         if s.role == "certainty":
-            certainty = ScaleScore(**common)  # type: ignore[arg-type]
+            certainty = ScaleScore(**common)
         else:
-            barriers.append(Barrier(**common, rank=row.int_(f"{s.id}_rank"),  # type: ignore[arg-type]
-                                    clinical=s.id in CLINICAL_BARRIERS))
-    if certainty is None or not barriers:
-        raise ReportError(f"{inst.ref} has no certainty scale or no barriers")
+            barriers.append(Barrier(**common, rank=rec.scale(s.id).rank or 0, clinical=s.clinical))
+    if certainty is None:
+        raise ReportError(f"{inst.ref} has no certainty scale")
     lo, hi = (float(x) for x in _range(inst))
     first_barrier = next(s for s in inst.scales if s.role == "barrier")
     return DecisionSection(
         provenance=prov,
         certainty=certainty,
         barriers=tuple(barriers),
-        total_indecision=row.num("total_indecision"),
-        status=row.text("decision_status"),
-        flags=_flags(row),
+        total_indecision=_nan(rec.total_indecision),
+        status=rec.status,
+        flags=_flags(rec),
         zones=_zones(first_barrier.bands, lo, hi),
         lo=lo,
         hi=hi,
     ), inst
 
 
-def _holland(row: _Row, rel: Mapping[str, Reliability],
+def _holland(rec: HollandRecord, rel: Mapping[str, Reliability],
              choice: _NormChoice | None = None) -> tuple[HollandSection, Instrument]:
-    inst, prov = _instrument(row, "sds")
-    normed, info = _norm_scores(row, inst, "sds", choice)
+    inst, prov = _definition(rec)
+    normed, info = _norm_scores(rec, inst, "holland", choice)
     prov = _with_norms(prov, info)
     by_letter = {s.letter: s for s in inst.scales if s.role == "type"}
     if set(by_letter) != set("RIASEC"):
@@ -402,74 +347,62 @@ def _holland(row: _Row, rel: Mapping[str, Reliability],
     types = []
     for L in "RIASEC":
         s = by_letter[L]
-        total = row.num(s.id)
-        band = row.text(f"{s.id}_band")
-        types.append(TypeScore(L, s.name, s.description, total, band, _band(s, band),
-                               row.int_(f"{s.id}_missing"), _sem_band(total, rel.get(s.id), prov.ipsative),
-                               normed.get(s.id)))
+        c = _scale(s, rec, rel, prov.ipsative, normed)
+        types.append(TypeScore(L, s.name, s.description, c["score"], c["band"], c["band_label"], c["n_missing"],
+                               c["sem_band"], c["norm"], c["prorated"]))
+    titles = {sec.id: sec.title for sec in inst.sections}
     sections = tuple(
-        SectionCounts(sec.id, sec.title, {L: row.num(f"{sec.id}_{L}") for L in "RIASEC"})
-        for sec in inst.sections
+        SectionCounts(sec.id, titles[sec.id], {L: float(sec.counts[L]) for L in "RIASEC"})  # type: ignore[index]
+        for sec in rec.sections if sec.id in titles
     )
-    code = row.text("code") or ""
-    codes = tuple(c for c in code.split("/") if c)
-    bad = [c for c in codes if c not in scoring.CANDIDATES]
-    if bad:
-        raise ReportError(f"{row.what}: code {code!r} is not a RIASEC code")
-    congruence = {}
-    for name in ("m", "c", "zs"):
-        lo_, hi_ = row.num(f"congruence_{name}_min"), row.num(f"congruence_{name}_max")
-        if not (math.isnan(lo_) or math.isnan(hi_)):
-            congruence[name] = (lo_, hi_)
     margin = float(getattr(inst.params, "code_margin", 0.0))
     max_score = float(max(len(inst.items_of(s.id)) for s in by_letter.values()))
-    diff = row.num("differentiation_iachan")
-    consistency = row.text("consistency")
+    diff = _nan(rec.differentiation.get("iachan"))
     return HollandSection(
         provenance=prov,
         types=tuple(types),
         sections=sections,
-        codes=codes,
-        consistency=tuple(consistency.split("/")) if consistency else (),
+        codes=tuple(rec.codes),
+        consistency=tuple(rec.consistency),
         differentiation_iachan=diff,
-        differentiation_range=row.num("differentiation_range"),
+        differentiation_range=_nan(rec.differentiation.get("range")),
         differentiation_level=differentiation_level(diff, margin),
-        elevation=row.num("elevation"),
-        congruence=congruence,
-        coherence=row.text("coherence"),
-        flags=_flags(row),
+        elevation=_nan(rec.elevation),
+        congruence={},  # set from the aspirations the whole profile uses
+        coherence=None,
+        flags=_flags(rec),
         max_score=max_score,
         zones=_zones(by_letter["R"].bands, 0.0, max_score),
         code_margin=margin,
     ), inst
 
 
-def _bipolar(row: _Row, rel: Mapping[str, Reliability],
+def _bipolar(rec: BipolarRecord, rel: Mapping[str, Reliability],
              choice: _NormChoice | None = None) -> tuple[BipolarSection, Instrument]:
-    inst, prov = _instrument(row, "ppi")
-    normed, info = _norm_scores(row, inst, "ppi", choice)
+    inst, prov = _definition(rec)
+    normed, info = _norm_scores(rec, inst, "bipolar", choice)
     prov = _with_norms(prov, info)
     top = _range(inst)[1]
+    given = {d.id: d for d in rec.dimensions}
+    clarity_bands = getattr(inst.params, "clarity_bands", [])
     dims = []
     for s in inst.scales:
-        if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None:
+        if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None or s.id not in given:
             continue
+        d = given[s.id]
         neg = Pole(s.negative_pole.letter, Text(ka=s.negative_pole.ka, en=s.negative_pole.en),
                    "".join(s.negative_pole.riasec))
         pos = Pole(s.positive_pole.letter, Text(ka=s.positive_pole.ka, en=s.positive_pole.en),
                    "".join(s.positive_pole.riasec))
-        letter = row.text(f"{s.id}_pole")
-        preferred = neg if letter == neg.letter else pos if letter == pos.letter else None
-        cband = row.text(f"{s.id}_clarity_band")
-        clarity_bands = getattr(inst.params, "clarity_bands", [])
-        score = row.num(s.id)
+        preferred = neg if d.pole == neg.letter else pos if d.pole == pos.letter else None
+        score = _nan(d.score)
         dims.append(Dimension(
             id=s.id, name=s.name, description=s.description, score=score,
             max_score=float(top * len(inst.items_of(s.id))),
             negative=neg, positive=pos, preferred=preferred,
-            clarity=row.num(f"{s.id}_clarity"), clarity_band=cband,
-            clarity_label=next((b.label for b in clarity_bands if b.id == cband), None),
-            band=row.text(f"{s.id}_band"),
+            clarity=_nan(d.clarity), clarity_band=d.clarity_band,
+            clarity_label=next((b.label for b in clarity_bands if b.id == d.clarity_band), None),
+            band=rec.scale(s.id).band,
             sem_band=_sem_band(score, rel.get(s.id), prov.ipsative),
             norm=normed.get(s.id),
         ))
@@ -478,91 +411,121 @@ def _bipolar(row: _Row, rel: Mapping[str, Reliability],
     return BipolarSection(
         provenance=prov,
         dimensions=tuple(dims),
-        type_code=row.text("type") or "",
-        reversals=row.int_("inconsistency_reversals"),
-        inconsistency=row.num("inconsistency"),
-        flags=_flags(row),
-        clarity_zones=_zones(getattr(inst.params, "clarity_bands", []), 0.0, 1.0),
+        type_code=rec.type,
+        reversals=rec.inconsistency_reversals,
+        inconsistency=rec.inconsistency,
+        flags=_flags(rec),
+        clarity_zones=_zones(clarity_bands, 0.0, 1.0),
     ), inst
 
 
-def _intake(row: _Row, catalogue: Sequence[Occupation] | None) -> IntakeSection:
-    inst, prov = _instrument(row, "intake")
-    values: dict[str, object] = {}
-    for f in inst.fields:
-        if f.type in ("choice", "text"):
-            v = row.text(f.id, required=False)
-            if f.type == "choice" and v is not None and v not in {o.value for o in f.options}:
-                raise ReportError(f"{row.what}: {f.id} = {v!r} is not one of "
-                                  f"{', '.join(o.value for o in f.options)}")
-            values[f.id] = v
-        elif f.type in ("multi", "occupations"):
-            vs = row.items(f.id, required=False)
-            allowed = {o.value for o in f.options}
-            if f.type == "multi" and set(vs) - allowed:
-                raise ReportError(f"{row.what}: {f.id} has unknown choice(s) {sorted(set(vs) - allowed)}")
-            values[f.id] = vs
-        elif f.type == "bool":
-            values[f.id] = row.flag(f.id, required=False)
-        else:
-            n = row.num(f.id, required=False)
-            values[f.id] = None if math.isnan(n) else n
-    group = row.text("job_seeker_group")
-    if group is not None and group not in scoring.GROUPS:
-        raise ReportError(f"{row.what}: job_seeker_group {group!r} is not one of {', '.join(scoring.GROUPS)}")
-    aspirations = tuple(
-        Aspiration(given, instruments.find_occupation(given, tuple(catalogue) if catalogue else None))
-        for given in values.get("aspired_occupations") or ()  # type: ignore[attr-defined]
-    )
+def _lookup(given: str, catalogue: Sequence[Occupation] | None) -> Occupation | None:
+    return instruments.find_occupation(given, tuple(catalogue) if catalogue else None)
+
+
+def _intake(rec: IntakeRecord, catalogue: Sequence[Occupation] | None) -> IntakeSection:
+    inst, prov = _definition(rec)
+    known = {f.id: f for f in inst.fields}
+    for fid, v in rec.values.items():
+        f = known.get(fid)
+        if f is None:
+            raise ReportError(f"{inst.ref} has no field {fid!r}")
+        allowed = {o.value for o in f.options}
+        if f.type == "choice" and v is not None and v not in allowed:
+            raise ReportError(f"{inst.ref}: {fid} = {v!r} is not one of {', '.join(sorted(allowed))}")
+        if f.type == "multi" and isinstance(v, tuple) and set(v) - allowed:
+            raise ReportError(f"{inst.ref}: {fid} has unknown choice(s) {sorted(set(v) - allowed)}")
+    field = inst.role("aspirations")
+    given = rec.values.get(field.id) if field is not None else None
+    aspirations = tuple(Aspiration(g, _lookup(g, catalogue)) for g in (given or ()))  # type: ignore[union-attr]
     return IntakeSection(
         provenance=prov,
         instrument=inst,
-        values=values,
-        retraining_need=bool(row.flag("retraining_need")),
-        retraining_reasons=row.items("retraining_reasons"),
-        hard_needs=row.items("hard_skills_needs"),
-        soft_needs=row.items("soft_skills_needs"),
-        self_employment=bool(row.flag("self_employment_interest")),
-        group=group,
-        group_reasons=row.items("group_reasons"),
-        aspirations=aspirations,
+        values=dict(rec.values),
+        retraining_need=rec.retraining_need,
+        retraining_reasons=rec.retraining_reasons,
+        hard_needs=rec.hard_skills_needs,
+        soft_needs=rec.soft_skills_needs,
+        self_employment=rec.self_employment_interest,
+        group=rec.job_seeker_group,
+        group_reasons=rec.group_reasons,
+        aspirations=tuple(replace(a, code=a.occupation.riasec) if a.occupation else a for a in aspirations),
     )
 
 
-def _with_aspiration_fit(intake: IntakeSection, codes: tuple[str, ...]) -> IntakeSection:
-    level = intake.values.get("education_level")
-    max_level = education_max_level(level, intake.instrument) if isinstance(level, str) else None
+# -- one source for the aspirations ---------------------------------------------------------
+
+CONGRUENCE = {"m": iachan_m, "c": brown_gore_c, "zs": zener_schnuelle}
+
+
+def _aspirations(holland: HollandRecord | None, intake: IntakeSection | None,
+                 catalogue: Sequence[Occupation] | None) -> tuple[tuple[Aspiration, ...], str | None]:
+    """The aspirations the whole profile uses: those given with the SDS, else the intake's."""
+    if holland is not None and holland.aspirations:
+        out = []
+        for a in holland.aspirations:
+            occ = _lookup(a.given, catalogue)
+            out.append(Aspiration(a.given, occ, code=a.code or (occ.riasec if occ else None)))
+        return tuple(out), "sds"
+    if intake is not None and intake.aspirations:
+        return intake.aspirations, "intake"
+    return (), None
+
+
+def _fit(aspirations: tuple[Aspiration, ...], codes: tuple[str, ...],
+         intake: IntakeSection | None) -> tuple[Aspiration, ...]:
+    """Each aspiration's best agreement with the person's code and whether training can reach it."""
+    max_level = max_training_level(intake.isced) if intake is not None else None
     out = []
-    for a in intake.aspirations:
+    for a in aspirations:
+        m = max(iachan_m(c, a.code) for c in codes) if codes and a.code else None
         occ = a.occupation
-        if occ is None:
-            out.append(a)
-            continue
-        m = max(iachan_m(c, occ.riasec) for c in codes) if codes else None
-        reach = None if max_level is None else occ.training_level <= max_level
-        out.append(Aspiration(a.given, occ, m, reach))
-    return replace(intake, aspirations=tuple(out))
+        reach = None if max_level is None or occ is None else occ.training_level <= max_level
+        out.append(replace(a, m=m, within_reach=reach))
+    return tuple(out)
 
 
-def _change(kind: str, current_inst: Instrument, before: _Row, after: _Row,
+def _congruence(codes: tuple[str, ...], aspirations: tuple[Aspiration, ...]) -> dict[str, tuple[float, float]]:
+    """Each index's lowest and highest value over the code's admissible orderings, against the first
+    aspiration that has a code (none: no congruence)."""
+    first = next((a.code for a in aspirations if a.code), None)
+    if first is None or not codes:
+        return {}
+    return {name: (float(min(fn(c, first) for c in codes)), float(max(fn(c, first) for c in codes)))
+            for name, fn in CONGRUENCE.items()}
+
+
+def _coherence(aspirations: tuple[Aspiration, ...]) -> str | None:
+    """High / average / low: how many of the other two of the first three share the first one's letter."""
+    coded = [a.code for a in aspirations[:3]]
+    if len(coded) < 3 or any(c is None for c in coded):
+        return None
+    same = sum(c[0] == coded[0][0] for c in coded[1:])  # type: ignore[index]
+    return scoring.COHERENCE[same]
+
+
+def _change(model: str, current: Instrument, before: ScoredRecord, after: ScoredRecord,
             rel: Mapping[str, Reliability], before_date: date | None, after_date: date | None) -> ChangeSection:
-    inst, _ = _instrument(before, kind)
-    if inst.ref != current_inst.ref:
-        raise ReportError(f"cannot compare {kind} results of different versions ({inst.ref} and {current_inst.ref})")
+    inst, _ = _definition(before)
+    if inst.ref != current.ref:
+        raise ReportError(f"cannot compare results of different versions ({inst.ref} and {current.ref})")
     rows = []
     low, top = _range(inst)
-    if kind == "vdq":
+    if model == "decision":
         scales = list(inst.scales)
         lo, hi = float(low), float(top)
-    elif kind == "sds":
+    elif model == "holland":
         scales = sorted((s for s in inst.scales if s.role == "type"), key=lambda s: "RIASEC".index(s.letter or "R"))
         lo, hi = 0.0, float(max(len(inst.items_of(s.id)) for s in scales))
     else:
         scales = [s for s in inst.scales if s.role == "dimension"]
         hi = float(max(top * len(inst.items_of(s.id)) for s in scales))
         lo = -hi
+    present = {s.id for s in before.scales} & {s.id for s in after.scales}
     for s in scales:
-        b, a = before.num(s.id), after.num(s.id)
+        if s.id not in present:
+            continue
+        b, a = _score(before, s.id), _score(after, s.id)
         r = rel.get(s.id)
         rci = None
         if r is not None and not inst.ipsative and not (math.isnan(a) or math.isnan(b)):
@@ -571,20 +534,28 @@ def _change(kind: str, current_inst: Instrument, before: _Row, after: _Row,
         if s.negative_pole is not None and s.positive_pole is not None:
             neg, pos = s.negative_pole, s.positive_pole
             name = Text(ka=f"{neg.ka} – {pos.ka}", en=f"{neg.en} – {pos.en}")
-        rows.append(ChangeRow(s.id, name, b, a, rci, s.id in CLINICAL_BARRIERS))
-    return ChangeSection(kind, inst.title, before_date, after_date, tuple(rows), lo, hi)
+        rows.append(ChangeRow(s.id, name, b, a, rci, s.clinical))
+    return ChangeSection(model, inst.title, before_date, after_date, tuple(rows), lo, hi)
 
 
 # -- the profile ---------------------------------------------------------------------------
 
+def _by_model(records: Sequence[ScoreRecord], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for r in records:
+        if isinstance(r, GenericRecord):
+            raise ReportError(f"{r.provenance.ref} is a generic instrument: reports have no section for it")
+        if r.model in out:
+            raise ReportError(f"two {r.model} results given as {what}; a report takes one of each")
+        out[r.model] = r
+    return out
+
+
 def build_profile(
     person_id: str,
+    records: Sequence[ScoreRecord] = (),
     *,
-    intake: Row | None = None,
-    vdq: Row | None = None,
-    sds: Row | None = None,
-    ppi: Row | None = None,
-    previous: Mapping[str, Row] | None = None,
+    previous: Sequence[ScoreRecord] = (),
     previous_date: date | None = None,
     name: str | None = None,
     administrator: str = "",
@@ -600,55 +571,55 @@ def build_profile(
 ) -> Profile:
     """Combine whatever results exist for one person into a report's content.
 
-    ``intake``, ``vdq``, ``sds``, ``ppi``: one scored row each (a mapping such
-    as a row of ``ScoreResult.to_frame()``, a ``pandas.Series``, or a
-    one-row ``ScoreResult``); the intake row holds the form's fields and
-    ``score_intake``'s columns. ``previous``: earlier rows by instrument id,
-    for the change section. ``reliabilities``: instrument id → scale id →
-    ``Reliability``; without them no SEM band is drawn (and reports say so). A chosen norm
-    table that carries its sample's α and SD (``NormTable.reliability``) supplies them for
-    its instrument; ``reliabilities`` given here override it scale by scale.
-    ``norms``: instrument id (``vdq``, ``sds``, ``ppi``) → ``scoring.research.NormTable``
-    (e.g. from ``read_norms``); each scale of that instrument then gets its mid-point
-    percentile rank, normalized T and stanine in ``norm_group`` (``all`` or a group such
-    as ``gender=f``), and the section's provenance names the table. Instruments without a
-    table keep criterion bands (and reports say so). A table of another instrument,
-    version or definition, a table for an ipsative instrument, and a table fitted to
-    simulated data are refused; ``allow_synthetic=True`` lifts the last refusal, for tests only.
+    ``records``: typed result records (``scoring.ScoreRecord``: one per model at most, e.g.
+    from ``ScoreResult.records()`` or a stored result). ``previous``: earlier records of the
+    same models, for the change section. ``reliabilities``: model (``decision``, ``holland``,
+    ``bipolar``) → scale id → ``Reliability``; without them no SEM band is drawn (and reports
+    say so). A chosen norm table that carries its sample's α and SD supplies them for its
+    model; ``reliabilities`` given here override it scale by scale. ``norms``: model →
+    ``scoring.research.NormTable``; each scale then gets its mid-point percentile rank,
+    normalized T and stanine in ``norm_group`` (``all`` or e.g. ``gender=f``), and the
+    section's provenance names the table. A table of another instrument, version or
+    definition, one for an ipsative instrument, and one fitted to simulated data are refused;
+    ``allow_synthetic=True`` lifts the last refusal, for tests only.
     """
     person_id = str(person_id).strip()
     if not person_id:
         raise ReportError("a report needs the person's id (pseudonymous code)")
-    if all(x is None for x in (intake, vdq, sds, ppi)):
-        raise ReportError(f"no results for {person_id}: give at least one of intake, vdq, sds, ppi")
-    rows = {k: _as_row(v, k, person_id) for k, v in
-            (("intake", intake), ("vdq", vdq), ("sds", sds), ("ppi", ppi)) if v is not None}
+    recs = _by_model(records, "results")
+    if not recs:
+        raise ReportError(f"no results for {person_id}: give at least one result record")
     choices: dict[str, _NormChoice] = {}
-    for kind, table in (norms or {}).items():
-        if kind not in NORMED:
-            raise ReportError(f"norm tables can be given for {', '.join(NORMED)} (got {kind!r})")
-        if kind not in rows:
-            raise ReportError(f"a norm table ({getattr(table, 'ref', table)!r}) was given for {kind} "
-                              f"but there is no {kind} result")
-        choices[kind] = _NormChoice(table, str(norm_group), allow_synthetic)
+    for model, table in (norms or {}).items():
+        if model not in NORMED:
+            raise ReportError(f"norm tables can be given for {', '.join(NORMED)} results (got {model!r})")
+        if model not in recs:
+            raise ReportError(f"a norm table ({getattr(table, 'ref', table)!r}) was given for {model} "
+                              f"but there is no {model} result")
+        choices[model] = _NormChoice(table, str(norm_group), allow_synthetic)
     rel: dict[str, Mapping[str, Reliability]] = {k: norm_reliabilities(c.table) for k, c in choices.items()}
-    for kind, given in (reliabilities or {}).items():
-        rel[kind] = {**rel.get(kind, {}), **given}
+    for model, given in (reliabilities or {}).items():
+        rel[model] = {**rel.get(model, {}), **given}
     insts: dict[str, Instrument] = {}
     decision = holland = bipolar = None
-    if "vdq" in rows:
-        decision, insts["vdq"] = _decision(rows["vdq"], rel.get("vdq", {}), choices.get("vdq"))
-    if "sds" in rows:
-        holland, insts["sds"] = _holland(rows["sds"], rel.get("sds", {}), choices.get("sds"))
-    if "ppi" in rows:
-        bipolar, insts["ppi"] = _bipolar(rows["ppi"], rel.get("ppi", {}), choices.get("ppi"))
-    if decision is not None:
-        decision = _with_sources(decision, insts["vdq"], rel.get("vdq", {}))
+    if "decision" in recs:
+        decision, insts["decision"] = _decision(recs["decision"], rel.get("decision", {}), choices.get("decision"))
+        decision = _with_sources(decision, insts["decision"], rel.get("decision", {}))
+    if "holland" in recs:
+        holland, insts["holland"] = _holland(recs["holland"], rel.get("holland", {}), choices.get("holland"))
+        holland = _with_sources(holland, insts["holland"], rel.get("holland", {}))
+    if "bipolar" in recs:
+        bipolar, insts["bipolar"] = _bipolar(recs["bipolar"], rel.get("bipolar", {}), choices.get("bipolar"))
+        bipolar = _with_sources(bipolar, insts["bipolar"], rel.get("bipolar", {}))
+    intake_s = _intake(recs["intake"], catalogue) if "intake" in recs else None
+
+    codes = holland.codes if holland is not None else ()
+    used, source = _aspirations(recs.get("holland"), intake_s, catalogue)
+    used = _fit(used, codes, intake_s)
+    if intake_s is not None:
+        intake_s = replace(intake_s, aspirations=_fit(intake_s.aspirations, codes, intake_s))
     if holland is not None:
-        holland = _with_sources(holland, insts["sds"], rel.get("sds", {}))
-    if bipolar is not None:
-        bipolar = _with_sources(bipolar, insts["ppi"], rel.get("ppi", {}))
-    intake_s = _intake(rows["intake"], catalogue) if "intake" in rows else None
+        holland = replace(holland, congruence=_congruence(codes, used), coherence=_coherence(used))
 
     notes: list[str] = []
     matches = None
@@ -659,30 +630,26 @@ def build_profile(
     elif len(holland.codes) > MAX_ORDERINGS:
         notes.append("ui.note.code_undetermined")
     else:
-        education = intake_s.values.get("education_level") if intake_s else None
         matches = match_occupations(
             holland.codes,
-            education=education if isinstance(education, str) else None,
-            constraints=intake_s.constraints if intake_s else (),
+            isced=intake_s.isced if intake_s else None,
+            limits=intake_s.limits if intake_s else (),
             limit=limit,
             catalogue=catalogue,
-            intake=intake_s.instrument if intake_s else None,
         )
-    if intake_s is not None:
-        intake_s = _with_aspiration_fit(intake_s, holland.codes if holland else ())
 
     changes = []
-    for kind, before in (previous or {}).items():
-        if kind not in ("vdq", "sds", "ppi"):
-            raise ReportError(f"previous results can be given for vdq, sds or ppi (got {kind!r})")
-        if kind not in rows:
-            raise ReportError(f"a previous {kind} result was given but no current one to compare with")
-        changes.append(_change(kind, insts[kind], _as_row(before, f"previous {kind}", person_id),
-                               rows[kind], rel.get(kind, {}), previous_date, administered))
+    for model, before in _by_model(previous, "previous results").items():
+        if model == "intake":
+            continue
+        if model not in recs:
+            raise ReportError(f"a previous {model} result was given but no current one to compare with")
+        changes.append(_change(model, insts[model], before, recs[model], rel.get(model, {}),
+                               previous_date, administered))
 
     interventions = {}
-    if "vdq" in insts:
-        interventions = {s.id: tuple(s.interventions) for s in insts["vdq"].scales}
+    if "decision" in insts:
+        interventions = {s.id: tuple(s.interventions) for s in insts["decision"].scales}
     activities = recommend(decision, holland, intake_s, interventions)
     meta = Meta(
         person_id=person_id,
@@ -696,5 +663,6 @@ def build_profile(
     return Profile(
         meta=meta, intake=intake_s, decision=decision, holland=holland, bipolar=bipolar,
         matches=matches, activities=activities, changes=tuple(changes),
-        reliabilities_known=any(rel.get(k) for k in rows), notes=tuple(notes),
+        reliabilities_known=any(rel.get(k) for k in recs), notes=tuple(notes),
+        aspirations=used, aspirations_source=source,
     )

@@ -19,11 +19,11 @@ settings unsuitable for the fund's beneficiaries) and anything tagged
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import instruments
-from instruments import Instrument, Occupation
+from instruments import Occupation
 from scoring import CANDIDATES, brown_gore_c, iachan_m
 
 from ._errors import ReportError
@@ -35,46 +35,10 @@ short-cycle tertiary (technikum, vocational college), higher vocational educatio
 Which ISCED level an intake answer means is the intake definition's data (its isced.csv)."""
 
 
-def education_max_level(education: str | None, intake: Instrument | None = None) -> int | None:
-    """The highest reachable training level for an intake ``education_level`` answer.
-
-    ``intake`` is the definition the answer was given with (default: the newest shipped intake
-    form). None when the answer is missing; ``ReportError`` when the form has no such option.
-    """
-    if education is None:
-        return None
-    form = intake if intake is not None else instruments.load("intake")
-    try:
-        field = form.field_(instruments.ISCED_FIELD)
-    except KeyError:
-        raise ReportError(f"{form.ref} has no {instruments.ISCED_FIELD} field") from None
-    levels = {o.value: o.isced for o in field.options}
-    if education not in levels:
-        raise ReportError(f"unknown education level {education!r}; use one of {', '.join(levels)}")
-    isced = levels[education]
+def max_training_level(isced: int | None) -> int | None:
+    """The highest reachable training level for a completed ISCED 2011 level (None: unknown)."""
     return None if isced is None else ISCED_MAX_LEVEL[isced]
 
-
-class _EducationMaxLevel(Mapping[str, int]):
-    """Option value → highest training level, read from the newest shipped intake form's ISCED
-    levels. Kept for callers of the former constant; prefer ``education_max_level(value, intake)``,
-    which reads the form version the answer was given with."""
-
-    def _table(self) -> dict[str, int]:
-        field = instruments.load("intake").field_(instruments.ISCED_FIELD)
-        return {o.value: ISCED_MAX_LEVEL[o.isced] for o in field.options if o.isced is not None}
-
-    def __getitem__(self, key: str) -> int:
-        return self._table()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-
-EDUCATION_MAX_LEVEL: Mapping[str, int] = _EducationMaxLevel()
 
 RETRAINING_MAX_LEVEL = 4
 """Vocational retraining reaches at most level 4; a university degree is not retraining."""
@@ -87,12 +51,13 @@ MAX_ORDERINGS = 6
 
 NEVER_TAGS = frozenset({"night"})
 
-CONSTRAINT_RULES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "no_night_shifts": (frozenset({"night", "security"}), ()),
-    "no_driving_licence": (frozenset(), ("832", "833")),
+LIMIT_RULES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "night_work": (frozenset({"night", "security"}), ()),
+    "driving": (frozenset(), ("832", "833")),
 }
-"""Intake constraint → (tags left out, ISCO-08 prefixes left out). Driving jobs (8322 taxi,
-8331 bus, 8332 truck …) need a licence; security guards and night venues work nights."""
+"""What a person cannot do (the intake section's ``limits``) → (catalogue tags left out, ISCO-08
+prefixes left out). Driving jobs (8322 taxi, 8331 bus, 8332 truck …) need a licence; security
+guards and night venues work nights."""
 
 
 @dataclass(frozen=True)
@@ -137,9 +102,10 @@ class MatchResult:
     retraining: tuple[Match, ...]
     max_level: int | None
     """Highest reachable training level; None when education is unknown (no filter)."""
-    education: str | None
-    constraints: tuple[str, ...]
-    """Constraints that removed at least one otherwise suggested occupation."""
+    isced: int | None
+    """The completed education's ISCED 2011 level the filter started from."""
+    limits: tuple[str, ...]
+    """Limits (``LIMIT_RULES``) that removed at least one otherwise suggested occupation."""
 
 
 def split_code(code: str | Sequence[str]) -> tuple[str, ...]:
@@ -162,22 +128,20 @@ def _agreement(codes: tuple[str, ...], occ: Occupation) -> tuple[int, int, float
 def match_occupations(
     code: str | Sequence[str],
     *,
-    education: str | None = None,
-    constraints: Iterable[str] = (),
+    isced: int | None = None,
+    limits: Iterable[str] = (),
     limit: int = 10,
     retraining_limit: int = 5,
     catalogue: Sequence[Occupation] | None = None,
-    intake: Instrument | None = None,
 ) -> MatchResult:
     """Rank catalogue occupations by agreement with ``code`` (every tied ordering considered).
 
-    ``education`` is an intake ``education_level`` answer of the form ``intake``
-    (default: the newest shipped intake form), placed on ISCED by that form's
-    data; occupations above the reachable training level go to the separate
-    retraining list (up to level 4). ``constraints`` are intake constraint
-    values, plus ``no_driving_licence``; see ``CONSTRAINT_RULES``.
+    ``isced``: the ISCED 2011 level of the person's completed education (what the intake form's
+    data make of the answer); occupations above the reachable training level go to the separate
+    retraining list (up to level 4). ``limits``: what the person cannot do (``night_work``,
+    ``driving``; see ``LIMIT_RULES``). Gender plays no part: the catalogue has no such field.
 
-    >>> r = match_occupations("SAE", education="secondary", limit=3)
+    >>> r = match_occupations("SAE", isced=3, limit=3)
     >>> [m.occupation.riasec for m in r.suggested]
     ['SAE', 'SAE', 'SAE']
     """
@@ -186,14 +150,17 @@ def match_occupations(
         raise ReportError("no summary code: occupations are matched from the Holland code")
     if limit < 0 or retraining_limit < 0:
         raise ReportError("limits must be zero or more")
-    max_level = education_max_level(education or None, intake)
-    constraint_set = tuple(dict.fromkeys(c for c in constraints if c))
+    unknown = [x for x in limits if x not in LIMIT_RULES]
+    if unknown:
+        raise ReportError(f"unknown limit(s) {', '.join(unknown)}; use {', '.join(LIMIT_RULES)}")
+    max_level = max_training_level(isced)
+    limit_set = tuple(dict.fromkeys(limits))
     cat = catalogue if catalogue is not None else instruments.occupations()
 
     def blocked_by(occ: Occupation) -> list[str]:
         out = []
-        for name in constraint_set:
-            tags, prefixes = CONSTRAINT_RULES.get(name, (frozenset(), ()))
+        for name in limit_set:
+            tags, prefixes = LIMIT_RULES[name]
             if occ.tags & tags or any(occ.isco.startswith(p) for p in prefixes):
                 out.append(name)
         return out
@@ -224,6 +191,6 @@ def match_occupations(
         suggested=suggested,
         retraining=retraining,
         max_level=max_level,
-        education=education,
-        constraints=tuple(c for c in constraint_set if c in used_constraints),
+        isced=isced,
+        limits=tuple(c for c in limit_set if c in used_constraints),
     )

@@ -105,6 +105,8 @@ class ScaleScore:
     band: str | None
     band_label: Text | None
     n_missing: int
+    prorated: bool = False
+    """Scored with ``n_missing`` items missing: the score stands for all items (said wherever it is shown)."""
     sem_band: tuple[float, float] | None = None
     """90 % band (score ± 1.645·SEM) when a reliability is known; never for ipsative scores."""
     norm: NormScore | None = None
@@ -157,6 +159,7 @@ class TypeScore:
     n_missing: int
     sem_band: tuple[float, float] | None = None
     norm: NormScore | None = None
+    prorated: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,13 +245,15 @@ class BipolarSection:
 
 @dataclass(frozen=True)
 class Aspiration:
-    """An occupation the person would like (from the intake), looked up in the catalogue."""
+    """An occupation the person would like, looked up in the catalogue."""
 
     given: str
     occupation: Occupation | None
     m: int | None = None
     """Best Iachan M against the person's code (None without a code or catalogue entry)."""
     within_reach: bool | None = None
+    code: str | None = None
+    """Its three-letter code: the catalogue's, or the code given with the SDS (e.g. a RIASEC code typed in)."""
 
 
 @dataclass(frozen=True)
@@ -265,12 +270,33 @@ class IntakeSection:
     group: str | None
     group_reasons: tuple[str, ...]
     aspirations: tuple[Aspiration, ...]
+    """The occupations named in the form (its aspirations role), looked up in the catalogue."""
+
+    def value(self, role: str) -> object:
+        """The answer of the field that plays ``role`` in this form (None when the form has no such field)."""
+        f = self.instrument.role(role)
+        return None if f is None else self.values.get(f.id)
 
     @property
-    def constraints(self) -> tuple[str, ...]:
-        """Intake constraints plus ``no_driving_licence`` when the person has none."""
-        out = tuple(self.values.get("constraints") or ())  # type: ignore[arg-type]
-        return out + (("no_driving_licence",) if self.values.get("driving_licence") is False else ())
+    def isced(self) -> int | None:
+        """The ISCED level of the education answer (the form's data); None when unknown."""
+        f = self.instrument.role("education")
+        answer = self.value("education")
+        if f is None or answer is None:
+            return None
+        return next((o.isced for o in f.options if o.value == answer), None)
+
+    @property
+    def limits(self) -> tuple[str, ...]:
+        """What the person cannot do, for matching: ``night_work`` (a constraint in the form's
+        ``night_work_limits``), ``driving`` (no driving licence)."""
+        out = []
+        constraints = self.value("constraints") or ()
+        if set(constraints) & self.instrument.value_set("night_work_limits"):  # type: ignore[arg-type]
+            out.append("night_work")
+        if self.value("driving_licence") is False:
+            out.append("driving")
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -338,6 +364,11 @@ class Profile:
     reliabilities_known: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Text keys of remarks on what could not be done (e.g. no code, so no matching)."""
+    aspirations: tuple[Aspiration, ...] = ()
+    """The aspirations every section uses (congruence, matching, summary): the ones given with the SDS
+    when there are any, else the intake's."""
+    aspirations_source: str | None = None
+    """'sds' or 'intake' (None: no aspiration was given)."""
 
     @property
     def provenance(self) -> tuple[Provenance, ...]:

@@ -29,11 +29,6 @@ from instruments import Activity
 from ._matching import MAX_ORDERINGS
 from ._model import DecisionSection, HollandSection, IntakeSection, Reason, Recommendation
 
-CLINICAL_BARRIERS = frozenset({"emotional_strain"})
-"""Barriers whose scores are clinical detail (consent needed for the employment department)."""
-CLINICAL_ACTIVITY_KINDS = frozenset({"psychological"})
-CLINICAL_ACTIVITIES = frozenset({"stress_management"})
-
 STATUS_ACTIVITIES: dict[str, tuple[str, ...]] = {
     "undecided": ("career_counselling", "self_knowledge_workshop"),
     "exploring": ("labour_market_info", "job_shadowing"),
@@ -57,7 +52,8 @@ FLAT_FLAGS = ("flat_profile", "depressed_profile")
 
 
 def is_clinical_activity(activity: Activity) -> bool:
-    return activity.kind in CLINICAL_ACTIVITY_KINDS or activity.id in CLINICAL_ACTIVITIES
+    """Psychological help (the catalogue's data: ``clinical = true``)."""
+    return activity.clinical
 
 
 def differentiation_level(iachan: float, margin: float) -> str | None:
@@ -142,42 +138,29 @@ def _engine_flags(inst: instruments.Instrument) -> list[str]:
 
 
 def required_rule_keys() -> set[str]:
-    """Text keys needed for every band, flag, status, barrier, pole and level of the shipped instruments."""
+    """Text keys needed for every band, flag, status, level and letter each model can produce.
+
+    Keys name the model, never an instrument id, so a new instrument or version needs no new
+    text; a scale's own narrative (e.g. ``decision.barrier.<scale>.pro``) is optional: without it a
+    report uses the definition's description of the scale."""
     keys: set[str] = set()
+    keys |= {f"intake.group.{g}" for g in (*scoring.GROUPS, "none")}
+    keys |= {f"intake.group_reason.{r}" for r in GROUP_REASONS}
+    keys |= {f"intake.retraining_reason.{r}" for r in RETRAINING_REASONS}
     for iid, ver in instruments.available():
         inst = instruments.load(iid, ver)
-        if inst.model == "intake":
-            keys |= {f"{iid}.group.{g}" for g in (*scoring.GROUPS, "none")}
-            keys |= {f"{iid}.group_reason.{r}" for r in GROUP_REASONS}
-            keys |= {f"{iid}.retraining_reason.{r}" for r in RETRAINING_REASONS}
-            continue
-        keys |= {f"flag.{f}" for f in _engine_flags(inst)}
-        if inst.model == "decision":
-            for s in inst.scales:
-                if s.role == "certainty":
-                    keys |= {f"{iid}.certainty.{b.id}.{reg}" for b in s.bands for reg in REGISTERS}
-                else:
-                    keys |= {f"{iid}.level.{b.id}.{reg}" for b in s.bands for reg in REGISTERS}
-                    keys |= {f"{iid}.barrier.{s.id}.{reg}" for reg in REGISTERS}
-            keys |= {f"{iid}.status.{s}.{reg}" for s in (*scoring.STATUSES, "unknown") for reg in REGISTERS}
-            keys |= {f"{iid}.status_name.{s}" for s in (*scoring.STATUSES, "unknown")}
-        elif inst.model == "holland":
-            keys |= {f"{iid}.band.{b.id}" for s in inst.scales for b in s.bands}
-            keys |= {f"{iid}.type.{s.letter}.work" for s in inst.scales if s.letter}
-            keys |= {f"{iid}.consistency.{c}" for c in scoring.CONSISTENCY.values()}
-            keys |= {f"{iid}.differentiation.{d}" for d in DIFFERENTIATION_LEVELS}
-            keys |= {f"{iid}.coherence.{c}" for c in scoring.COHERENCE}
-            keys |= {f"{iid}.{k}.{reg}" for k in ("code", "tied", "undetermined") for reg in REGISTERS}
-        elif inst.model == "bipolar":
-            for s in inst.scales:
-                for pole in (s.negative_pole, s.positive_pole):
-                    if pole is not None:
-                        keys.add(f"{iid}.pole.{pole.letter}.work")
-                keys |= {f"{iid}.band.{b.id}" for b in s.bands if b.id not in ("negative", "positive")}
-            keys |= {f"{iid}.type_intro.{reg}" for reg in REGISTERS}
-            params = inst.params
-            bands = getattr(params, "clarity_bands", [])
-            keys |= {f"{iid}.clarity.{b.id}" for b in bands}
+        if inst.model != "intake":
+            keys |= {f"flag.{f}" for f in _engine_flags(inst)}
+    keys |= {f"decision.level.{lvl}.{reg}" for lvl in scoring.LEVELS for reg in REGISTERS}
+    keys |= {f"decision.status.{s}.{reg}" for s in (*scoring.STATUSES, "unknown") for reg in REGISTERS}
+    keys |= {f"decision.status_name.{s}" for s in (*scoring.STATUSES, "unknown")}
+    keys |= {f"holland.type.{L}.work" for L in scoring.LETTERS}
+    keys |= {f"holland.consistency.{c}" for c in scoring.CONSISTENCY.values()}
+    keys |= {f"holland.differentiation.{d}" for d in DIFFERENTIATION_LEVELS}
+    keys |= {f"holland.coherence.{c}" for c in scoring.COHERENCE}
+    keys |= {f"holland.{k}.{reg}" for k in ("code", "tied", "undetermined") for reg in REGISTERS}
+    keys |= {f"bipolar.type_intro.{reg}" for reg in REGISTERS}
+    keys |= {f"riasec.{L}" for L in scoring.LETTERS}
     keys |= {f"activity_reason.need.{n}" for n in INTAKE_NEEDS}
     keys |= {f"activity_reason.status.{s}" for s in STATUS_ACTIVITIES}
     keys |= {"activity_reason.barrier_salient", "activity_reason.barrier_moderate",

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import instruments
 from instruments import Text
 
 from ._errors import ReportError
@@ -36,6 +35,13 @@ from ._model import (
     Recommendation,
 )
 from ._strings import Strings, strings
+
+
+def instruments_definition(pv: Provenance) -> Any:
+    """The definition a section was scored with (cached)."""
+    from ._context import definition
+
+    return definition(pv.instrument, pv.version)
 
 AUDIENCES = ("psychologist", "employment", "beneficiary")
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -134,6 +140,13 @@ class _Builder:
 
     def tx(self, text: Text | None) -> str | None:
         return None if text is None else text.get(self.lang)
+
+    def t_or(self, key: str, fallback: Text | str | None, **values: object) -> str | None:
+        """The curated narrative ``key`` when the texts have one; else the definition's own text
+        (a new instrument or scale is reported with its definition's words, no code needed)."""
+        if key in self.s:
+            return self.t(key, **values)
+        return self.tx(fallback) if isinstance(fallback, Text) else fallback
 
     def source(self, source: str | Text) -> str:
         """Where a reliability comes from, in the report's language."""
@@ -242,7 +255,7 @@ class _Builder:
 
     # -- VDQ --------------------------------------------------------------------------------
     def decision(self, d: DecisionSection) -> dict[str, Any]:
-        iid = d.provenance.instrument
+        iid = "decision"
         status = d.status or "unknown"
         visible = [b for b in d.barriers if self.aud.clinical or not b.clinical]
         c = d.certainty
@@ -255,11 +268,12 @@ class _Builder:
                 "score": _clean(b.score),
                 "level": b.band,
                 "level_label": self.tx(b.band_label),
-                "level_text": self.t(f"{iid}.level.{b.band}.{self.reg}") if b.band else None,
-                "meaning": self.t(f"{iid}.barrier.{b.id}.{self.reg}"),
+                "level_text": self.t_or(f"{iid}.level.{b.band}.{self.reg}", b.band_label) if b.band else None,
+                "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", self._description(d, b.id)),
                 "rank": b.rank if self.aud.technical else None,
                 "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
                 "missing": b.n_missing,
+                "prorated": self.prorated(b.prorated, b.n_missing),
                 "sem": self.sem(b.sem_band),
                 "norm": self.norm(d.provenance, b.norm),
                 "compared": self.compared(d.provenance, b.norm),
@@ -273,8 +287,9 @@ class _Builder:
                 "name": self.tx(c.name),
                 "score": _clean(c.score),
                 "band_label": self.tx(c.band_label),
-                "text": self.t(f"{iid}.certainty.{c.band}.{self.reg}") if c.band else None,
+                "text": self.t_or(f"{iid}.certainty.{c.band}.{self.reg}", c.band_label) if c.band else None,
                 "missing": c.n_missing,
+                "prorated": self.prorated(c.prorated, c.n_missing),
                 "sem": self.sem(c.sem_band),
                 "norm": self.norm(d.provenance, c.norm),
             },
@@ -290,7 +305,7 @@ class _Builder:
 
     # -- SDS --------------------------------------------------------------------------------
     def holland(self, h: HollandSection) -> dict[str, Any]:
-        iid = h.provenance.instrument
+        iid = "holland"
         by = {t.letter: t for t in h.types}
         first = h.codes[0] if h.codes else ""
         names = self.s.join(f"{self.tx(by[ch].name)} ({ch})" for ch in first)
@@ -303,10 +318,11 @@ class _Builder:
             "total": _clean(t.total),
             "band": t.band,
             "band_label": self.tx(t.band_label),
-            "band_text": self.t(f"{iid}.band.{t.band}") if t.band else None,
-            "work": self.t(f"{iid}.type.{t.letter}.work"),
+            "band_text": self.t_or(f"{iid}.band.{t.band}", t.band_label) if t.band else None,
+            "work": self.t_or(f"{iid}.type.{t.letter}.work", t.description),
             "in_code": t.letter in h.letters,
             "missing": t.n_missing,
+            "prorated": self.prorated(t.prorated, t.n_missing),
             "sem": self.sem(t.sem_band),
             "norm": self.norm(h.provenance, t.norm),
             "compared": self.compared(h.provenance, t.norm),
@@ -349,7 +365,7 @@ class _Builder:
 
     # -- PPI --------------------------------------------------------------------------------
     def bipolar(self, b: BipolarSection) -> dict[str, Any]:
-        iid = b.provenance.instrument
+        iid = "bipolar"
         dims = []
         for d in b.dimensions:
             pole = d.preferred
@@ -365,9 +381,10 @@ class _Builder:
                 "clarity": _clean(d.clarity),
                 "clarity_band": d.clarity_band,
                 "clarity_label": self.tx(d.clarity_label),
-                "clarity_text": self.t(f"{iid}.clarity.{d.clarity_band}") if d.clarity_band else None,
-                "work": self.t(f"{iid}.pole.{pole.letter}.work") if pole else
-                (self.t(f"{iid}.band.balanced") if d.band == "balanced" else None),
+                "clarity_text": self.t_or(f"{iid}.clarity.{d.clarity_band}", d.clarity_label)
+                if d.clarity_band else None,
+                "work": self.t_or(f"{iid}.pole.{pole.letter}.work", None) if pole else
+                (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
                 "sem": self.sem(d.sem_band),
                 "norm": self.norm(b.provenance, d.norm),
             })
@@ -387,19 +404,29 @@ class _Builder:
         }
 
     def _type_names(self) -> dict[str, str]:
-        """RIASEC type names from the SDS result, or from the shipped SDS definition."""
+        """RIASEC type names from the SDS result, or the texts' own names."""
         if self.p.holland is not None:
             return {t.letter: self.tx(t.name) or t.letter for t in self.p.holland.types}
-        sds = instruments.load("sds")
-        return {s.letter: self.tx(s.name) or s.letter for s in sds.scales if s.letter}
+        return {L: self.t(f"riasec.{L}") for L in "RIASEC"}
+
+    def prorated(self, prorated: bool, missing: int) -> str | None:
+        """'prorated: n missing', wherever a score stands for items that were not answered."""
+        return self.t("ui.prorated", n=missing) if prorated and missing else None
+
+    @staticmethod
+    def _description(d: DecisionSection, scale_id: str) -> Text | None:
+        inst = instruments_definition(d.provenance)
+        return next((s.description or s.name for s in inst.scales if s.id == scale_id), None)
 
     # -- intake -----------------------------------------------------------------------------
     def intake(self, i: IntakeSection) -> dict[str, Any]:
         fields = []
-        for f in i.instrument.fields:
+        shown_fields = i.instrument.fields if self.aud.technical else i.instrument.packet_fields
+        aspirations_field = i.instrument.role("aspirations")
+        for f in shown_fields:
             v = i.values.get(f.id)
             options = {o.value: self.tx(o.label) for o in f.options}
-            if f.type == "occupations":
+            if aspirations_field is not None and f.id == aspirations_field.id:
                 shown = self.s.join(self._aspiration_name(a.given, a.occupation) for a in i.aspirations)
             elif v is None or v == ():
                 shown = None
@@ -415,7 +442,7 @@ class _Builder:
                 shown = str(v)
             fields.append({"id": f.id, "label": self.tx(f.label), "value": shown or None})
         aspirations = []
-        for a in i.aspirations:
+        for a in self.p.aspirations:
             occ = a.occupation
             note = None
             if occ is None:
@@ -426,11 +453,22 @@ class _Builder:
                 note = self.t("ui.aspiration.beyond_reach", level=self.t(f"training.{occ.training_level}"))
             aspirations.append({
                 "name": self._aspiration_name(a.given, occ),
-                "code": occ.riasec if occ else None,
+                "code": a.code if self.aud.technical else None,
                 "m": a.m if self.aud.technical else None,
                 "note": note,
             })
-        return {"title": self.tx(i.instrument.title), "fields": fields, "aspirations": aspirations}
+        return {
+            "title": self.tx(i.instrument.title),
+            "fields": fields,
+            "aspirations": aspirations,
+            "aspirations_note": self.aspirations_note(),
+        }
+
+    def aspirations_note(self) -> str | None:
+        """Which aspirations the report works with, when the SDS and the intake both name some."""
+        if self.p.aspirations_source == "sds" and self.p.intake is not None and self.p.intake.aspirations:
+            return self.t("ui.aspiration.from_sds")
+        return None
 
     def _aspiration_name(self, given: str, occ: object) -> str:
         return self.tx(occ.name) if occ is not None else given  # type: ignore[attr-defined]
@@ -479,14 +517,13 @@ class _Builder:
             filter_note = self.t("ui.match.education_unknown")
         else:
             edu = ""
-            if self.p.intake is not None:
-                f = self.p.intake.instrument.field_("education_level")
-                edu = next((self.tx(o.label) or "" for o in f.options if o.value == r.education), r.education or "")
+            i = self.p.intake
+            f = i.instrument.role("education") if i is not None else None
+            if i is not None and f is not None:
+                answer = i.value("education")
+                edu = next((self.tx(o.label) or "" for o in f.options if o.value == answer), str(answer or ""))
             filter_note = self.t("ui.match.education_filter", education=edu, max=r.max_level)
-        constraint_names = []
-        if r.constraints and self.p.intake is not None:
-            opts = {o.value: self.tx(o.label) for o in self.p.intake.instrument.field_("constraints").options}
-            constraint_names = [opts.get(c) or self.t(f"ui.constraint.{c}") for c in r.constraints]
+        constraint_names = [self.t(f"ui.limit.{x}.{self.reg}") for x in r.limits]
         h = self.p.holland
         flat = h is not None and any(f in h.flags for f in ("flat_profile", "depressed_profile"))
         return {
@@ -628,8 +665,8 @@ class _Builder:
     # -- the whole view ---------------------------------------------------------------------
     def build(self) -> dict[str, Any]:
         p = self.p
-        sources = [k for k, s in (("intake", p.intake), ("vdq", p.decision), ("sds", p.holland),
-                                  ("ppi", p.bipolar)) if s is not None]
+        sources = [k for k, s in (("intake", p.intake), ("decision", p.decision), ("holland", p.holland),
+                                  ("bipolar", p.bipolar)) if s is not None]
         single = len(sources) == 1 and sources[0] != "intake"
         if single:
             title = self.t("ui.title.single", instrument=self.tx(p.provenance[0].title))

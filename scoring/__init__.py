@@ -24,11 +24,47 @@ from ._holland import (
 )
 from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
 from ._parse import answer_lookup, as_codes, parse_block, parse_responses
+from ._record import (
+    SCHEMA_VERSION as RECORD_SCHEMA_VERSION,
+)
+from ._record import (
+    Aspired,
+    BipolarRecord,
+    Congruence,
+    DecisionRecord,
+    Flag,
+    GenericRecord,
+    HollandRecord,
+    IntakeRecord,
+    ScoreRecord,
+    intake_records,
+    read_record,
+    record_schema,
+    records_of,
+)
+from ._record import Provenance as RecordProvenance
+from ._record import ScaleScore as RecordScale
 from ._scales import ScaleBlock
 from ._spec import ENGINE_VERSION, MISSING, InstrumentSpec, ItemKey, ScaleSpec
 
 __all__ = [
+    "Aspired",
     "BadAnswer",
+    "BipolarRecord",
+    "Congruence",
+    "DecisionRecord",
+    "Flag",
+    "GenericRecord",
+    "HollandRecord",
+    "IntakeRecord",
+    "RECORD_SCHEMA_VERSION",
+    "RecordProvenance",
+    "RecordScale",
+    "ScoreRecord",
+    "intake_records",
+    "read_record",
+    "record_schema",
+    "records_of",
     "BipolarScores",
     "CANDIDATES",
     "COHERENCE",

@@ -79,6 +79,13 @@ class ScoreResult:
         lists = [[_plain(v) for v in np.asarray(c, dtype=object)] for c in cols.values()]
         return [dict(zip(cols, vals, strict=True)) for vals in zip(*lists, strict=True)]
 
+    def records(self, aspirations: Any = None) -> list[Any]:
+        """One typed, versioned ``ScoreRecord`` per row (see ``scoring._record``); ``aspirations``:
+        per row, the aspirations as given, each ``(text, code)``."""
+        from ._record import records_of
+
+        return list(records_of(self, aspirations))
+
 
 def _concat(parts: list[Any]) -> Any:
     first = parts[0]

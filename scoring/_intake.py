@@ -135,10 +135,12 @@ def parse_intake(spec: IntakeSpec, frame: pd.DataFrame, ids: Sequence[object] | 
 
 
 def _reasons(pairs: list[tuple[str, pd.Series]], n: int) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    for name, mask in pairs:
-        out = out + np.where(mask.to_numpy(dtype=bool), name + ";", "").astype(object)
-    return np.array([s.rstrip(";") for s in out], dtype=object)
+    """Per row, the names whose mask holds, in the order given (a tuple; empty when none)."""
+    masks = [(name, mask.to_numpy(dtype=bool)) for name, mask in pairs]
+    out = np.empty(n, dtype=object)
+    for r in range(n):
+        out[r] = tuple(name for name, m in masks if m[r])
+    return out
 
 
 def score_intake(parsed: pd.DataFrame, spec: IntakeSpec) -> pd.DataFrame:

@@ -138,6 +138,13 @@ class Congruence(_Frozen):
     max: float
 
 
+class Aspired(_Frozen):
+    """An occupation the person named as an aspiration, and the three-letter code it was scored with."""
+
+    given: str
+    code: str | None
+
+
 class HollandRecord(_Scored):
     """Holland RIASEC: totals, every admissible ordering of the code, the classic indices."""
 
@@ -151,8 +158,8 @@ class HollandRecord(_Scored):
     differentiation: dict[str, float | None]
     """'iachan', 'range' and any further indices (e.g. 'di1'…'di7')."""
     elevation: float | None
-    aspirations: tuple[str, ...] = ()
-    """The three-letter codes of the aspirations the congruence was computed against (first = used)."""
+    aspirations: tuple[Aspired, ...] = ()
+    """The aspirations given with this administration (the congruence is computed against the first)."""
     congruence: dict[str, Congruence] = Field(default_factory=dict)
     """'m', 'c', 'zs' (and any further index) against the first aspiration; empty without one."""
     coherence: Literal["low", "average", "high"] | None = None
@@ -231,8 +238,12 @@ def _num(v: Any) -> float | None:
     return None if f != f else f
 
 
-def records_of(result: Any) -> list[DecisionRecord | HollandRecord | BipolarRecord | GenericRecord]:
-    """One typed record per row of a ``ScoreResult`` (the service's path: a few rows at a time)."""
+def records_of(
+    result: Any, aspirations: Any = None
+) -> list[DecisionRecord | HollandRecord | BipolarRecord | GenericRecord]:
+    """One typed record per row of a ``ScoreResult`` (the service's path: a few rows at a time).
+
+    ``aspirations``: per row, the aspirations as given, each ``(text, code)`` (Holland only)."""
     import numpy as np
 
     from ._decision import LEVELS, STATUSES
@@ -318,7 +329,6 @@ def records_of(result: Any) -> list[DecisionRecord | HollandRecord | BipolarReco
                 lo, hi = getattr(h, f"{name}_min", None), getattr(h, f"{name}_max", None)
                 if lo is not None and hi is not None and _num(lo[i]) is not None and _num(hi[i]) is not None:
                     cong[name] = Congruence(min=float(lo[i]), max=float(hi[i]))
-            asp = getattr(result, "aspiration_codes", None)
             coh = int(h.coherence[i])
             out.append(
                 HollandRecord(
@@ -335,7 +345,9 @@ def records_of(result: Any) -> list[DecisionRecord | HollandRecord | BipolarReco
                     consistency=levels,  # type: ignore[arg-type]
                     differentiation=diff,
                     elevation=_num(h.elevation[i]),
-                    aspirations=tuple(asp[i]) if asp is not None else (),
+                    aspirations=tuple(Aspired(given=g, code=c) for g, c in aspirations[i])
+                    if aspirations is not None
+                    else (),
                     congruence=cong,
                     coherence=COHERENCE[coh] if coh >= 0 else None,  # type: ignore[arg-type]
                 )
@@ -379,3 +391,41 @@ def records_of(result: Any) -> list[DecisionRecord | HollandRecord | BipolarReco
         else:
             out.append(GenericRecord(**common))
     return out
+
+
+def intake_records(spec: Any, parsed: Any, scored: Any, engine_version: str) -> list[IntakeRecord]:
+    """One ``IntakeRecord`` per row of ``parse_intake`` (typed values) and ``score_intake`` output."""
+    prov = Provenance(
+        instrument=spec.id, version=spec.version, content_hash=spec.content_hash, engine_version=engine_version
+    )
+    out = []
+    for (_, values), (_, sc) in zip(parsed.iterrows(), scored.iterrows(), strict=True):
+        typed: dict[str, FieldValue] = {}
+        for f in spec.fields:
+            v = values.get(f.id)
+            if v is None or (isinstance(v, float) and v != v):
+                typed[f.id] = None
+            elif isinstance(v, tuple | list):
+                typed[f.id] = tuple(str(x) for x in v)
+            elif isinstance(v, bool):
+                typed[f.id] = v
+            elif f.type == "number":
+                typed[f.id] = float(v)
+            else:
+                typed[f.id] = str(v)
+        group = str(sc["job_seeker_group"]) or None
+        out.append(
+            IntakeRecord(
+                provenance=prov,
+                values=typed,
+                retraining_need=bool(sc["retraining_need"]),
+                retraining_reasons=tuple(sc["retraining_reasons"]),
+                hard_skills_needs=tuple(sc["hard_skills_needs"]),
+                soft_skills_needs=tuple(sc["soft_skills_needs"]),
+                self_employment_interest=bool(sc["self_employment_interest"]),
+                job_seeker_group=group,  # type: ignore[arg-type]
+                group_reasons=tuple(sc["group_reasons"]),
+            )
+        )
+    return out
+

@@ -117,7 +117,7 @@ def test_every_intake_reason_the_engine_gives_has_text() -> None:
     assert groups == {"I", "II", "III", "IV"}
     for col, prefix in (("group_reasons", "intake.group_reason"), ("retraining_reasons", "intake.retraining_reason"),
                         ("hard_skills_needs", "activity_reason.need"), ("soft_skills_needs", "activity_reason.need")):
-        produced = {r for v in scored[col] for r in v.split(";") if r}
+        produced = {r for v in scored[col] for r in v}
         assert produced, col
         for r in produced:
             assert KA.get(f"{prefix}.{r}") and EN.get(f"{prefix}.{r}"), f"{prefix}.{r}"
