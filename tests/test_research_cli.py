@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 import instruments
-from api.cli_research import register
+from api.cli.research import register
 from scoring import research as rs
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import tables
 from .._engine import ScoreResult, score
 from .._errors import ProforientError
 from .._parse import answer_lookup
@@ -416,57 +417,6 @@ def export_pseudonymized(
     return frame
 
 
-def _sav_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for c in frame.columns:
-        col = frame[c]
-        if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(col.dtype):
-            out[c] = col.astype("float64")
-        elif pd.api.types.is_bool_dtype(col):
-            out[c] = col.astype("float64")
-        elif col.dtype == object:
-            out[c] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-        else:
-            out[c] = col
-    return pd.DataFrame(out)
-
-
-def _json_default(v: object) -> object:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    raise TypeError(f"cannot write {type(v).__name__} as JSON")
-
-
-def _write_csv(frame: pd.DataFrame, tmp: str) -> None:
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-
-
-def _write_xlsx(frame: pd.DataFrame, tmp: str) -> None:
-    frame.to_excel(tmp, index=False, engine="openpyxl")
-
-
-def _write_sav(frame: pd.DataFrame, tmp: str) -> None:
-    import pyreadstat
-
-    pyreadstat.write_sav(_sav_ready(frame), tmp)
-
-
-def _write_json(frame: pd.DataFrame, tmp: str) -> None:
-    """A list of records; a missing number is ``null``."""
-    records = [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
-    Path(tmp).write_text(json.dumps(records, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-
-
-_WRITERS = {".csv": _write_csv, ".xlsx": _write_xlsx, ".sav": _write_sav, ".json": _write_json}
-
-
 def write_table(
     frame: pd.DataFrame,
     path: Path,
@@ -474,23 +424,8 @@ def write_table(
     formats: Sequence[str] = WRITE_FORMATS,
     error: type[Exception] = ValueError,
 ) -> None:
-    """Write CSV / XLSX / SPSS .sav atomically: a temporary file beside the target, renamed when complete.
-
-    ``formats`` are the suffixes the caller accepts, of .csv, .xlsx, .sav and .json (a list of
-    records); any other suffix raises ``error``.
-    """
-    suffix = path.suffix.lower()
-    if suffix not in formats or suffix not in _WRITERS:
-        raise error(f"{path}: output must end in {', '.join(formats)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        _WRITERS[suffix](frame, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write a research table (CSV / XLSX / SPSS .sav by default) atomically; see ``scoring.tables``."""
+    tables.write_table(frame, path, formats=formats, error=error)
 
 
 def norm_paths(
@@ -549,9 +484,7 @@ def write_norms(table: NormTable, root: str | Path, *, allow_synthetic: bool = F
     }
     if table.reliability:
         # α and score SD of each scale in the sample (absent from files written before this existed)
-        meta["reliability"] = {
-            sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()
-        }
+        meta["reliability"] = {sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()}
     write_table(table.table, csv_path)
     fd, tmp = tempfile.mkstemp(prefix=f".{meta_path.stem}.", dir=meta_path.parent)
     os.close(fd)

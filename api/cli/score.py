@@ -1,4 +1,4 @@
-"""``proforient`` command line: a thin wrapper over ``api.service``."""
+"""``proforient score | instruments | check | demo``: scoring files of administrations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,30 +14,25 @@ import scoring
 from api import service
 from api.tableio import TableError, read_table, write_table
 
-app = typer.Typer(
-    help="proforient: career-guidance scoring (VDQ, Holland SDS, PPI, intake).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True)
-out = Console()
+from ._common import err, fail, out
 
 EXAMPLES = instruments.data_dir() / "examples"
+DEMO_COLUMNS = {
+    "intake": ["id", "job_seeker_group", "group_reasons", "retraining_need"],
+    "vdq": ["id", "certainty", "total_indecision", "decision_status", "salient_barriers"],
+    "sds": ["id", "code", "consistency", "differentiation_iachan", "congruence_m_min", "flags"],
+    "ppi": ["id", "type", "EI", "SN", "TF", "JP", "flags"],
+}
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _count_rows(path: Path) -> int | None:
+def count_rows(path: Path) -> int | None:
+    """Data rows of a CSV file (for the progress bar); None for other files."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     with path.open("rb") as fh:
         return max(0, sum(1 for _ in fh) - 1)
 
 
-@app.command()
 def score(
     input: Annotated[Path, typer.Argument(help="CSV or XLSX: one row per administration, item ids as columns")],
     instrument: Annotated[str, typer.Option("--instrument", "-i", help="vdq, sds, ppi, intake, …")],
@@ -52,7 +46,7 @@ def score(
     """Score a file of administrations. Optional columns: id, aspiration_1..3, seconds."""
     try:
         inst = instruments.load_path(definition) if definition else instruments.load(instrument, version)
-        total = _count_rows(input)
+        total = count_rows(input)
         with Progress(
             TextColumn("scoring {task.description}"),
             BarColumn(),
@@ -65,13 +59,12 @@ def score(
             frame = service.score_chunks(inst, read_table(input), on_chunk=lambda n: bar.advance(task, n))
         write_table(frame, output)
     except scoring.ResponseValidationError as e:
-        _fail(f"{input}: nothing was written.\n{e}")
+        fail(f"{input}: nothing was written.\n{e}")
     except (instruments.InstrumentError, TableError) as e:
-        _fail(str(e))
+        fail(str(e))
     err.print(f"{len(frame)} administration(s) of {inst.ref} scored → {output}")
 
 
-@app.command("instruments")
 def list_instruments() -> None:
     """List the shipped instruments."""
     table = Table("id", "version", "model", "items", "title (ka)", "title (en)")
@@ -82,41 +75,33 @@ def list_instruments() -> None:
     out.print(table)
 
 
-@app.command()
 def check(folder: Annotated[Path, typer.Argument(help="an instrument definition folder")]) -> None:
     """Validate an instrument definition and list every problem."""
     try:
         inst = instruments.load_path(folder)
     except instruments.InstrumentError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     out.print(
         f"{inst.ref}: {len(inst.items) or len(inst.fields)} items/fields, "
         f"{len(inst.scales)} scales, sha256 {inst.content_hash[:12]}: ok"
     )
 
 
-@app.command()
 def demo(
     output: Annotated[Path, typer.Option(help="folder for the scored example files")] = Path("demo-output"),
 ) -> None:
     """Score the bundled example administrations and show a summary."""
-    for iid in ("intake", "vdq", "sds", "ppi"):
+    for iid, show in DEMO_COLUMNS.items():
         src = EXAMPLES / f"{iid}.csv"
         if not src.is_file():
-            _fail(f"example file {src} is missing")
+            fail(f"example file {src} is missing")
         inst = instruments.load(iid)
         try:
             frame = service.score_chunks(inst, read_table(src))
         except scoring.ResponseValidationError as e:
-            _fail(str(e))
+            fail(str(e))
         target = output / f"{iid}-scores.csv"
         write_table(frame, target)
-        show = {
-            "intake": ["id", "job_seeker_group", "group_reasons", "retraining_need"],
-            "vdq": ["id", "certainty", "total_indecision", "decision_status", "salient_barriers"],
-            "sds": ["id", "code", "consistency", "differentiation_iachan", "congruence_m_min", "flags"],
-            "ppi": ["id", "type", "EI", "SN", "TF", "JP", "flags"],
-        }[iid]
         table = Table(*show, title=f"{inst.title.ka} / {inst.title.en} ({inst.ref})")
         for _, row in frame[show].head(8).iterrows():
             table.add_row(*[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row])
@@ -124,20 +109,9 @@ def demo(
         out.print(f"→ {target}\n")
 
 
-def _register_all() -> None:
-    from api import cli_reports, cli_research, cli_service
-
-    cli_service.register(app)
-    cli_reports.register(app)
-    cli_research.register(app)
-
-
-_register_all()
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
+def register(app: typer.Typer) -> None:
+    """Add score, instruments, check and demo to ``app``."""
+    app.command()(score)
+    app.command("instruments")(list_instruments)
+    app.command()(check)
+    app.command()(demo)

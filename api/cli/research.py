@@ -1,0 +1,337 @@
+"""``proforient analyze | build-norms | simulate | export``: the researcher's commands.
+
+Each command is a thin wrapper over ``scoring.research`` (and ``reports.technical``
+for the technical report): read and validate a data set, compute, write. The
+research toolkit (scipy, statsmodels) is imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+import instruments
+
+from ._common import err, fail, out, split
+
+if TYPE_CHECKING:
+    from scoring import research as rs
+
+InstrumentOpt = Annotated[str, typer.Option("--instrument", "-i", help="vdq, sds, ppi, …")]
+VersionOpt = Annotated[str | None, typer.Option("--version", help="instrument version (default: newest)")]
+DefinitionOpt = Annotated[Path | None, typer.Option(help="use a definition folder instead of a shipped instrument")]
+IdOpt = Annotated[str, typer.Option("--id-column", help="respondent id column ('' to number the rows)")]
+MissingOpt = Annotated[
+    list[str] | None,
+    typer.Option("--missing-code", "-m", help="a value meaning 'not answered' (repeat or comma-separate: -m 9,99)"),
+]
+CovariateOpt = Annotated[
+    list[str] | None,
+    typer.Option("--covariate", "-c", help="an extra column to keep, e.g. gender, age_band (repeatable)"),
+]
+IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="an extra column to skip (repeatable)")]
+
+
+def _instrument(instrument: str, version: str | None, definition: Path | None) -> instruments.Instrument:
+    inst = instruments.load_path(definition) if definition else instruments.load(instrument, version)
+    if inst.model == "intake":
+        raise ValueError(f"{inst.ref} is an intake form; the research toolkit analyses scored instruments")
+    return inst
+
+
+def _dataset(
+    path: Path,
+    inst: instruments.Instrument,
+    id_column: str,
+    covariates: Sequence[str],
+    ignore: Sequence[str],
+    missing: Sequence[str],
+) -> rs.Dataset:
+    from scoring import research as rs
+
+    codes: list[object] = [int(c) if c.lstrip("+-").isdigit() else c for c in missing]
+    return rs.read_dataset(
+        path,
+        instruments.scoring_spec(inst),
+        id_column=id_column or None,
+        covariates=list(dict.fromkeys(covariates)),
+        ignore=ignore,
+        missing_codes=codes,
+    )
+
+
+def _report_problems(e: rs.DatasetError) -> NoReturn:
+    err.print("[bold red]error:[/]", end=" ")
+    err.print(
+        f"{e.source}: {len(e.problems)} problem(s); nothing was imported:",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for p in e.problems:
+        err.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _refs(values: Sequence[str] | None) -> dict[str, str]:
+    out = {}
+    for v in split(values):
+        if "=" not in v:
+            raise ValueError(f"--reference {v!r}: write it as variable=group, e.g. gender=female")
+        k, g = v.split("=", 1)
+        out[k.strip()] = g.strip()
+    return out
+
+
+def analyze(
+    data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav: one row per administration")],
+    instrument: InstrumentOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help="the HTML report to write")],
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    id_column: IdOpt = "id",
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="grouping column for DIF (repeatable)")
+    ] = None,
+    reference: Annotated[
+        list[str] | None, typer.Option(help="reference group, e.g. gender=female (default: the largest)")
+    ] = None,
+    covariate: CovariateOpt = None,
+    ignore: IgnoreOpt = None,
+    missing_code: MissingOpt = None,
+    factors: Annotated[int | None, typer.Option(help="factors to extract (default: parallel analysis)")] = None,
+    rotation: Annotated[str, typer.Option(help="promax, varimax or none")] = "promax",
+    dif_max_rows: Annotated[int, typer.Option(help="rows used for ordinal logistic DIF (random subsample)")] = 20_000,
+    seed: Annotated[int, typer.Option(help="random seed (parallel analysis, subsampling)")] = 0,
+) -> None:
+    """Write an HTML technical report: item statistics, reliabilities, factor structure, DIF, norms."""
+    from reports import technical
+    from scoring import research as rs
+
+    groups = split(group)
+    try:
+        inst = _instrument(instrument, version, definition)
+        ds = _dataset(data, inst, id_column, groups + split(covariate), split(ignore), split(missing_code))
+        page = technical.build_technical_report(
+            inst,
+            ds,
+            groups=groups,
+            references=_refs(reference),
+            n_factors=factors,
+            rotation=rotation,
+            dif_max_rows=dif_max_rows,
+            seed=seed,
+        )
+    except rs.DatasetError as e:
+        _report_problems(e)
+    except (instruments.InstrumentError, ValueError) as e:
+        fail(str(e))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, output)
+    err.print(f"{ds.n_rows} administration(s) of {inst.ref} analysed → {output}")
+
+
+def build_norms_cmd(
+    data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav of the norm sample's answers")],
+    instrument: InstrumentOpt,
+    norm_id: Annotated[str, typer.Option(help="name of the norm table, e.g. fund-2025")],
+    norm_version: Annotated[str, typer.Option(help="version of the norm table, e.g. 1.0")],
+    population: Annotated[str, typer.Option(help="who the sample represents")],
+    collected_from: Annotated[str, typer.Option("--from", help="first collection date, YYYY-MM-DD")],
+    collected_to: Annotated[str, typer.Option("--to", help="last collection date, YYYY-MM-DD")],
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    id_column: IdOpt = "id",
+    group: Annotated[list[str] | None, typer.Option("--group", "-g", help="grouping column (repeatable)")] = None,
+    description: Annotated[str, typer.Option(help="how the sample was drawn")] = "",
+    min_group_n: Annotated[int, typer.Option(help="smallest group that gets its own table")] = 100,
+    missing_code: MissingOpt = None,
+    ignore: IgnoreOpt = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="store the table under --root (otherwise only show it)")
+    ] = False,
+    root: Annotated[Path | None, typer.Option(help="norms folder (default: data/norms)")] = None,
+) -> None:
+    """Build a norm table (PR, T, stanine per group); stored only with --write."""
+    from scoring import research as rs
+
+    groups = split(group)
+    try:
+        inst = _instrument(instrument, version, definition)
+        ds = _dataset(data, inst, id_column, groups, split(ignore), split(missing_code))
+        start, end = dt.date.fromisoformat(collected_from), dt.date.fromisoformat(collected_to)
+        table = rs.build_norms(
+            ds.spec,
+            ds.score().scales.score,
+            responses=ds.responses,
+            norm_id=norm_id,
+            version=norm_version,
+            population=population,
+            collected_from=start,
+            collected_to=end,
+            groups={g: ds.group(g) for g in groups},
+            description=description,
+            min_group_n=min_group_n,
+        )
+        paths = rs.write_norms(table, root or instruments.data_dir() / "norms") if write else None
+    except rs.DatasetError as e:
+        _report_problems(e)
+    except (instruments.InstrumentError, ValueError, FileExistsError) as e:
+        fail(str(e))
+    view = Table(
+        "group",
+        "scale",
+        "N",
+        "raw at PR 16",
+        "raw at PR 50",
+        "raw at PR 84",
+        title=f"norm table {table.ref} for {inst.ref} (N = {table.sample.n})",
+    )
+    for (g, s), t in table.table.groupby(["group", "scale"], sort=False):
+
+        def raw_at(p: float, t: pd.DataFrame = t) -> str:
+            return f"{float(t['raw'].iloc[int(np.argmin(np.abs(t['pr'].to_numpy() - p)))]):.2f}"
+
+        view.add_row(str(g), str(s), str(int(t["n"].iloc[0])), raw_at(16), raw_at(50), raw_at(84))
+    out.print(view)
+    if table.reliability:
+        err.print(
+            "Cronbach's α in the sample (stored with the table; reports draw SEM bands from it): "
+            + ", ".join(f"{sid} {r.alpha:.2f}" for sid, r in table.reliability.items())
+        )
+    if paths is None:
+        err.print("nothing written: add --write to store this table as a versioned norm file")
+    else:
+        err.print(f"norm table written: {paths[0]} and {paths[1]}")
+
+
+def simulate(
+    instrument: InstrumentOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .xlsx or .sav")],
+    rows: Annotated[int, typer.Option("--rows", "-n", help="respondents (when --groups is not given)")] = 1000,
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    groups: Annotated[
+        str | None, typer.Option(help="group sizes, e.g. female=500,male=500 (first = reference)")
+    ] = None,
+    group_means: Annotated[str | None, typer.Option(help="latent mean shifts, e.g. male=0.3")] = None,
+    dif: Annotated[list[str] | None, typer.Option(help="planted DIF, ITEM=shift[:slope] (repeatable)")] = None,
+    trait_corr: Annotated[float, typer.Option(help="correlation between every two scales' traits")] = 0.3,
+    missing: Annotated[float, typer.Option(help="share of answers skipped at random")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    params_out: Annotated[Path | None, typer.Option(help="write the generating parameters as JSON here")] = None,
+) -> None:
+    """Simulate a data set from known IRT parameters (2PL / graded response)."""
+    from scoring import research as rs
+
+    try:
+        inst = _instrument(instrument, version, definition)
+        spec = instruments.scoring_spec(inst)
+        design: int | tuple[rs.Group, ...] = rows
+        if groups:
+            sizes = dict(_pair(v) for v in split([groups]))
+            means = {k: float(v) for k, v in (_pair(v) for v in split([group_means]))} if group_means else {}
+            design = rs.as_groups({k: int(v) for k, v in sizes.items()}, means)
+        elif group_means:
+            raise ValueError("--group-means needs --groups")
+        planted = []
+        for d in split(dif):
+            item, rest = _pair(d)
+            shift, _, slope = rest.partition(":")
+            planted.append(rs.DIF(item, float(shift), float(slope) if slope else 1.0))
+        sim = rs.simulate(spec, design, trait_corr=trait_corr, dif=planted, missing=missing, seed=seed)
+        rs.write_table(sim.to_frame(), output)
+        if params_out is not None:
+            pop = sim.population_values()
+            payload = {
+                "instrument": inst.ref,
+                "seed": seed,
+                "trait_corr": sim.trait_corr.tolist(),
+                "missing": missing,
+                "groups": [{"name": g.name, "n": g.n, "mean": g.mean} for g in sim.groups],
+                "dif": [{"item": d.item, "shift": d.shift, "slope": d.slope, "group": d.group} for d in sim.dif],
+                "items": [
+                    {"id": i, "a": float(a), "b": [float(x) for x in b]}
+                    for i, a, b in zip(spec.item_ids, sim.params.discrimination, sim.params.thresholds, strict=True)
+                ],
+                "population": [
+                    {
+                        "scale": p.scale,
+                        "alpha": p.alpha,
+                        "alpha_std": p.alpha_std,
+                        "omega_total": p.omega_total,
+                        "lambda6": p.lambda6,
+                    }
+                    for p in pop
+                ],
+                "synthetic": True,
+            }
+            params_out.parent.mkdir(parents=True, exist_ok=True)
+            params_out.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    except (instruments.InstrumentError, ValueError) as e:
+        fail(str(e))
+    err.print(f"{len(sim.responses)} simulated administration(s) of {inst.ref} → {output} (synthetic data)")
+
+
+def export(
+    data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav with respondent ids")],
+    instrument: InstrumentOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .xlsx or .sav")],
+    salt_file: Annotated[Path, typer.Option(help="the study's secret salt (one line); keep it with the study")],
+    create_salt: Annotated[
+        bool, typer.Option(help="create --salt-file with a new random salt if it does not exist")
+    ] = False,
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    id_column: IdOpt = "id",
+    covariate: CovariateOpt = None,
+    ignore: IgnoreOpt = None,
+    missing_code: MissingOpt = None,
+    scores: Annotated[bool, typer.Option(help="add the scores next to the item answers")] = True,
+) -> None:
+    """Export item answers (and scores) pseudonymized: salted hashes instead of ids, no names."""
+    from scoring import research as rs
+
+    try:
+        if not salt_file.exists():
+            if not create_salt:
+                raise ValueError(f"{salt_file} does not exist; pass --create-salt to start a new study")
+            salt_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(rs.new_study_salt() + "\n")
+        salt = salt_file.read_text(encoding="utf-8").strip()
+        inst = _instrument(instrument, version, definition)
+        ds = _dataset(data, inst, id_column, split(covariate), split(ignore), split(missing_code))
+        frame = rs.export_pseudonymized(ds, output, salt=salt, include_scores=scores)
+    except rs.DatasetError as e:
+        _report_problems(e)
+    except (instruments.InstrumentError, ValueError, OSError) as e:
+        fail(str(e))
+    err.print(f"{len(frame)} pseudonymized row(s) of {inst.ref} → {output}")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ValueError(f"{text!r}: expected name=value")
+    k, v = text.split("=", 1)
+    return k.strip(), v.strip()
+
+
+def register(app: typer.Typer) -> None:
+    """Add analyze, build-norms, simulate and export to ``app``."""
+    app.command()(analyze)
+    app.command("build-norms")(build_norms_cmd)
+    app.command()(simulate)
+    app.command()(export)

@@ -1,0 +1,101 @@
+"""The one atomic table writer (CSV, XLSX, SPSS .sav, JSON), shared by the research toolkit and the CLI.
+
+A file is written to a temporary name beside the target and renamed only when
+complete, so a failed write never leaves a half-written or truncated table.
+This module imports nothing heavier than pandas (pyreadstat only for .sav,
+openpyxl only for .xlsx), so the CLI's table I/O does not load the research
+toolkit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FORMATS = (".csv", ".xlsx", ".sav", ".json")
+
+
+def _sav_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(col.dtype):
+            out[c] = col.astype("float64")
+        elif pd.api.types.is_bool_dtype(col):
+            out[c] = col.astype("float64")
+        elif col.dtype == object:
+            out[c] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        else:
+            out[c] = col
+    return pd.DataFrame(out)
+
+
+def _json_default(v: object) -> object:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    raise TypeError(f"cannot write {type(v).__name__} as JSON")
+
+
+def _write_csv(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+
+
+def _write_xlsx(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_excel(tmp, index=False, engine="openpyxl")
+
+
+def _write_sav(frame: pd.DataFrame, tmp: str) -> None:
+    import pyreadstat
+
+    pyreadstat.write_sav(_sav_ready(frame), tmp)
+
+
+def _write_json(frame: pd.DataFrame, tmp: str) -> None:
+    """A list of records; a missing number is ``null``."""
+    records = [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+    Path(tmp).write_text(json.dumps(records, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+
+
+_WRITERS = {".csv": _write_csv, ".xlsx": _write_xlsx, ".sav": _write_sav, ".json": _write_json}
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    error: type[Exception] = ValueError,
+) -> None:
+    """Write CSV / XLSX / SPSS .sav atomically: a temporary file beside the target, renamed when complete.
+
+    ``formats`` are the suffixes the caller accepts, of .csv, .xlsx, .sav and .json (a list of
+    records); any other suffix raises ``error``.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in formats or suffix not in _WRITERS:
+        raise error(f"{path}: output must end in {', '.join(formats)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        _WRITERS[suffix](frame, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+__all__ = ["FORMATS", "write_table"]
