@@ -80,29 +80,36 @@ def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
     raise InstrumentError([Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")])
 
 
-def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bytes, list[Problem]]:
+    """The rows of a definition table as (spreadsheet row number, cells), the raw bytes, and problems.
+
+    A row with more cells than the header (an unquoted comma) is reported (E002)
+    and left out, and reading goes on, so every other problem is still listed.
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InstrumentError([Problem("E000", path.name, None, "", f"is not UTF-8 text: {exc}")]) from exc
     reader = csv.DictReader(io.StringIO(text))
-    rows = []
-    for r in reader:
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    for n, r in enumerate(reader, start=2):
         if None in r:
-            raise InstrumentError(
-                [
-                    Problem(
-                        "E002",
-                        path.name,
-                        reader.line_num,
-                        "",
-                        "has more cells than the header (an unquoted comma?)",
-                    )
-                ]
+            extra = [c for c in r[None] if c.strip()]  # type: ignore[index]
+            problems.append(
+                Problem(
+                    "E002",
+                    path.name,
+                    n,
+                    "",
+                    f"has more cells than the header (an unquoted comma?); extra: {', '.join(map(repr, extra)) or '(empty)'}",
+                )
             )
-        rows.append({k.strip(): (v if v is not None else "") for k, v in r.items()})
-    return rows, raw
+            continue
+        rows.append((n, {k.strip(): (v if v is not None else "") for k, v in r.items()}))
+    return rows, raw, problems
 
 
 def _text(row: ItemRow, prefix: str) -> tuple[Text | None, list[str]]:
@@ -308,7 +315,8 @@ class _Builder:
         if not path.is_file():
             self.add("E000", "items.csv", None, "", "is missing")
             return ()
-        rows, raw = _read_csv(path)
+        rows, raw, problems = _read_csv(path)
+        self.problems.extend(problems)
         self.hash.update(raw)
         if h.response is None:  # already reported by _check_header
             return ()
@@ -317,7 +325,7 @@ class _Builder:
         scales = {s.id for s in h.scales}
         items: list[Item] = []
         seen: dict[str, Item] = {}
-        for n, raw_row in enumerate(rows, start=2):
+        for n, raw_row in rows:
             try:
                 row = ItemRow.model_validate(raw_row)
             except ValidationError as err:
@@ -439,14 +447,16 @@ class _Builder:
         if not fpath.is_file():
             self.add("E000", "fields.csv", None, "", "is missing")
             return ()
-        frows, raw = _read_csv(fpath)
+        frows, raw, problems = _read_csv(fpath)
+        self.problems.extend(problems)
         self.hash.update(raw)
-        orows: list[dict[str, str]] = []
+        orows: list[tuple[int, dict[str, str]]] = []
         if opath.is_file():
-            orows, oraw = _read_csv(opath)
+            orows, oraw, oproblems = _read_csv(opath)
+            self.problems.extend(oproblems)
             self.hash.update(oraw)
         options: dict[str, list[Option]] = {}
-        for n, raw_row in enumerate(orows, start=2):
+        for n, raw_row in orows:
             try:
                 o = OptionRow.model_validate(raw_row)
             except ValidationError as err:
@@ -457,7 +467,7 @@ class _Builder:
                 self.add("E010", "options.csv", n, "value", f"option {o.value!r} of {o.field!r} is listed twice")
             opts.append(Option(o.value, Text(ka=o.label_ka, en=o.label_en)))
         ids: set[str] = set()
-        for n, raw_row in enumerate(frows, start=2):
+        for n, raw_row in frows:
             try:
                 f = FieldRow.model_validate(raw_row)
             except ValidationError as err:

@@ -109,3 +109,31 @@ def test_installed_entry_point_runs_the_demo(tmp_path):
     assert res.returncode == 0, res.stderr
     for iid in ("intake", "vdq", "sds", "ppi"):
         assert (tmp_path / f"{iid}-scores.csv").is_file()
+
+
+def test_check_keeps_every_location_and_goes_on_after_an_extra_cell(tmp_path):
+    """Before: Rich markup ate '[items.csv row 7]', and an extra cell (E002) stopped the check there."""
+    from instruments import DEFINITIONS
+
+    broken = tmp_path / "broken"
+    shutil.copytree(DEFINITIONS / "vdq" / "1.0", broken)
+    lines = (broken / "items.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[5].startswith("VDQ05,main,")  # spreadsheet row 6 (the header is row 1)
+    lines[3] = lines[3] + ",an extra cell"  # row 4: one cell too many
+    lines[5] = lines[5].replace("VDQ05,main,", "VDQ05,nowhere,")  # row 6: unknown section
+    (broken / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run("check", str(broken))
+    assert res.exit_code == 1
+    text = " ".join(res.output.split())  # undo soft wrapping
+    assert "[items.csv row 4] has more cells than the header" in text and "'an extra cell'" in text
+    assert "(E002)" in text
+    assert "[items.csv row 6] section: item 'VDQ05' names unknown section 'nowhere' (E011)" in text
+
+
+def test_cli_startup_does_not_load_the_research_toolkit():
+    code = (
+        "import sys, api.cli, api.tableio; "
+        "print(','.join(m for m in ('scipy', 'statsmodels', 'scoring.research', 'matplotlib') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == ""
