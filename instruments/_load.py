@@ -97,14 +97,14 @@ def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bytes, list
     problems: list[Problem] = []
     for n, r in enumerate(reader, start=2):
         if None in r:
-            extra = [c for c in r[None] if c.strip()]  # type: ignore[index]
+            extra = ", ".join(repr(c) for c in r[None] if c.strip()) or "(empty)"
             problems.append(
                 Problem(
                     "E002",
                     path.name,
                     n,
                     "",
-                    f"has more cells than the header (an unquoted comma?); extra: {', '.join(map(repr, extra)) or '(empty)'}",
+                    f"has more cells than the header (an unquoted comma?); extra: {extra}",
                 )
             )
             continue
@@ -478,14 +478,14 @@ class _Builder:
             ids.add(f.id)
             if f.section not in sections:
                 self.add("E011", "fields.csv", n, "section", f"field {f.id!r} names unknown section {f.section!r}")
-            opts = tuple(options.get(f.id, ()))
-            if f.type in ("choice", "multi") and len(opts) < 2:
+            choices = tuple(options.get(f.id, ()))
+            if f.type in ("choice", "multi") and len(choices) < 2:
                 self.add(
                     "E018", "fields.csv", n, "type", f"field {f.id!r} is a {f.type} but has fewer than two options"
                 )
-            if f.type not in ("choice", "multi") and opts:
+            if f.type not in ("choice", "multi") and choices:
                 self.add("E018", "options.csv", None, "field", f"field {f.id!r} is a {f.type} and takes no options")
-            out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts))
+            out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), choices))
         for fid in options:
             if fid not in ids:
                 self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")
