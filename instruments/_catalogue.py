@@ -155,7 +155,7 @@ def find_occupation(text: str, catalogue: tuple[Occupation, ...] | None = None) 
     cat = catalogue if catalogue is not None else occupations()
     key = text.strip().casefold()
     for o in cat:
-        if key in (o.name.ka.casefold(), o.name.en.casefold()):
+        if key in (o.name.get("ka").casefold(), o.name.get("en").casefold()):
             return o
     for o in cat:
         if key == o.isco:

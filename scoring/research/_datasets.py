@@ -193,7 +193,7 @@ def dataset_from_frame(
     Every problem is collected before ``DatasetError`` is raised; see ``read_dataset``.
     """
     problems: list[DatasetProblem] = []
-    codes = tuple(_key(c) for c in missing_codes)
+    codes = tuple(dict.fromkeys([*spec.missing_codes, *(_key(c) for c in missing_codes)]))
     if any(c == "" for c in codes):
         problems.append(
             DatasetProblem("bad_missing_code", "an empty missing-value code was declared; blanks are always missing")
