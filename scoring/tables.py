@@ -1,4 +1,12 @@
-"""The one atomic table writer (CSV, XLSX, SPSS .sav, JSON), shared by the research toolkit and the CLI.
+"""Data tables: the one atomic writer (CSV, XLSX, SPSS .sav, JSON) and the column rule, shared by
+the research toolkit and the CLI.
+
+The column rule of every command that reads a data file: the instrument's item
+columns are scored; the id column is the one named, or else the first of
+``ID_COLUMNS`` present (none: rows are numbered); declared covariates are kept
+and declared ``ignore`` columns dropped; any other column is left out and
+reported (``UnusedColumnsWarning``, ``unused_columns_message``), never scored
+and never a reason to refuse the file.
 
 A file is written to a temporary name beside the target and renamed only when
 complete, so a failed write never leaves a half-written or truncated table.
@@ -19,6 +27,24 @@ import numpy as np
 import pandas as pd
 
 FORMATS = (".csv", ".xlsx", ".sav", ".json")
+ID_COLUMNS = ("id", "respondent", "code")
+"""Column names taken as the respondent id when none is named (the first found wins)."""
+
+
+class UnusedColumnsWarning(UserWarning):
+    """A data file has columns that are neither items, the id, covariates nor declared as ignored."""
+
+
+def unused_columns_message(columns: Sequence[str]) -> str:
+    """The one wording of the unused-columns warning (library and CLI).
+
+    >>> unused_columns_message(["age", "note"])[:31]
+    '2 column(s) not used: age, note'
+    """
+    return (
+        f"{len(columns)} column(s) not used: {', '.join(columns)} (not items of the instrument; declare them "
+        "with --covariate/-c to keep them, or --ignore to silence this)"
+    )
 
 
 def _sav_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,4 +124,4 @@ def write_table(
             os.unlink(tmp)
 
 
-__all__ = ["FORMATS", "write_table"]
+__all__ = ["FORMATS", "ID_COLUMNS", "UnusedColumnsWarning", "unused_columns_message", "write_table"]

@@ -19,6 +19,9 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
 def test_exported_members_are_pinned():
     assert set(rs.__all__) == {
         "DIF",
+        "ID_COLUMNS",
+        "UnusedColumnsWarning",
+        "unused_columns_message",
         "CircumplexTest",
         "Dataset",
         "DatasetError",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,3 +27,56 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def split(values: Sequence[str] | None) -> list[str]:
     """Repeated and comma-separated option values as one list: ``-m 9,99 -m x`` → ``["9", "99", "x"]``."""
     return [v.strip() for item in (values or []) for v in item.split(",") if v.strip()]
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on stderr (plain text)."""
+    err.print("[yellow]warning:[/]", end=" ")
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def missing_keys(values: Sequence[str] | None) -> list[str]:
+    """``-m`` values as the engine looks codes up: stripped, lower-case (``9.0`` → ``9``)."""
+    out = []
+    for v in split(values):
+        key = v.lower()
+        if key.endswith(".0") and key[:-2].lstrip("+-").isdigit():
+            key = key[:-2]
+        out.append(key)
+    return list(dict.fromkeys(out))
+
+
+# Options shared by every command that reads a data file (score and the research commands).
+InstrumentOpt = Annotated[
+    str | None,
+    typer.Option("--instrument", "-i", help="vdq, sds, ppi, intake, … (not needed with --definition)"),
+]
+VersionOpt = Annotated[str | None, typer.Option("--version", help="instrument version (default: newest)")]
+DefinitionOpt = Annotated[
+    Path | None,
+    typer.Option(help="a definition folder instead of a shipped instrument (-i/--version, if given, must match it)"),
+]
+IdOpt = Annotated[
+    str,
+    typer.Option(
+        "--id-column",
+        help="respondent id column (default 'auto': the first of id, respondent, code; '' numbers the rows)",
+    ),
+]
+MissingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--missing-code",
+        "--missing",
+        "-m",
+        help="a value meaning 'not answered' (repeat or comma-separate: -m 0 -m 9,99), on top of the "
+        "definition's missing_codes",
+    ),
+]
+CovariateOpt = Annotated[
+    list[str] | None,
+    typer.Option("--covariate", "-c", help="an extra column to keep, e.g. gender, age_band (repeatable)"),
+]
+IgnoreOpt = Annotated[
+    list[str] | None, typer.Option("--ignore", help="an extra column to skip without a warning (repeatable)")
+]

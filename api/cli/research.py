@@ -21,28 +21,30 @@ from rich.table import Table
 
 import instruments
 
-from ._common import err, fail, out, split
+from ._common import (
+    CovariateOpt,
+    DefinitionOpt,
+    IdOpt,
+    IgnoreOpt,
+    InstrumentOpt,
+    MissingOpt,
+    VersionOpt,
+    err,
+    fail,
+    missing_keys,
+    out,
+    split,
+    warn,
+)
 
 if TYPE_CHECKING:
     from scoring import research as rs
 
-InstrumentOpt = Annotated[str, typer.Option("--instrument", "-i", help="vdq, sds, ppi, …")]
-VersionOpt = Annotated[str | None, typer.Option("--version", help="instrument version (default: newest)")]
-DefinitionOpt = Annotated[Path | None, typer.Option(help="use a definition folder instead of a shipped instrument")]
-IdOpt = Annotated[str, typer.Option("--id-column", help="respondent id column ('' to number the rows)")]
-MissingOpt = Annotated[
-    list[str] | None,
-    typer.Option("--missing-code", "-m", help="a value meaning 'not answered' (repeat or comma-separate: -m 9,99)"),
-]
-CovariateOpt = Annotated[
-    list[str] | None,
-    typer.Option("--covariate", "-c", help="an extra column to keep, e.g. gender, age_band (repeatable)"),
-]
-IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="an extra column to skip (repeatable)")]
 
+def _instrument(instrument: str | None, version: str | None, definition: Path | None) -> instruments.Instrument:
+    from api import service
 
-def _instrument(instrument: str, version: str | None, definition: Path | None) -> instruments.Instrument:
-    inst = instruments.load_path(definition) if definition else instruments.load(instrument, version)
+    inst = service.load_instrument(instrument, version, definition)
     if inst.model == "intake":
         raise ValueError(f"{inst.ref} is an intake form; the research toolkit analyses scored instruments")
     return inst
@@ -56,17 +58,29 @@ def _dataset(
     ignore: Sequence[str],
     missing: Sequence[str],
 ) -> rs.Dataset:
+    """Read and validate a data file (the column rule of ``scoring.tables``); unused columns are
+    reported as a warning, every problem as an error."""
+    import warnings
+
     from scoring import research as rs
 
-    codes: list[object] = [int(c) if c.lstrip("+-").isdigit() else c for c in missing]
-    return rs.read_dataset(
-        path,
-        instruments.scoring_spec(inst),
-        id_column=id_column or None,
-        covariates=list(dict.fromkeys(covariates)),
-        ignore=ignore,
-        missing_codes=codes,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rs.UnusedColumnsWarning)
+        try:
+            return rs.read_dataset(
+                path,
+                instruments.scoring_spec(inst),
+                id_column=id_column or None,
+                covariates=list(dict.fromkeys(covariates)),
+                ignore=ignore,
+                missing_codes=missing,
+            )
+        finally:
+            for w in caught:
+                if issubclass(w.category, rs.UnusedColumnsWarning):
+                    warn(str(w.message))
+                else:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _report_problems(e: rs.DatasetError) -> NoReturn:
@@ -94,11 +108,11 @@ def _refs(values: Sequence[str] | None) -> dict[str, str]:
 
 def analyze(
     data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav: one row per administration")],
-    instrument: InstrumentOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help="the HTML report to write")],
+    instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
-    id_column: IdOpt = "id",
+    id_column: IdOpt = "auto",
     group: Annotated[
         list[str] | None, typer.Option("--group", "-g", help="grouping column for DIF (repeatable)")
     ] = None,
@@ -120,7 +134,7 @@ def analyze(
     groups = split(group)
     try:
         inst = _instrument(instrument, version, definition)
-        ds = _dataset(data, inst, id_column, groups + split(covariate), split(ignore), split(missing_code))
+        ds = _dataset(data, inst, id_column, groups + split(covariate), split(ignore), missing_keys(missing_code))
         page = technical.build_technical_report(
             inst,
             ds,
@@ -144,15 +158,15 @@ def analyze(
 
 def build_norms_cmd(
     data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav of the norm sample's answers")],
-    instrument: InstrumentOpt,
     norm_id: Annotated[str, typer.Option(help="name of the norm table, e.g. fund-2025")],
     norm_version: Annotated[str, typer.Option(help="version of the norm table, e.g. 1.0")],
     population: Annotated[str, typer.Option(help="who the sample represents")],
     collected_from: Annotated[str, typer.Option("--from", help="first collection date, YYYY-MM-DD")],
     collected_to: Annotated[str, typer.Option("--to", help="last collection date, YYYY-MM-DD")],
+    instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
-    id_column: IdOpt = "id",
+    id_column: IdOpt = "auto",
     group: Annotated[list[str] | None, typer.Option("--group", "-g", help="grouping column (repeatable)")] = None,
     description: Annotated[str, typer.Option(help="how the sample was drawn")] = "",
     min_group_n: Annotated[int, typer.Option(help="smallest group that gets its own table")] = 100,
@@ -169,7 +183,7 @@ def build_norms_cmd(
     groups = split(group)
     try:
         inst = _instrument(instrument, version, definition)
-        ds = _dataset(data, inst, id_column, groups, split(ignore), split(missing_code))
+        ds = _dataset(data, inst, id_column, groups, split(ignore), missing_keys(missing_code))
         start, end = dt.date.fromisoformat(collected_from), dt.date.fromisoformat(collected_to)
         table = rs.build_norms(
             ds.spec,
@@ -217,9 +231,9 @@ def build_norms_cmd(
 
 
 def simulate(
-    instrument: InstrumentOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .xlsx or .sav")],
     rows: Annotated[int, typer.Option("--rows", "-n", help="respondents (when --groups is not given)")] = 1000,
+    instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
     groups: Annotated[
@@ -286,15 +300,15 @@ def simulate(
 
 def export(
     data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav with respondent ids")],
-    instrument: InstrumentOpt,
     output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .xlsx or .sav")],
     salt_file: Annotated[Path, typer.Option(help="the study's secret salt (one line); keep it with the study")],
     create_salt: Annotated[
         bool, typer.Option(help="create --salt-file with a new random salt if it does not exist")
     ] = False,
+    instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
-    id_column: IdOpt = "id",
+    id_column: IdOpt = "auto",
     covariate: CovariateOpt = None,
     ignore: IgnoreOpt = None,
     missing_code: MissingOpt = None,
@@ -313,7 +327,7 @@ def export(
                 fh.write(rs.new_study_salt() + "\n")
         salt = salt_file.read_text(encoding="utf-8").strip()
         inst = _instrument(instrument, version, definition)
-        ds = _dataset(data, inst, id_column, split(covariate), split(ignore), split(missing_code))
+        ds = _dataset(data, inst, id_column, split(covariate), split(ignore), missing_keys(missing_code))
         frame = rs.export_pseudonymized(ds, output, salt=salt, include_scores=scores)
     except rs.DatasetError as e:
         _report_problems(e)

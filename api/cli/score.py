@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,23 @@ import instruments
 import scoring
 from api import service
 from api.tableio import TableError, read_table, write_table
+from scoring.tables import unused_columns_message
 
-from ._common import err, fail, out
+from ._common import (
+    CovariateOpt,
+    DefinitionOpt,
+    IdOpt,
+    IgnoreOpt,
+    InstrumentOpt,
+    MissingOpt,
+    VersionOpt,
+    err,
+    fail,
+    missing_keys,
+    out,
+    split,
+    warn,
+)
 
 EXAMPLES = instruments.data_dir() / "examples"
 DEMO_COLUMNS = {
@@ -35,17 +51,33 @@ def count_rows(path: Path) -> int | None:
 
 def score(
     input: Annotated[Path, typer.Argument(help="CSV or XLSX: one row per administration, item ids as columns")],
-    instrument: Annotated[str, typer.Option("--instrument", "-i", help="vdq, sds, ppi, intake, …")],
     output: Annotated[Path, typer.Option("--output", "-o", help="scores file: .csv, .xlsx or .json")],
-    version: Annotated[str | None, typer.Option(help="instrument version (default: newest)")] = None,
-    definition: Annotated[
-        Path | None, typer.Option(help="score with a definition folder instead of a shipped one")
-    ] = None,
+    instrument: InstrumentOpt = None,
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    id_column: IdOpt = "auto",
+    covariate: CovariateOpt = None,
+    ignore: IgnoreOpt = None,
+    missing_code: MissingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Score a file of administrations. Optional columns: id, aspiration_1..3, seconds."""
+    """Score a file of administrations.
+
+    Columns: the instrument's items are scored; the id column (--id-column, or the first of id,
+    respondent, code); aspiration_1..3 (Holland) and seconds feed the scores; --covariate columns
+    are copied into the output next to the id; any other column is left out with a warning.
+    """
     try:
-        inst = instruments.load_path(definition) if definition else instruments.load(instrument, version)
+        inst = service.load_instrument(instrument, version, definition)
+        chunks = read_table(input)
+        first = next(chunks, None)
+        if first is None:
+            fail(f"{input}: the file has no rows")
+        columns = service.Columns.detect(
+            list(first.columns), id_column=id_column or None, keep=split(covariate), ignore=split(ignore), inst=inst
+        )
+        if columns.unused:
+            warn(f"{input}: {unused_columns_message(columns.unused)}")
         total = count_rows(input)
         with Progress(
             TextColumn("scoring {task.description}"),
@@ -56,11 +88,17 @@ def score(
             disable=quiet,
         ) as bar:
             task = bar.add_task(input.name, total=total)
-            frame = service.score_chunks(inst, read_table(input), on_chunk=lambda n: bar.advance(task, n))
+            frame = service.score_chunks(
+                inst,
+                itertools.chain([first], chunks),
+                on_chunk=lambda n: bar.advance(task, n),
+                columns=columns,
+                missing_codes=missing_keys(missing_code),
+            )
         write_table(frame, output)
     except scoring.ResponseValidationError as e:
         fail(f"{input}: nothing was written.\n{e}")
-    except (instruments.InstrumentError, TableError) as e:
+    except (instruments.InstrumentError, TableError, scoring.ScoringError, ValueError) as e:
         fail(str(e))
     err.print(f"{len(frame)} administration(s) of {inst.ref} scored → {output}")
 

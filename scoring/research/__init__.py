@@ -41,9 +41,11 @@ from ._coefficients import (
     standard_error_of_measurement,
 )
 from ._datasets import (
+    ID_COLUMNS,
     Dataset,
     DatasetError,
     DatasetProblem,
+    UnusedColumnsWarning,
     dataset_from_frame,
     export_pseudonymized,
     new_study_salt,
@@ -52,6 +54,7 @@ from ._datasets import (
     pseudonyms,
     read_dataset,
     read_norms,
+    unused_columns_message,
     write_norms,
     write_table,
 )
@@ -81,6 +84,7 @@ from ._simulate import (
 )
 
 __all__ = [
+    "ID_COLUMNS",
     "DIF",
     "CircumplexTest",
     "Dataset",
@@ -103,6 +107,7 @@ __all__ = [
     "RetestReliability",
     "ScaleReliability",
     "SimulatedData",
+    "UnusedColumnsWarning",
     "alpha_ase",
     "as_groups",
     "benjamini_hochberg",
@@ -144,6 +149,7 @@ __all__ = [
     "stanine_from_pr",
     "t_from_pr",
     "test_retest",
+    "unused_columns_message",
     "varimax",
     "write_norms",
     "write_table",

@@ -4,9 +4,16 @@ This is the only module of ``scoring.research`` that touches files.
 
 Import validates a whole file against the instrument definition and either
 returns a complete ``Dataset`` or raises ``DatasetError`` listing *every*
-problem (missing or unknown columns, rejected answers with their row and
-value, empty or duplicate ids, missing-value codes that collide with valid
-answers); nothing is ever imported half-way. Survey files often store an
+problem (missing item, id or covariate columns, rejected answers with their
+row and value, empty or duplicate ids, missing-value codes that collide with
+valid answers); nothing is ever imported half-way.
+
+Columns follow one rule (the same as ``proforient score``'s): the item
+columns are scored; the id column is the one named, or else the first of
+``id``, ``respondent``, ``code`` found (none: rows are numbered); declared
+covariates are kept and declared ``ignore`` columns dropped; any other column
+is left out and listed in ``Dataset.unused_columns`` and an
+``UnusedColumnsWarning``, never scored and never a reason to refuse the file. Survey files often store an
 unanswered item as 0, 9 or 99: declare such codes with ``missing_codes``; in
 an SPSS file the variables' own user-missing values are honoured as well.
 
@@ -27,6 +34,7 @@ import os
 import re
 import secrets
 import tempfile
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +47,7 @@ from .._engine import ScoreResult, score
 from .._errors import ProforientError
 from .._parse import answer_lookup
 from .._spec import MISSING, InstrumentSpec
+from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
 from ._norms import NormReliability, NormSample, NormTable
 
 READ_FORMATS = (".csv", ".xlsx", ".sav")
@@ -50,6 +59,7 @@ IDENTIFYING = re.compile(
     re.IGNORECASE,
 )
 _MAX_SHOWN = 30
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,10 @@ class Dataset:
     covariates: pd.DataFrame
     source: str
     missing_codes: tuple[str, ...] = ()
+    id_column: str | None = None
+    """The column the ids came from; None when the rows were numbered."""
+    unused_columns: tuple[str, ...] = ()
+    """Columns left out: neither items, the id, covariates nor declared as ignored."""
 
     @property
     def n_rows(self) -> int:
@@ -183,7 +197,7 @@ def dataset_from_frame(
     spec: InstrumentSpec,
     *,
     source: str = "<table>",
-    id_column: str | None = "id",
+    id_column: str | None = AUTO,
     covariates: Sequence[str] = (),
     ignore: Sequence[str] = (),
     missing_codes: Iterable[object] = (),
@@ -192,6 +206,8 @@ def dataset_from_frame(
 
     Every problem is collected before ``DatasetError`` is raised; see ``read_dataset``.
     """
+    if id_column == AUTO:
+        id_column = next((c for c in ID_COLUMNS if c in header and c not in covariates), None)
     problems: list[DatasetProblem] = []
     codes = tuple(dict.fromkeys([*spec.missing_codes, *(_key(c) for c in missing_codes)]))
     if any(c == "" for c in codes):
@@ -223,15 +239,7 @@ def dataset_from_frame(
     for name in spec.item_ids:
         if name not in seen:
             problems.append(DatasetProblem("missing_column", f"item {name} of {spec.ref} has no column", column=name))
-    for name in seen:
-        if name and name not in items and name not in declared:
-            problems.append(
-                DatasetProblem(
-                    "unknown_column",
-                    f"column {name!r} is not an item of {spec.ref}; declare it as a covariate or ignore it",
-                    column=name,
-                )
-            )
+    unused = tuple(name for name in seen if name and name not in items and name not in declared)
     for name in covariates:
         if name not in seen:
             problems.append(DatasetProblem("missing_column", f"covariate {name!r} has no column", column=name))
@@ -281,17 +289,28 @@ def dataset_from_frame(
             )
     else:
         ids = np.array([str(i) for i in range(1, n + 1)], dtype=object)
+    if unused:
+        warnings.warn(UnusedColumnsWarning(f"{source}: {unused_columns_message(unused)}"), stacklevel=2)
     if problems:
         raise DatasetError(source, problems)
     cov = pd.DataFrame({name: data.iloc[:, seen[name]].to_numpy(dtype=object) for name in covariates})
-    return Dataset(spec=spec, responses=responses, ids=ids, covariates=cov, source=source, missing_codes=codes)
+    return Dataset(
+        spec=spec,
+        responses=responses,
+        ids=ids,
+        covariates=cov,
+        source=source,
+        missing_codes=codes,
+        id_column=id_column,
+        unused_columns=unused,
+    )
 
 
 def read_dataset(
     path: str | Path,
     spec: InstrumentSpec,
     *,
-    id_column: str | None = "id",
+    id_column: str | None = AUTO,
     covariates: Sequence[str] = (),
     ignore: Sequence[str] = (),
     missing_codes: Iterable[object] = (),
@@ -307,13 +326,17 @@ def read_dataset(
     spec : InstrumentSpec
         The instrument; one column per item id is required.
     id_column : str or None
-        Respondent id column (ids must be present and unique); None numbers the rows.
+        Respondent id column (ids must be present and unique); ``"auto"`` (the
+        default) takes the first of ``id``, ``respondent``, ``code`` present and
+        numbers the rows when there is none; None always numbers the rows.
     covariates : sequence of str
         Extra columns to keep (grouping variables such as gender, age band, wave).
     ignore : sequence of str
-        Extra columns to skip silently. Any other column is a problem.
+        Extra columns to skip silently. Any other non-item column is skipped too,
+        but listed in ``Dataset.unused_columns`` and an ``UnusedColumnsWarning``.
     missing_codes : iterable
-        Values that mean "not answered" (e.g. 9, 99). A code that is a valid
+        Values that mean "not answered" (e.g. 9, 99), on top of those the
+        definition declares (``spec.missing_codes``). A code that is a valid
         answer of the instrument (0 is "dislike" on a like/dislike scale) is a problem.
 
     Raises
@@ -385,6 +408,11 @@ def pseudonymized_frame(
     if identifying:
         raise ValueError(
             f"refusing to export identifying column(s) {', '.join(identifying)}; research exports are pseudonymized"
+        )
+    if dataset.id_column is None:
+        raise ValueError(
+            f"{dataset.source} has no respondent id column (id, respondent or code; or name one with --id-column): "
+            "a pseudonymized export links a person's rows by their id"
         )
     cols: dict[str, object] = {"pid": pseudonyms(dataset.ids, salt)}
     for c in chosen:
