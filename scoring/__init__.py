@@ -22,6 +22,14 @@ from ._holland import (
     iachan_m,
     zener_schnuelle,
 )
+from ._holland_indices import (
+    DIFFERENTIATION,
+    coherence,
+    consistency,
+    differentiation_indices,
+    elevation,
+    healy_mourton,
+)
 from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
 from ._parse import answer_lookup, as_codes, parse_block, parse_responses
 from ._scales import ScaleBlock
@@ -33,6 +41,7 @@ __all__ = [
     "CANDIDATES",
     "COHERENCE",
     "CONSISTENCY",
+    "DIFFERENTIATION",
     "DecisionScores",
     "ENGINE_VERSION",
     "FieldSpec",
@@ -56,6 +65,11 @@ __all__ = [
     "aspiration_indices",
     "brown_gore_c",
     "code_strings",
+    "coherence",
+    "consistency",
+    "differentiation_indices",
+    "elevation",
+    "healy_mourton",
     "hexagon_distance",
     "iachan_m",
     "parse_field",

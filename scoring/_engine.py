@@ -21,6 +21,7 @@ from ._bipolar import BipolarScores, score_bipolar, type_string
 from ._decision import LEVELS, STATUSES, DecisionScores, score_decision
 from ._errors import ScoringError
 from ._holland import COHERENCE, CONSISTENCY, LETTERS, HollandScores, code_strings, score_holland
+from ._holland_indices import differentiation_indices
 from ._parse import as_codes
 from ._scales import ScaleBlock, score_scales
 from ._spec import ENGINE_VERSION, InstrumentSpec
@@ -212,8 +213,10 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
         cols["consistency"] = np.where(lo == hi, lo, lo + "/" + hi)
         cols["differentiation_iachan"] = h.differentiation_iachan
         cols["differentiation_range"] = h.differentiation_range
+        for name, values in differentiation_indices(h.totals).items():  # DI3 = iachan, DI5 = range
+            cols[f"differentiation_{name.lower()}"] = values
         cols["elevation"] = h.elevation
-        for name in ("m", "c", "zs"):
+        for name in ("m", "c", "zs", "hm"):
             cols[f"congruence_{name}_min"] = getattr(h, f"{name}_min")
             cols[f"congruence_{name}_max"] = getattr(h, f"{name}_max")
         cols["coherence"] = _labels(h.coherence, COHERENCE)

@@ -188,3 +188,30 @@ def test_simulate_validates_options(app, tmp_path):
     assert res.exit_code == 2 and "--groups" in res.output
     res = run(app, "simulate", "-i", "sds", "-o", tmp_path / "x.csv", "--dif", "NOPE=1")
     assert res.exit_code == 2 and "not an item" in res.output
+
+
+def test_ordinal_holland_definition_simulate_and_analyze_without_instrument_option(app, tmp_path):
+    """A 1–5 RIASEC research definition: the circumplex section is there, and -i is not needed."""
+    from tests.test_holland_indices import ordinal_holland
+
+    folder = ordinal_holland(tmp_path / "def", n_items=4)
+    data = tmp_path / "r5.csv"
+    res = run(app, "simulate", "--definition", folder, "-o", data, "-n", "400", "--seed", "3")
+    assert res.exit_code == 0, res.output
+    report = tmp_path / "r5.html"
+    res = run(app, "analyze", data, "--definition", folder, "-o", report)
+    assert res.exit_code == 0, res.output
+    page = report.read_text()
+    assert "RIASEC circumplex" in page and "riasec5@0.1" in page
+
+
+def test_circumplex_of_an_ordinal_holland_inventory_recovers_the_hexagon(tmp_path):
+    from tests.test_holland_indices import ordinal_holland
+
+    spec = instruments.scoring_spec(instruments.load_path(ordinal_holland(tmp_path, n_items=6), check_activities=False))
+    sim = rs.simulate(spec, 3000, trait_corr=rs.hexagon_correlations(0.6, 0.3, 0.05), seed=5)
+    ia = rs.item_analysis(spec, sim.responses)
+    ct = rs.circumplex_test(ia.intercorrelations, "RIASEC")  # scales are defined in R I A S E C order
+    # every one of the 72 order predictions met; p is then 12/720, the 12 symmetries of the hexagon
+    assert ct.correspondence_index == 1.0 and ct.p_value == pytest.approx(12 / 720)
+    assert ct.by_distance[1] > ct.by_distance[2] > ct.by_distance[3]
