@@ -157,17 +157,21 @@ def score_frame(
     columns: Columns | None = None,
     first_row: int = 1,
     missing_codes: Sequence[str] = (),
+    missing: scoring.MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """Score one table of administrations; raise ``ResponseValidationError`` for any bad cell.
 
     ``first_row`` is the data-row number of the frame's first row, so errors in a
     later chunk of a big file still name the right row. ``missing_codes`` (stripped,
-    lower-case) mean "not answered" on top of the definition's own ``missing_codes``.
+    lower-case) mean "not answered" on top of the definition's own ``missing_codes``;
+    ``missing`` is the scale scores' missing-data policy (default: the definition's rule).
     """
     columns = columns or Columns.detect(list(frame.columns))
     ids = frame[columns.id].tolist() if columns.id else None
+    if missing is not None and inst.model == "intake":
+        raise ValueError("an intake form has no scales: a missing-data policy does not apply to it")
     try:
-        out = _score_frame(inst, frame, columns, ids, first_row, missing_codes)
+        out = _score_frame(inst, frame, columns, ids, first_row, missing_codes, missing)
         for k, col in enumerate(columns.keep):
             out.insert(1 + k, col if col not in out.columns else f"input_{col}", frame[col].to_numpy(dtype=object))
         return out
@@ -188,6 +192,7 @@ def _score_frame(
     ids: list[object] | None,
     first_row: int,
     missing_codes: Sequence[str],
+    missing: scoring.MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """Score ``frame`` (no row shifting of problems: see ``score_frame``)."""
     if inst.model == "intake":
@@ -216,6 +221,7 @@ def _score_frame(
         ids=ids if ids is not None else np.arange(first_row, first_row + len(frame)),
         seconds=sec,
         aspirations=asp,
+        missing=missing,
     )
     return result.to_frame()
 
@@ -226,8 +232,19 @@ def score_chunks(
     on_chunk: Callable[[int], None] | None = None,
     columns: Columns | None = None,
     missing_codes: Sequence[str] = (),
+    missing: scoring.MissingPolicy | None = None,
 ) -> pd.DataFrame:
-    """Score a table read in chunks; collect every chunk's problems before failing."""
+    """Score a table read in chunks; collect every chunk's problems before failing.
+
+    An imputing ``missing`` policy without fitted values needs the item medians (means) of
+    the whole table, so the chunks are then joined and scored as one.
+    """
+    if missing is not None and missing.imputes and missing.values is None:
+        joined = [c.reset_index(drop=True) for c in chunks]
+        if on_chunk is not None:
+            for c in joined:
+                on_chunk(len(c))
+        chunks, on_chunk = [pd.concat(joined, ignore_index=True)] if joined else [], None
     parts: list[pd.DataFrame] = []
     problems: list[BadAnswer] = []
     total = 0
@@ -235,7 +252,7 @@ def score_chunks(
     for chunk in chunks:
         chunk = chunk.reset_index(drop=True)
         try:
-            parts.append(score_frame(inst, chunk, columns, first_row=row, missing_codes=missing_codes))
+            parts.append(score_frame(inst, chunk, columns, first_row=row, missing_codes=missing_codes, missing=missing))
         except ResponseValidationError as err:
             if any(p.row == 0 for p in err.problems):  # a missing column: same in every chunk
                 raise

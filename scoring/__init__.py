@@ -31,6 +31,7 @@ from ._holland_indices import (
     healy_mourton,
 )
 from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
+from ._missing import MissingPolicy
 from ._parse import answer_lookup, as_codes, parse_block, parse_responses
 from ._scales import ScaleBlock
 from ._spec import ENGINE_VERSION, MISSING, InstrumentSpec, ItemKey, ScaleSpec
@@ -52,6 +53,7 @@ __all__ = [
     "ItemKey",
     "LETTERS",
     "LEVELS",
+    "MissingPolicy",
     "MISSING",
     "ProforientError",
     "ResponseValidationError",

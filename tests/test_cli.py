@@ -200,3 +200,19 @@ def test_score_column_rule_keeps_covariates_and_warns_about_the_rest(tmp_path):
     assert "remark" not in scores.columns
     res = run("score", str(src), "-i", "ppi", "-o", str(out), "-q", "-c", "age")
     assert res.exit_code == 2 and "age" in res.output and "missing from the file" in res.output
+
+
+def test_score_names_its_missing_data_policy(tmp_path):
+    frame = pd.read_csv(EXAMPLES / "vdq.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, ["VDQ01", "VDQ02"]] = ""
+    src = tmp_path / "v.csv"
+    frame.to_csv(src, index=False)
+    res = run("score", str(src), "-i", "vdq", "-o", str(tmp_path / "m.csv"), "-q", "--impute", "median")
+    assert res.exit_code == 0, res.output
+    scores = pd.read_csv(tmp_path / "m.csv")
+    assert set(scores["missing_policy"]) == {scores["missing_policy"][0]}
+    assert scores["missing_policy"][0].startswith("impute median") and "imputed" in scores["flags"][0]
+    plain = run("score", str(src), "-i", "vdq", "-o", str(tmp_path / "p.csv"), "-q")
+    assert plain.exit_code == 0 and "missing_policy" not in pd.read_csv(tmp_path / "p.csv").columns
+    res = run("score", str(src), "-i", "vdq", "-o", str(tmp_path / "x.csv"), "-q", "--impute", "hot-deck")
+    assert res.exit_code == 2 and "--impute must be none, median or mean" in res.output

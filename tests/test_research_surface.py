@@ -20,6 +20,9 @@ def test_exported_members_are_pinned():
     assert set(rs.__all__) == {
         "DIF",
         "ID_COLUMNS",
+        "MISSING_POLICIES",
+        "ItemAnalysisWarning",
+        "describe_missing",
         "UnusedColumnsWarning",
         "unused_columns_message",
         "CircumplexTest",

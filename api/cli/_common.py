@@ -80,3 +80,32 @@ CovariateOpt = Annotated[
 IgnoreOpt = Annotated[
     list[str] | None, typer.Option("--ignore", help="an extra column to skip without a warning (repeatable)")
 ]
+ImputeOpt = Annotated[
+    str,
+    typer.Option(
+        "--impute",
+        help="scale scores with skipped items: 'none' (prorate from the answered items, the definition's rule), "
+        "'median' or 'mean' (a skipped item counts as the item's median/mean answer in the file, as psych "
+        "scoreItems impute=)",
+    ),
+]
+MinAnsweredOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-answered",
+        help="score a scale when at least this many of its items are answered "
+        "(default: each scale's own minimum from the definition)",
+    ),
+]
+
+
+def missing_policy(impute: str, min_answered: int | None) -> object:
+    """``--impute`` / ``--min-answered`` → a ``scoring.MissingPolicy`` (None: the definitions' own rule)."""
+    import scoring
+
+    method = {"none": "prorate", "prorate": "prorate", "median": "median", "mean": "mean"}.get(impute.lower())
+    if method is None:
+        raise ValueError(f"--impute must be none, median or mean (got {impute!r})")
+    if method == "prorate" and min_answered is None:
+        return None
+    return scoring.MissingPolicy(method, min_answered=min_answered)  # type: ignore[arg-type]

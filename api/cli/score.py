@@ -21,12 +21,15 @@ from ._common import (
     DefinitionOpt,
     IdOpt,
     IgnoreOpt,
+    ImputeOpt,
     InstrumentOpt,
+    MinAnsweredOpt,
     MissingOpt,
     VersionOpt,
     err,
     fail,
     missing_keys,
+    missing_policy,
     out,
     split,
     warn,
@@ -59,6 +62,8 @@ def score(
     covariate: CovariateOpt = None,
     ignore: IgnoreOpt = None,
     missing_code: MissingOpt = None,
+    impute: ImputeOpt = "none",
+    min_answered: MinAnsweredOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Score a file of administrations.
@@ -66,8 +71,10 @@ def score(
     Columns: the instrument's items are scored; the id column (--id-column, or the first of id,
     respondent, code); aspiration_1..3 (Holland) and seconds feed the scores; --covariate columns
     are copied into the output next to the id; any other column is left out with a warning.
+    With --impute or --min-answered, the scores file names the missing-data policy (missing_policy).
     """
     try:
+        policy = missing_policy(impute, min_answered)
         inst = service.load_instrument(instrument, version, definition)
         chunks = read_table(input)
         first = next(chunks, None)
@@ -94,6 +101,7 @@ def score(
                 on_chunk=lambda n: bar.advance(task, n),
                 columns=columns,
                 missing_codes=missing_keys(missing_code),
+                missing=policy,  # type: ignore[arg-type]
             )
         write_table(frame, output)
     except scoring.ResponseValidationError as e:

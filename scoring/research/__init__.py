@@ -67,7 +67,15 @@ from ._dif import (
     ordinal_logistic_dif,
 )
 from ._factor import FactorSolution, ParallelAnalysis, exploratory_factor_analysis, parallel_analysis, promax, varimax
-from ._items import ItemAnalysis, ItemStatistics, ScaleReliability, item_analysis
+from ._items import (
+    MISSING_POLICIES,
+    ItemAnalysis,
+    ItemAnalysisWarning,
+    ItemStatistics,
+    ScaleReliability,
+    describe_missing,
+    item_analysis,
+)
 from ._moments import ItemMoments, item_moments
 from ._norms import NormSample, NormScores, NormTable, build_norms, stanine_from_pr, t_from_pr
 from ._simulate import (
@@ -85,6 +93,7 @@ from ._simulate import (
 
 __all__ = [
     "ID_COLUMNS",
+    "MISSING_POLICIES",
     "DIF",
     "CircumplexTest",
     "Dataset",
@@ -93,6 +102,7 @@ __all__ = [
     "FactorSolution",
     "Group",
     "ItemAnalysis",
+    "ItemAnalysisWarning",
     "ItemMoments",
     "ItemParameters",
     "ItemStatistics",
@@ -116,6 +126,7 @@ __all__ = [
     "cov2cor",
     "cronbach_alpha",
     "dataset_from_frame",
+    "describe_missing",
     "ets_class",
     "exploratory_factor_analysis",
     "export_pseudonymized",

@@ -24,6 +24,7 @@ normative measures. *Psychological Bulletin*, 74, 167–184.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .._spec import ENGINE_VERSION, InstrumentSpec
-from ._items import item_analysis
+from ._items import ItemAnalysisWarning, item_analysis
 
 ALL = "all"
 STANINE_CUTS = (4.0, 11.0, 23.0, 40.0, 60.0, 77.0, 89.0, 96.0)
@@ -66,7 +67,7 @@ class NormSample:
 class NormReliability:
     """One scale's reliability in the norm sample: Cronbach's α of its items and the SD of its score.
 
-    ``n``: respondents behind α (pairwise: the fewest answering any two of the scale's items).
+    ``n``: respondents behind α (pairwise: the rows that answered at least one of the scale's items).
     """
 
     alpha: float
@@ -192,16 +193,16 @@ def score_grid(spec: InstrumentSpec, k: int) -> np.ndarray:
     return sums / n if s.score == "mean" else sums
 
 
-def sample_reliability(
-    spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray
-) -> dict[str, NormReliability]:
+def sample_reliability(spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray) -> dict[str, NormReliability]:
     """Cronbach's α (``item_analysis``, pairwise) and score SD (n − 1) of every scale in a sample.
 
     Scales whose α is undefined (fewer than two items that vary) or whose scores do
     not vary are left out. Ipsative instruments are refused by ``item_analysis``.
     """
     x = np.asarray(scores, dtype=np.float64)
-    ia = item_analysis(spec, responses)
+    with warnings.catch_warnings():  # a scale whose α is undefined is simply left out (see above)
+        warnings.simplefilter("ignore", ItemAnalysisWarning)
+        ia = item_analysis(spec, responses)
     out = {}
     for k, rel in enumerate(ia.scales):
         col = x[:, k]
