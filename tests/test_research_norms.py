@@ -37,6 +37,24 @@ def test_midpoint_percentile_ranks_by_hand():
     assert table.set_index("raw")["stanine"].tolist() == [2, 4, 5, 7, 8]  # PR 6.25, 25, 56.25, 81.25, 93.75
 
 
+def test_a_table_from_prorated_scores_counts_every_person(tmp_path):
+    """Before: a prorated score (8.75 between 8 and 9) was in nobody's row, so the frequencies
+    did not add up to the table's n."""
+    spec = rs.planning_spec("binary", 1, 4)  # a sum scale of 4 like/dislike items: 0 … 4
+    # two people answered 3 of 4 items: 2 likes → 2·4/3 = 8/3, 1 like → 4/3 (prorated)
+    scores = np.array([[0.0], [1], [4 / 3], [2], [2], [8 / 3], [3], [4]])
+    table = fit(spec, scores, min_group_n=1).table
+    assert table["freq"].sum() == table["n"].iloc[0] == 8 and table["cum_freq"].iloc[-1] == 8
+    assert table["raw"].tolist() == pytest.approx([0, 1, 4 / 3, 2, 8 / 3, 3, 4])
+    # by hand: N = 8; 8/3 has 5 scores below it and 1 at it → PR = 100 (5 + 0.5)/8 = 68.75
+    by_raw = dict(zip(table["raw"].round(6), table["pr"], strict=True))
+    assert by_raw[round(8 / 3, 6)] == 68.75 and by_raw[2.0] == 100 * (3 + 1) / 8
+    # the table still maps every score, tabulated or in between, to a PR
+    stored = rs.read_norms(rs.write_norms(fit(spec, scores, min_group_n=1), tmp_path)[1])
+    ns = stored.transform(np.array([[8 / 3], [2.5]]))
+    assert ns.percentile[0, 0] == pytest.approx(68.75) and 50 < ns.percentile[1, 0] < 68.75
+
+
 def test_t_and_stanines():
     assert rs.t_from_pr(np.array([50.0]))[0] == 50.0
     assert np.allclose(

@@ -193,6 +193,20 @@ def score_grid(spec: InstrumentSpec, k: int) -> np.ndarray:
     return sums / n if s.score == "mean" else sums
 
 
+def table_grid(grid: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """The raw scores a norm table lists: every attainable complete score, plus every other score
+    the sample holds (a prorated score such as 8.75 between 8 and 9), so that the table's
+    frequencies add up to its n.
+
+    >>> table_grid(np.array([0.0, 1, 2]), np.array([1.0, 1.5, 1.5000000001])).tolist()
+    [0.0, 1.0, 1.5, 2.0]
+    """
+    off = np.asarray(sample, dtype=np.float64)
+    near = np.abs(off[:, None] - grid[None, :]).min(axis=1) <= 1e-9
+    extra = np.unique(np.round(off[~near], 9))
+    return np.union1d(grid, extra) if len(extra) else grid
+
+
 def sample_reliability(spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray) -> dict[str, NormReliability]:
     """Cronbach's α (``item_analysis``, pairwise) and score SD (n − 1) of every scale in a sample.
 
@@ -256,7 +270,9 @@ def build_norms(
     Notes
     -----
     For each raw value x of the scale's grid (every attainable complete
-    score): PR(x) = 100·(cf_below(x) + f(x)/2)/N (mid-point percentile rank),
+    score, and every other score in the sample, e.g. a prorated one, so that
+    the frequencies add up to N): PR(x) = 100·(cf_below(x) + f(x)/2)/N
+    (mid-point percentile rank),
     T = 50 + 10Φ⁻¹(PR/100) with PR clipped to [0.1, 99.9], stanine from PR
     with the cuts 4, 11, 23, 40, 60, 77, 89, 96 %.
 
@@ -315,6 +331,7 @@ def build_norms(
                 raise ValueError(
                     f"scale {s.id}: scores outside {grid[0]}…{grid[-1]}; are these raw scores of {spec.ref}?"
                 )
+            grid = table_grid(grid, col)
             f, pr = midpoint_percentile_ranks(col, grid)
             frames.append(
                 pd.DataFrame(
