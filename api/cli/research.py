@@ -26,12 +26,15 @@ from ._common import (
     DefinitionOpt,
     IdOpt,
     IgnoreOpt,
+    ImputeOpt,
     InstrumentOpt,
+    MinAnsweredOpt,
     MissingOpt,
     VersionOpt,
     err,
     fail,
     missing_keys,
+    missing_policy,
     out,
     split,
     warn,
@@ -106,9 +109,31 @@ def _refs(values: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+DeletionOpt = Annotated[
+    str,
+    typer.Option(
+        "--deletion",
+        help="missing answers in the analysis: pairwise (psych's default), listwise-scale (each scale from the "
+        "rows that answered all its items) or listwise (rows that answered every item)",
+    ),
+]
+
+
+def deletion(value: str) -> str:
+    """``--deletion`` spelling → ``item_analysis``'s ``missing`` (pairwise, listwise_scale, listwise)."""
+    key = value.strip().lower().replace("-", "_")
+    if key not in ("pairwise", "listwise_scale", "listwise"):
+        raise ValueError(f"--deletion must be pairwise, listwise-scale or listwise (got {value!r})")
+    return key
+
+
 def analyze(
     data: Annotated[Path, typer.Argument(help="CSV, XLSX or SPSS .sav: one row per administration")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="the HTML report to write")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the report to write (.html, .json or .xlsx)")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="html, json or xlsx (default: from the output file's extension)"),
+    ] = None,
     instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
@@ -122,20 +147,35 @@ def analyze(
     covariate: CovariateOpt = None,
     ignore: IgnoreOpt = None,
     missing_code: MissingOpt = None,
+    deletion_: DeletionOpt = "pairwise",
+    impute: ImputeOpt = "none",
+    min_answered: MinAnsweredOpt = None,
     factors: Annotated[int | None, typer.Option(help="factors to extract (default: parallel analysis)")] = None,
     rotation: Annotated[str, typer.Option(help="promax, varimax or none")] = "promax",
     dif_max_rows: Annotated[int, typer.Option(help="rows used for ordinal logistic DIF (random subsample)")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed (parallel analysis, subsampling)")] = 0,
 ) -> None:
-    """Write an HTML technical report: item statistics, reliabilities, factor structure, DIF, norms."""
+    """Write the technical report: item statistics, reliabilities, factor structure, DIF, norms.
+
+    One analysis, written as HTML (to read), JSON (full precision; schema in
+    docs/technical-report.schema.json) or XLSX (one sheet per table).
+    """
     from reports import technical
     from scoring import research as rs
 
     groups = split(group)
     try:
+        chosen = (fmt or output.suffix.lstrip(".")).lower()
+        if chosen not in technical.FORMATS:
+            raise ValueError(
+                f"--format must be html, json or xlsx (got {chosen!r}; or give -o a .html/.json/.xlsx name)"
+            )
+        if output.suffix.lower() not in ("", f".{chosen}"):
+            raise ValueError(f"--format {chosen} does not match the output file {output.name}")
+        policy = missing_policy(impute, min_answered)
         inst = _instrument(instrument, version, definition)
         ds = _dataset(data, inst, id_column, groups + split(covariate), split(ignore), missing_keys(missing_code))
-        page = technical.build_technical_report(
+        report = technical.analyze(
             inst,
             ds,
             groups=groups,
@@ -144,15 +184,20 @@ def analyze(
             rotation=rotation,
             dif_max_rows=dif_max_rows,
             seed=seed,
+            missing=deletion(deletion_),  # type: ignore[arg-type]
+            scores=policy,  # type: ignore[arg-type]
         )
+        payload = technical.render(report, chosen)
     except rs.DatasetError as e:
         _report_problems(e)
     except (instruments.InstrumentError, ValueError) as e:
         fail(str(e))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_bytes(payload)
     os.replace(tmp, output)
+    for note in report.meta.notes:
+        warn(note)
     err.print(f"{ds.n_rows} administration(s) of {inst.ref} analysed → {output}")
 
 
