@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import instruments
-from scoring import InstrumentSpec, ItemKey, ScaleSpec, score
+from scoring import InstrumentSpec, ItemKey, MissingPolicy, ScaleSpec, score
 from scoring import research as rs
 
 D0, D1 = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
@@ -216,3 +216,25 @@ def test_retest_recovers_simulated_reliability():
     rho = 64 / (64 + 16)
     assert abs(res.r[0] - rho) < 0.02 and res.r_ci[0, 0] < rho < res.r_ci[0, 1] + 0.01
     assert abs(res.icc[0] - rho) < 0.02
+
+
+def test_build_norms_cli_names_the_score_policy(tmp_path):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    spec = instruments.scoring_spec(instruments.load("vdq"))
+    frame = rs.simulate(spec, 150, seed=12, missing=0.05).to_frame().drop(columns=["group"])
+    frame.to_csv(tmp_path / "n.csv", index=False)
+    args = ["build-norms", str(tmp_path / "n.csv"), "-i", "vdq", "--norm-id", "pilot", "--norm-version", "1",
+            "--population", "pilot sample", "--from", "2025-01-01", "--to", "2025-02-01", "--write",
+            "--root", str(tmp_path / "norms"), "--impute", "median"]  # fmt: skip
+    res = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "norms" / "vdq-1.0" / "pilot-1.json").read_text(encoding="utf-8"))
+    assert meta["scores_policy"].startswith("impute median")
+    table = rs.read_norms(tmp_path / "norms" / "vdq-1.0" / "pilot-1.json")
+    assert table.scores_policy == meta["scores_policy"]
+    scores = rs.read_dataset(tmp_path / "n.csv", spec).score(MissingPolicy("median")).scales.score
+    first = table.table[(table.table["group"] == "all") & (table.table["scale"] == spec.scales[0].id)]
+    assert first["freq"].sum() == np.isfinite(scores[:, 0]).sum() == first["n"].iloc[0]

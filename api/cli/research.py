@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 import instruments
+import scoring
 
 from ._common import (
     CovariateOpt,
@@ -216,23 +217,30 @@ def build_norms_cmd(
     description: Annotated[str, typer.Option(help="how the sample was drawn")] = "",
     min_group_n: Annotated[int, typer.Option(help="smallest group that gets its own table")] = 100,
     missing_code: MissingOpt = None,
+    impute: ImputeOpt = "none",
+    min_answered: MinAnsweredOpt = None,
     ignore: IgnoreOpt = None,
     write: Annotated[
         bool, typer.Option("--write", help="store the table under --root (otherwise only show it)")
     ] = False,
     root: Annotated[Path | None, typer.Option(help="norms folder (default: data/norms)")] = None,
 ) -> None:
-    """Build a norm table (PR, T, stanine per group); stored only with --write."""
+    """Build a norm table (PR, T, stanine per group); stored only with --write.
+
+    The scale scores follow --impute/--min-answered (default: each definition's rule); the
+    table's metadata names the policy.
+    """
     from scoring import research as rs
 
     groups = split(group)
     try:
+        policy = missing_policy(impute, min_answered)
         inst = _instrument(instrument, version, definition)
         ds = _dataset(data, inst, id_column, groups, split(ignore), missing_keys(missing_code))
         start, end = dt.date.fromisoformat(collected_from), dt.date.fromisoformat(collected_to)
         table = rs.build_norms(
             ds.spec,
-            ds.score().scales.score,
+            ds.score(policy).scales.score,  # type: ignore[arg-type]
             responses=ds.responses,
             norm_id=norm_id,
             version=norm_version,
@@ -242,6 +250,7 @@ def build_norms_cmd(
             groups={g: ds.group(g) for g in groups},
             description=description,
             min_group_n=min_group_n,
+            scores_policy=(policy or scoring.MissingPolicy()).describe(),  # type: ignore[attr-defined]
         )
         paths = rs.write_norms(table, root or instruments.data_dir() / "norms") if write else None
     except rs.DatasetError as e:

@@ -45,6 +45,7 @@ import pandas as pd
 from .. import tables
 from .._engine import ScoreResult, score
 from .._errors import ProforientError
+from .._missing import MissingPolicy
 from .._parse import answer_lookup
 from .._spec import MISSING, InstrumentSpec
 from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
@@ -116,8 +117,9 @@ class Dataset:
     def n_rows(self) -> int:
         return int(self.responses.shape[0])
 
-    def score(self) -> ScoreResult:
-        return score(self.spec, self.responses, ids=self.ids)
+    def score(self, missing: MissingPolicy | None = None) -> ScoreResult:
+        """The data set's scores; ``missing``: the scale scores' missing-data policy (default: the definition's)."""
+        return score(self.spec, self.responses, ids=self.ids, missing=missing)
 
     def group(self, name: str) -> np.ndarray:
         if name not in self.covariates.columns:
@@ -510,6 +512,8 @@ def write_norms(table: NormTable, root: str | Path, *, allow_synthetic: bool = F
         },
         "table": csv_path.name,
     }
+    if table.scores_policy:
+        meta["scores_policy"] = table.scores_policy
     if table.reliability:
         # α and score SD of each scale in the sample (absent from files written before this existed)
         meta["reliability"] = {sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()}
@@ -564,6 +568,7 @@ def read_norms(meta_path: str | Path) -> NormTable:
             created=dt.date.fromisoformat(meta["created"]),
             min_group_n=int(meta["min_group_n"]),
             reliability=reliability,
+            scores_policy=str(meta.get("scores_policy", "")),
         )
     except (OSError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{p}: not a readable norm table: {exc}") from exc

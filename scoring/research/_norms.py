@@ -104,6 +104,9 @@ class NormTable:
     reliability: Mapping[str, NormReliability] = field(default_factory=dict)
     """Scale id → α and SD in the whole norm sample; empty when the table was built from
     scores alone (or read from a file written before tables carried reliabilities)."""
+    scores_policy: str = ""
+    """How the scale scores behind the table treated skipped items (``MissingPolicy.describe``);
+    empty for tables written before this was recorded."""
 
     @property
     def ref(self) -> str:
@@ -242,6 +245,7 @@ def build_norms(
     synthetic: bool = False,
     min_group_n: int = 100,
     created: dt.date | None = None,
+    scores_policy: str = "",
 ) -> NormTable:
     """Fit a norm table to raw scale scores.
 
@@ -266,6 +270,8 @@ def build_norms(
         for each level ``variable=level`` with at least ``min_group_n`` rows.
     synthetic : bool
         Scores were simulated (the table is then marked and cannot be written as real norms).
+    scores_policy : str
+        How the scores treated skipped items (``MissingPolicy.describe()``), stored with the table.
 
     Notes
     -----
@@ -371,4 +377,5 @@ def build_norms(
         created=created or dt.date.today(),
         min_group_n=min_group_n,
         reliability=reliability,
+        scores_policy=scores_policy,
     )
