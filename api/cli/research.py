@@ -366,12 +366,15 @@ def export(
     covariate: CovariateOpt = None,
     ignore: IgnoreOpt = None,
     missing_code: MissingOpt = None,
+    impute: ImputeOpt = "none",
+    min_answered: MinAnsweredOpt = None,
     scores: Annotated[bool, typer.Option(help="add the scores next to the item answers")] = True,
 ) -> None:
     """Export item answers (and scores) pseudonymized: salted hashes instead of ids, no names."""
     from scoring import research as rs
 
     try:
+        policy = missing_policy(impute, min_answered)
         if not salt_file.exists():
             if not create_salt:
                 raise ValueError(f"{salt_file} does not exist; pass --create-salt to start a new study")
@@ -382,7 +385,7 @@ def export(
         salt = salt_file.read_text(encoding="utf-8").strip()
         inst = _instrument(instrument, version, definition)
         ds = _dataset(data, inst, id_column, split(covariate), split(ignore), missing_keys(missing_code))
-        frame = rs.export_pseudonymized(ds, output, salt=salt, include_scores=scores)
+        frame = rs.export_pseudonymized(ds, output, salt=salt, include_scores=scores, missing=policy)  # type: ignore[arg-type]
     except rs.DatasetError as e:
         _report_problems(e)
     except (instruments.InstrumentError, ValueError, OSError) as e:

@@ -395,7 +395,12 @@ def pseudonyms(ids: Sequence[object] | np.ndarray, salt: str | bytes, length: in
 
 
 def pseudonymized_frame(
-    dataset: Dataset, salt: str | bytes, *, include_scores: bool = True, covariates: Sequence[str] | None = None
+    dataset: Dataset,
+    salt: str | bytes,
+    *,
+    include_scores: bool = True,
+    covariates: Sequence[str] | None = None,
+    missing: MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """The export table: ``pid``, chosen covariates, item answers (blank = skipped) and, optionally, scores.
 
@@ -426,7 +431,7 @@ def pseudonymized_frame(
         cols[item] = values
     frame = pd.DataFrame(cols)
     if include_scores:
-        scores = dataset.score().to_frame().drop(columns=["id"])
+        scores = dataset.score(missing).to_frame().drop(columns=["id"])
         clash = [c for c in scores.columns if c in frame.columns]
         scores = scores.rename(columns={c: f"score_{c}" for c in clash})
         frame = pd.concat([frame, scores.reset_index(drop=True)], axis=1)
@@ -440,9 +445,10 @@ def export_pseudonymized(
     salt: str | bytes,
     include_scores: bool = True,
     covariates: Sequence[str] | None = None,
+    missing: MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """Write ``pseudonymized_frame`` to a CSV, XLSX or .sav file (atomically) and return it."""
-    frame = pseudonymized_frame(dataset, salt, include_scores=include_scores, covariates=covariates)
+    frame = pseudonymized_frame(dataset, salt, include_scores=include_scores, covariates=covariates, missing=missing)
     write_table(frame, Path(path))
     return frame
 
