@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -124,4 +126,96 @@ def write_table(
             os.unlink(tmp)
 
 
-__all__ = ["FORMATS", "ID_COLUMNS", "UnusedColumnsWarning", "unused_columns_message", "write_table"]
+SUBMISSION_METADATA = frozenset(
+    {
+        # XLSForm metadata questions (ODK and KoboToolbox)
+        "start", "end", "today", "deviceid", "username", "simserial", "subscriberid", "phonenumber", "audit",
+        "instanceid", "instancename", "starttime", "endtime",
+        # ODK Central CSV exports
+        "submissiondate", "key", "submitterid", "submittername", "attachmentspresent", "attachmentsexpected",
+        "status", "reviewstate", "edits", "formversion",
+    }
+)  # fmt: skip
+"""Column names (lower-case) that ODK Central / KoboToolbox exports add; never answers."""
+_GROUP_SEPARATORS = re.compile(r"[/-]")
+
+
+@dataclass(frozen=True)
+class SubmissionColumns:
+    """How an ODK / KoboToolbox export's header maps onto an instrument (``submission_columns``)."""
+
+    header: tuple[str, ...]
+    """The header with group prefixes removed from question names (``main/VDQ01`` → ``VDQ01``)."""
+    renamed: dict[str, str]
+    metadata: tuple[str, ...]
+    """Metadata columns (``_uuid``, ``_submission_time``, ``start``, ``meta/instanceID``, …), as renamed."""
+    expansions: tuple[str, ...]
+    """One-column-per-choice copies of select_multiple answers (``constraints/care`` = 0/1)."""
+
+
+def submission_columns(
+    header: Sequence[str], names: Sequence[str], multi: Mapping[str, Sequence[str]] | None = None
+) -> SubmissionColumns:
+    """Map the header of an ODK Central or KoboToolbox export onto an instrument's question names.
+
+    ``names`` are the questions of the form (item or field ids, ``id``, the
+    ``proforient_*`` checks); ``multi`` maps each select_multiple field to its
+    choices. A column named ``group/…/name`` (KoboToolbox) or ``group-…-name``
+    (ODK Central) is renamed to ``name`` when ``name`` is a question; Kobo's
+    ``field/choice`` 0/1 copies of select_multiple answers are expansions; a
+    column starting with ``_`` (``_uuid``, ``_submission_time``, ``_index``,
+    ``__version__``, …), under ``meta``/``formhub``, or named as in
+    ``SUBMISSION_METADATA`` is metadata. Anything else keeps its name.
+
+    >>> cols = submission_columns(["start", "main/VDQ01", "main-VDQ02", "_uuid", "note"], ["VDQ01", "VDQ02"])
+    >>> cols.header, cols.metadata
+    (('start', 'VDQ01', 'VDQ02', '_uuid', 'note'), ('start', '_uuid'))
+    """
+    known = set(names)
+    multi = dict(multi or {})
+    out: list[str] = []
+    renamed: dict[str, str] = {}
+    metadata: list[str] = []
+    expansions: list[str] = []
+    for h in header:
+        name = h.strip()
+        parts = [p for p in _GROUP_SEPARATORS.split(name) if p]
+        if name in known:
+            out.append(name)
+            continue
+        if len(parts) >= 2 and parts[-1] in known:
+            renamed[h] = parts[-1]
+            out.append(parts[-1])
+            continue
+        out.append(name)
+        if len(parts) >= 2 and parts[-2] in multi and parts[-1] in multi[parts[-2]]:
+            expansions.append(name)
+        elif name.startswith("_") or (parts and parts[0].lower() in ("meta", "formhub")):
+            metadata.append(name)
+        elif name.lower() in SUBMISSION_METADATA or (parts and parts[-1].lower() in SUBMISSION_METADATA):
+            metadata.append(name)
+    return SubmissionColumns(tuple(out), renamed, tuple(metadata), tuple(expansions))
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV header line: ``,``, ``;`` (KoboToolbox's default) or a tab.
+
+    >>> sniff_delimiter("start;end;main/VDQ01"), sniff_delimiter("id,VDQ01"), sniff_delimiter("id")
+    (';', ',', ',')
+    """
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+__all__ = [
+    "FORMATS",
+    "ID_COLUMNS",
+    "SUBMISSION_METADATA",
+    "SubmissionColumns",
+    "UnusedColumnsWarning",
+    "sniff_delimiter",
+    "submission_columns",
+    "unused_columns_message",
+    "write_table",
+]

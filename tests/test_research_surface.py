@@ -78,6 +78,7 @@ def test_exported_members_are_pinned():
         "random_parameters",
         "read_dataset",
         "read_norms",
+        "read_submissions",
         "reliable_change",
         "simulate",
         "smc",

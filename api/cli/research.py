@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -393,6 +393,167 @@ def export(
     err.print(f"{len(frame)} pseudonymized row(s) of {inst.ref} → {output}")
 
 
+def xlsform(
+    output: Annotated[Path, typer.Option("--output", "-o", help="the XLSForm to write (.xlsx)")],
+    instrument: InstrumentOpt = None,
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="ka, en or both (Georgian first)")] = "both",
+) -> None:
+    """Write an instrument as an XLSForm for ODK Collect / KoboToolbox, validated with pyxform.
+
+    One group per section, every item an optional select_one whose choice names are the
+    answers proforient reads (a skipped item stays missing); read the submissions back
+    with 'proforient import-submissions'. Needs the research extra (pyxform).
+    """
+    from api import service
+    from instruments import xlsform as xf
+
+    try:
+        inst = service.load_instrument(instrument, version, definition)
+        xf.write_xlsform(inst, output, lang)
+        try:
+            _, notes = xf.validate_xlsform(output)
+        except ValueError:
+            output.unlink(missing_ok=True)
+            raise
+    except (instruments.InstrumentError, ValueError) as e:
+        fail(str(e))
+    for note in notes:
+        warn(f"pyxform: {note}")
+    err.print(f"XLSForm of {inst.ref} ({lang}) → {output} (pyxform: valid)")
+
+
+def import_submissions(
+    data: Annotated[Path, typer.Argument(help="an ODK Central or KoboToolbox export (CSV with , or ;, or XLSX)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the clean table: .csv, .xlsx or .sav")],
+    instrument: InstrumentOpt = None,
+    version: VersionOpt = None,
+    definition: DefinitionOpt = None,
+    id_column: IdOpt = "auto",
+    covariate: CovariateOpt = None,
+    ignore: IgnoreOpt = None,
+    missing_code: MissingOpt = None,
+) -> None:
+    """Import the submissions of an instrument's XLSForm into a clean table (id, covariates, items).
+
+    Group prefixes (main/VDQ01, main-VDQ01) are removed and the tools' metadata columns
+    (_uuid, _submission_time, start, meta/instanceID, …) left out; the answers are validated
+    as every other import (every problem listed, nothing written on any). The table is what
+    score, analyze, build-norms and export read.
+    """
+    from scoring import research as rs
+
+    try:
+        inst = service_instrument(instrument, version, definition)
+        if inst.model == "intake":
+            codes = missing_keys(missing_code)
+            frame = _intake_submissions(inst, data, id_column, split(covariate), split(ignore), codes)
+        else:
+            spec = instruments.scoring_spec(inst)
+            ds = _read_with_warnings(
+                lambda: rs.read_submissions(
+                    data,
+                    spec,
+                    id_column=id_column or None,
+                    covariates=split(covariate),
+                    ignore=split(ignore),
+                    missing_codes=missing_keys(missing_code),
+                )
+            )
+            frame = pd.DataFrame({"id": ds.ids})
+            for c in ds.covariates.columns:
+                frame[c] = ds.covariates[c].to_numpy(dtype=object)
+            for j, item in enumerate(spec.item_ids):
+                col = pd.array(ds.responses[:, j].astype(np.int64), dtype="Int64")
+                col[ds.responses[:, j] == scoring.MISSING] = pd.NA
+                frame[item] = col
+        rs.write_table(frame, output)
+    except rs.DatasetError as e:
+        _report_problems(e)
+    except scoring.ResponseValidationError as e:
+        fail(f"{data}: nothing was written.\n{e}")
+    except (instruments.InstrumentError, ValueError) as e:
+        fail(str(e))
+    err.print(f"{len(frame)} submission(s) of {inst.ref} → {output}")
+
+
+def service_instrument(instrument: str | None, version: str | None, definition: Path | None) -> instruments.Instrument:
+    from api import service
+
+    return service.load_instrument(instrument, version, definition)
+
+
+def _read_with_warnings(read: Callable[[], rs.Dataset]) -> rs.Dataset:
+    import warnings
+
+    from scoring import research as rs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rs.UnusedColumnsWarning)
+        try:
+            return read()
+        finally:
+            for w in caught:
+                if issubclass(w.category, rs.UnusedColumnsWarning):
+                    warn(str(w.message))
+                else:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _intake_submissions(
+    inst: instruments.Instrument,
+    path: Path,
+    id_column: str,
+    covariates: Sequence[str],
+    ignore: Sequence[str],
+    codes: Sequence[str],
+) -> pd.DataFrame:
+    """An intake form's submissions: headers mapped, select_multiple answers ';'-joined, validated."""
+    from api import service
+    from api.tableio import read_table
+    from scoring.tables import sniff_delimiter, submission_columns
+
+    if path.suffix.lower() == ".csv" and path.is_file():
+        with path.open(encoding="utf-8-sig") as fh:
+            sep = sniff_delimiter(fh.readline())
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
+    else:
+        raw = pd.concat(list(read_table(path)), ignore_index=True)
+    multi = {f.id: [o.value for o in f.options] for f in inst.fields if f.type == "multi"}
+    names = [*(f.id for f in inst.fields), "id", "proforient_instrument", "proforient_hash"]
+    cols = submission_columns(list(raw.columns), names, multi)
+    raw.columns = list(cols.header)
+    for check, expected in (("proforient_instrument", inst.ref), ("proforient_hash", inst.content_hash[:12])):
+        if check in raw.columns:
+            wrong = sorted({str(v).strip() for v in raw[check] if str(v).strip() and str(v).strip() != expected})
+            if wrong:
+                raise ValueError(f"{path}: these submissions come from a form of {', '.join(wrong)}, not of {expected}")
+    for fid in multi:
+        if fid in raw.columns:
+            raw[fid] = raw[fid].map(lambda v: ";".join(str(v).split()) if isinstance(v, str) else v)
+    skip = [*cols.metadata, *cols.expansions, "proforient_instrument", "proforient_hash"]
+    keep = {id_column, *covariates}
+    columns = service.Columns.detect(
+        list(raw.columns),
+        id_column=id_column or None,
+        keep=covariates,
+        ignore=[*ignore, *(c for c in skip if c not in keep)],
+        inst=inst,
+    )
+    if columns.unused:
+        from scoring.tables import unused_columns_message
+
+        warn(f"{path}: {unused_columns_message(columns.unused)}")
+    service.score_frame(inst, raw, columns, missing_codes=codes)  # validates every answer (raises on any)
+    out = pd.DataFrame({"id": raw[columns.id] if columns.id else range(1, len(raw) + 1)})
+    for c in columns.keep:
+        out[c] = raw[c]
+    for f in inst.fields:
+        out[f.id] = raw[f.id] if f.id in raw.columns else ""
+    return out
+
+
 def _pair(text: str) -> tuple[str, str]:
     if "=" not in text:
         raise ValueError(f"{text!r}: expected name=value")
@@ -406,3 +567,5 @@ def register(app: typer.Typer) -> None:
     app.command("build-norms")(build_norms_cmd)
     app.command()(simulate)
     app.command()(export)
+    app.command()(xlsform)
+    app.command("import-submissions")(import_submissions)

@@ -16,7 +16,8 @@ files.
 - Change: ``test_retest``, ``reliable_change``.
 - Simulation: ``simulate`` (2PL / graded response, correlated traits, group
   differences, planted DIF) and ``population_values``.
-- Data: ``read_dataset``, ``export_pseudonymized``, ``write_norms``, ``read_norms``.
+- Data: ``read_dataset``, ``read_submissions`` (ODK Central / KoboToolbox exports of
+  an instrument's XLSForm), ``export_pseudonymized``, ``write_norms``, ``read_norms``.
 
 Variants reported where psych offers several: ``lambda6`` is Guttman's λ6 on
 the correlation matrix with each item's smc from the other items of its scale
@@ -54,6 +55,7 @@ from ._datasets import (
     pseudonyms,
     read_dataset,
     read_norms,
+    read_submissions,
     unused_columns_message,
     write_norms,
     write_table,
@@ -151,6 +153,7 @@ __all__ = [
     "random_parameters",
     "read_dataset",
     "read_norms",
+    "read_submissions",
     "reliable_change",
     "simulate",
     "smc",

@@ -48,7 +48,7 @@ from .._errors import ProforientError
 from .._missing import MissingPolicy
 from .._parse import answer_lookup
 from .._spec import MISSING, InstrumentSpec
-from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
+from ..tables import ID_COLUMNS, UnusedColumnsWarning, sniff_delimiter, submission_columns, unused_columns_message
 from ._norms import NormReliability, NormSample, NormTable
 
 READ_FORMATS = (".csv", ".xlsx", ".sav")
@@ -144,8 +144,13 @@ def _key(v: object) -> str:
     return str(v).strip().lower()
 
 
-def _read_raw(path: Path, sheet: str | int | None) -> tuple[list[str], pd.DataFrame, list[DatasetProblem]]:
-    """Header (exactly as in the file) and the data cells, or file-level problems."""
+def _read_raw(
+    path: Path, sheet: str | int | None, sniff: bool = False
+) -> tuple[list[str], pd.DataFrame, list[DatasetProblem]]:
+    """Header (exactly as in the file) and the data cells, or file-level problems.
+
+    With ``sniff``, a CSV file's delimiter is taken from its header line (``,``, ``;`` or a tab).
+    """
     suffix = path.suffix.lower()
     if not path.is_file():
         return [], pd.DataFrame(), [DatasetProblem("unreadable", f"{path}: no such file")]
@@ -153,7 +158,11 @@ def _read_raw(path: Path, sheet: str | int | None) -> tuple[list[str], pd.DataFr
         return [], pd.DataFrame(), [DatasetProblem("unreadable", f"{path}: use a {', '.join(READ_FORMATS)} file")]
     try:
         if suffix == ".csv":
-            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
+            sep = ","
+            if sniff:
+                with path.open(encoding="utf-8-sig") as fh:
+                    sep = sniff_delimiter(fh.readline())
+            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", sep=sep)
         elif suffix == ".xlsx":
             raw = pd.read_excel(
                 path, header=None, dtype=object, sheet_name=0 if sheet is None else sheet, engine="openpyxl"
@@ -367,6 +376,80 @@ def read_dataset(
         id_column=id_column,
         covariates=covariates,
         ignore=ignore,
+        missing_codes=missing_codes,
+    )
+
+
+INSTRUMENT_FIELD = "proforient_instrument"
+HASH_FIELD = "proforient_hash"
+
+
+def read_submissions(
+    path: str | Path,
+    spec: InstrumentSpec,
+    *,
+    id_column: str | None = AUTO,
+    covariates: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    missing_codes: Iterable[object] = (),
+    sheet: str | int | None = None,
+) -> Dataset:
+    """Import the submissions of the instrument's XLSForm, exported by ODK Central or KoboToolbox.
+
+    The export (CSV with ``,`` or ``;``, or XLSX) may prefix question names with
+    their groups (``main/VDQ01``, ``main-VDQ01``) and carries metadata columns
+    (``_uuid``, ``_submission_time``, ``start``, ``meta/instanceID``, …): the
+    prefixes are removed and the metadata left out silently (unless named as the
+    id or a covariate). The form's ``proforient_instrument`` and
+    ``proforient_hash`` columns, when present, must name this instrument and
+    definition (a file from another form or version is refused). Everything
+    else is validated exactly as ``read_dataset`` does (same problems, same
+    column rule); export the answers as XML values (``1``…``4``, ``L3``…``R3``),
+    not as labels. A skipped question is an empty cell, hence a skipped item.
+
+    Examples
+    --------
+    >>> import instruments, tempfile, pathlib
+    >>> spec = instruments.scoring_spec(instruments.load("vdq"))
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "kobo.csv"
+    >>> cells = ["3"] * 55 + [""]
+    >>> _ = f.write_text("_uuid;id;" + ";".join("main/" + i for i in spec.item_ids) + "\\nu1;P1;" + ";".join(cells))
+    >>> ds = read_submissions(f, spec)
+    >>> ds.ids.tolist(), int(ds.responses[0, 0]), int(ds.responses[0, -1])
+    (['P1'], 3, -128)
+    """
+    p = Path(path)
+    header, data, problems = _read_raw(p, sheet, sniff=True)
+    if problems:
+        raise DatasetError(str(p), problems)
+    cols = submission_columns(header, [*spec.item_ids, INSTRUMENT_FIELD, HASH_FIELD, *ID_COLUMNS])
+    names = list(cols.header)
+    checks = ((INSTRUMENT_FIELD, spec.ref), (HASH_FIELD, spec.content_hash[:12]))
+    for field_name, expected in checks:
+        if field_name in names:
+            col = data.iloc[:, names.index(field_name)].map(_key)
+            wrong = sorted({v for v in col if v and v != expected.lower()})
+            if wrong:
+                problems.append(
+                    DatasetProblem(
+                        "wrong_form",
+                        f"these submissions come from a form of {', '.join(wrong)}, not of {expected} "
+                        "(export the XLSForm of this instrument and definition again)",
+                        column=field_name,
+                    )
+                )
+    if problems:
+        raise DatasetError(str(p), problems)
+    skip = [*cols.metadata, *cols.expansions, *(c for c in (INSTRUMENT_FIELD, HASH_FIELD) if c in names)]
+    keep = {id_column, *covariates}
+    return dataset_from_frame(
+        names,
+        data,
+        spec,
+        source=str(p),
+        id_column=id_column,
+        covariates=covariates,
+        ignore=[*ignore, *(c for c in skip if c not in keep)],
         missing_codes=missing_codes,
     )
 
