@@ -6,8 +6,9 @@ The CLI (and later the REST API) are thin wrappers over these functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,28 +16,95 @@ import pandas as pd
 import instruments
 import scoring
 from scoring import BadAnswer, ResponseValidationError
+from scoring.tables import ID_COLUMNS
 
-ID_COLUMNS = ("id", "respondent", "code")
 ASPIRATION_COLUMNS = ("aspiration_1", "aspiration_2", "aspiration_3")
 SECONDS_COLUMNS = ("seconds", "duration_seconds")
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
 class Columns:
-    """Which non-item columns of an input table carry what."""
+    """Which non-item columns of an input table carry what.
+
+    The rule, shared with the research commands: item columns are scored; the
+    id column is the one named, or else the first of ``id``, ``respondent``,
+    ``code``; ``aspiration_1..3`` (Holland) and ``seconds`` feed the scores;
+    declared ``keep`` columns (covariates) are copied into the output next to
+    the id; any other column is ``unused``: left out and reported, never scored
+    and never a reason to refuse the file.
+    """
 
     id: str | None = None
     aspirations: tuple[str, ...] = ()
     seconds: str | None = None
+    keep: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
 
     @classmethod
-    def detect(cls, header: Sequence[str]) -> Columns:
-        cols = set(header)
-        return cls(
-            id=next((c for c in ID_COLUMNS if c in cols), None),
-            aspirations=tuple(c for c in ASPIRATION_COLUMNS if c in cols),
-            seconds=next((c for c in SECONDS_COLUMNS if c in cols), None),
+    def detect(
+        cls,
+        header: Sequence[str],
+        *,
+        id_column: str | None = AUTO,
+        keep: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        inst: instruments.Instrument | None = None,
+    ) -> Columns:
+        """Classify ``header``; with ``inst``, also list the unused columns and check that every
+        named column (id, keep) is there (``ResponseValidationError`` otherwise)."""
+        cols = list(header)
+        present = set(cols)
+        if id_column == AUTO:
+            id_column = next((c for c in ID_COLUMNS if c in present and c not in keep), None)
+        holland = inst is None or inst.model == "holland"
+        out = cls(
+            id=id_column,
+            aspirations=tuple(c for c in ASPIRATION_COLUMNS if c in present) if holland else (),
+            seconds=next((c for c in SECONDS_COLUMNS if c in present), None),
+            keep=tuple(dict.fromkeys(keep)),
         )
+        if inst is None:
+            return out
+        missing = [c for c in ([id_column] if id_column else []) + list(out.keep) if c not in present]
+        if missing:
+            raise ResponseValidationError(
+                [BadAnswer(0, None, c, None, "column is missing from the file") for c in missing]
+            )
+        used = set(_columns(inst)) | set(out.aspirations) | set(out.keep) | set(ignore)
+        used |= {c for c in (out.id, out.seconds) if c}
+        return replace(out, unused=tuple(c for c in cols if c not in used))
+
+
+def load_instrument(
+    instrument: str | None, version: str | None = None, definition: Path | None = None
+) -> instruments.Instrument:
+    """The instrument a command names: a shipped one (``instrument``, ``version``) or a definition
+    folder. With both, they must agree: an ``instrument`` or ``version`` that the definition
+    contradicts is an error, never silently ignored."""
+    if definition is None:
+        if not instrument:
+            raise ValueError("name the instrument (--instrument/-i) or give a definition folder (--definition)")
+        return instruments.load(instrument, version)
+    inst = instruments.load_path(definition)
+    if instrument and instrument != inst.id:
+        raise ValueError(f"the definition in {definition} is instrument {inst.id!r}, not {instrument!r}")
+    if version and version != inst.version:
+        raise ValueError(f"the definition in {definition} is version {inst.version!r} of {inst.id}, not {version!r}")
+    return inst
+
+
+def _blank_missing(frame: pd.DataFrame, columns: Sequence[str], codes: Sequence[str]) -> pd.DataFrame:
+    """Cells of ``columns`` equal to a missing-value code (stripped, any case) → blank."""
+    if not codes:
+        return frame
+    keys = set(codes) | {f"{c}.0" for c in codes if c.lstrip("+-").isdigit()}
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns:
+            hit = out[col].map(lambda v: v is not None and str(v).strip().lower() in keys)
+            out.loc[hit, col] = ""
+    return out
 
 
 def aspiration_code(text: str) -> str | None:
@@ -84,44 +152,29 @@ def _seconds(frame: pd.DataFrame, col: str | None, ids: Sequence[object] | None)
 
 
 def score_frame(
-    inst: instruments.Instrument, frame: pd.DataFrame, columns: Columns | None = None, first_row: int = 1
+    inst: instruments.Instrument,
+    frame: pd.DataFrame,
+    columns: Columns | None = None,
+    first_row: int = 1,
+    missing_codes: Sequence[str] = (),
+    missing: scoring.MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """Score one table of administrations; raise ``ResponseValidationError`` for any bad cell.
 
     ``first_row`` is the data-row number of the frame's first row, so errors in a
-    later chunk of a big file still name the right row.
+    later chunk of a big file still name the right row. ``missing_codes`` (stripped,
+    lower-case) mean "not answered" on top of the definition's own ``missing_codes``;
+    ``missing`` is the scale scores' missing-data policy (default: the definition's rule).
     """
     columns = columns or Columns.detect(list(frame.columns))
     ids = frame[columns.id].tolist() if columns.id else None
+    if missing is not None and inst.model == "intake":
+        raise ValueError("an intake form has no scales: a missing-data policy does not apply to it")
     try:
-        if inst.model == "intake":
-            ispec = instruments.intake_spec(inst)
-            parsed = scoring.parse_intake(ispec, frame, ids)
-            out = scoring.score_intake(parsed, ispec)
-            for col in ("retraining_reasons", "hard_skills_needs", "soft_skills_needs", "group_reasons"):
-                out[col] = [";".join(v) for v in out[col]]  # the flat table's form of a list
-            # the form's own answers travel with the scores: reports filter occupations by them
-            for f in inst.fields:
-                out[f.id] = [";".join(v) if isinstance(v, tuple) else v for v in parsed[f.id]]
-            out.insert(0, "id", ids if ids is not None else np.arange(first_row, first_row + len(frame)))
-            out.insert(1, "instrument", inst.id)
-            out.insert(2, "instrument_version", inst.version)
-            out.insert(3, "engine_version", scoring.ENGINE_VERSION)
-            return out
-        spec = instruments.scoring_spec(inst)
-        x = scoring.parse_responses(spec, frame, ids)
-        asp = None
-        if columns.aspirations and inst.model == "holland":
-            asp = resolve_aspirations(frame, columns.aspirations, ids)
-        sec = _seconds(frame, columns.seconds, ids)
-        result = scoring.score(
-            spec,
-            x,
-            ids=ids if ids is not None else np.arange(first_row, first_row + len(frame)),
-            seconds=sec,
-            aspirations=asp,
-        )
-        return result.to_frame()
+        out = _score_frame(inst, frame, columns, ids, first_row, missing_codes, missing)
+        for k, col in enumerate(columns.keep):
+            out.insert(1 + k, col if col not in out.columns else f"input_{col}", frame[col].to_numpy(dtype=object))
+        return out
     except ResponseValidationError as err:
         if first_row == 1:
             raise
@@ -132,12 +185,69 @@ def score_frame(
         raise ResponseValidationError(shifted, err.total) from err
 
 
+def _score_frame(
+    inst: instruments.Instrument,
+    frame: pd.DataFrame,
+    columns: Columns,
+    ids: list[object] | None,
+    first_row: int,
+    missing_codes: Sequence[str],
+    missing: scoring.MissingPolicy | None = None,
+) -> pd.DataFrame:
+    """Score ``frame`` (no row shifting of problems: see ``score_frame``)."""
+    if inst.model == "intake":
+        frame = _blank_missing(frame, [f.id for f in inst.fields], missing_codes)
+        ispec = instruments.intake_spec(inst)
+        parsed = scoring.parse_intake(ispec, frame, ids)
+        out = scoring.score_intake(parsed, ispec)
+        for col in ("retraining_reasons", "hard_skills_needs", "soft_skills_needs", "group_reasons"):
+            out[col] = [";".join(v) for v in out[col]]  # the flat table's form of a list
+        # the form's own answers travel with the scores: reports filter occupations by them
+        for f in inst.fields:
+            out[f.id] = [";".join(v) if isinstance(v, tuple) else v for v in parsed[f.id]]
+        out.insert(0, "id", ids if ids is not None else np.arange(first_row, first_row + len(frame)))
+        out.insert(1, "instrument", inst.id)
+        out.insert(2, "instrument_version", inst.version)
+        out.insert(3, "engine_version", scoring.ENGINE_VERSION)
+        return out
+    spec = instruments.scoring_spec(inst)
+    if missing_codes:
+        spec = replace(spec, missing_codes=tuple(dict.fromkeys([*spec.missing_codes, *missing_codes])))
+    x = scoring.parse_responses(spec, frame, ids)
+    asp = None
+    if columns.aspirations and inst.model == "holland":
+        asp = resolve_aspirations(frame, columns.aspirations, ids)
+    sec = _seconds(frame, columns.seconds, ids)
+    result = scoring.score(
+        spec,
+        x,
+        ids=ids if ids is not None else np.arange(first_row, first_row + len(frame)),
+        seconds=sec,
+        aspirations=asp,
+        missing=missing,
+    )
+    return result.to_frame()
+
+
 def score_chunks(
     inst: instruments.Instrument,
     chunks: Iterable[pd.DataFrame],
     on_chunk: Callable[[int], None] | None = None,
+    columns: Columns | None = None,
+    missing_codes: Sequence[str] = (),
+    missing: scoring.MissingPolicy | None = None,
 ) -> pd.DataFrame:
-    """Score a table read in chunks; collect every chunk's problems before failing."""
+    """Score a table read in chunks; collect every chunk's problems before failing.
+
+    An imputing ``missing`` policy without fitted values needs the item medians (means) of
+    the whole table, so the chunks are then joined and scored as one.
+    """
+    if missing is not None and missing.imputes and missing.values is None:
+        joined = [c.reset_index(drop=True) for c in chunks]
+        if on_chunk is not None:
+            for c in joined:
+                on_chunk(len(c))
+        chunks, on_chunk = [pd.concat(joined, ignore_index=True)] if joined else [], None
     parts: list[pd.DataFrame] = []
     problems: list[BadAnswer] = []
     total = 0
@@ -145,7 +255,7 @@ def score_chunks(
     for chunk in chunks:
         chunk = chunk.reset_index(drop=True)
         try:
-            parts.append(score_frame(inst, chunk, first_row=row))
+            parts.append(score_frame(inst, chunk, columns, first_row=row, missing_codes=missing_codes, missing=missing))
         except ResponseValidationError as err:
             if any(p.row == 0 for p in err.problems):  # a missing column: same in every chunk
                 raise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring import ProforientError, research
+from scoring import ProforientError, tables
 
 READ_FORMATS = (".csv", ".xlsx")
 WRITE_FORMATS = (".csv", ".xlsx", ".json")
@@ -44,5 +44,6 @@ def read_table(path: Path, chunk_rows: int | None = None) -> Iterator[pd.DataFra
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write CSV, XLSX or JSON atomically (the one table writer, shared with ``scoring.research``)."""
-    research.write_table(frame, path, formats=WRITE_FORMATS, error=TableError)
+    """Write CSV, XLSX or JSON atomically (the one table writer, ``scoring.tables``, shared with the
+    research toolkit)."""
+    tables.write_table(frame, path, formats=WRITE_FORMATS, error=TableError)

@@ -70,17 +70,16 @@ def load_occupations(path: Path | None = None) -> tuple[Occupation, ...]:
     path = path or data_dir() / "occupations.csv"
     if not path.is_file():
         raise InstrumentError([Problem("E000", str(path), None, "", "is missing")])
-    rows, _ = _read_csv(path)
+    rows, _, problems = _read_csv(path)
     f = path.name
-    problems: list[Problem] = []
     out: list[Occupation] = []
     names: dict[tuple[str, str], int] = {}
     expected = ["isco", "name_ka", "name_en", "riasec", "training_level", "self_employment", "excluded", "tags"]
-    if rows and list(rows[0].keys()) not in (expected, [*expected, "aliases"]):
+    if rows and list(rows[0][1].keys()) not in (expected, [*expected, "aliases"]):
         raise InstrumentError(
             [Problem("E050", f, 1, "", f"columns must be {', '.join(expected)} (and optionally aliases)")]
         )
-    for n, r in enumerate(rows, start=2):
+    for n, r in rows:
         isco, code = r["isco"].strip(), r["riasec"].strip()
         if not (len(isco) == 4 and isco.isdigit()):
             problems.append(Problem("E050", f, n, "isco", f"must be a 4-digit ISCO-08 code (got {isco!r})"))
@@ -171,7 +170,7 @@ def find_occupation(text: str, catalogue: tuple[Occupation, ...] | None = None) 
     cat = catalogue if catalogue is not None else occupations()
     key = text.strip().casefold()
     for o in cat:
-        if key in (o.name.ka.casefold(), o.name.en.casefold()):
+        if key in (o.name.get("ka").casefold(), o.name.get("en").casefold()):
             return o
     for o in cat:
         if key == o.isco:

@@ -67,6 +67,7 @@ def scoring_spec(inst: Instrument) -> InstrumentSpec:
         params=params,
         max_run=inst.validity.max_run,
         min_seconds_per_item=inst.validity.min_seconds_per_item,
+        missing_codes=inst.missing_codes,
     )
 
 

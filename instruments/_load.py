@@ -12,18 +12,22 @@ import io
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from scoring import MISSING, InstrumentSpec, answer_lookup
+
 from ._errors import InstrumentError, Problem
 from ._model import FormField, Instrument, Item, Option, Params
 from ._schema import (
     INTAKE_ROLES,
     INTAKE_VALUE_SETS,
+    LANGUAGE_NAMES,
+    LANGUAGES,
     MODEL_PARAMS,
     RIASEC,
     Band,
@@ -87,45 +91,86 @@ def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
     raise InstrumentError([Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")])
 
 
-def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bytes, list[Problem]]:
+    """The rows of a definition table as (spreadsheet row number, cells), the raw bytes, and problems.
+
+    A row with more cells than the header (an unquoted comma) is reported (E002)
+    and left out, and reading goes on, so every other problem is still listed.
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InstrumentError([Problem("E000", path.name, None, "", f"is not UTF-8 text: {exc}")]) from exc
     reader = csv.DictReader(io.StringIO(text))
-    rows = []
-    for r in reader:
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    for n, r in enumerate(reader, start=2):
         if None in r:
-            raise InstrumentError(
-                [
-                    Problem(
-                        "E002",
-                        path.name,
-                        reader.line_num,
-                        "",
-                        "has more cells than the header (an unquoted comma?)",
-                    )
-                ]
+            extra = ", ".join(repr(c) for c in r[None] if c.strip()) or "(empty)"
+            problems.append(
+                Problem(
+                    "E002",
+                    path.name,
+                    n,
+                    "",
+                    f"has more cells than the header (an unquoted comma?); extra: {extra}",
+                )
             )
-        rows.append({k.strip(): (v if v is not None else "") for k, v in r.items()})
-    return rows, raw
+            continue
+        rows.append((n, {k.strip(): (v if v is not None else "") for k, v in r.items()}))
+    return rows, raw, problems
 
 
-def _text(row: ItemRow, prefix: str) -> tuple[Text | None, list[str]]:
-    ka, en = getattr(row, f"{prefix}_ka"), getattr(row, f"{prefix}_en")
-    missing = []
-    if not ka:
-        missing.append(f"Georgian text ({prefix}_ka)")
-    if not en:
-        missing.append(f"English text ({prefix}_en)")
-    if missing:
+def _row_text(ka: str | None, en: str | None, prefix: str, languages: Sequence[str]) -> tuple[Text | None, list[str]]:
+    """The text of a table row in the definition's languages, or what is missing (never a fallback)."""
+    given = {"ka": (ka or "").strip() or None, "en": (en or "").strip() or None}
+    missing = [f"{LANGUAGE_NAMES[lang]} text ({prefix}_{lang})" for lang in languages if given[lang] is None]
+    if missing or (given["ka"] is None and given["en"] is None):
         return None, missing
-    return Text(ka=ka.strip(), en=en.strip()), []
+    return Text(ka=given["ka"], en=given["en"]), []
+
+
+def _text(row: ItemRow, prefix: str, languages: Sequence[str]) -> tuple[Text | None, list[str]]:
+    return _row_text(getattr(row, f"{prefix}_ka"), getattr(row, f"{prefix}_en"), prefix, languages)
+
+
+def _header_texts(h: Header) -> list[tuple[str, object]]:
+    """Every user-visible text of instrument.toml, with its place (objects with ``ka``/``en``)."""
+    out: list[tuple[str, object]] = [("title", h.title), ("description", h.description)]
+    for k, sec in enumerate(h.sections):
+        out += [(f"sections[{k}].title", sec.title), (f"sections[{k}].instructions", sec.instructions)]
+    for k, sc in enumerate(h.scales):
+        out += [(f"scales[{k}].name", sc.name), (f"scales[{k}].description", sc.description)]
+        out += [(f"scales[{k}].bands[{j}].label", b.label) for j, b in enumerate(sc.bands)]
+        out += [(f"scales[{k}].negative_pole", sc.negative_pole), (f"scales[{k}].positive_pole", sc.positive_pole)]
+    if h.response is not None:
+        out += [(f"response.labels[{j}]", lab) for j, lab in enumerate(h.response.labels)]
+        out += [(f"response.labels[{j}].short", lab.short) for j, lab in enumerate(h.response.labels)]
+    for k, sec in enumerate(h.sections):
+        for j, lab in enumerate(sec.labels or []):
+            out += [(f"sections[{k}].labels[{j}]", lab), (f"sections[{k}].labels[{j}].short", lab.short)]
+    bands = h.scoring.get("clarity_bands")
+    if isinstance(bands, list):
+        for j, b in enumerate(bands):
+            if isinstance(b, dict) and isinstance(b.get("label"), dict):
+                out.append((f"scoring.clarity_bands[{j}].label", _LangPair(b["label"])))
+    return [(w, t) for w, t in out if t is not None]
+
+
+class _LangPair:
+    """A raw ``{ka = …, en = …}`` table read before its model (for the language check only)."""
+
+    def __init__(self, d: dict[str, object]) -> None:
+        self.ka = d.get("ka") or None
+        self.en = d.get("en") or None
 
 
 def _check_bands(bands: list[Band], where: str, file: str) -> list[Problem]:
-    out = []
+    out: list[Problem] = []
+    if not bands:
+        return out
     ids = Counter(b.id for b in bands)
     for bid, n in ids.items():
         if n > 1:
@@ -167,7 +212,9 @@ class _Builder:
         except ValidationError as err:
             raise InstrumentError(_pydantic_problems(err, meta_name)) from err
         self.meta = meta_name
+        self.languages: tuple[str, ...] = tuple(lang for lang in LANGUAGES if lang in header.languages)
         params = self._params(header)
+        self._check_purpose(header)
         self._check_header(header)
         items: tuple[Item, ...] = ()
         fields: tuple[FormField, ...] = ()
@@ -196,9 +243,60 @@ class _Builder:
             rules=rules,
             content_hash=self.hash.hexdigest(),
             path=self.folder,
+            purpose=header.purpose,
+            languages=self.languages,
+            missing_codes=tuple(missing_key(c) for c in header.missing_codes),
         )
 
     # -- instrument.toml ---------------------------------------------------
+    def _check_purpose(self, h: Header) -> None:
+        """Languages, texts, bands and missing-value codes against the definition's purpose."""
+        m = self.meta
+        dup = [lang for lang, n in Counter(h.languages).items() if n > 1]
+        if dup:
+            self.add("E051", m, None, "languages", f"language {dup[0]!r} is listed twice")
+        if h.purpose == "service" and set(h.languages) != set(LANGUAGES):
+            self.add(
+                "E051",
+                m,
+                None,
+                "languages",
+                'a service instrument is given in Georgian and English (languages = ["ka", "en"]); '
+                'only a research definition (purpose = "research") may declare fewer languages',
+            )
+        for where, text in _header_texts(h):
+            for lang in self.languages:
+                if getattr(text, lang, None) is None:
+                    self.add("E013", m, None, where, f"has no {LANGUAGE_NAMES[lang]} text ({lang})")
+        if h.purpose == "service":
+            for k, sc in enumerate(h.scales):
+                if not sc.bands:
+                    self.add(
+                        "E021",
+                        m,
+                        None,
+                        f"scales[{k}].bands",
+                        f"scale {sc.id!r} has no interpretation bands; only a research definition "
+                        '(purpose = "research") may leave them out',
+                    )
+        if h.missing_codes and h.model == "intake":
+            self.add("E052", m, None, "missing_codes", "an intake form takes no missing_codes (a blank is missing)")
+        elif h.missing_codes and h.response is not None:
+            valid = valid_answers(h.response.kind, h.response.min, h.response.max)
+            for j, code in enumerate(h.missing_codes):
+                key = missing_key(code)
+                if key == "":
+                    self.add("E052", m, None, f"missing_codes[{j}]", "is empty; a blank cell is always missing")
+                elif key in valid:
+                    self.add(
+                        "E052",
+                        m,
+                        None,
+                        f"missing_codes[{j}]",
+                        f"{code!r} is a valid answer ({valid[key]}) of this response format; "
+                        "it cannot also mean 'not answered'",
+                    )
+
     def _params(self, header: Header) -> Params | None:
         if header.model == "intake":
             if header.scoring:
@@ -293,8 +391,14 @@ class _Builder:
                     "scales",
                     f"a holland instrument needs six 'type' scales lettered R I A S E C, got {letters}",
                 )
-            if h.response is not None and h.response.kind != "binary":
-                self.add("E042", m, None, "response.kind", "a holland instrument takes like/dislike answers")
+            if h.response is not None and h.response.kind == "paired":
+                self.add(
+                    "E042",
+                    m,
+                    None,
+                    "response.kind",
+                    "a holland instrument takes like/dislike (binary) or rating (ordinal) answers",
+                )
         elif h.model == "bipolar":
             if h.response is not None and h.response.kind != "paired":
                 self.add("E043", m, None, "response.kind", "a bipolar instrument takes paired answers")
@@ -331,7 +435,8 @@ class _Builder:
         if not path.is_file():
             self.add("E000", "items.csv", None, "", "is missing")
             return ()
-        rows, raw = _read_csv(path)
+        rows, raw, problems = _read_csv(path)
+        self.problems.extend(problems)
         self.hash.update(raw)
         if h.response is None:  # already reported by _check_header
             return ()
@@ -340,7 +445,7 @@ class _Builder:
         scales = {s.id for s in h.scales}
         items: list[Item] = []
         seen: dict[str, Item] = {}
-        for n, raw_row in enumerate(rows, start=2):
+        for n, raw_row in rows:
             try:
                 row = ItemRow.model_validate(raw_row)
             except ValidationError as err:
@@ -360,13 +465,13 @@ class _Builder:
                 for col in ("text_ka", "text_en"):
                     if getattr(row, col):
                         self.add("E014", "items.csv", n, col, f"{tag}: paired items use left_/right_ texts, not {col}")
-                left, miss_l = _text(row, "left")
-                right, miss_r = _text(row, "right")
+                left, miss_l = _text(row, "left", self.languages)
+                right, miss_r = _text(row, "right", self.languages)
                 for what in miss_l + miss_r:
                     self.add("E013", "items.csv", n, "", f"{tag} has no {what}")
                 self._check_pair(row, n, seen)
             else:
-                text, miss = _text(row, "text")
+                text, miss = _text(row, "text", self.languages)
                 for what in miss:
                     self.add("E013", "items.csv", n, "", f"{tag} has no {what}")
                 for col in ("left_ka", "left_en", "right_ka", "right_en", "repeat_of", "left_scale", "right_scale"):
@@ -409,9 +514,11 @@ class _Builder:
                 )
             elif orig.repeat_of is not None:
                 self.add("E016", "items.csv", n, "repeat_of", f"{tag} repeats a repeat; point it at the original")
-            elif (row.left_ka, row.right_ka) != (
+            elif (row.left_ka, row.right_ka, row.left_en, row.right_en) != (
                 orig.right.ka if orig.right else None,
                 orig.left.ka if orig.left else None,
+                orig.right.en if orig.right else None,
+                orig.left.en if orig.left else None,
             ):
                 self.add(
                     "E016",
@@ -462,14 +569,16 @@ class _Builder:
         if not fpath.is_file():
             self.add("E000", "fields.csv", None, "", "is missing")
             return ()
-        frows, raw = _read_csv(fpath)
+        frows, raw, problems = _read_csv(fpath)
+        self.problems.extend(problems)
         self.hash.update(raw)
-        orows: list[dict[str, str]] = []
+        orows: list[tuple[int, dict[str, str]]] = []
         if opath.is_file():
-            orows, oraw = _read_csv(opath)
+            orows, oraw, oproblems = _read_csv(opath)
+            self.problems.extend(oproblems)
             self.hash.update(oraw)
         options: dict[str, list[Option]] = {}
-        for n, raw_row in enumerate(orows, start=2):
+        for n, raw_row in orows:
             try:
                 o = OptionRow.model_validate(raw_row)
             except ValidationError as err:
@@ -478,11 +587,15 @@ class _Builder:
             opts = options.setdefault(o.field, [])
             if any(x.value == o.value for x in opts):
                 self.add("E010", "options.csv", n, "value", f"option {o.value!r} of {o.field!r} is listed twice")
-            opts.append(Option(o.value, Text(ka=o.label_ka, en=o.label_en)))
-        types = {r.get("id", "").strip(): r.get("type", "").strip() for r in frows}
+            label, missing = _row_text(o.label_ka, o.label_en, "label", self.languages)
+            for what in missing:
+                self.add("E013", "options.csv", n, "", f"option {o.value!r} of {o.field!r} has no {what}")
+            if label is not None:
+                opts.append(Option(o.value, label))
+        types = {r.get("id", "").strip(): r.get("type", "").strip() for _, r in frows}
         options = self._isced(options, types)
         ids: set[str] = set()
-        for n, raw_row in enumerate(frows, start=2):
+        for n, raw_row in frows:
             try:
                 f = FieldRow.model_validate(raw_row)
             except ValidationError as err:
@@ -493,14 +606,18 @@ class _Builder:
             ids.add(f.id)
             if f.section not in sections:
                 self.add("E011", "fields.csv", n, "section", f"field {f.id!r} names unknown section {f.section!r}")
-            opts = tuple(options.get(f.id, ()))
-            if f.type in ("choice", "multi") and len(opts) < 2:
+            choices = tuple(options.get(f.id, ()))
+            if f.type in ("choice", "multi") and len(choices) < 2:
                 self.add(
                     "E018", "fields.csv", n, "type", f"field {f.id!r} is a {f.type} but has fewer than two options"
                 )
-            if f.type not in ("choice", "multi") and opts:
+            if f.type not in ("choice", "multi") and choices:
                 self.add("E018", "options.csv", None, "field", f"field {f.id!r} is a {f.type} and takes no options")
-            out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts))
+            label, missing = _row_text(f.label_ka, f.label_en, "label", self.languages)
+            for what in missing:
+                self.add("E013", "fields.csv", n, "", f"field {f.id!r} has no {what}")
+            if label is not None:
+                out.append(FormField(f.id, f.section, f.type, f.required, label, choices))
         for fid in options:
             if fid not in ids:
                 self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")
@@ -513,8 +630,9 @@ class _Builder:
         path = self.folder / "isced.csv"
         levels: dict[str, dict[str, int]] = {}
         if path.is_file():
-            rows, _ = _read_csv(path)
-            for n, raw_row in enumerate(rows, start=2):
+            rows, _, problems = _read_csv(path)
+            self.problems.extend(problems)
+            for n, raw_row in rows:
                 try:
                     r = IscedRow.model_validate(raw_row)
                 except ValidationError as err:
@@ -662,4 +780,17 @@ def load(
     return load_path(root / instrument_id / version, activity_ids)
 
 
-__all__ = ["available", "load", "load_path", "Scale"]
+def missing_key(code: object) -> str:
+    """A missing-value code as the engine looks it up: stripped, lower-case text (9 → "9", 9.0 → "9")."""
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    return str(code).strip().lower()
+
+
+def valid_answers(kind: str, low: int, high: int) -> dict[str, int]:
+    """Every spelling that is a valid answer of a response format (skip words excluded)."""
+    spec = InstrumentSpec("_", "_", "", "generic", kind, low, high, (), (), ())  # type: ignore[arg-type]
+    return {k: v for k, v in answer_lookup(spec).items() if v != int(MISSING)}
+
+
+__all__ = ["available", "load", "load_path", "missing_key", "valid_answers", "Scale"]

@@ -82,6 +82,12 @@ class Instrument:
     """An intake form's rules.toml (roles, value sets, packet fields); None for other models."""
     content_hash: str = ""
     path: Path | None = field(default=None, compare=False)
+    purpose: str = "service"
+    """``service`` (the fund's instruments) or ``research`` (a researcher's own definition)."""
+    languages: tuple[str, ...] = ("ka", "en")
+    """The languages every text of this definition is given in (Georgian first)."""
+    missing_codes: tuple[str, ...] = ()
+    """Answers that mean "not answered" (stripped, lower-case), e.g. ("0", "9")."""
 
     @property
     def ref(self) -> str:

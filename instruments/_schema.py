@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 RIASEC = "RIASEC"
+LANGUAGES = ("ka", "en")
+"""Every language a text may have, Georgian first. Service instruments need both."""
+LANGUAGE_NAMES = {"ka": "Georgian", "en": "English"}
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Letter = Literal["R", "I", "A", "S", "E", "C"]
@@ -21,24 +24,42 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Text(Frozen):
-    """A user-visible text in both languages; neither may be empty."""
+Language = Literal["ka", "en"]
 
-    ka: NonEmpty
-    en: NonEmpty
+
+class Text(Frozen):
+    """A user-visible text in Georgian and/or English; a text that is given is never empty.
+
+    Which languages a definition must give is its own ``languages`` (both for every
+    service instrument; see FORMAT.md); the loader checks every text against it.
+    Asking for a language the text does not have is an error, never a fallback.
+    """
+
+    ka: NonEmpty | None = None
+    en: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _some_language(self) -> Text:
+        if self.ka is None and self.en is None:
+            raise ValueError("give the text in at least one language (ka, en)")
+        return self
 
     def get(self, lang: str) -> str:
-        if lang == "ka":
-            return self.ka
-        if lang == "en":
-            return self.en
-        raise ValueError(f"unknown language {lang!r}; use 'ka' or 'en'")
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}; use 'ka' or 'en'")
+        value: str | None = getattr(self, lang)
+        if value is None:
+            raise ValueError(f"this text has no {LANGUAGE_NAMES[lang]} ({lang}) version")
+        return value
+
+    def has(self, lang: str) -> bool:
+        return getattr(self, lang, None) is not None
 
 
 class ResponseLabel(Frozen):
     value: int
-    ka: NonEmpty
-    en: NonEmpty
+    ka: NonEmpty | None = None
+    en: NonEmpty | None = None
     short: Text | None = None
     """What the answer button shows; the full label (ka / en) is then shown once, in a legend."""
 
@@ -66,8 +87,8 @@ class Band(Frozen):
 
 class Pole(Frozen):
     letter: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
-    ka: NonEmpty
-    en: NonEmpty
+    ka: NonEmpty | None = None
+    en: NonEmpty | None = None
     riasec: list[Letter] = []
 
 
@@ -80,7 +101,8 @@ class Scale(Frozen):
     name: Text
     description: Text | None = None
     interventions: list[Identifier] = []
-    bands: list[Band] = Field(min_length=1)
+    bands: list[Band] = []
+    """Interpretation bands; required for service instruments, optional for research ones."""
     negative_pole: Pole | None = None
     positive_pole: Pole | None = None
     clinical: bool = False
@@ -128,6 +150,12 @@ class Header(Frozen):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
     version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
     model: Literal["generic", "decision", "holland", "bipolar", "intake"]
+    purpose: Literal["service", "research"] = "service"
+    """``service``: used with the fund's beneficiaries (Georgian and English, bands on every scale);
+    ``research``: a researcher's own instrument (any non-empty set of languages, bands optional)."""
+    languages: list[Language] = Field(default=["ka", "en"], min_length=1)
+    missing_codes: list[int | str] = []
+    """Answers that mean "not answered" in this instrument's data files (e.g. 0 or 9)."""
     title: Text
     description: Text | None = None
     response: ResponseFormat | None = None
@@ -177,8 +205,10 @@ class FieldRow(Frozen):
     section: Identifier
     type: Literal["choice", "multi", "number", "bool", "text", "occupations"]
     required: bool
-    label_ka: NonEmpty
-    label_en: NonEmpty
+    label_ka: NonEmpty | None = None
+    label_en: NonEmpty | None = None
+
+    _blanks = field_validator("label_ka", "label_en", mode="before")(_blank_to_none)
 
     @field_validator("required", mode="before")
     @classmethod
@@ -197,8 +227,10 @@ class OptionRow(Frozen):
 
     field: Identifier
     value: Identifier
-    label_ka: NonEmpty
-    label_en: NonEmpty
+    label_ka: NonEmpty | None = None
+    label_en: NonEmpty | None = None
+
+    _blanks = field_validator("label_ka", "label_en", mode="before")(_blank_to_none)
 
 
 class IscedRow(Frozen):

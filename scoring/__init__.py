@@ -22,7 +22,16 @@ from ._holland import (
     iachan_m,
     zener_schnuelle,
 )
+from ._holland_indices import (
+    DIFFERENTIATION,
+    coherence,
+    consistency,
+    differentiation_indices,
+    elevation,
+    healy_mourton,
+)
 from ._intake import GROUPS, FieldSpec, IntakeSpec, parse_field, parse_intake, score_intake
+from ._missing import MissingPolicy
 from ._parse import answer_lookup, as_codes, parse_block, parse_responses
 from ._record import (
     SCHEMA_VERSION as RECORD_SCHEMA_VERSION,
@@ -69,6 +78,7 @@ __all__ = [
     "CANDIDATES",
     "COHERENCE",
     "CONSISTENCY",
+    "DIFFERENTIATION",
     "DecisionScores",
     "ENGINE_VERSION",
     "FieldSpec",
@@ -79,6 +89,7 @@ __all__ = [
     "ItemKey",
     "LETTERS",
     "LEVELS",
+    "MissingPolicy",
     "MISSING",
     "ProforientError",
     "ResponseValidationError",
@@ -92,6 +103,11 @@ __all__ = [
     "aspiration_indices",
     "brown_gore_c",
     "code_strings",
+    "coherence",
+    "consistency",
+    "differentiation_indices",
+    "elevation",
+    "healy_mourton",
     "hexagon_distance",
     "iachan_m",
     "parse_field",

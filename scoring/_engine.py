@@ -21,6 +21,8 @@ from ._bipolar import BipolarScores, score_bipolar, type_string
 from ._decision import LEVELS, STATUSES, DecisionScores, score_decision
 from ._errors import ScoringError
 from ._holland import COHERENCE, CONSISTENCY, LETTERS, HollandScores, code_strings, score_holland
+from ._holland_indices import differentiation_indices
+from ._missing import MissingPolicy
 from ._parse import as_codes
 from ._scales import ScaleBlock, score_scales
 from ._spec import ENGINE_VERSION, InstrumentSpec
@@ -39,18 +41,23 @@ class ScoreResult:
     holland: HollandScores | None = None
     bipolar: BipolarScores | None = None
     engine_version: str = ENGINE_VERSION
+    missing: MissingPolicy | None = None
+    """The missing-data policy the scores were computed under (None: each definition's own rule)."""
 
     def __len__(self) -> int:
         return int(self.scales.score.shape[0])
 
     @property
     def provenance(self) -> dict[str, str]:
-        return {
+        out = {
             "instrument": self.spec.id,
             "instrument_version": self.spec.version,
             "instrument_hash": self.spec.content_hash[:12],
             "engine_version": self.engine_version,
         }
+        if self.missing is not None:
+            out["missing_policy"] = self.missing.describe()
+        return out
 
     @property
     def flags(self) -> dict[str, np.ndarray]:
@@ -101,9 +108,15 @@ def _concat(parts: list[Any]) -> Any:
 
 
 def _score_block(
-    spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None, asp: np.ndarray | None
+    spec: InstrumentSpec,
+    x: np.ndarray,
+    seconds: np.ndarray | None,
+    asp: np.ndarray | None,
+    missing: MissingPolicy | None = None,
 ) -> tuple[ScaleBlock, DecisionScores | None, HollandScores | None, BipolarScores | None]:
     block = score_scales(spec, x, seconds)
+    if missing is not None:
+        block = missing.rescore(spec, x, block)
     if spec.model == "decision":
         return block, score_decision(spec, block), None, None
     if spec.model == "holland":
@@ -122,12 +135,15 @@ def score(
     aspirations: np.ndarray | None = None,
     block_rows: int = BLOCK_ROWS,
     workers: int | None = None,
+    missing: MissingPolicy | None = None,
 ) -> ScoreResult:
     """Score ``responses`` (rows × items; int8 with ``MISSING``, or float with NaN).
 
     ``seconds``: completion time per row (NaN unknown), for the too-fast flag.
     ``aspirations``: rows × k indices into ``CANDIDATES`` (−1 none), Holland only;
-    see ``aspiration_indices``.
+    see ``aspiration_indices``. ``missing``: the missing-data policy
+    (``MissingPolicy``; default: each definition's own rule, prorating); an
+    imputing policy without values is fitted over all of ``responses``.
     """
     if spec.model == "intake":
         raise ScoringError("an intake form is scored with score_intake")
@@ -136,13 +152,15 @@ def score(
     for name, extra in (("ids", ids), ("seconds", seconds), ("aspirations", aspirations)):
         if extra is not None and len(extra) != n:
             raise ScoringError(f"{name} has {len(extra)} rows but responses have {n}")
+    if missing is not None and missing.imputes and missing.values is None:
+        missing = missing.fit(spec, x)
     sec = None if seconds is None else np.asarray(seconds, dtype=np.float64)
     asp = None if aspirations is None else np.asarray(aspirations, dtype=np.int16)
     starts = list(range(0, n, block_rows)) or [0]
 
     def run(s: int) -> Any:
         e = s + block_rows
-        return _score_block(spec, x[s:e], None if sec is None else sec[s:e], None if asp is None else asp[s:e])
+        return _score_block(spec, x[s:e], None if sec is None else sec[s:e], None if asp is None else asp[s:e], missing)
 
     workers = workers or min(len(starts), os.cpu_count() or 1)
     if workers > 1:
@@ -159,6 +177,7 @@ def score(
         decision=dec,
         holland=hol,
         bipolar=bip,
+        missing=missing,
     )
 
 
@@ -219,8 +238,10 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
         cols["consistency"] = np.where(lo == hi, lo, lo + "/" + hi)
         cols["differentiation_iachan"] = h.differentiation_iachan
         cols["differentiation_range"] = h.differentiation_range
+        for name, values in differentiation_indices(h.totals).items():  # DI3 = iachan, DI5 = range
+            cols[f"differentiation_{name.lower()}"] = values
         cols["elevation"] = h.elevation
-        for name in ("m", "c", "zs"):
+        for name in ("m", "c", "zs", "hm"):
             cols[f"congruence_{name}_min"] = getattr(h, f"{name}_min")
             cols[f"congruence_{name}_max"] = getattr(h, f"{name}_max")
         cols["coherence"] = _labels(h.coherence, COHERENCE)

@@ -11,6 +11,10 @@ Brown, S. D., & Gore, P. A. (1994). An evaluation of interest congruence
 indices. *J. Vocational Behavior*, 45, 310–327 (C index, 0–18).
 Zener, T. B., & Schnuelle, L. (1976). Effects of the Self-Directed Search on
 high school students. *J. Counseling Psychology*, 23, 353–359 (0–6 index).
+Healy, C. C., & Mourton, D. L. (1983). Derivatives of the Self-Directed
+Search. *J. Vocational Behavior*, 23, 318–328 (two-letter agreement, 1–3).
+Differentiation DI1–DI7, consistency, coherence and elevation: see
+``_holland_indices``.
 
 The R package ``holland`` has a hexagon-table typo (A→S) and misses
 Zener–Schnuelle patterns; these functions follow the publications instead.
@@ -24,6 +28,7 @@ from itertools import permutations
 import numpy as np
 
 from ._errors import ScoringError
+from ._holland_indices import healy_mourton
 from ._scales import ScaleBlock
 from ._spec import InstrumentSpec
 
@@ -104,7 +109,13 @@ def _table(fn: object) -> np.ndarray:
 M_TABLE = _table(iachan_m)
 C_TABLE = _table(brown_gore_c)
 ZS_TABLE = _table(zener_schnuelle)
-_SMALL = {"m": M_TABLE.astype(np.int8), "c": C_TABLE.astype(np.int8), "zs": ZS_TABLE.astype(np.int8)}
+HM_TABLE = _table(healy_mourton)
+_SMALL = {
+    "m": M_TABLE.astype(np.int8),
+    "c": C_TABLE.astype(np.int8),
+    "zs": ZS_TABLE.astype(np.int8),
+    "hm": HM_TABLE.astype(np.int8),
+}
 FIRST_PAIR_DISTANCE = np.array([hexagon_distance(c[0], c[1]) for c in CANDIDATES], dtype=np.int8)
 
 
@@ -142,9 +153,10 @@ def admissible_codes(pattern: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class HollandScores:
     totals: np.ndarray
-    """Rows × 6 type totals in R I A S E C order (prorated likes)."""
+    """Rows × 6 type scores in R I A S E C order (the scales' reported scores: prorated like
+    counts, or rating sums or means for an ordinal instrument)."""
     section_counts: np.ndarray
-    """Rows × sections × 6 raw like counts."""
+    """Rows × sections × 6 raw sums of the answered items (like counts for like/dislike items)."""
     pattern: np.ndarray
     """Order pattern of the totals (see ``ADMISSIBLE``); −1 where a type was not scored."""
     n_codes: np.ndarray
@@ -163,6 +175,9 @@ class HollandScores:
     c_max: np.ndarray
     zs_min: np.ndarray
     zs_max: np.ndarray
+    hm_min: np.ndarray
+    """Healy–Mourton two-letter agreement (1–3), min and max over the admissible codes."""
+    hm_max: np.ndarray
     coherence: np.ndarray
     """Index into ``COHERENCE``; −1 when fewer than three aspirations are given."""
 

@@ -21,7 +21,8 @@ _MAX_REPORTED = 200
 
 
 def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
-    """Every accepted spelling (lower-case, stripped) → code; skip words → MISSING."""
+    """Every accepted spelling (lower-case, stripped) → code; skip words and the instrument's
+    declared missing-value codes (``spec.missing_codes``) → MISSING."""
     table: dict[str, int] = {w: int(MISSING) for w in SKIP_WORDS}
     for v in spec.valid_values:
         table[str(v)] = v
@@ -35,6 +36,11 @@ def answer_lookup(spec: InstrumentSpec) -> dict[str, int]:
         for r in range(1, spec.max + 1):
             table[f"l{r}"] = -r
             table[f"r{r}"] = r
+    for code in spec.missing_codes:
+        for key in (code, f"{code}.0") if code.lstrip("+-").isdigit() else (code,):
+            if table.get(key, int(MISSING)) != int(MISSING):
+                raise ScoringError(f"{spec.ref}: missing-value code {code!r} is a valid answer ({table[key]})")
+            table[key] = int(MISSING)
     return table
 
 
@@ -80,8 +86,13 @@ def parse_block(spec: InstrumentSpec, block: np.ndarray, ids: Sequence[object] |
         for r, j in np.argwhere(bad)[:_MAX_REPORTED]:
             who = None if ids is None else str(ids[r])
             problems.append(
-                BadAnswer(int(r) + 1, who, spec.item_ids[j], block[r, j],
-                          f"is not an accepted answer; expected {_expected(spec)} or blank to skip")
+                BadAnswer(
+                    int(r) + 1,
+                    who,
+                    spec.item_ids[j],
+                    block[r, j],
+                    f"is not an accepted answer; expected {_expected(spec)} or blank to skip",
+                )
             )
         raise ResponseValidationError(problems, total)
     return out16.astype(np.int8)

@@ -68,6 +68,8 @@ class InstrumentSpec:
     params: dict[str, object] = field(default_factory=dict)
     max_run: int = 15
     min_seconds_per_item: float = 0.0
+    missing_codes: tuple[str, ...] = ()
+    """Answers that mean "not answered" in data files (stripped, lower-case), read as ``MISSING``."""
 
     def __post_init__(self) -> None:
         if self.min >= self.max:

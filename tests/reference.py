@@ -150,13 +150,39 @@ def score_row(
         vals = sorted(t.values(), reverse=True)
         out["differentiation_iachan"] = vals[0] - (vals[1] + vals[3]) / 2 if complete else NAN
         out["differentiation_range"] = vals[0] - vals[5] if complete else NAN
+        # Bergmann's (1993) table, written out: DI1 … DI7 on the sorted scores
+        if complete:
+            total = sum(vals)
+            mean = total / 6
+            di = [
+                vals[0] - vals[1],
+                vals[0] - vals[2],
+                vals[0] - (vals[1] + vals[3]) / 2,
+                vals[0] - (vals[2] + vals[4]) / 2,
+                vals[0] - vals[5],
+                (vals[0] - vals[5]) / total if total != 0 else NAN,
+                math.sqrt(sum((v - mean) ** 2 for v in vals) / 6),
+            ]
+        else:
+            di = [NAN] * 7
+        for k, v in enumerate(di, start=1):
+            out[f"differentiation_di{k}"] = v
         elevation = 0.0
         for L in LETTERS:
             elevation += t[L]
         out["elevation"] = elevation
         asp = [a for a in (aspirations or [])]
         first = asp[0] if asp else None
-        for name, fn in (("m", iachan_m), ("c", brown_gore_c), ("zs", zener_schnuelle)):
+
+        def two_letter(person: str, other: str) -> int:  # Healy & Mourton (1983), as written
+            p2, q2 = person[:2], other[:2]
+            if sorted(p2) == sorted(q2):
+                return 3
+            if p2[0] in q2 or p2[1] in q2:
+                return 2
+            return 1
+
+        for name, fn in (("m", iachan_m), ("c", brown_gore_c), ("zs", zener_schnuelle), ("hm", two_letter)):
             if first and complete:
                 values = [fn(c, first) for c in ordered]
                 out[f"congruence_{name}_min"] = float(min(values))

@@ -245,7 +245,10 @@ def test_a_section_may_have_its_own_labels_and_a_label_a_short_form(tmp_path):
             ["sections[1].labels", "one label for each value", "E032"],
         ),
         (('value = 0\nka = "არ შემიძლია"', 'value = 2\nka = "არ შემიძლია"'), ["sections[1].labels", "E032"]),
-        (('en = "I can"\n', 'en = "I can"\nshort = { ka = "შემიძლია" }\n'), ["sections[1].labels[0].short.en", "E001"]),
+        (
+            ('en = "I can"\n', 'en = "I can"\nshort = { ka = "შემიძლია" }\n'),
+            ["sections[1].labels[0].short", "no English text", "E013"],
+        ),
         (('en = "I can"\n', 'en = "I can"\ncolour = "red"\n'), ["sections[1].labels[0].colour", "unknown key"]),
     ],
 )

@@ -71,7 +71,12 @@ def test_needs():
         expectation="both",
     )
     assert r["hard_skills_needs"] == ("computer_literacy", "online_platforms")
-    assert r["soft_skills_needs"] == ("soft_skills_communication", "conflict_management", "stress_management", "job_search_skills")
+    assert r["soft_skills_needs"] == (
+        "soft_skills_communication",
+        "conflict_management",
+        "stress_management",
+        "job_search_skills",
+    )
     assert r["retraining_need"] and r["retraining_reasons"] == ("skills_outdated",)
     assert r["self_employment_interest"]
 

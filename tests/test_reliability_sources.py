@@ -338,7 +338,7 @@ def test_the_cli_report_takes_reliabilities_from_the_chosen_norm_table(tmp_path)
     import typer
     from typer.testing import CliRunner
 
-    from api.cli_reports import register
+    from api.cli.reports import register
 
     app = typer.Typer(pretty_exceptions_enable=False)
     register(app)

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 import instruments
-from api.cli_reports import register
+from api.cli.reports import register
 from api.service import score_frame
 from api.tableio import write_table
 from tests.test_reports_data import INTAKE, ppi_answers, sds_answers, vdq_answers

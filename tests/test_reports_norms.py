@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 import instruments
 import reports
-from api.cli_reports import register
+from api.cli.reports import register
 from reports import ReportError
 from scoring import research as rs
 from tests.test_reports_data import PERSON, ppi_answers, profile, rows, sds_answers, vdq_answers

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 import instruments
-from api.cli_research import register
+from api.cli.research import register
 from scoring import research as rs
 
 
@@ -110,7 +110,9 @@ def test_analyze_lists_every_problem_and_writes_nothing(app, tmp_path):
     frame.to_csv(tmp_path / "bad.csv", index=False)
     res = run(app, "analyze", tmp_path / "bad.csv", "-i", "vdq", "-o", tmp_path / "r.html", "--covariate", "group")
     assert res.exit_code == 2
-    assert "3 problem(s)" in res.output and "VDQ01" in res.output and "VDQ05" in res.output and "phone" in res.output
+    assert "2 problem(s)" in res.output and "VDQ01" in res.output and "VDQ05" in res.output
+    # an extra column is never a reason to refuse the file: it is named in a warning and left out
+    assert "warning:" in res.output and "1 column(s) not used: phone" in " ".join(res.output.split())
     assert not (tmp_path / "r.html").exists()
 
 
@@ -144,7 +146,7 @@ def test_build_norms_writes_only_when_asked(app, tmp_path):
     assert "nothing written" in res.output and not (tmp_path / "norms").exists()
     res = run(app, *args, "--write")
     assert res.exit_code == 0, res.output
-    meta = tmp_path / "norms" / "ppi-1.0" / "pilot-0.1.json"
+    meta = tmp_path / "norms" / f"ppi-{instruments.load('ppi').version}" / "pilot-0.1.json"
     table = rs.read_norms(meta)
     assert table.sample.n == 400 and table.sample.population == "pilot sample"
     res = run(app, *args, "--write")
@@ -186,3 +188,30 @@ def test_simulate_validates_options(app, tmp_path):
     assert res.exit_code == 2 and "--groups" in res.output
     res = run(app, "simulate", "-i", "sds", "-o", tmp_path / "x.csv", "--dif", "NOPE=1")
     assert res.exit_code == 2 and "not an item" in res.output
+
+
+def test_ordinal_holland_definition_simulate_and_analyze_without_instrument_option(app, tmp_path):
+    """A 1–5 RIASEC research definition: the circumplex section is there, and -i is not needed."""
+    from tests.test_holland_indices import ordinal_holland
+
+    folder = ordinal_holland(tmp_path / "def", n_items=4)
+    data = tmp_path / "r5.csv"
+    res = run(app, "simulate", "--definition", folder, "-o", data, "-n", "400", "--seed", "3")
+    assert res.exit_code == 0, res.output
+    report = tmp_path / "r5.html"
+    res = run(app, "analyze", data, "--definition", folder, "-o", report)
+    assert res.exit_code == 0, res.output
+    page = report.read_text()
+    assert "RIASEC circumplex" in page and "riasec5@0.1" in page
+
+
+def test_circumplex_of_an_ordinal_holland_inventory_recovers_the_hexagon(tmp_path):
+    from tests.test_holland_indices import ordinal_holland
+
+    spec = instruments.scoring_spec(instruments.load_path(ordinal_holland(tmp_path, n_items=6), check_activities=False))
+    sim = rs.simulate(spec, 3000, trait_corr=rs.hexagon_correlations(0.6, 0.3, 0.05), seed=5)
+    ia = rs.item_analysis(spec, sim.responses)
+    ct = rs.circumplex_test(ia.intercorrelations, "RIASEC")  # scales are defined in R I A S E C order
+    # every one of the 72 order predictions met; p is then 12/720, the 12 symmetries of the hexagon
+    assert ct.correspondence_index == 1.0 and ct.p_value == pytest.approx(12 / 720)
+    assert ct.by_distance[1] > ct.by_distance[2] > ct.by_distance[3]

@@ -77,24 +77,43 @@ def test_every_problem_is_listed_and_nothing_is_imported(tmp_path):
     frame.loc[2, "id"] = frame.loc[1, "id"]  # duplicate id
     frame.loc[4, "id"] = ""  # empty id
     path = write_csv(frame, tmp_path / "bad.csv")
-    with pytest.raises(rs.DatasetError) as info:
+    with pytest.raises(rs.DatasetError) as info, pytest.warns(rs.UnusedColumnsWarning, match="not used: name"):
         rs.read_dataset(path, VDQ, covariates=["gender"])
     problems = info.value.problems
     codes = sorted(p.code for p in problems)
-    assert codes == [
+    assert codes == [  # the undeclared column is reported as a warning, not a problem
         "bad_value",
         "bad_value",
         "bad_value",
         "duplicate_id",
         "empty_id",
         "missing_column",
-        "unknown_column",
     ]
     bad = {(p.row, p.column) for p in problems if p.code == "bad_value"}
     assert bad == {(1, "VDQ01"), (2, "VDQ02"), (4, "VDQ02")}
     assert any(p.code == "duplicate_id" and p.row == 3 for p in problems)
     text = str(info.value)
-    assert "nothing imported" in text and "VDQ10" in text and "'name'" in text
+    assert "nothing imported" in text and "VDQ10" in text
+
+
+def test_the_column_rule(tmp_path):
+    """Items scored; the id named or detected (id, respondent, code); covariates kept; ignored columns
+    dropped silently; any other column left out with a warning that lists them (never scored or refused)."""
+    frame = vdq_frame(3).rename(columns={"id": "respondent"})
+    frame["note"], frame["wave"], frame["age"] = "x", "1", "30"
+    path = write_csv(frame, tmp_path / "c.csv")
+    with pytest.warns(rs.UnusedColumnsWarning, match=r"2 column\(s\) not used: note, age"):
+        ds = rs.read_dataset(path, VDQ, covariates=["gender"], ignore=["wave"])
+    assert ds.id_column == "respondent" and ds.ids.tolist() == frame["respondent"].tolist()
+    assert ds.unused_columns == ("note", "age") and list(ds.covariates.columns) == ["gender"]
+    assert ds.responses.tolist() == frame[list(VDQ.item_ids)].to_numpy().tolist()
+    plain = write_csv(frame.drop(columns=["respondent", "note", "age"]), tmp_path / "p.csv")
+    ds = rs.read_dataset(plain, VDQ, covariates=["gender", "wave"])  # no id column: rows are numbered
+    assert ds.id_column is None and ds.ids.tolist() == ["1", "2", "3"]
+    with pytest.raises(ValueError, match="no respondent id column"):
+        rs.pseudonymized_frame(ds, "a study salt of 16+ chars")
+    with pytest.raises(rs.DatasetError, match="the id column 'pid' is missing"):
+        rs.read_dataset(plain, VDQ, id_column="pid", covariates=["gender", "wave"])
 
 
 def test_a_missing_code_that_is_a_valid_answer_is_a_problem(tmp_path):

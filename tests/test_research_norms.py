@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import instruments
-from scoring import InstrumentSpec, ItemKey, ScaleSpec, score
+from scoring import InstrumentSpec, ItemKey, MissingPolicy, ScaleSpec, score
 from scoring import research as rs
 
 D0, D1 = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
@@ -35,6 +35,24 @@ def test_midpoint_percentile_ranks_by_hand():
     t = table.set_index("raw")["t"]
     assert math.isclose(t[2], 50 + 10 * stats.norm.ppf(0.5625))
     assert table.set_index("raw")["stanine"].tolist() == [2, 4, 5, 7, 8]  # PR 6.25, 25, 56.25, 81.25, 93.75
+
+
+def test_a_table_from_prorated_scores_counts_every_person(tmp_path):
+    """Before: a prorated score (8.75 between 8 and 9) was in nobody's row, so the frequencies
+    did not add up to the table's n."""
+    spec = rs.planning_spec("binary", 1, 4)  # a sum scale of 4 like/dislike items: 0 … 4
+    # two people answered 3 of 4 items: 2 likes → 2·4/3 = 8/3, 1 like → 4/3 (prorated)
+    scores = np.array([[0.0], [1], [4 / 3], [2], [2], [8 / 3], [3], [4]])
+    table = fit(spec, scores, min_group_n=1).table
+    assert table["freq"].sum() == table["n"].iloc[0] == 8 and table["cum_freq"].iloc[-1] == 8
+    assert table["raw"].tolist() == pytest.approx([0, 1, 4 / 3, 2, 8 / 3, 3, 4])
+    # by hand: N = 8; 8/3 has 5 scores below it and 1 at it → PR = 100 (5 + 0.5)/8 = 68.75
+    by_raw = dict(zip(table["raw"].round(6), table["pr"], strict=True))
+    assert by_raw[round(8 / 3, 6)] == 68.75 and by_raw[2.0] == 100 * (3 + 1) / 8
+    # the table still maps every score, tabulated or in between, to a PR
+    stored = rs.read_norms(rs.write_norms(fit(spec, scores, min_group_n=1), tmp_path)[1])
+    ns = stored.transform(np.array([[8 / 3], [2.5]]))
+    assert ns.percentile[0, 0] == pytest.approx(68.75) and 50 < ns.percentile[1, 0] < 68.75
 
 
 def test_t_and_stanines():
@@ -198,3 +216,27 @@ def test_retest_recovers_simulated_reliability():
     rho = 64 / (64 + 16)
     assert abs(res.r[0] - rho) < 0.02 and res.r_ci[0, 0] < rho < res.r_ci[0, 1] + 0.01
     assert abs(res.icc[0] - rho) < 0.02
+
+
+def test_build_norms_cli_names_the_score_policy(tmp_path):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    spec = instruments.scoring_spec(instruments.load("vdq"))
+    frame = rs.simulate(spec, 150, seed=12, missing=0.05).to_frame().drop(columns=["group"])
+    frame.to_csv(tmp_path / "n.csv", index=False)
+    args = ["build-norms", str(tmp_path / "n.csv"), "-i", "vdq", "--norm-id", "pilot", "--norm-version", "1",
+            "--population", "pilot sample", "--from", "2025-01-01", "--to", "2025-02-01", "--write",
+            "--root", str(tmp_path / "norms"), "--impute", "median"]  # fmt: skip
+    res = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    meta = json.loads(
+        (tmp_path / "norms" / f"vdq-{instruments.load('vdq').version}" / "pilot-1.json").read_text(encoding="utf-8")
+    )
+    assert meta["scores_policy"].startswith("impute median")
+    table = rs.read_norms(tmp_path / "norms" / f"vdq-{instruments.load('vdq').version}" / "pilot-1.json")
+    assert table.scores_policy == meta["scores_policy"]
+    scores = rs.read_dataset(tmp_path / "n.csv", spec).score(MissingPolicy("median")).scales.score
+    first = table.table[(table.table["group"] == "all") & (table.table["scale"] == spec.scales[0].id)]
+    assert first["freq"].sum() == np.isfinite(scores[:, 0]).sum() == first["n"].iloc[0]

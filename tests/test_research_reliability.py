@@ -12,7 +12,7 @@ import pytest
 from scipy import optimize, stats
 
 import instruments
-from scoring import MISSING, InstrumentSpec, ItemKey, ScaleSpec
+from scoring import MISSING, InstrumentSpec, ItemKey, MissingPolicy, ScaleSpec
 from scoring import research as rs
 
 REF = Path(__file__).parent / "reference_r"
@@ -164,8 +164,9 @@ def test_matches_psych_alpha(name):
     items = pd.read_csv(REF / f"psych_{name}_items.csv")
     frame = res.items.to_frame()
     pairs = [("std_r", "std.r"), ("r_cor", "r.cor"), ("r_drop", "r.drop"), ("mean", "mean"), ("sd", "sd")]
-    if name == "complete":  # psych's raw.r correlates with row means over answered items; equal without gaps
-        pairs.append(("raw_r", "raw.r"))
+    # raw.r: psych correlates each item with the row's mean of the answered items (the prorated total);
+    # before, ours used the pairwise covariance and matched psych only without skipped answers
+    pairs.append(("raw_r", "raw.r"))
     for ours, theirs in pairs:
         assert np.allclose(frame[ours], items[theirs], atol=1e-10), theirs
     drop = pd.read_csv(REF / f"psych_{name}_drop.csv")
@@ -176,14 +177,18 @@ def test_matches_psych_alpha(name):
         ("average_r_if_deleted", "average_r"),
     ):
         assert np.allclose(frame[ours], drop[theirs], atol=1e-10), theirs
-    # psych computes ase and Feldt's interval with n = all rows; ours uses the smallest pairwise n
-    n_all = int(total["n_obs"])
+    # ase and Feldt's interval use the rows the scale rests on (here all 40 rows answered some item),
+    # as psych does; before, the smallest pairwise n (34 in the gappy file) was used
     keyed = res.covariance
-    assert math.isclose(rs.alpha_ase(keyed, n_all), total["ase"], abs_tol=1e-10)
-    lo, hi = rs.feldt_interval(s.alpha, n_all, 5, 0.95)
-    assert math.isclose(lo, total["feldt_lo"], abs_tol=1e-10) and math.isclose(hi, total["feldt_hi"], abs_tol=1e-10)
-    if name == "complete":
-        assert s.n == 40 and math.isclose(s.alpha_ci[0], total["feldt_lo"], abs_tol=1e-10)
+    assert s.n == int(total["n_obs"]) == 40
+    assert math.isclose(s.ase, total["ase"], abs_tol=1e-10)
+    assert math.isclose(s.alpha_ci[0], total["feldt_lo"], abs_tol=1e-10)
+    assert math.isclose(s.alpha_ci[1], total["feldt_hi"], abs_tol=1e-10)
+    # psych's scale mean and SD are those of the row means over answered items: our actual scale scores
+    # (a sum scale, so 5 × psych's) when every row with an answer is scored (min_answered = 1)
+    scored = rs.item_analysis(five_item_spec(), x, scores=MissingPolicy(min_answered=1)).scales[0]
+    assert math.isclose(scored.mean, 5 * total["mean"], abs_tol=1e-10)
+    assert math.isclose(scored.sd, 5 * total["sd"], abs_tol=1e-10) and scored.n_scores == 40
     extra = pd.read_csv(REF / f"psych_{name}_extra.csv").iloc[0]
     assert math.isclose(s.omega_total, extra["omega_tot"], abs_tol=1e-6)  # psych's optimizer tolerance
     r = rs.cov2cor(keyed)
@@ -269,7 +274,8 @@ def test_zero_variance_item_is_dropped_and_named():
     spec = rs.planning_spec("ordinal", 1, 4)
     x = rs.simulate(spec, 500, seed=7).responses
     x[:, 2] = 3
-    res = rs.item_analysis(spec, x)
+    with pytest.warns(rs.ItemAnalysisWarning, match="S1_03 do not vary"):
+        res = rs.item_analysis(spec, x)
     assert res.scales[0].dropped == ("S1_03",)
     assert np.isnan(res.items.r_drop[2]) and np.isfinite(res.scales[0].alpha)
 

@@ -19,6 +19,12 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
 def test_exported_members_are_pinned():
     assert set(rs.__all__) == {
         "DIF",
+        "ID_COLUMNS",
+        "MISSING_POLICIES",
+        "ItemAnalysisWarning",
+        "describe_missing",
+        "UnusedColumnsWarning",
+        "unused_columns_message",
         "CircumplexTest",
         "Dataset",
         "DatasetError",
@@ -72,6 +78,7 @@ def test_exported_members_are_pinned():
         "random_parameters",
         "read_dataset",
         "read_norms",
+        "read_submissions",
         "reliable_change",
         "simulate",
         "smc",

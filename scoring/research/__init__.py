@@ -16,7 +16,8 @@ files.
 - Change: ``test_retest``, ``reliable_change``.
 - Simulation: ``simulate`` (2PL / graded response, correlated traits, group
   differences, planted DIF) and ``population_values``.
-- Data: ``read_dataset``, ``export_pseudonymized``, ``write_norms``, ``read_norms``.
+- Data: ``read_dataset``, ``read_submissions`` (ODK Central / KoboToolbox exports of
+  an instrument's XLSForm), ``export_pseudonymized``, ``write_norms``, ``read_norms``.
 
 Variants reported where psych offers several: ``lambda6`` is Guttman's λ6 on
 the correlation matrix with each item's smc from the other items of its scale
@@ -41,9 +42,11 @@ from ._coefficients import (
     standard_error_of_measurement,
 )
 from ._datasets import (
+    ID_COLUMNS,
     Dataset,
     DatasetError,
     DatasetProblem,
+    UnusedColumnsWarning,
     dataset_from_frame,
     export_pseudonymized,
     new_study_salt,
@@ -52,6 +55,8 @@ from ._datasets import (
     pseudonyms,
     read_dataset,
     read_norms,
+    read_submissions,
+    unused_columns_message,
     write_norms,
     write_table,
 )
@@ -64,7 +69,15 @@ from ._dif import (
     ordinal_logistic_dif,
 )
 from ._factor import FactorSolution, ParallelAnalysis, exploratory_factor_analysis, parallel_analysis, promax, varimax
-from ._items import ItemAnalysis, ItemStatistics, ScaleReliability, item_analysis
+from ._items import (
+    MISSING_POLICIES,
+    ItemAnalysis,
+    ItemAnalysisWarning,
+    ItemStatistics,
+    ScaleReliability,
+    describe_missing,
+    item_analysis,
+)
 from ._moments import ItemMoments, item_moments
 from ._norms import NormSample, NormScores, NormTable, build_norms, stanine_from_pr, t_from_pr
 from ._simulate import (
@@ -81,6 +94,8 @@ from ._simulate import (
 )
 
 __all__ = [
+    "ID_COLUMNS",
+    "MISSING_POLICIES",
     "DIF",
     "CircumplexTest",
     "Dataset",
@@ -89,6 +104,7 @@ __all__ = [
     "FactorSolution",
     "Group",
     "ItemAnalysis",
+    "ItemAnalysisWarning",
     "ItemMoments",
     "ItemParameters",
     "ItemStatistics",
@@ -103,6 +119,7 @@ __all__ = [
     "RetestReliability",
     "ScaleReliability",
     "SimulatedData",
+    "UnusedColumnsWarning",
     "alpha_ase",
     "as_groups",
     "benjamini_hochberg",
@@ -111,6 +128,7 @@ __all__ = [
     "cov2cor",
     "cronbach_alpha",
     "dataset_from_frame",
+    "describe_missing",
     "ets_class",
     "exploratory_factor_analysis",
     "export_pseudonymized",
@@ -135,6 +153,7 @@ __all__ = [
     "random_parameters",
     "read_dataset",
     "read_norms",
+    "read_submissions",
     "reliable_change",
     "simulate",
     "smc",
@@ -144,6 +163,7 @@ __all__ = [
     "stanine_from_pr",
     "t_from_pr",
     "test_retest",
+    "unused_columns_message",
     "varimax",
     "write_norms",
     "write_table",

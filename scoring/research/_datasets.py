@@ -4,9 +4,16 @@ This is the only module of ``scoring.research`` that touches files.
 
 Import validates a whole file against the instrument definition and either
 returns a complete ``Dataset`` or raises ``DatasetError`` listing *every*
-problem (missing or unknown columns, rejected answers with their row and
-value, empty or duplicate ids, missing-value codes that collide with valid
-answers); nothing is ever imported half-way. Survey files often store an
+problem (missing item, id or covariate columns, rejected answers with their
+row and value, empty or duplicate ids, missing-value codes that collide with
+valid answers); nothing is ever imported half-way.
+
+Columns follow one rule (the same as ``proforient score``'s): the item
+columns are scored; the id column is the one named, or else the first of
+``id``, ``respondent``, ``code`` found (none: rows are numbered); declared
+covariates are kept and declared ``ignore`` columns dropped; any other column
+is left out and listed in ``Dataset.unused_columns`` and an
+``UnusedColumnsWarning``, never scored and never a reason to refuse the file. Survey files often store an
 unanswered item as 0, 9 or 99: declare such codes with ``missing_codes``; in
 an SPSS file the variables' own user-missing values are honoured as well.
 
@@ -27,6 +34,7 @@ import os
 import re
 import secrets
 import tempfile
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +42,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import tables
 from .._engine import ScoreResult, score
 from .._errors import ProforientError
+from .._missing import MissingPolicy
 from .._parse import answer_lookup
 from .._spec import MISSING, InstrumentSpec
+from ..tables import ID_COLUMNS, UnusedColumnsWarning, sniff_delimiter, submission_columns, unused_columns_message
 from ._norms import NormReliability, NormSample, NormTable
 
 READ_FORMATS = (".csv", ".xlsx", ".sav")
@@ -49,6 +60,7 @@ IDENTIFYING = re.compile(
     re.IGNORECASE,
 )
 _MAX_SHOWN = 30
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -96,13 +108,18 @@ class Dataset:
     covariates: pd.DataFrame
     source: str
     missing_codes: tuple[str, ...] = ()
+    id_column: str | None = None
+    """The column the ids came from; None when the rows were numbered."""
+    unused_columns: tuple[str, ...] = ()
+    """Columns left out: neither items, the id, covariates nor declared as ignored."""
 
     @property
     def n_rows(self) -> int:
         return int(self.responses.shape[0])
 
-    def score(self) -> ScoreResult:
-        return score(self.spec, self.responses, ids=self.ids)
+    def score(self, missing: MissingPolicy | None = None) -> ScoreResult:
+        """The data set's scores; ``missing``: the scale scores' missing-data policy (default: the definition's)."""
+        return score(self.spec, self.responses, ids=self.ids, missing=missing)
 
     def group(self, name: str) -> np.ndarray:
         if name not in self.covariates.columns:
@@ -127,8 +144,13 @@ def _key(v: object) -> str:
     return str(v).strip().lower()
 
 
-def _read_raw(path: Path, sheet: str | int | None) -> tuple[list[str], pd.DataFrame, list[DatasetProblem]]:
-    """Header (exactly as in the file) and the data cells, or file-level problems."""
+def _read_raw(
+    path: Path, sheet: str | int | None, sniff: bool = False
+) -> tuple[list[str], pd.DataFrame, list[DatasetProblem]]:
+    """Header (exactly as in the file) and the data cells, or file-level problems.
+
+    With ``sniff``, a CSV file's delimiter is taken from its header line (``,``, ``;`` or a tab).
+    """
     suffix = path.suffix.lower()
     if not path.is_file():
         return [], pd.DataFrame(), [DatasetProblem("unreadable", f"{path}: no such file")]
@@ -136,7 +158,11 @@ def _read_raw(path: Path, sheet: str | int | None) -> tuple[list[str], pd.DataFr
         return [], pd.DataFrame(), [DatasetProblem("unreadable", f"{path}: use a {', '.join(READ_FORMATS)} file")]
     try:
         if suffix == ".csv":
-            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
+            sep = ","
+            if sniff:
+                with path.open(encoding="utf-8-sig") as fh:
+                    sep = sniff_delimiter(fh.readline())
+            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig", sep=sep)
         elif suffix == ".xlsx":
             raw = pd.read_excel(
                 path, header=None, dtype=object, sheet_name=0 if sheet is None else sheet, engine="openpyxl"
@@ -182,7 +208,7 @@ def dataset_from_frame(
     spec: InstrumentSpec,
     *,
     source: str = "<table>",
-    id_column: str | None = "id",
+    id_column: str | None = AUTO,
     covariates: Sequence[str] = (),
     ignore: Sequence[str] = (),
     missing_codes: Iterable[object] = (),
@@ -191,8 +217,10 @@ def dataset_from_frame(
 
     Every problem is collected before ``DatasetError`` is raised; see ``read_dataset``.
     """
+    if id_column == AUTO:
+        id_column = next((c for c in ID_COLUMNS if c in header and c not in covariates), None)
     problems: list[DatasetProblem] = []
-    codes = tuple(_key(c) for c in missing_codes)
+    codes = tuple(dict.fromkeys([*spec.missing_codes, *(_key(c) for c in missing_codes)]))
     if any(c == "" for c in codes):
         problems.append(
             DatasetProblem("bad_missing_code", "an empty missing-value code was declared; blanks are always missing")
@@ -222,15 +250,7 @@ def dataset_from_frame(
     for name in spec.item_ids:
         if name not in seen:
             problems.append(DatasetProblem("missing_column", f"item {name} of {spec.ref} has no column", column=name))
-    for name in seen:
-        if name and name not in items and name not in declared:
-            problems.append(
-                DatasetProblem(
-                    "unknown_column",
-                    f"column {name!r} is not an item of {spec.ref}; declare it as a covariate or ignore it",
-                    column=name,
-                )
-            )
+    unused = tuple(name for name in seen if name and name not in items and name not in declared)
     for name in covariates:
         if name not in seen:
             problems.append(DatasetProblem("missing_column", f"covariate {name!r} has no column", column=name))
@@ -280,17 +300,28 @@ def dataset_from_frame(
             )
     else:
         ids = np.array([str(i) for i in range(1, n + 1)], dtype=object)
+    if unused:
+        warnings.warn(UnusedColumnsWarning(f"{source}: {unused_columns_message(unused)}"), stacklevel=2)
     if problems:
         raise DatasetError(source, problems)
     cov = pd.DataFrame({name: data.iloc[:, seen[name]].to_numpy(dtype=object) for name in covariates})
-    return Dataset(spec=spec, responses=responses, ids=ids, covariates=cov, source=source, missing_codes=codes)
+    return Dataset(
+        spec=spec,
+        responses=responses,
+        ids=ids,
+        covariates=cov,
+        source=source,
+        missing_codes=codes,
+        id_column=id_column,
+        unused_columns=unused,
+    )
 
 
 def read_dataset(
     path: str | Path,
     spec: InstrumentSpec,
     *,
-    id_column: str | None = "id",
+    id_column: str | None = AUTO,
     covariates: Sequence[str] = (),
     ignore: Sequence[str] = (),
     missing_codes: Iterable[object] = (),
@@ -306,13 +337,17 @@ def read_dataset(
     spec : InstrumentSpec
         The instrument; one column per item id is required.
     id_column : str or None
-        Respondent id column (ids must be present and unique); None numbers the rows.
+        Respondent id column (ids must be present and unique); ``"auto"`` (the
+        default) takes the first of ``id``, ``respondent``, ``code`` present and
+        numbers the rows when there is none; None always numbers the rows.
     covariates : sequence of str
         Extra columns to keep (grouping variables such as gender, age band, wave).
     ignore : sequence of str
-        Extra columns to skip silently. Any other column is a problem.
+        Extra columns to skip silently. Any other non-item column is skipped too,
+        but listed in ``Dataset.unused_columns`` and an ``UnusedColumnsWarning``.
     missing_codes : iterable
-        Values that mean "not answered" (e.g. 9, 99). A code that is a valid
+        Values that mean "not answered" (e.g. 9, 99), on top of those the
+        definition declares (``spec.missing_codes``). A code that is a valid
         answer of the instrument (0 is "dislike" on a like/dislike scale) is a problem.
 
     Raises
@@ -345,6 +380,80 @@ def read_dataset(
     )
 
 
+INSTRUMENT_FIELD = "proforient_instrument"
+HASH_FIELD = "proforient_hash"
+
+
+def read_submissions(
+    path: str | Path,
+    spec: InstrumentSpec,
+    *,
+    id_column: str | None = AUTO,
+    covariates: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    missing_codes: Iterable[object] = (),
+    sheet: str | int | None = None,
+) -> Dataset:
+    """Import the submissions of the instrument's XLSForm, exported by ODK Central or KoboToolbox.
+
+    The export (CSV with ``,`` or ``;``, or XLSX) may prefix question names with
+    their groups (``main/VDQ01``, ``main-VDQ01``) and carries metadata columns
+    (``_uuid``, ``_submission_time``, ``start``, ``meta/instanceID``, …): the
+    prefixes are removed and the metadata left out silently (unless named as the
+    id or a covariate). The form's ``proforient_instrument`` and
+    ``proforient_hash`` columns, when present, must name this instrument and
+    definition (a file from another form or version is refused). Everything
+    else is validated exactly as ``read_dataset`` does (same problems, same
+    column rule); export the answers as XML values (``1``…``4``, ``L3``…``R3``),
+    not as labels. A skipped question is an empty cell, hence a skipped item.
+
+    Examples
+    --------
+    >>> import instruments, tempfile, pathlib
+    >>> spec = instruments.scoring_spec(instruments.load("vdq"))
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "kobo.csv"
+    >>> cells = ["3"] * 55 + [""]
+    >>> _ = f.write_text("_uuid;id;" + ";".join("main/" + i for i in spec.item_ids) + "\\nu1;P1;" + ";".join(cells))
+    >>> ds = read_submissions(f, spec)
+    >>> ds.ids.tolist(), int(ds.responses[0, 0]), int(ds.responses[0, -1])
+    (['P1'], 3, -128)
+    """
+    p = Path(path)
+    header, data, problems = _read_raw(p, sheet, sniff=True)
+    if problems:
+        raise DatasetError(str(p), problems)
+    cols = submission_columns(header, [*spec.item_ids, INSTRUMENT_FIELD, HASH_FIELD, *ID_COLUMNS])
+    names = list(cols.header)
+    checks = ((INSTRUMENT_FIELD, spec.ref), (HASH_FIELD, spec.content_hash[:12]))
+    for field_name, expected in checks:
+        if field_name in names:
+            col = data.iloc[:, names.index(field_name)].map(_key)
+            wrong = sorted({v for v in col if v and v != expected.lower()})
+            if wrong:
+                problems.append(
+                    DatasetProblem(
+                        "wrong_form",
+                        f"these submissions come from a form of {', '.join(wrong)}, not of {expected} "
+                        "(export the XLSForm of this instrument and definition again)",
+                        column=field_name,
+                    )
+                )
+    if problems:
+        raise DatasetError(str(p), problems)
+    skip = [*cols.metadata, *cols.expansions, *(c for c in (INSTRUMENT_FIELD, HASH_FIELD) if c in names)]
+    keep = {id_column, *covariates}
+    return dataset_from_frame(
+        names,
+        data,
+        spec,
+        source=str(p),
+        id_column=id_column,
+        covariates=covariates,
+        ignore=[*ignore, *(c for c in skip if c not in keep)],
+        missing_codes=missing_codes,
+    )
+
+
 def new_study_salt() -> str:
     """A fresh random per-study salt (64 hex characters). Keep it secret and with the study."""
     return secrets.token_hex(32)
@@ -369,7 +478,12 @@ def pseudonyms(ids: Sequence[object] | np.ndarray, salt: str | bytes, length: in
 
 
 def pseudonymized_frame(
-    dataset: Dataset, salt: str | bytes, *, include_scores: bool = True, covariates: Sequence[str] | None = None
+    dataset: Dataset,
+    salt: str | bytes,
+    *,
+    include_scores: bool = True,
+    covariates: Sequence[str] | None = None,
+    missing: MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """The export table: ``pid``, chosen covariates, item answers (blank = skipped) and, optionally, scores.
 
@@ -385,6 +499,11 @@ def pseudonymized_frame(
         raise ValueError(
             f"refusing to export identifying column(s) {', '.join(identifying)}; research exports are pseudonymized"
         )
+    if dataset.id_column is None:
+        raise ValueError(
+            f"{dataset.source} has no respondent id column (id, respondent or code; or name one with --id-column): "
+            "a pseudonymized export links a person's rows by their id"
+        )
     cols: dict[str, object] = {"pid": pseudonyms(dataset.ids, salt)}
     for c in chosen:
         cols[c] = dataset.covariates[c].to_numpy(dtype=object)
@@ -395,7 +514,7 @@ def pseudonymized_frame(
         cols[item] = values
     frame = pd.DataFrame(cols)
     if include_scores:
-        scores = dataset.score().to_frame().drop(columns=["id"])
+        scores = dataset.score(missing).to_frame().drop(columns=["id"])
         clash = [c for c in scores.columns if c in frame.columns]
         scores = scores.rename(columns={c: f"score_{c}" for c in clash})
         frame = pd.concat([frame, scores.reset_index(drop=True)], axis=1)
@@ -409,62 +528,12 @@ def export_pseudonymized(
     salt: str | bytes,
     include_scores: bool = True,
     covariates: Sequence[str] | None = None,
+    missing: MissingPolicy | None = None,
 ) -> pd.DataFrame:
     """Write ``pseudonymized_frame`` to a CSV, XLSX or .sav file (atomically) and return it."""
-    frame = pseudonymized_frame(dataset, salt, include_scores=include_scores, covariates=covariates)
+    frame = pseudonymized_frame(dataset, salt, include_scores=include_scores, covariates=covariates, missing=missing)
     write_table(frame, Path(path))
     return frame
-
-
-def _sav_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for c in frame.columns:
-        col = frame[c]
-        if isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(col.dtype):
-            out[c] = col.astype("float64")
-        elif pd.api.types.is_bool_dtype(col):
-            out[c] = col.astype("float64")
-        elif col.dtype == object:
-            out[c] = col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-        else:
-            out[c] = col
-    return pd.DataFrame(out)
-
-
-def _json_default(v: object) -> object:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    raise TypeError(f"cannot write {type(v).__name__} as JSON")
-
-
-def _write_csv(frame: pd.DataFrame, tmp: str) -> None:
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-
-
-def _write_xlsx(frame: pd.DataFrame, tmp: str) -> None:
-    frame.to_excel(tmp, index=False, engine="openpyxl")
-
-
-def _write_sav(frame: pd.DataFrame, tmp: str) -> None:
-    import pyreadstat
-
-    pyreadstat.write_sav(_sav_ready(frame), tmp)
-
-
-def _write_json(frame: pd.DataFrame, tmp: str) -> None:
-    """A list of records; a missing number is ``null``."""
-    records = [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
-    Path(tmp).write_text(json.dumps(records, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-
-
-_WRITERS = {".csv": _write_csv, ".xlsx": _write_xlsx, ".sav": _write_sav, ".json": _write_json}
 
 
 def write_table(
@@ -474,23 +543,8 @@ def write_table(
     formats: Sequence[str] = WRITE_FORMATS,
     error: type[Exception] = ValueError,
 ) -> None:
-    """Write CSV / XLSX / SPSS .sav atomically: a temporary file beside the target, renamed when complete.
-
-    ``formats`` are the suffixes the caller accepts, of .csv, .xlsx, .sav and .json (a list of
-    records); any other suffix raises ``error``.
-    """
-    suffix = path.suffix.lower()
-    if suffix not in formats or suffix not in _WRITERS:
-        raise error(f"{path}: output must end in {', '.join(formats)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        _WRITERS[suffix](frame, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write a research table (CSV / XLSX / SPSS .sav by default) atomically; see ``scoring.tables``."""
+    tables.write_table(frame, path, formats=formats, error=error)
 
 
 def norm_paths(
@@ -547,11 +601,11 @@ def write_norms(table: NormTable, root: str | Path, *, allow_synthetic: bool = F
         },
         "table": csv_path.name,
     }
+    if table.scores_policy:
+        meta["scores_policy"] = table.scores_policy
     if table.reliability:
         # α and score SD of each scale in the sample (absent from files written before this existed)
-        meta["reliability"] = {
-            sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()
-        }
+        meta["reliability"] = {sid: {"alpha": r.alpha, "sd": r.sd, "n": r.n} for sid, r in table.reliability.items()}
     write_table(table.table, csv_path)
     fd, tmp = tempfile.mkstemp(prefix=f".{meta_path.stem}.", dir=meta_path.parent)
     os.close(fd)
@@ -603,6 +657,7 @@ def read_norms(meta_path: str | Path) -> NormTable:
             created=dt.date.fromisoformat(meta["created"]),
             min_group_n=int(meta["min_group_n"]),
             reliability=reliability,
+            scores_policy=str(meta.get("scores_policy", "")),
         )
     except (OSError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{p}: not a readable norm table: {exc}") from exc

@@ -24,6 +24,7 @@ normative measures. *Psychological Bulletin*, 74, 167–184.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .._spec import ENGINE_VERSION, InstrumentSpec
-from ._items import item_analysis
+from ._items import ItemAnalysisWarning, item_analysis
 
 ALL = "all"
 STANINE_CUTS = (4.0, 11.0, 23.0, 40.0, 60.0, 77.0, 89.0, 96.0)
@@ -66,7 +67,7 @@ class NormSample:
 class NormReliability:
     """One scale's reliability in the norm sample: Cronbach's α of its items and the SD of its score.
 
-    ``n``: respondents behind α (pairwise: the fewest answering any two of the scale's items).
+    ``n``: respondents behind α (pairwise: the rows that answered at least one of the scale's items).
     """
 
     alpha: float
@@ -103,6 +104,9 @@ class NormTable:
     reliability: Mapping[str, NormReliability] = field(default_factory=dict)
     """Scale id → α and SD in the whole norm sample; empty when the table was built from
     scores alone (or read from a file written before tables carried reliabilities)."""
+    scores_policy: str = ""
+    """How the scale scores behind the table treated skipped items (``MissingPolicy.describe``);
+    empty for tables written before this was recorded."""
 
     @property
     def ref(self) -> str:
@@ -192,16 +196,30 @@ def score_grid(spec: InstrumentSpec, k: int) -> np.ndarray:
     return sums / n if s.score == "mean" else sums
 
 
-def sample_reliability(
-    spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray
-) -> dict[str, NormReliability]:
+def table_grid(grid: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """The raw scores a norm table lists: every attainable complete score, plus every other score
+    the sample holds (a prorated score such as 8.75 between 8 and 9), so that the table's
+    frequencies add up to its n.
+
+    >>> table_grid(np.array([0.0, 1, 2]), np.array([1.0, 1.5, 1.5000000001])).tolist()
+    [0.0, 1.0, 1.5, 2.0]
+    """
+    off = np.asarray(sample, dtype=np.float64)
+    near = np.abs(off[:, None] - grid[None, :]).min(axis=1) <= 1e-9
+    extra = np.unique(np.round(off[~near], 9))
+    return np.union1d(grid, extra) if len(extra) else grid
+
+
+def sample_reliability(spec: InstrumentSpec, scores: np.ndarray, responses: np.ndarray) -> dict[str, NormReliability]:
     """Cronbach's α (``item_analysis``, pairwise) and score SD (n − 1) of every scale in a sample.
 
     Scales whose α is undefined (fewer than two items that vary) or whose scores do
     not vary are left out. Ipsative instruments are refused by ``item_analysis``.
     """
     x = np.asarray(scores, dtype=np.float64)
-    ia = item_analysis(spec, responses)
+    with warnings.catch_warnings():  # a scale whose α is undefined is simply left out (see above)
+        warnings.simplefilter("ignore", ItemAnalysisWarning)
+        ia = item_analysis(spec, responses)
     out = {}
     for k, rel in enumerate(ia.scales):
         col = x[:, k]
@@ -227,6 +245,7 @@ def build_norms(
     synthetic: bool = False,
     min_group_n: int = 100,
     created: dt.date | None = None,
+    scores_policy: str = "",
 ) -> NormTable:
     """Fit a norm table to raw scale scores.
 
@@ -251,11 +270,15 @@ def build_norms(
         for each level ``variable=level`` with at least ``min_group_n`` rows.
     synthetic : bool
         Scores were simulated (the table is then marked and cannot be written as real norms).
+    scores_policy : str
+        How the scores treated skipped items (``MissingPolicy.describe()``), stored with the table.
 
     Notes
     -----
     For each raw value x of the scale's grid (every attainable complete
-    score): PR(x) = 100·(cf_below(x) + f(x)/2)/N (mid-point percentile rank),
+    score, and every other score in the sample, e.g. a prorated one, so that
+    the frequencies add up to N): PR(x) = 100·(cf_below(x) + f(x)/2)/N
+    (mid-point percentile rank),
     T = 50 + 10Φ⁻¹(PR/100) with PR clipped to [0.1, 99.9], stanine from PR
     with the cuts 4, 11, 23, 40, 60, 77, 89, 96 %.
 
@@ -314,6 +337,7 @@ def build_norms(
                 raise ValueError(
                     f"scale {s.id}: scores outside {grid[0]}…{grid[-1]}; are these raw scores of {spec.ref}?"
                 )
+            grid = table_grid(grid, col)
             f, pr = midpoint_percentile_ranks(col, grid)
             frames.append(
                 pd.DataFrame(
@@ -353,4 +377,5 @@ def build_norms(
         created=created or dt.date.today(),
         min_group_n=min_group_n,
         reliability=reliability,
+        scores_policy=scores_policy,
     )

@@ -1,6 +1,6 @@
 """``proforient report``: scored results or raw answers → one report file per person.
 
-Wired into the main CLI with ``register(app)``. Each input file (CSV/XLSX) may
+Each input file (CSV/XLSX) may
 hold raw answers (item ids as columns, like ``proforient score`` takes) or
 the scores ``proforient score`` wrote; raw answers are scored here through
 ``api.service.score_frame``. Files are joined on the person's id. Every input
@@ -20,24 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import instruments
-import reports
 import scoring
 from api import service
 from api.tableio import read_table
-from scoring import research
+
+from ._common import err as _err
+
+if TYPE_CHECKING:  # imported where used: matplotlib and the research toolkit load only for this command
+    import reports
+    from scoring import research
 
 FORMATS = {"html": ".html", "pdf": ".pdf", "json": ".json"}
 KINDS = ("intake", "vdq", "sds", "ppi")
 SCORED_MARKERS = ("instrument", "engine_version")
-_err = Console(stderr=True)
 
 
 class _Fail(Exception):
@@ -123,6 +125,8 @@ def _load(kind: str, path: Path) -> _Source:
 def _norm_tables(paths: list[Path], given: dict[str, Path], group: str) -> dict[str, research.NormTable]:
     """Read the ``--norms`` files: at most one per instrument, each for an instrument given as
     input, never fitted to simulated data, each holding ``group``."""
+    from scoring import research
+
     tables: dict[str, research.NormTable] = {}
     for path in paths:
         try:
@@ -167,6 +171,8 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> Path:
 
 
 def _renderer(fmt: str, lang: str, audience: str, consent: bool) -> Callable[[reports.Profile], bytes]:
+    import reports
+
     if fmt == "pdf":
         return lambda p: reports.render_pdf(p, lang, audience, consent_includes_clinical=consent)
     if fmt == "html":
@@ -236,6 +242,8 @@ def report(
     sample's Cronbach's α and SD per scale: the psychologist's report then shows
     SEM bands and reliable change, and names the table as their source.
     """
+    import reports
+
     try:
         written = _run(
             output=output,
@@ -282,6 +290,10 @@ def _run(
     norm_files: list[Path] | None = None,
     norm_group: str = "all",
 ) -> list[Path]:
+    """Check the options, read and score every input, render every report into a staging
+    folder, then move them into ``output``: all reports or none (raises ``_Fail``)."""
+    import reports
+
     if fmt not in FORMATS:
         raise _Fail(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     if lang not in reports.LANGS:
