@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StringConstraints
+
+from scoring import ScoreRecord
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Answer = str | int | float | None
@@ -106,3 +108,34 @@ class ApiClientCreate(Body):
     name: Short
     scopes: list[Short] = Field(min_length=1)
     organisation: Short | None = None
+
+
+class Correct(Body):
+    answers: dict[Annotated[str, StringConstraints(max_length=64)], Answer] = Field(min_length=1, max_length=500)
+    """The corrected answers, by item (any accepted spelling; null = skipped)."""
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+
+
+class Discard(Body):
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+
+
+class ResultPublic(BaseModel):
+    """A stored result: its typed record and where it stands in its administration's line."""
+
+    id: str
+    beneficiary: str
+    administration: str
+    instrument: str
+    instrument_version: str
+    instrument_hash: str
+    engine_version: str
+    norm_table: str | None
+    kind: Literal["scored", "rescored", "corrected"]
+    reason: str | None = Field(description="why the answers were corrected (a correction only)")
+    supersedes: str | None
+    superseded_by: str | None
+    current: bool = Field(description="no later result of the same administration supersedes this one")
+    administered_at: dt.datetime
+    created_at: dt.datetime
+    record: ScoreRecord

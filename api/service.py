@@ -229,6 +229,39 @@ def _score_frame(
     return result.to_frame()
 
 
+def records_of_frame(
+    inst: instruments.Instrument,
+    frame: pd.DataFrame,
+    columns: Columns | None = None,
+    missing_codes: Sequence[str] = (),
+) -> list[scoring.ScoreRecord]:
+    """Score one table of administrations into typed result records (one per row, in order)."""
+    columns = columns or Columns.detect(list(frame.columns))
+    ids = frame[columns.id].tolist() if columns.id else list(range(1, len(frame) + 1))
+    if inst.model == "intake":
+        frame = _blank_missing(frame, [f.id for f in inst.fields], missing_codes)
+        ispec = instruments.intake_spec(inst)
+        parsed = scoring.parse_intake(ispec, frame, ids)
+        return list(scoring.intake_records(ispec, parsed, scoring.score_intake(parsed, ispec), scoring.ENGINE_VERSION))
+    spec = instruments.scoring_spec(inst)
+    if missing_codes:
+        spec = replace(spec, missing_codes=tuple(dict.fromkeys([*spec.missing_codes, *missing_codes])))
+    x = scoring.parse_responses(spec, frame, ids)
+    asp, given = None, None
+    if columns.aspirations and inst.model == "holland":
+        asp = resolve_aspirations(frame, columns.aspirations, ids)
+        given = [
+            [
+                (str(frame[c].iloc[r]).strip(), scoring.CANDIDATES[asp[r, k]])
+                for k, c in enumerate(columns.aspirations)
+                if asp[r, k] >= 0
+            ]
+            for r in range(len(frame))
+        ]
+    result = scoring.score(spec, x, ids=ids, seconds=_seconds(frame, columns.seconds, ids), aspirations=asp)
+    return result.records(given)
+
+
 def score_chunks(
     inst: instruments.Instrument,
     chunks: Iterable[pd.DataFrame],
@@ -300,9 +333,9 @@ def score_answers(
     aspirations: Sequence[Sequence[str] | None] | None = None,
     seconds: Sequence[float | None] | None = None,
     ids: Sequence[object] | None = None,
-) -> list[dict[str, object]]:
+) -> list[scoring.ScoreRecord]:
     """Score administrations given as {item: answer} dicts (any accepted spelling; a
-    missing key = skipped). Returns one JSON-safe score row per administration.
+    missing key = skipped). Returns one typed, versioned ``ScoreRecord`` per administration.
 
     The API's path: no DataFrame for the answers, so one request stays a few ms.
     """
@@ -314,20 +347,22 @@ def score_answers(
         )
     row_ids = list(ids) if ids is not None else list(range(1, len(answers) + 1))
     if inst.model == "intake":
+        ispec = instruments.intake_spec(inst)
         frame = pd.DataFrame([{i: a.get(i) for i in names} for a in answers])
-        frame.insert(0, "id", row_ids)
-        scored = score_frame(inst, frame, Columns(id="id"))
-        return [{k: json_safe(v) for k, v in row.items()} for row in scored.to_dict(orient="records")]
+        parsed = scoring.parse_intake(ispec, frame, row_ids)
+        return list(scoring.intake_records(ispec, parsed, scoring.score_intake(parsed, ispec), scoring.ENGINE_VERSION))
     block = np.empty((len(answers), len(names)), dtype=object)
     for r, a in enumerate(answers):
         block[r] = [a.get(i) for i in names]
     x = scoring.parse_block(spec(inst.id, inst.version), block, row_ids)
     asp = None
+    given: list[list[tuple[str, str | None]]] | None = None
     if aspirations is not None and inst.model == "holland":
         asp = np.full((len(answers), 3), -1, dtype=np.int16)
+        given = [[] for _ in answers]
         problems = []
-        for r, given in enumerate(aspirations):
-            for k, text in enumerate((given or [])[:3]):
+        for r, texts in enumerate(aspirations):
+            for k, text in enumerate((texts or [])[:3]):
                 code = aspiration_code(str(text)) if text else None
                 if text and code is None:
                     problems.append(
@@ -341,13 +376,35 @@ def score_answers(
                     )
                 elif code is not None:
                     asp[r, k] = scoring.CANDIDATES.index(code)
+                    given[r].append((str(text).strip(), code))
         if problems:
             raise ResponseValidationError(problems)
     sec = None
     if seconds is not None:
         sec = np.array([np.nan if v is None else float(v) for v in seconds], dtype=np.float64)
     result = scoring.score(spec(inst.id, inst.version), x, ids=row_ids, seconds=sec, aspirations=asp)
-    return result.rows()
+    return result.records(given)
+
+
+def score_rows(
+    inst: instruments.Instrument,
+    answers: Sequence[dict[str, object]],
+    aspirations: Sequence[Sequence[str] | None] | None = None,
+    seconds: Sequence[float | None] | None = None,
+    ids: Sequence[object] | None = None,
+) -> list[dict[str, object]]:
+    """The same administrations as flat, JSON-safe rows (the columns of ``proforient score``)."""
+    row_ids = list(ids) if ids is not None else list(range(1, len(answers) + 1))
+    names = _columns(inst)
+    frame = pd.DataFrame([{i: a.get(i) for i in names} for a in answers])
+    frame.insert(0, "id", row_ids)
+    if aspirations is not None and inst.model == "holland":
+        for k in range(3):
+            frame[f"aspiration_{k + 1}"] = [(a or [None] * 3)[k] if len(a or []) > k else None for a in aspirations]
+    if seconds is not None:
+        frame["seconds"] = list(seconds)
+    scored = score_frame(inst, frame, Columns.detect(list(frame.columns), id_column="id"))
+    return [{k: json_safe(v) for k, v in row.items()} for row in scored.to_dict(orient="records")]
 
 
 def _columns(inst: instruments.Instrument) -> list[str]:

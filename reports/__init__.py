@@ -22,17 +22,56 @@ from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
 from ._matching import Match, MatchResult, match_occupations
 from ._model import Profile, Reliability, ReportConfig
-from ._render import RenderWarning, render_html, render_json, render_pdf, view_charts
+from ._render import (
+    RenderWarning,
+    jsonable_view,
+    render_html,
+    render_json,
+    render_pdf,
+    render_view_html,
+    render_view_pdf,
+    view_charts,
+    view_json,
+)
 from ._strings import check_strings, required_keys, strings
-from ._view import AUDIENCES, build_view
+from ._view import AUDIENCES, PACKET_PARTS, build_view, packet_view
 
 LANGS = ("ka", "en")
 
 __all__ = [
-    "AUDIENCES", "BipolarRow", "FAMILIES", "LANGS", "Match", "MatchResult",
-    "MissingGlyphWarning", "Profile", "Reliability", "RenderWarning", "ReportConfig", "ReportError",
-    "barrier_profile", "bipolar_profile", "build_profile", "build_view", "change_chart",
-    "check_strings", "match_occupations", "missing_glyphs", "render_html", "render_json",
-    "render_pdf", "required_keys", "riasec_bars", "riasec_hexagon", "stored_reliability_source", "strings",
+    "AUDIENCES",
+    "BipolarRow",
+    "FAMILIES",
+    "LANGS",
+    "Match",
+    "MatchResult",
+    "MissingGlyphWarning",
+    "Profile",
+    "Reliability",
+    "RenderWarning",
+    "ReportConfig",
+    "ReportError",
+    "barrier_profile",
+    "bipolar_profile",
+    "build_profile",
+    "build_view",
+    "change_chart",
+    "check_strings",
+    "match_occupations",
+    "missing_glyphs",
+    "render_html",
+    "render_json",
+    "render_pdf",
+    "required_keys",
+    "riasec_bars",
+    "riasec_hexagon",
+    "stored_reliability_source",
+    "strings",
     "view_charts",
+    "PACKET_PARTS",
+    "packet_view",
+    "render_view_html",
+    "render_view_pdf",
+    "view_json",
+    "jsonable_view",
 ]

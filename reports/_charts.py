@@ -87,8 +87,17 @@ class _MeasuringRenderer(RendererSVG):
         """Writes no ``<style>`` sheet; :func:`_lean_svg` puts its two defaults on the root."""
 
     def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: object) -> tuple[float, float, float]:
-        key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
-               prop.get_stretch(), prop.get_size_in_points(), prop.get_math_fontfamily(), ismath)
+        key = (
+            s,
+            tuple(prop.get_family()),
+            prop.get_style(),
+            prop.get_variant(),
+            prop.get_weight(),
+            prop.get_stretch(),
+            prop.get_size_in_points(),
+            prop.get_math_fontfamily(),
+            ismath,
+        )
         found = _METRICS.get(key)
         if found is None:
             found = super().get_text_width_height_descent(s, prop, ismath)
@@ -101,8 +110,14 @@ class _MeasuringRenderer(RendererSVG):
 class _SVGCanvas(FigureCanvasSVG):
     """``FigureCanvasSVG.print_svg`` with ``_MeasuringRenderer``; savefig picks it for SVG."""
 
-    def print_svg(self, filename: object, *, bbox_inches_restore: object = None,
-                  metadata: dict[str, object] | None = None, **_ignored: object) -> None:
+    def print_svg(
+        self,
+        filename: object,
+        *,
+        bbox_inches_restore: object = None,
+        metadata: dict[str, object] | None = None,
+        **_ignored: object,
+    ) -> None:
         # print_figure has already applied facecolor/edgecolor/orientation; they are not needed here
         with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
             if not cbook.file_requires_unicode(fh):
@@ -111,9 +126,13 @@ class _SVGCanvas(FigureCanvasSVG):
             self.figure.dpi = 72
             width, height = self.figure.get_size_inches()
             renderer = MixedModeRenderer(
-                self.figure, width, height, dpi,
+                self.figure,
+                width,
+                height,
+                dpi,
                 _MeasuringRenderer(width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata),
-                bbox_inches_restore=bbox_inches_restore)
+                bbox_inches_restore=bbox_inches_restore,
+            )
             self.figure.draw(renderer)
             renderer.finalize()
 
@@ -121,8 +140,14 @@ class _SVGCanvas(FigureCanvasSVG):
 class _Canvas:
     """A figure with one data box: (x, y) in data units map into ``box`` (figure fractions)."""
 
-    def __init__(self, width: float, height: float, xlim: tuple[float, float],
-                 ylim: tuple[float, float], box: tuple[float, float, float, float]) -> None:
+    def __init__(
+        self,
+        width: float,
+        height: float,
+        xlim: tuple[float, float],
+        ylim: tuple[float, float],
+        box: tuple[float, float, float, float],
+    ) -> None:
         font_files()  # a clear error now, rather than boxes later, if Georgian is missing
         self.fig = Figure(figsize=(width, height))
         _SVGCanvas(self.fig)
@@ -130,8 +155,11 @@ class _Canvas:
         (x0, x1), (y0, y1) = xlim, ylim
         left, bottom, right, top = box
         self.data: Transform = (
-            Affine2D().translate(-x0, -y0).scale((right - left) / (x1 - x0), (top - bottom) / (y1 - y0))
-            .translate(left, bottom) + self.fig.transFigure
+            Affine2D()
+            .translate(-x0, -y0)
+            .scale((right - left) / (x1 - x0), (top - bottom) / (y1 - y0))
+            .translate(left, bottom)
+            + self.fig.transFigure
         )
 
     def rect(self, x: float, y: float, w: float, h: float, **kw: object) -> None:
@@ -147,21 +175,28 @@ class _Canvas:
         self.fig.add_artist(FancyArrowPatch((x0, y0), (x1, y1), transform=self.data, **kw))
 
     def text(self, x: float, y: float, s: str, size: float = 8.0, colour: str = INK, **kw: object) -> None:
-        self.fig.text(x, y, s, transform=self.data, fontsize=size, color=colour,
-                      fontfamily=_FONT, **kw)
+        self.fig.text(x, y, s, transform=self.data, fontsize=size, color=colour, fontfamily=_FONT, **kw)
 
     def title(self, s: str | None) -> None:
         if s:
-            self.fig.text(0.5, 1 - 0.09 / self.height, s, ha="center", va="top", fontsize=9.5,
-                          fontweight="bold", color=INK, fontfamily=_FONT)
+            self.fig.text(
+                0.5,
+                1 - 0.09 / self.height,
+                s,
+                ha="center",
+                va="top",
+                fontsize=9.5,
+                fontweight="bold",
+                color=INK,
+                fontfamily=_FONT,
+            )
 
     def save(self, fmt: Format, dpi: int) -> bytes:
         if fmt not in ("svg", "png"):
             raise ReportError(f"chart format must be 'svg' or 'png' (got {fmt!r})")
         buf = io.BytesIO()
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "proforient"}):
-            self.fig.savefig(buf, format=fmt, dpi=dpi,
-                             metadata={"Date": None} if fmt == "svg" else {"Software": None})
+            self.fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else {"Software": None})
         return _lean_svg(buf.getvalue()) if fmt == "svg" else buf.getvalue()
 
 
@@ -231,26 +266,54 @@ def riasec_hexagon(
         return (r * math.cos(angles[L]), r * math.sin(angles[L]))
 
     for r in [*(x / max_score for x in rings if 0 < x < max_score), 1.0]:
-        c.polygon([point(L, r) for L in HEX_LETTERS], fill=False, edgecolor=GRID,
-                  linewidth=0.9 if r == 1.0 else 0.6, linestyle="-" if r == 1.0 else "--")
+        c.polygon(
+            [point(L, r) for L in HEX_LETTERS],
+            fill=False,
+            edgecolor=GRID,
+            linewidth=0.9 if r == 1.0 else 0.6,
+            linestyle="-" if r == 1.0 else "--",
+        )
     for L in HEX_LETTERS:
         x, y = point(L, 1.0)
         c.line([0, x], [0, y], color=GRID, linewidth=0.6)
-    values = {L: (0.0 if math.isnan(float(totals[L])) else max(0.0, min(float(totals[L]), max_score)))
-              for L in HEX_LETTERS}
-    c.polygon([point(L, values[L] / max_score) for L in HEX_LETTERS], facecolor=BLUE_FILL,
-              edgecolor=BLUE, linewidth=1.6, alpha=0.75)
+    values = {
+        L: (0.0 if math.isnan(float(totals[L])) else max(0.0, min(float(totals[L]), max_score))) for L in HEX_LETTERS
+    }
+    c.polygon(
+        [point(L, values[L] / max_score) for L in HEX_LETTERS],
+        facecolor=BLUE_FILL,
+        edgecolor=BLUE,
+        linewidth=1.6,
+        alpha=0.75,
+    )
     dots = [point(L, values[L] / max_score) for L in HEX_LETTERS]
-    c.fig.add_artist(Line2D([x for x, _ in dots], [y for _, y in dots], linestyle="none", marker="o",
-                            markersize=4, color=BLUE, transform=c.data))
+    c.fig.add_artist(
+        Line2D(
+            [x for x, _ in dots],
+            [y for _, y in dots],
+            linestyle="none",
+            marker="o",
+            markersize=4,
+            color=BLUE,
+            transform=c.data,
+        )
+    )
     for L in HEX_LETTERS:
         lx, ly = point(L, 1.16)
         ha = "left" if lx > 0.2 else "right" if lx < -0.2 else "center"
         strong = L in highlight
         colour = ACCENT if strong else INK
         c.text(lx, ly + 0.07, L, size=11, colour=colour, ha=ha, va="bottom", fontweight="bold")
-        c.text(lx, ly + 0.05, f"{_wrap(names[L], 16)}\n{_fmt(values[L])}", size=7.5,
-               colour=colour, ha=ha, va="top", linespacing=1.15)
+        c.text(
+            lx,
+            ly + 0.05,
+            f"{_wrap(names[L], 16)}\n{_fmt(values[L])}",
+            size=7.5,
+            colour=colour,
+            ha=ha,
+            va="top",
+            linespacing=1.15,
+        )
     return c.save(fmt, dpi)
 
 
@@ -271,14 +334,14 @@ def riasec_bars(
     ``max_score``. Code letters are drawn in the accent colour.
     """
     _check_letters(totals, names)
-    c = _Canvas(6.4, 2.7, (-0.1, 7.3), (-0.27 * max_score, max_score * 1.12),
-                (0.02, 0.02, 0.98, 0.90 if title else 0.97))
+    c = _Canvas(
+        6.4, 2.7, (-0.1, 7.3), (-0.27 * max_score, max_score * 1.12), (0.02, 0.02, 0.98, 0.90 if title else 0.97)
+    )
     c.title(title)
     lower = 0.0
     for k, (upper, label) in enumerate([*bands[:-1], (max_score, bands[-1][1])] if bands else []):
         c.rect(0, lower, 6, min(upper, max_score) - lower, facecolor=ZONE_COLOURS[k % 3], edgecolor="none")
-        c.text(6.1, (lower + min(upper, max_score)) / 2, _wrap(label, 14), size=7, colour=MUTED,
-               va="center", ha="left")
+        c.text(6.1, (lower + min(upper, max_score)) / 2, _wrap(label, 14), size=7, colour=MUTED, va="center", ha="left")
         lower = min(upper, max_score)
     for k, L in enumerate(HEX_LETTERS):
         v = float(totals[L])
@@ -286,10 +349,26 @@ def riasec_bars(
         if not math.isnan(v):
             c.rect(k + 0.18, 0, 0.64, max(v, 0.0), facecolor=ACCENT if strong else BLUE, edgecolor="none")
             c.text(k + 0.5, v + max_score * 0.02, _fmt(v), size=7.5, ha="center", va="bottom")
-        c.text(k + 0.5, -max_score * 0.03, L, size=9.5, ha="center", va="top", fontweight="bold",
-               colour=ACCENT if strong else INK)
-        c.text(k + 0.5, -max_score * 0.13, _wrap(names[L], 13), size=6.2, ha="center", va="top",
-               colour=MUTED, linespacing=1.1)
+        c.text(
+            k + 0.5,
+            -max_score * 0.03,
+            L,
+            size=9.5,
+            ha="center",
+            va="top",
+            fontweight="bold",
+            colour=ACCENT if strong else INK,
+        )
+        c.text(
+            k + 0.5,
+            -max_score * 0.13,
+            _wrap(names[L], 13),
+            size=6.2,
+            ha="center",
+            va="top",
+            colour=MUTED,
+            linespacing=1.1,
+        )
     c.line([0, 6], [0, 0], color=INK, linewidth=0.8)
     return c.save(fmt, dpi)
 
@@ -317,13 +396,22 @@ def barrier_profile(
     row_h = 0.36
     height = 0.95 + row_h * n + (0.3 if title else 0)
     top_frac = 1 - (0.62 + (0.3 if title else 0)) / height
-    c = _Canvas(6.4, height, (-(hi - lo) * 1.08, hi - lo + (hi - lo) * 0.13), (n, 0),
-                (0.0, 0.3 / height, 0.99, top_frac))
+    c = _Canvas(
+        6.4, height, (-(hi - lo) * 1.08, hi - lo + (hi - lo) * 0.13), (n, 0), (0.0, 0.3 / height, 0.99, top_frac)
+    )
     c.title(title)
     for k, (start, end, label) in enumerate(zones):
         c.rect(start - lo, 0, end - start, n, facecolor=ZONE_COLOURS[k % 3], edgecolor="none")
-        c.text((start + end) / 2 - lo, -0.12, _wrap(label, 18), size=7, colour=MUTED,
-               ha="center", va="bottom", linespacing=1.05)
+        c.text(
+            (start + end) / 2 - lo,
+            -0.12,
+            _wrap(label, 18),
+            size=7,
+            colour=MUTED,
+            ha="center",
+            va="bottom",
+            linespacing=1.05,
+        )
     for k, (label, v) in enumerate(rows):
         y = k + 0.5
         c.text(-(hi - lo) * 0.03, y, _wrap(label, 38), size=7.5, ha="right", va="center", linespacing=1.05)
@@ -380,8 +468,15 @@ def bipolar_profile(
             c.rect(min(0.0, share), y - 0.16, abs(share), 0.32, facecolor=BLUE, edgecolor="none")
         if r.note:
             left = share < 0
-            c.text(-0.03 if left else 0.03, y + 0.2, r.note, size=6.8, colour=MUTED,
-                   ha="right" if left else "left", va="top")
+            c.text(
+                -0.03 if left else 0.03,
+                y + 0.2,
+                r.note,
+                size=6.8,
+                colour=MUTED,
+                ha="right" if left else "left",
+                va="top",
+            )
     for k, (_upper, label) in enumerate(limits):  # legend: a swatch per clarity band, full width
         x = -1.72 + 3.44 * k / len(limits)
         c.rect(x, n + 0.12, 0.07, 0.2, facecolor=ZONE_COLOURS[k % 4], edgecolor=GRID, linewidth=0.5)
@@ -425,11 +520,21 @@ def change_chart(
         c.text(lo - span * 0.03, y, _wrap(label, 38), size=7.5, ha="right", va="center", linespacing=1.05)
         has_b, has_a = not math.isnan(before), not math.isnan(after)
         if has_b and has_a and abs(after - before) > 1e-9:
-            c.arrow(before, y, after, y, arrowstyle="-|>", mutation_scale=9, color=BLUE, linewidth=1.4,
-                    shrinkA=3, shrinkB=3)
+            c.arrow(
+                before, y, after, y, arrowstyle="-|>", mutation_scale=9, color=BLUE, linewidth=1.4, shrinkA=3, shrinkB=3
+            )
         if has_b:
-            c.fig.add_artist(Line2D([before], [y], marker="o", markersize=5, markerfacecolor="white",
-                                    markeredgecolor=MUTED, transform=c.data))
+            c.fig.add_artist(
+                Line2D(
+                    [before],
+                    [y],
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=MUTED,
+                    transform=c.data,
+                )
+            )
         if has_a:
             c.fig.add_artist(Line2D([after], [y], marker="o", markersize=5, color=BLUE, transform=c.data))
     c.line([lo, hi], [n, n], color=INK, linewidth=0.8)
@@ -439,8 +544,9 @@ def change_chart(
         c.line([t, t], [n, n + 0.1], color=INK, linewidth=0.6)
         c.text(t, n + 0.13, _fmt(t), size=6.5, colour=MUTED, ha="center", va="top")
         t += step
-    c.fig.add_artist(Line2D([lo], [-0.3], marker="o", markersize=5, markerfacecolor="white",
-                            markeredgecolor=MUTED, transform=c.data))
+    c.fig.add_artist(
+        Line2D([lo], [-0.3], marker="o", markersize=5, markerfacecolor="white", markeredgecolor=MUTED, transform=c.data)
+    )
     c.text(lo + span * 0.03, -0.3, before_label, size=7, colour=MUTED, va="center")
     mid = lo + span * 0.5
     c.fig.add_artist(Line2D([mid], [-0.3], marker="o", markersize=5, color=BLUE, transform=c.data))

@@ -107,8 +107,15 @@ def _definition(rec: ScoreRecord | IntakeRecord) -> tuple[Instrument, Provenance
             f"a {inst.ref} result was scored with another definition of {inst.ref} (checksum {p.content_hash[:12]}, "
             f"shipped {inst.content_hash[:12]}); score its answers again before reporting"
         )
-    prov = Provenance(inst.id, inst.version, inst.content_hash[:12], p.engine_version, inst.title,
-                      norm_table=p.norm_table, ipsative=inst.ipsative)
+    prov = Provenance(
+        inst.id,
+        inst.version,
+        inst.content_hash[:12],
+        p.engine_version,
+        inst.title,
+        norm_table=p.norm_table,
+        ipsative=inst.ipsative,
+    )
     return inst, prov
 
 
@@ -158,6 +165,7 @@ def _flags(rec: ScoredRecord) -> tuple[str, ...]:
 
 # -- norms ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _NormChoice:
     """The norm table chosen for one section, the group to compare with, and the test switch."""
@@ -179,8 +187,9 @@ def _group_n(table: NormTable, group: str) -> int:
     return int(rows["n"].max()) if len(rows) else 0
 
 
-def _norm_scores(rec: ScoredRecord, inst: Instrument, kind: str,
-                 choice: _NormChoice | None) -> tuple[dict[str, NormScore], NormInfo | None]:
+def _norm_scores(
+    rec: ScoredRecord, inst: Instrument, kind: str, choice: _NormChoice | None
+) -> tuple[dict[str, NormScore], NormInfo | None]:
     """PR / T / stanine of every scale of ``row`` against the chosen table (nothing without one).
 
     Refused: an ipsative instrument (its scale scores depend on each other, so a rank
@@ -194,8 +203,10 @@ def _norm_scores(rec: ScoredRecord, inst: Instrument, kind: str,
 
     table = choice.table
     if not isinstance(table, NormTable):
-        raise ReportError(f"the norm table for {kind} must be a NormTable (load one with "
-                          f"scoring.research.read_norms), got {type(table).__name__}")
+        raise ReportError(
+            f"the norm table for {kind} must be a NormTable (load one with "
+            f"scoring.research.read_norms), got {type(table).__name__}"
+        )
     if inst.ipsative:
         raise ReportError(
             f"{inst.ref} is scored ipsatively (forced choices between scales): its scale scores depend on "
@@ -218,11 +229,12 @@ def _norm_scores(rec: ScoredRecord, inst: Instrument, kind: str,
         )
     known = {s.id for s in inst.scales}
     if set(table.scales) != known:
-        raise ReportError(f"norm table {table.ref} has scales {', '.join(table.scales)}; "
-                          f"{inst.ref} has {', '.join(s.id for s in inst.scales)}")
+        raise ReportError(
+            f"norm table {table.ref} has scales {', '.join(table.scales)}; "
+            f"{inst.ref} has {', '.join(s.id for s in inst.scales)}"
+        )
     if choice.group not in table.groups:
-        raise ReportError(f"norm table {table.ref} has no group {choice.group!r} "
-                          f"(it has {', '.join(table.groups)})")
+        raise ReportError(f"norm table {table.ref} has no group {choice.group!r} (it has {', '.join(table.groups)})")
     raw = np.array([[_score(rec, sid) for sid in table.scales]], dtype=np.float64)
     try:
         out = table.transform(raw, choice.group)
@@ -234,8 +246,16 @@ def _norm_scores(rec: ScoredRecord, inst: Instrument, kind: str,
         if not math.isnan(pr):
             scores[sid] = NormScore(pr=pr, t=float(out.t[0, k]), stanine=int(out.stanine[0, k]))
     s = table.sample
-    info = NormInfo(table.norm_id, table.version, s.population, _group_n(table, choice.group),
-                    s.collected_from, s.collected_to, choice.group, bool(s.synthetic))
+    info = NormInfo(
+        table.norm_id,
+        table.version,
+        s.population,
+        _group_n(table, choice.group),
+        s.collected_from,
+        s.collected_to,
+        choice.group,
+        bool(s.synthetic),
+    )
     return scores, info
 
 
@@ -244,6 +264,7 @@ def _with_norms(prov: Provenance, info: NormInfo | None) -> Provenance:
 
 
 # -- reliabilities -------------------------------------------------------------------------
+
 
 def _both(key: str, **values: object) -> Text:
     """One report text in ka and en (dates in each language's own form)."""
@@ -271,10 +292,16 @@ def norm_reliabilities(table: object) -> dict[str, Reliability]:
     carried = getattr(table, "reliability", None) or {}
     if not carried:
         return {}
-    source = _both("ui.sem.from_norms", table=f"{table.instrument}/{table.ref}",  # type: ignore[attr-defined]
-                   n=int(table.sample.n))  # type: ignore[attr-defined]
-    return {sid: Reliability(r=float(x.alpha), sd=float(x.sd), source=source)
-            for sid, x in carried.items() if _usable(float(x.alpha), float(x.sd))}
+    source = _both(
+        "ui.sem.from_norms",
+        table=f"{table.instrument}/{table.ref}",  # type: ignore[attr-defined]
+        n=int(table.sample.n),
+    )  # type: ignore[attr-defined]
+    return {
+        sid: Reliability(r=float(x.alpha), sd=float(x.sd), source=source)
+        for sid, x in carried.items()
+        if _usable(float(x.alpha), float(x.sd))
+    }
 
 
 def _with_sources(section: Any, inst: Instrument, rel: Mapping[str, Reliability]) -> Any:
@@ -293,18 +320,29 @@ def _with_sources(section: Any, inst: Instrument, rel: Mapping[str, Reliability]
 
 # -- sections ------------------------------------------------------------------------------
 
-def _scale(s: Any, rec: ScoredRecord, rel: Mapping[str, Reliability], ipsative: bool,
-           normed: Mapping[str, NormScore]) -> dict[str, Any]:
+
+def _scale(
+    s: Any, rec: ScoredRecord, rel: Mapping[str, Reliability], ipsative: bool, normed: Mapping[str, NormScore]
+) -> dict[str, Any]:
     """The fields every scale section shares, from the definition's scale and the record's score."""
     v = rec.scale(s.id)
     score = _nan(v.score)
-    return dict(id=s.id, name=s.name, score=score, band=v.band, band_label=_band(s, v.band),
-                n_missing=v.missing, prorated=v.prorated, sem_band=_sem_band(score, rel.get(s.id), ipsative),
-                norm=normed.get(s.id))
+    return dict(
+        id=s.id,
+        name=s.name,
+        score=score,
+        band=v.band,
+        band_label=_band(s, v.band),
+        n_missing=v.missing,
+        prorated=v.prorated,
+        sem_band=_sem_band(score, rel.get(s.id), ipsative),
+        norm=normed.get(s.id),
+    )
 
 
-def _decision(rec: DecisionRecord, rel: Mapping[str, Reliability],
-              choice: _NormChoice | None = None) -> tuple[DecisionSection, Instrument]:
+def _decision(
+    rec: DecisionRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+) -> tuple[DecisionSection, Instrument]:
     inst, prov = _definition(rec)
     normed, info = _norm_scores(rec, inst, "decision", choice)
     prov = _with_norms(prov, info)
@@ -336,8 +374,9 @@ def _decision(rec: DecisionRecord, rel: Mapping[str, Reliability],
     ), inst
 
 
-def _holland(rec: HollandRecord, rel: Mapping[str, Reliability],
-             choice: _NormChoice | None = None) -> tuple[HollandSection, Instrument]:
+def _holland(
+    rec: HollandRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+) -> tuple[HollandSection, Instrument]:
     inst, prov = _definition(rec)
     normed, info = _norm_scores(rec, inst, "holland", choice)
     prov = _with_norms(prov, info)
@@ -348,12 +387,25 @@ def _holland(rec: HollandRecord, rel: Mapping[str, Reliability],
     for L in "RIASEC":
         s = by_letter[L]
         c = _scale(s, rec, rel, prov.ipsative, normed)
-        types.append(TypeScore(L, s.name, s.description, c["score"], c["band"], c["band_label"], c["n_missing"],
-                               c["sem_band"], c["norm"], c["prorated"]))
+        types.append(
+            TypeScore(
+                L,
+                s.name,
+                s.description,
+                c["score"],
+                c["band"],
+                c["band_label"],
+                c["n_missing"],
+                c["sem_band"],
+                c["norm"],
+                c["prorated"],
+            )
+        )
     titles = {sec.id: sec.title for sec in inst.sections}
     sections = tuple(
         SectionCounts(sec.id, titles[sec.id], {L: float(sec.counts[L]) for L in "RIASEC"})  # type: ignore[index]
-        for sec in rec.sections if sec.id in titles
+        for sec in rec.sections
+        if sec.id in titles
     )
     margin = float(getattr(inst.params, "code_margin", 0.0))
     max_score = float(max(len(inst.items_of(s.id)) for s in by_letter.values()))
@@ -377,8 +429,9 @@ def _holland(rec: HollandRecord, rel: Mapping[str, Reliability],
     ), inst
 
 
-def _bipolar(rec: BipolarRecord, rel: Mapping[str, Reliability],
-             choice: _NormChoice | None = None) -> tuple[BipolarSection, Instrument]:
+def _bipolar(
+    rec: BipolarRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+) -> tuple[BipolarSection, Instrument]:
     inst, prov = _definition(rec)
     normed, info = _norm_scores(rec, inst, "bipolar", choice)
     prov = _with_norms(prov, info)
@@ -390,22 +443,32 @@ def _bipolar(rec: BipolarRecord, rel: Mapping[str, Reliability],
         if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None or s.id not in given:
             continue
         d = given[s.id]
-        neg = Pole(s.negative_pole.letter, Text(ka=s.negative_pole.ka, en=s.negative_pole.en),
-                   "".join(s.negative_pole.riasec))
-        pos = Pole(s.positive_pole.letter, Text(ka=s.positive_pole.ka, en=s.positive_pole.en),
-                   "".join(s.positive_pole.riasec))
+        neg = Pole(
+            s.negative_pole.letter, Text(ka=s.negative_pole.ka, en=s.negative_pole.en), "".join(s.negative_pole.riasec)
+        )
+        pos = Pole(
+            s.positive_pole.letter, Text(ka=s.positive_pole.ka, en=s.positive_pole.en), "".join(s.positive_pole.riasec)
+        )
         preferred = neg if d.pole == neg.letter else pos if d.pole == pos.letter else None
         score = _nan(d.score)
-        dims.append(Dimension(
-            id=s.id, name=s.name, description=s.description, score=score,
-            max_score=float(top * len(inst.items_of(s.id))),
-            negative=neg, positive=pos, preferred=preferred,
-            clarity=_nan(d.clarity), clarity_band=d.clarity_band,
-            clarity_label=next((b.label for b in clarity_bands if b.id == d.clarity_band), None),
-            band=rec.scale(s.id).band,
-            sem_band=_sem_band(score, rel.get(s.id), prov.ipsative),
-            norm=normed.get(s.id),
-        ))
+        dims.append(
+            Dimension(
+                id=s.id,
+                name=s.name,
+                description=s.description,
+                score=score,
+                max_score=float(top * len(inst.items_of(s.id))),
+                negative=neg,
+                positive=pos,
+                preferred=preferred,
+                clarity=_nan(d.clarity),
+                clarity_band=d.clarity_band,
+                clarity_label=next((b.label for b in clarity_bands if b.id == d.clarity_band), None),
+                band=rec.scale(s.id).band,
+                sem_band=_sem_band(score, rel.get(s.id), prov.ipsative),
+                norm=normed.get(s.id),
+            )
+        )
     if not dims:
         raise ReportError(f"{inst.ref} has no bipolar dimensions")
     return BipolarSection(
@@ -458,8 +521,9 @@ def _intake(rec: IntakeRecord, catalogue: Sequence[Occupation] | None) -> Intake
 CONGRUENCE = {"m": iachan_m, "c": brown_gore_c, "zs": zener_schnuelle}
 
 
-def _aspirations(holland: HollandRecord | None, intake: IntakeSection | None,
-                 catalogue: Sequence[Occupation] | None) -> tuple[tuple[Aspiration, ...], str | None]:
+def _aspirations(
+    holland: HollandRecord | None, intake: IntakeSection | None, catalogue: Sequence[Occupation] | None
+) -> tuple[tuple[Aspiration, ...], str | None]:
     """The aspirations the whole profile uses: those given with the SDS, else the intake's."""
     if holland is not None and holland.aspirations:
         out = []
@@ -472,8 +536,9 @@ def _aspirations(holland: HollandRecord | None, intake: IntakeSection | None,
     return (), None
 
 
-def _fit(aspirations: tuple[Aspiration, ...], codes: tuple[str, ...],
-         intake: IntakeSection | None) -> tuple[Aspiration, ...]:
+def _fit(
+    aspirations: tuple[Aspiration, ...], codes: tuple[str, ...], intake: IntakeSection | None
+) -> tuple[Aspiration, ...]:
     """Each aspiration's best agreement with the person's code and whether training can reach it."""
     max_level = max_training_level(intake.isced) if intake is not None else None
     out = []
@@ -491,8 +556,10 @@ def _congruence(codes: tuple[str, ...], aspirations: tuple[Aspiration, ...]) -> 
     first = next((a.code for a in aspirations if a.code), None)
     if first is None or not codes:
         return {}
-    return {name: (float(min(fn(c, first) for c in codes)), float(max(fn(c, first) for c in codes)))
-            for name, fn in CONGRUENCE.items()}
+    return {
+        name: (float(min(fn(c, first) for c in codes)), float(max(fn(c, first) for c in codes)))
+        for name, fn in CONGRUENCE.items()
+    }
 
 
 def _coherence(aspirations: tuple[Aspiration, ...]) -> str | None:
@@ -504,8 +571,15 @@ def _coherence(aspirations: tuple[Aspiration, ...]) -> str | None:
     return scoring.COHERENCE[same]
 
 
-def _change(model: str, current: Instrument, before: ScoredRecord, after: ScoredRecord,
-            rel: Mapping[str, Reliability], before_date: date | None, after_date: date | None) -> ChangeSection:
+def _change(
+    model: str,
+    current: Instrument,
+    before: ScoredRecord,
+    after: ScoredRecord,
+    rel: Mapping[str, Reliability],
+    before_date: date | None,
+    after_date: date | None,
+) -> ChangeSection:
     inst, _ = _definition(before)
     if inst.ref != current.ref:
         raise ReportError(f"cannot compare results of different versions ({inst.ref} and {current.ref})")
@@ -539,6 +613,7 @@ def _change(model: str, current: Instrument, before: ScoredRecord, after: Scored
 
 
 # -- the profile ---------------------------------------------------------------------------
+
 
 def _by_model(records: Sequence[ScoreRecord], what: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -594,8 +669,9 @@ def build_profile(
         if model not in NORMED:
             raise ReportError(f"norm tables can be given for {', '.join(NORMED)} results (got {model!r})")
         if model not in recs:
-            raise ReportError(f"a norm table ({getattr(table, 'ref', table)!r}) was given for {model} "
-                              f"but there is no {model} result")
+            raise ReportError(
+                f"a norm table ({getattr(table, 'ref', table)!r}) was given for {model} but there is no {model} result"
+            )
         choices[model] = _NormChoice(table, str(norm_group), allow_synthetic)
     rel: dict[str, Mapping[str, Reliability]] = {k: norm_reliabilities(c.table) for k, c in choices.items()}
     for model, given in (reliabilities or {}).items():
@@ -644,8 +720,9 @@ def build_profile(
             continue
         if model not in recs:
             raise ReportError(f"a previous {model} result was given but no current one to compare with")
-        changes.append(_change(model, insts[model], before, recs[model], rel.get(model, {}),
-                               previous_date, administered))
+        changes.append(
+            _change(model, insts[model], before, recs[model], rel.get(model, {}), previous_date, administered)
+        )
 
     interventions = {}
     if "decision" in insts:
@@ -661,8 +738,16 @@ def build_profile(
         software_version=software_version(),
     )
     return Profile(
-        meta=meta, intake=intake_s, decision=decision, holland=holland, bipolar=bipolar,
-        matches=matches, activities=activities, changes=tuple(changes),
-        reliabilities_known=any(rel.get(k) for k in recs), notes=tuple(notes),
-        aspirations=used, aspirations_source=source,
+        meta=meta,
+        intake=intake_s,
+        decision=decision,
+        holland=holland,
+        bipolar=bipolar,
+        matches=matches,
+        activities=activities,
+        changes=tuple(changes),
+        reliabilities_known=any(rel.get(k) for k in recs),
+        notes=tuple(notes),
+        aspirations=used,
+        aspirations_source=source,
     )

@@ -30,9 +30,7 @@ def font_files() -> tuple[Path, ...]:
     paths = []
     for family in FAMILIES:
         try:
-            found = font_manager.findfont(
-                font_manager.FontProperties(family=family), fallback_to_default=False
-            )
+            found = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
         except ValueError:
             if family == FAMILIES[0]:
                 raise ReportError(

@@ -238,8 +238,12 @@ class BipolarSection:
     @property
     def environments(self) -> str:
         """RIASEC letters fitting the preferred poles that are more than slight, in RIASEC order."""
-        seen = {ch for d in self.dimensions if d.preferred and d.clarity_band not in (None, "slight")
-                for ch in d.preferred.riasec}
+        seen = {
+            ch
+            for d in self.dimensions
+            if d.preferred and d.clarity_band not in (None, "slight")
+            for ch in d.preferred.riasec
+        }
         return "".join(ch for ch in "RIASEC" if ch in seen)
 
 
@@ -372,5 +376,4 @@ class Profile:
 
     @property
     def provenance(self) -> tuple[Provenance, ...]:
-        return tuple(s.provenance for s in (self.intake, self.decision, self.holland, self.bipolar)
-                     if s is not None)
+        return tuple(s.provenance for s in (self.intake, self.decision, self.holland, self.bipolar) if s is not None)

@@ -74,28 +74,54 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
         highlight = "".join(ty["letter"] for ty in h["types"] if ty["in_code"])
         if view["technical"]:  # the hexagon is for reading consistency; others get the plainer bars
             out["hexagon"] = _charts.riasec_hexagon(
-                totals, names=names, max_score=h["max_score"], highlight=highlight,
-                rings=[z["hi"] for z in h["zones"][:-1]], fmt=fmt, dpi=dpi)
+                totals,
+                names=names,
+                max_score=h["max_score"],
+                highlight=highlight,
+                rings=[z["hi"] for z in h["zones"][:-1]],
+                fmt=fmt,
+                dpi=dpi,
+            )
         out["riasec_bars"] = _charts.riasec_bars(
-            totals, names=names, max_score=h["max_score"], highlight=highlight,
-            bands=[(z["hi"], z["label"]) for z in h["zones"]], fmt=fmt, dpi=dpi)
+            totals,
+            names=names,
+            max_score=h["max_score"],
+            highlight=highlight,
+            bands=[(z["hi"], z["label"]) for z in h["zones"]],
+            fmt=fmt,
+            dpi=dpi,
+        )
     d = view["decision"]
     if d and pro and d["barriers"]:
         out["barriers"] = _charts.barrier_profile(
             [(b["name"], _nan(b["score"])) for b in d["barriers"]],
-            zones=[(z["lo"], z["hi"], z["label"]) for z in d["zones"]], lo=d["lo"], hi=d["hi"],
-            not_scored=t("ui.chart.not_scored"), fmt=fmt, dpi=dpi)
+            zones=[(z["lo"], z["hi"], z["label"]) for z in d["zones"]],
+            lo=d["lo"],
+            hi=d["hi"],
+            not_scored=t("ui.chart.not_scored"),
+            fmt=fmt,
+            dpi=dpi,
+        )
     b = view["bipolar"]
     if b:
-        rows = [_charts.BipolarRow(x["left"], x["right"], _nan(x["score"]), x["max"], x["clarity_label"] or "")
-                for x in b["dimensions"]]
+        rows = [
+            _charts.BipolarRow(x["left"], x["right"], _nan(x["score"]), x["max"], x["clarity_label"] or "")
+            for x in b["dimensions"]
+        ]
         out["bipolar"] = _charts.bipolar_profile(
-            rows, zones=[(z["hi"], z["label"]) for z in b["zones"]], fmt=fmt, dpi=dpi)
+            rows, zones=[(z["hi"], z["label"]) for z in b["zones"]], fmt=fmt, dpi=dpi
+        )
     for c in view["changes"]:
         if c["rows"]:
             out[f"change_{c['instrument']}"] = _charts.change_chart(
                 [(r["label"], _nan(r["before"]), _nan(r["after"])) for r in c["rows"]],
-                lo=c["lo"], hi=c["hi"], before_label=c["before"], after_label=c["after"], fmt=fmt, dpi=dpi)
+                lo=c["lo"],
+                hi=c["hi"],
+                before_label=c["before"],
+                after_label=c["after"],
+                fmt=fmt,
+                dpi=dpi,
+            )
     return out
 
 
@@ -105,9 +131,16 @@ def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str
     lang = view["lang"]
     uris = {k: _data_uri(v) for k, v in view_charts(view).items()} if charts else {}
     try:
-        html = _env().get_template("report.html.j2").render(
-            view=view, charts=uris, css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
-            t=strings(lang).get, n=lambda value, digits=1: number(value, digits, lang),
+        html = (
+            _env()
+            .get_template("report.html.j2")
+            .render(
+                view=view,
+                charts=uris,
+                css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
+                t=strings(lang).get,
+                n=lambda value, digits=1: number(value, digits, lang),
+            )
         )
     except TemplateError as exc:
         raise ReportError(f"the report template failed: {exc}") from exc
@@ -115,8 +148,9 @@ def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str
     return html
 
 
-def render_html(profile: Profile, lang: str, audience: str, *, consent_includes_clinical: bool = False,
-                charts: bool = True) -> str:
+def render_html(
+    profile: Profile, lang: str, audience: str, *, consent_includes_clinical: bool = False, charts: bool = True
+) -> str:
     """A self-contained HTML report (styles and SVG charts inline)."""
     return _html(build_view(profile, lang, audience, consent_includes_clinical), charts)
 
@@ -134,14 +168,19 @@ class _Collect(logging.Handler):
             self.records.append(record)
 
 
-def render_pdf(profile: Profile, lang: str, audience: str, *, consent_includes_clinical: bool = False,
-               charts: bool = True) -> bytes:
+def render_pdf(
+    profile: Profile, lang: str, audience: str, *, consent_includes_clinical: bool = False, charts: bool = True
+) -> bytes:
     """An A4 PDF (WeasyPrint). A glyph no font has is reported as ``MissingGlyphWarning``,
     any other WeasyPrint complaint as ``RenderWarning``, never silently dropped."""
+    return _pdf(build_view(profile, lang, audience, consent_includes_clinical), charts)
+
+
+def _pdf(view: dict[str, Any], charts: bool) -> bytes:
     from . import _render_pdf  # imported here: WeasyPrint is slow to import and only PDF needs it
 
     with _render_pdf.gc_paused():
-        html = _html(build_view(profile, lang, audience, consent_includes_clinical), charts, inline_css=False)
+        html = _html(view, charts, inline_css=False)
         logger = logging.getLogger("weasyprint")
         handler = _Collect()
         logger.addHandler(handler)
@@ -172,3 +211,22 @@ def render_json(profile: Profile, lang: str, audience: str, *, consent_includes_
     """The same content as the HTML, as JSON (numbers as numbers, missing as null)."""
     view = build_view(profile, lang, audience, consent_includes_clinical)
     return json.dumps(_jsonable(view), ensure_ascii=False, indent=1, allow_nan=False)
+
+
+def render_view_html(view: dict[str, Any], *, charts: bool = True) -> str:
+    """HTML of a view made earlier (e.g. the one a packet stored): nothing is looked up again."""
+    return _html(view, charts)
+
+
+def render_view_pdf(view: dict[str, Any], *, charts: bool = True) -> bytes:
+    """PDF of a view made earlier (e.g. the one a packet stored)."""
+    return _pdf(view, charts)
+
+
+def view_json(view: dict[str, Any]) -> str:
+    return json.dumps(_jsonable(view), ensure_ascii=False, indent=1, allow_nan=False)
+
+
+def jsonable_view(view: dict[str, Any]) -> Any:
+    """A view as plain JSON data (NaN → null), as a packet stores it."""
+    return json.loads(view_json(view))

@@ -47,8 +47,7 @@ def _state(css: str, base_url: str) -> tuple[FontConfiguration, weasyprint.CSS]:
 def write_pdf(html: str, css: str, base_url: str) -> bytes:
     """The PDF of ``html`` (which carries no ``<style>`` of its own) styled by ``css``."""
     font_config, sheet = _state(css, base_url)
-    return weasyprint.HTML(string=html, base_url=base_url).write_pdf(
-        font_config=font_config, stylesheets=[sheet])
+    return weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
 
 
 # ---------------------------------------------------------------- cyclic GC paused while rendering
@@ -178,7 +177,8 @@ def _make_svg_text(original: Any) -> Any:
         y_position = y + svg.cursor_d_position[1] + y_align
         node.text_bounding_box = extend_bounding_box(
             node.text_bounding_box,
-            ((x_position, y_position - baseline), (x_position + width, y_position - baseline + height)))
+            ((x_position, y_position - baseline), (x_position + width, y_position - baseline + height)),
+        )
         svg.cursor_position = x + width, y
 
         svg.stream.push_state()

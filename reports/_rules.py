@@ -35,14 +35,24 @@ STATUS_ACTIVITIES: dict[str, tuple[str, ...]] = {
     "decided": ("job_search_skills",),
 }
 INTAKE_NEEDS = (
-    "computer_literacy", "online_platforms", "soft_skills_communication", "conflict_management",
-    "stress_management", "job_search_skills",
+    "computer_literacy",
+    "online_platforms",
+    "soft_skills_communication",
+    "conflict_management",
+    "stress_management",
+    "job_search_skills",
 )
 """Hard- and soft-skills needs the intake scoring reports; each is also an activity id."""
 GROUP_REASONS = (
-    "employed_seeking_better_job", "employed_not_seeking", "health_or_disability",
-    "long_term_unemployment", "low_education", "profession_in_demand", "recent_experience",
-    "needs_retraining", "needs_support_to_start",
+    "employed_seeking_better_job",
+    "employed_not_seeking",
+    "health_or_disability",
+    "long_term_unemployment",
+    "low_education",
+    "profession_in_demand",
+    "recent_experience",
+    "needs_retraining",
+    "needs_support_to_start",
 )
 RETRAINING_REASONS = ("no_profession", "profession_not_in_demand", "skills_outdated")
 DIFFERENTIATION_LEVELS = ("low", "moderate", "high")
@@ -163,9 +173,14 @@ def required_rule_keys() -> set[str]:
     keys |= {f"riasec.{L}" for L in scoring.LETTERS}
     keys |= {f"activity_reason.need.{n}" for n in INTAKE_NEEDS}
     keys |= {f"activity_reason.status.{s}" for s in STATUS_ACTIVITIES}
-    keys |= {"activity_reason.barrier_salient", "activity_reason.barrier_moderate",
-             "activity_reason.retraining", "activity_reason.microbusiness",
-             "activity_reason.flat_profile", "activity_reason.group_III"}
+    keys |= {
+        "activity_reason.barrier_salient",
+        "activity_reason.barrier_moderate",
+        "activity_reason.retraining",
+        "activity_reason.microbusiness",
+        "activity_reason.flat_profile",
+        "activity_reason.group_III",
+    }
     keys |= {f"match.{a}.{reg}" for a in AGREEMENTS for reg in REGISTERS}
     keys |= {f"training.{level}" for level in range(1, 6)}
     return keys

@@ -15,8 +15,8 @@ one audience can never disagree about what is shown:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -43,9 +43,22 @@ def instruments_definition(pv: Provenance) -> Any:
 
     return definition(pv.instrument, pv.version)
 
+
 AUDIENCES = ("psychologist", "employment", "beneficiary")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,28 @@ class Audience:
     max_retraining: int | None = None
     max_activities: int | None = None
     """Shorter lists for the beneficiary: a few concrete options, not a catalogue."""
+    parts: frozenset[str] | None = None
+    """A packet's parts (``PACKET_PARTS``): only these sections are shown; None: not a packet."""
+
+    def shows(self, part: str) -> bool:
+        return self.parts is None or part in self.parts
+
+
+PACKET_PARTS = ("intake_summary", "profile", "activities", "clinical")
+"""What a packet may carry: the intake summary (the form's packet fields and the suggested group),
+the career-orientation profile (instruments, matched occupations), the activities, and clinical detail
+(emotional strain, psychological help, validity flags)."""
+
+
+def packet_audience(parts: Sequence[str]) -> Audience:
+    """The one audience rule for a packet: the employment department's view, only the parts the
+    consent covers; clinical detail only with the ``clinical`` part."""
+    chosen = frozenset(parts)
+    unknown = chosen - set(PACKET_PARTS)
+    if unknown or not chosen:
+        raise ReportError(f"packet parts must be chosen from {', '.join(PACKET_PARTS)} (got {sorted(parts)})")
+    base = audience_rules("employment", "clinical" in chosen)
+    return replace(base, parts=chosen)
 
 
 def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Audience:
@@ -76,10 +111,23 @@ def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Au
         return Audience(audience, consent_includes_clinical, False, "pro", True, "caution", True, True)
     if audience == "beneficiary":
         if consent_includes_clinical:
-            raise ReportError("beneficiary reports never carry clinical detail; "
-                              "consent_includes_clinical applies to the employment audience")
-        return Audience(audience, False, False, "you", False, "none", False, False,
-                        max_matches=6, max_retraining=3, max_activities=5)
+            raise ReportError(
+                "beneficiary reports never carry clinical detail; "
+                "consent_includes_clinical applies to the employment audience"
+            )
+        return Audience(
+            audience,
+            False,
+            False,
+            "you",
+            False,
+            "none",
+            False,
+            False,
+            max_matches=6,
+            max_retraining=3,
+            max_activities=5,
+        )
     raise ReportError(f"unknown audience {audience!r}; use one of {', '.join(AUDIENCES)}")
 
 
@@ -160,8 +208,12 @@ class _Builder:
         """One sentence per instrument naming where its r and SD come from (psychologist only)."""
         if not self.aud.technical:
             return []
-        return [self.t("ui.sem.source", instrument=self.tx(pv.title) or pv.instrument, source=self.source(src))
-                for pv in self.p.provenance if not pv.ipsative for src in pv.reliability]
+        return [
+            self.t("ui.sem.source", instrument=self.tx(pv.title) or pv.instrument, source=self.source(src))
+            for pv in self.p.provenance
+            if not pv.ipsative
+            for src in pv.reliability
+        ]
 
     # -- meta -------------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
@@ -185,27 +237,39 @@ class _Builder:
             if info is None:
                 norms = self.t("ui.prov.no_norms")
             else:
-                norms = self.t("ui.norms.prov.pro" if self.aud.technical else "ui.norms.prov.plain",
-                               ref=info.ref, population=info.population, n=info.n, group=self.group_name(info.group),
-                               start=day(info.collected_from, self.lang), end=day(info.collected_to, self.lang))
+                norms = self.t(
+                    "ui.norms.prov.pro" if self.aud.technical else "ui.norms.prov.plain",
+                    ref=info.ref,
+                    population=info.population,
+                    n=info.n,
+                    group=self.group_name(info.group),
+                    start=day(info.collected_from, self.lang),
+                    end=day(info.collected_to, self.lang),
+                )
                 if info.synthetic:
                     norms = f"{norms} ({self.t('ui.norms.synthetic')})"
                 if self.aud.technical:
                     table = {
-                        "id": info.norm_id, "version": info.version, "population": info.population,
-                        "n": info.n, "group": info.group,
+                        "id": info.norm_id,
+                        "version": info.version,
+                        "population": info.population,
+                        "n": info.n,
+                        "group": info.group,
                         "collected_from": info.collected_from.isoformat(),
-                        "collected_to": info.collected_to.isoformat(), "synthetic": info.synthetic,
+                        "collected_to": info.collected_to.isoformat(),
+                        "synthetic": info.synthetic,
                     }
-            out.append({
-                "instrument": pv.instrument,
-                "version": pv.version,
-                "title": self.tx(pv.title),
-                "checksum": pv.content_hash,
-                "engine_version": pv.engine_version or None,
-                "norms": norms,
-                "norm_table": table,
-            })
+            out.append(
+                {
+                    "instrument": pv.instrument,
+                    "version": pv.version,
+                    "title": self.tx(pv.title),
+                    "checksum": pv.content_hash,
+                    "engine_version": pv.engine_version or None,
+                    "norms": norms,
+                    "norm_table": table,
+                }
+            )
         return out
 
     # -- norms ------------------------------------------------------------------------------
@@ -221,8 +285,13 @@ class _Builder:
         """PR / T / stanine for the psychologist only."""
         if ns is None or not self.aud.technical or not self.normed(pv):
             return None
-        return {"pr": round(ns.pr, 2), "t": round(ns.t, 2), "stanine": ns.stanine,
-                "pr_text": percentile_text(ns.pr), "t_text": str(_half_up(ns.t))}
+        return {
+            "pr": round(ns.pr, 2),
+            "t": round(ns.t, 2),
+            "stanine": ns.stanine,
+            "pr_text": percentile_text(ns.pr),
+            "t_text": str(_half_up(ns.t)),
+        }
 
     def compared(self, pv: Provenance, ns: NormScore | None) -> str | None:
         """One plain phrase for the employment department ('about k of 100 score lower'); none elsewhere."""
@@ -262,22 +331,24 @@ class _Builder:
         ordered = sorted(visible, key=lambda b: (b.rank == 0, b.rank, b.id))
         barriers = []
         for b in ordered:
-            barriers.append({
-                "id": b.id,
-                "name": self.tx(b.name),
-                "score": _clean(b.score),
-                "level": b.band,
-                "level_label": self.tx(b.band_label),
-                "level_text": self.t_or(f"{iid}.level.{b.band}.{self.reg}", b.band_label) if b.band else None,
-                "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", self._description(d, b.id)),
-                "rank": b.rank if self.aud.technical else None,
-                "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
-                "missing": b.n_missing,
-                "prorated": self.prorated(b.prorated, b.n_missing),
-                "sem": self.sem(b.sem_band),
-                "norm": self.norm(d.provenance, b.norm),
-                "compared": self.compared(d.provenance, b.norm),
-            })
+            barriers.append(
+                {
+                    "id": b.id,
+                    "name": self.tx(b.name),
+                    "score": _clean(b.score),
+                    "level": b.band,
+                    "level_label": self.tx(b.band_label),
+                    "level_text": self.t_or(f"{iid}.level.{b.band}.{self.reg}", b.band_label) if b.band else None,
+                    "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", self._description(d, b.id)),
+                    "rank": b.rank if self.aud.technical else None,
+                    "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
+                    "missing": b.n_missing,
+                    "prorated": self.prorated(b.prorated, b.n_missing),
+                    "sem": self.sem(b.sem_band),
+                    "norm": self.norm(d.provenance, b.norm),
+                    "compared": self.compared(d.provenance, b.norm),
+                }
+            )
         return {
             "title": self.tx(d.provenance.title),
             "status": status,
@@ -311,30 +382,37 @@ class _Builder:
         names = self.s.join(f"{self.tx(by[ch].name)} ({ch})" for ch in first)
         readable = 0 < len(h.codes) <= MAX_ORDERINGS
         code = h.code if readable else ""
-        types = [{
-            "letter": t.letter,
-            "name": self.tx(t.name),
-            "description": self.tx(t.description),
-            "total": _clean(t.total),
-            "band": t.band,
-            "band_label": self.tx(t.band_label),
-            "band_text": self.t_or(f"{iid}.band.{t.band}", t.band_label) if t.band else None,
-            "work": self.t_or(f"{iid}.type.{t.letter}.work", t.description),
-            "in_code": t.letter in h.letters,
-            "missing": t.n_missing,
-            "prorated": self.prorated(t.prorated, t.n_missing),
-            "sem": self.sem(t.sem_band),
-            "norm": self.norm(h.provenance, t.norm),
-            "compared": self.compared(h.provenance, t.norm),
-        } for t in h.types]
+        types = [
+            {
+                "letter": t.letter,
+                "name": self.tx(t.name),
+                "description": self.tx(t.description),
+                "total": _clean(t.total),
+                "band": t.band,
+                "band_label": self.tx(t.band_label),
+                "band_text": self.t_or(f"{iid}.band.{t.band}", t.band_label) if t.band else None,
+                "work": self.t_or(f"{iid}.type.{t.letter}.work", t.description),
+                "in_code": t.letter in h.letters,
+                "missing": t.n_missing,
+                "prorated": self.prorated(t.prorated, t.n_missing),
+                "sem": self.sem(t.sem_band),
+                "norm": self.norm(h.provenance, t.norm),
+                "compared": self.compared(h.provenance, t.norm),
+            }
+            for t in h.types
+        ]
         view: dict[str, Any] = {
             "title": self.tx(h.provenance.title),
             "code": code or None,
             "codes": list(h.codes),
             "tied": len(h.codes) > 1,
-            "code_text": self.t(f"{iid}.code.{self.reg}", code=code, names=names) if code else
-            self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes)) if h.codes else None,
-            "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes)) if readable and len(h.codes) > 1
+            "code_text": self.t(f"{iid}.code.{self.reg}", code=code, names=names)
+            if code
+            else self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes))
+            if h.codes
+            else None,
+            "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes))
+            if readable and len(h.codes) > 1
             else None,
             "types": types,
             "normed": self.aud.technical and self.normed(h.provenance),
@@ -344,23 +422,31 @@ class _Builder:
             "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in h.zones],
         }
         if self.aud.technical:
-            view.update({
-                "sections": [{"title": self.tx(s.title), "counts": {L: _clean(s.counts[L]) for L in "RIASEC"}}
-                             for s in h.sections],
-                "consistency": [{"level": c, "text": self.t(f"{iid}.consistency.{c}")} for c in h.consistency],
-                "differentiation": {
-                    "iachan": _clean(h.differentiation_iachan),
-                    "range": _clean(h.differentiation_range),
-                    "level": h.differentiation_level,
-                    "text": self.t(f"{iid}.differentiation.{h.differentiation_level}",
-                                   margin=number(h.code_margin, 0, self.lang))
-                    if h.differentiation_level else None,
-                },
-                "elevation": _clean(h.elevation),
-                "congruence": {k: list(v) for k, v in h.congruence.items()} or None,
-                "coherence": {"level": h.coherence, "text": self.t(f"{iid}.coherence.{h.coherence}")}
-                if h.coherence else None,
-            })
+            view.update(
+                {
+                    "sections": [
+                        {"title": self.tx(s.title), "counts": {L: _clean(s.counts[L]) for L in "RIASEC"}}
+                        for s in h.sections
+                    ],
+                    "consistency": [{"level": c, "text": self.t(f"{iid}.consistency.{c}")} for c in h.consistency],
+                    "differentiation": {
+                        "iachan": _clean(h.differentiation_iachan),
+                        "range": _clean(h.differentiation_range),
+                        "level": h.differentiation_level,
+                        "text": self.t(
+                            f"{iid}.differentiation.{h.differentiation_level}",
+                            margin=number(h.code_margin, 0, self.lang),
+                        )
+                        if h.differentiation_level
+                        else None,
+                    },
+                    "elevation": _clean(h.elevation),
+                    "congruence": {k: list(v) for k, v in h.congruence.items()} or None,
+                    "coherence": {"level": h.coherence, "text": self.t(f"{iid}.coherence.{h.coherence}")}
+                    if h.coherence
+                    else None,
+                }
+            )
         return view
 
     # -- PPI --------------------------------------------------------------------------------
@@ -369,25 +455,29 @@ class _Builder:
         dims = []
         for d in b.dimensions:
             pole = d.preferred
-            dims.append({
-                "id": d.id,
-                "name": self.tx(d.name),
-                "left": f"{self.tx(d.negative.name)} ({d.negative.letter})",
-                "right": f"{self.tx(d.positive.name)} ({d.positive.letter})",
-                "score": _clean(d.score),
-                "max": d.max_score,
-                "pole": pole.letter if pole else None,
-                "pole_name": self.tx(pole.name) if pole else None,
-                "clarity": _clean(d.clarity),
-                "clarity_band": d.clarity_band,
-                "clarity_label": self.tx(d.clarity_label),
-                "clarity_text": self.t_or(f"{iid}.clarity.{d.clarity_band}", d.clarity_label)
-                if d.clarity_band else None,
-                "work": self.t_or(f"{iid}.pole.{pole.letter}.work", None) if pole else
-                (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
-                "sem": self.sem(d.sem_band),
-                "norm": self.norm(b.provenance, d.norm),
-            })
+            dims.append(
+                {
+                    "id": d.id,
+                    "name": self.tx(d.name),
+                    "left": f"{self.tx(d.negative.name)} ({d.negative.letter})",
+                    "right": f"{self.tx(d.positive.name)} ({d.positive.letter})",
+                    "score": _clean(d.score),
+                    "max": d.max_score,
+                    "pole": pole.letter if pole else None,
+                    "pole_name": self.tx(pole.name) if pole else None,
+                    "clarity": _clean(d.clarity),
+                    "clarity_band": d.clarity_band,
+                    "clarity_label": self.tx(d.clarity_label),
+                    "clarity_text": self.t_or(f"{iid}.clarity.{d.clarity_band}", d.clarity_label)
+                    if d.clarity_band
+                    else None,
+                    "work": self.t_or(f"{iid}.pole.{pole.letter}.work", None)
+                    if pole
+                    else (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
+                    "sem": self.sem(d.sem_band),
+                    "norm": self.norm(b.provenance, d.norm),
+                }
+            )
         env = b.environments
         return {
             "title": self.tx(b.provenance.title),
@@ -397,8 +487,11 @@ class _Builder:
             "normed": self.aud.technical and self.normed(b.provenance),
             "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in b.clarity_zones],
             "environments": env or None,
-            "environments_text": self.t("ui.environments", letters=self.s.join(
-                f"{self._type_names().get(L, L)} ({L})" for L in env)) if env else None,
+            "environments_text": self.t(
+                "ui.environments", letters=self.s.join(f"{self._type_names().get(L, L)} ({L})" for L in env)
+            )
+            if env
+            else None,
             "reversals": b.reversals if self.aud.technical else None,
             "inconsistency": _clean(b.inconsistency) if self.aud.technical else None,
         }
@@ -451,12 +544,14 @@ class _Builder:
                 note = self.t("ui.aspiration.excluded")
             elif a.within_reach is False:
                 note = self.t("ui.aspiration.beyond_reach", level=self.t(f"training.{occ.training_level}"))
-            aspirations.append({
-                "name": self._aspiration_name(a.given, occ),
-                "code": a.code if self.aud.technical else None,
-                "m": a.m if self.aud.technical else None,
-                "note": note,
-            })
+            aspirations.append(
+                {
+                    "name": self._aspiration_name(a.given, occ),
+                    "code": a.code if self.aud.technical else None,
+                    "m": a.m if self.aud.technical else None,
+                    "note": note,
+                }
+            )
         return {
             "title": self.tx(i.instrument.title),
             "fields": fields,
@@ -480,15 +575,23 @@ class _Builder:
             "text": self.t(f"intake.group.{g}"),
             "reasons": [self.t(f"intake.group_reason.{r}") for r in i.group_reasons],
             "retraining": self.s.join(self.t(f"intake.retraining_reason.{r}") for r in i.retraining_reasons)
-            if i.retraining_need else None,
+            if i.retraining_need
+            else None,
         }
 
     # -- matching ---------------------------------------------------------------------------
     def sentence(self, mt: Match) -> str:
         occ = mt.occupation
         letters = self.s.join(mt.shared)
-        out = [self.t(f"match.{mt.agreement}.{self.reg}", occ_code=occ.riasec, code=mt.person_code,
-                      letters=letters, first=mt.person_code[0])]
+        out = [
+            self.t(
+                f"match.{mt.agreement}.{self.reg}",
+                occ_code=occ.riasec,
+                code=mt.person_code,
+                letters=letters,
+                first=mt.person_code[0],
+            )
+        ]
         out.append(self.t("match.training", level=self.t(f"training.{occ.training_level}")))
         if occ.self_employment:
             out.append(self.t("match.self_employment"))
@@ -532,7 +635,8 @@ class _Builder:
             "retraining": [row(m) for m in r.retraining[: self.aud.max_retraining]],
             "filter_note": filter_note,
             "constraints_note": self.t("ui.match.constraints", constraints=self.s.join(constraint_names))
-            if constraint_names else None,
+            if constraint_names
+            else None,
             "excluded_note": self.t("ui.match.excluded") if self.reg == "pro" else None,
             "caution": self.t(f"ui.match.caution_flat.{self.reg}") if flat else None,
             "none_note": self.t("ui.match.none") if not r.suggested else None,
@@ -555,15 +659,18 @@ class _Builder:
                     if r.barrier:
                         kw["barrier"] = names.get(r.barrier, r.barrier)
                     if r.key == "activity_reason.retraining" and self.p.intake is not None:
-                        kw["reasons"] = self.s.join(self.t(f"intake.retraining_reason.{x}")
-                                                    for x in self.p.intake.retraining_reasons)
+                        kw["reasons"] = self.s.join(
+                            self.t(f"intake.retraining_reason.{x}") for x in self.p.intake.retraining_reasons
+                        )
                     reasons.append(self.t(r.key, **kw))
-            out.append({
-                "id": rec.activity.id,
-                "name": self.tx(rec.activity.name),
-                "description": self.tx(rec.activity.description),
-                "reasons": reasons,
-            })
+            out.append(
+                {
+                    "id": rec.activity.id,
+                    "name": self.tx(rec.activity.name),
+                    "description": self.tx(rec.activity.description),
+                    "reasons": reasons,
+                }
+            )
         return out
 
     def _visible_activities(self) -> list[Recommendation]:
@@ -587,8 +694,13 @@ class _Builder:
         items = []
         for s, f in found:
             margin = getattr(s, "code_margin", 0.0)
-            items.append({"instrument": self.tx(s.provenance.title), "flag": f,
-                          "text": self.t(f"flag.{f}", margin=number(margin, 0, self.lang))})
+            items.append(
+                {
+                    "instrument": self.tx(s.provenance.title),
+                    "flag": f,
+                    "text": self.t(f"flag.{f}", margin=number(margin, 0, self.lang)),
+                }
+            )
         return {"items": items, "text": None if found else self.t("ui.validity.none")}
 
     def changes(self) -> list[dict[str, Any]]:
@@ -601,27 +713,34 @@ class _Builder:
                 if r.clinical and not self.aud.clinical:
                     continue
                 diff = r.after - r.before
-                rows.append({
-                    "id": r.id,
-                    "label": self.tx(r.label),
-                    "before": _clean(r.before),
-                    "after": _clean(r.after),
-                    "change": _clean(diff),
-                    "rci": _clean(r.rci) if (r.rci is not None and self.aud.technical) else None,
-                    "reliable": (abs(r.rci) > 1.96) if (r.rci is not None and self.aud.technical) else None,
-                })
+                rows.append(
+                    {
+                        "id": r.id,
+                        "label": self.tx(r.label),
+                        "before": _clean(r.before),
+                        "after": _clean(r.after),
+                        "change": _clean(diff),
+                        "rci": _clean(r.rci) if (r.rci is not None and self.aud.technical) else None,
+                        "reliable": (abs(r.rci) > 1.96) if (r.rci is not None and self.aud.technical) else None,
+                    }
+                )
             has_rci = any(r.rci is not None for r in c.rows)
-            out.append({
-                "instrument": c.instrument,
-                "title": self.tx(c.title),
-                "before": day(c.before_date, self.lang) or self.t("ui.change.earlier"),
-                "after": day(c.after_date, self.lang) or self.t("ui.change.latest"),
-                "rows": rows,
-                "lo": c.lo,
-                "hi": c.hi,
-                "rci_note": None if not self.aud.technical else
-                self.t("ui.change.rci") if has_rci else self.t("ui.change.no_rci"),
-            })
+            out.append(
+                {
+                    "instrument": c.instrument,
+                    "title": self.tx(c.title),
+                    "before": day(c.before_date, self.lang) or self.t("ui.change.earlier"),
+                    "after": day(c.after_date, self.lang) or self.t("ui.change.latest"),
+                    "rows": rows,
+                    "lo": c.lo,
+                    "hi": c.hi,
+                    "rci_note": None
+                    if not self.aud.technical
+                    else self.t("ui.change.rci")
+                    if has_rci
+                    else self.t("ui.change.no_rci"),
+                }
+            )
         return out
 
     def summary(self, view: dict[str, Any]) -> list[str]:
@@ -632,29 +751,48 @@ class _Builder:
             names = self.s.join(f"{t['name']} ({t['letter']})" for t in h["top"])
             out.append(self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"], names=names))
         if b:
-            poles = [f"{x['pole_name']} ({x['pole']})" for x in b["dimensions"]
-                     if x["pole"] and x["clarity_band"] not in (None, "slight")]
+            poles = [
+                f"{x['pole_name']} ({x['pole']})"
+                for x in b["dimensions"]
+                if x["pole"] and x["clarity_band"] not in (None, "slight")
+            ]
             if poles:
-                out.append(self.t("ui.summary.type_you" if you else "ui.summary.type",
-                                  type=b["type"] or "", poles=self.s.join(poles)))
+                out.append(
+                    self.t(
+                        "ui.summary.type_you" if you else "ui.summary.type",
+                        type=b["type"] or "",
+                        poles=self.s.join(poles),
+                    )
+                )
         if d:
             if you:
                 out.append(d["status_text"])
             else:
                 out.append(self.t("ui.summary.decision", status=d["status_name"]))
-                out.append(self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
-                           if d["salient"] else self.t("ui.summary.no_barriers"))
+                out.append(
+                    self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
+                    if d["salient"]
+                    else self.t("ui.summary.no_barriers")
+                )
         m = view["matches"]
         if m and m["suggested"]:
-            out.append(self.t("ui.summary.matches_you" if you else "ui.summary.matches",
-                              occupations=self.s.join(x["name"] for x in m["suggested"][:5])))
+            out.append(
+                self.t(
+                    "ui.summary.matches_you" if you else "ui.summary.matches",
+                    occupations=self.s.join(x["name"] for x in m["suggested"][:5]),
+                )
+            )
         g = view["group"]
         if g and g["group"]:
             out.append(self.t("ui.summary.group", group=g["group"]))
         acts = view["activities"]
         if acts:
-            out.append(self.t("ui.summary.activities_you" if you else "ui.summary.activities",
-                              activities=self.s.join(a["name"] for a in acts[:4])))
+            out.append(
+                self.t(
+                    "ui.summary.activities_you" if you else "ui.summary.activities",
+                    activities=self.s.join(a["name"] for a in acts[:4]),
+                )
+            )
         v = view["validity"]
         if v and v["items"]:
             out.append(self.t("ui.summary.flags", count=len(v["items"])))
@@ -665,8 +803,11 @@ class _Builder:
     # -- the whole view ---------------------------------------------------------------------
     def build(self) -> dict[str, Any]:
         p = self.p
-        sources = [k for k, s in (("intake", p.intake), ("decision", p.decision), ("holland", p.holland),
-                                  ("bipolar", p.bipolar)) if s is not None]
+        sources = [
+            k
+            for k, s in (("intake", p.intake), ("decision", p.decision), ("holland", p.holland), ("bipolar", p.bipolar))
+            if s is not None
+        ]
         single = len(sources) == 1 and sources[0] != "intake"
         if single:
             title = self.t("ui.title.single", instrument=self.tx(p.provenance[0].title))
@@ -674,10 +815,18 @@ class _Builder:
             title = self.t("ui.title.profile")
         ipsative = any(pv.ipsative for pv in p.provenance)
         sem_shown = any(
-            x.sem_band is not None for s in (p.decision, p.holland, p.bipolar) if s is not None
-            for x in ([s.certainty, *s.barriers] if isinstance(s, DecisionSection)
-                      else s.types if isinstance(s, HollandSection) else s.dimensions)
+            x.sem_band is not None
+            for s in (p.decision, p.holland, p.bipolar)
+            if s is not None
+            for x in (
+                [s.certainty, *s.barriers]
+                if isinstance(s, DecisionSection)
+                else s.types
+                if isinstance(s, HollandSection)
+                else s.dimensions
+            )
         )
+        intake, profile = self.aud.shows("intake_summary"), self.aud.shows("profile")
         view: dict[str, Any] = {
             "schema": "proforient.report/1",
             "lang": self.lang,
@@ -693,22 +842,27 @@ class _Builder:
             "intro": self.t(f"ui.intro.{self.aud.name}"),
             "closing": self.t("ui.closing.you") if self.reg == "you" else None,
             "clinical_note": (self.t("ui.clinical.included") if self.aud.clinical else self.t("ui.clinical.excluded"))
-            if self.aud.name == "employment" else None,
+            if self.aud.name == "employment"
+            else None,
             "norms_note": self.norms_note(),
             "sem_shown": sem_shown and self.aud.technical,
-            "sem_note": None if not self.aud.technical else
-            self.t("ui.sem.shown") if sem_shown else self.t("ui.sem.none"),
+            "sem_note": None
+            if not self.aud.technical
+            else self.t("ui.sem.shown")
+            if sem_shown
+            else self.t("ui.sem.none"),
             "sem_sources": self.sem_sources(),
             "ipsative_note": self.t("ui.sem.ipsative") if ipsative and self.aud.technical else None,
-            "intake": self.intake(p.intake) if p.intake is not None and self.aud.intake else None,
-            "decision": self.decision(p.decision) if p.decision is not None else None,
-            "holland": self.holland(p.holland) if p.holland is not None else None,
-            "bipolar": self.bipolar(p.bipolar) if p.bipolar is not None else None,
-            "matches": self.matches(),
-            "group": self.group(p.intake) if p.intake is not None and self.aud.group else None,
-            "activities": self.activities(),
-            "validity": self.validity(),
-            "changes": self.changes(),
+            "intake": self.intake(p.intake) if p.intake is not None and self.aud.intake and intake else None,
+            "decision": self.decision(p.decision) if p.decision is not None and profile else None,
+            "holland": self.holland(p.holland) if p.holland is not None and profile else None,
+            "bipolar": self.bipolar(p.bipolar) if p.bipolar is not None and profile else None,
+            "matches": self.matches() if profile else None,
+            "group": self.group(p.intake) if p.intake is not None and self.aud.group and intake else None,
+            "activities": self.activities() if self.aud.shows("activities") else [],
+            "validity": self.validity() if profile else None,
+            "changes": self.changes() if profile else [],
+            "packet_parts": sorted(self.aud.parts) if self.aud.parts is not None else None,
             "notes": [self.t(f"{n}.{self.reg}") for n in p.notes],
         }
         view["summary"] = self.summary(view)
@@ -719,3 +873,10 @@ def build_view(profile: Profile, lang: str, audience: str, consent_includes_clin
     """The content one audience reads, in ``lang``; the same dict feeds HTML, PDF and JSON."""
     aud = audience_rules(audience, consent_includes_clinical)
     return _Builder(profile, lang, aud).build()
+
+
+def packet_view(profile: Profile, lang: str, parts: Sequence[str]) -> dict[str, Any]:
+    """What a packet carries, in ``lang``: the employment department's view of the parts the consent
+    covers (``packet_audience``). A packet stores this view; its addressee's HTML and PDF are rendered
+    from it, and its registry entry hashes it."""
+    return _Builder(profile, lang, packet_audience(parts)).build()

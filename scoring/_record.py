@@ -265,6 +265,11 @@ def records_of(
     rank_of = {k: j for j, k in enumerate(barrier_cols)}
     out: list[DecisionRecord | HollandRecord | BipolarRecord | GenericRecord] = []
     adm = admissible_codes(result.holland.pattern) if result.holland is not None else None
+    extra_diff: dict[str, Any] = {}
+    if result.holland is not None:
+        from ._holland_indices import differentiation_indices
+
+        extra_diff = differentiation_indices(result.holland.totals)
     for i in range(n):
         scales = []
         for k, s in enumerate(spec.scales):
@@ -322,8 +327,8 @@ def records_of(
                 "iachan": _num(h.differentiation_iachan[i]),
                 "range": _num(h.differentiation_range[i]),
             }
-            for name, values in (getattr(result, "differentiation_extra", None) or {}).items():
-                diff[name] = _num(values[i])
+            for name, values in extra_diff.items():
+                diff[name.lower()] = _num(values[i])
             cong: dict[str, Congruence] = {}
             for name in ("m", "c", "zs", "hm"):
                 lo, hi = getattr(h, f"{name}_min", None), getattr(h, f"{name}_max", None)
@@ -428,4 +433,3 @@ def intake_records(spec: Any, parsed: Any, scored: Any, engine_version: str) -> 
             )
         )
     return out
-

@@ -1,5 +1,6 @@
 """Fixed inputs for the report tests, built from the shipped definitions and scored by the
-real pipeline (``api.service.score_frame``), plus checks that they score as designed.
+real pipeline into typed result records (``api.service.records_of_frame``), plus checks that
+they score as designed.
 
 Person B-001 is built so that, independently of the report code:
 - SDS: S 22 > A 16 > E 12 > C 6 > R 4 > I 2 likes, so the code is exactly SAE;
@@ -17,7 +18,8 @@ import pandas as pd
 
 import instruments
 import reports
-from api.service import score_frame
+import scoring
+from api.service import records_of_frame, score_frame
 
 PERSON = "B-001"
 LIKES = {"S": 22, "A": 16, "E": 12, "C": 6, "R": 4, "I": 2}
@@ -83,34 +85,40 @@ def ppi_answers() -> dict[str, object]:
 
 
 def scored(iid: str, answers: dict[str, object]) -> dict[str, object]:
-    """One scored row through the same path as ``proforient score``."""
+    """One scored row (the flat columns of ``proforient score``), for checking the fixtures."""
     frame = pd.DataFrame([answers]).astype(object)
     return score_frame(instruments.load(iid), frame).iloc[0].to_dict()
 
 
-def intake_row(**changes: str) -> dict[str, object]:
-    """The intake's fields (as text, like a CSV) merged with its scored columns."""
-    raw = {**INTAKE, **changes}
-    return {**raw, **scored("intake", raw)}
+def record(iid: str, answers: dict[str, object]) -> scoring.ScoreRecord:
+    """One typed result record through the same path as the service and ``proforient report``."""
+    frame = pd.DataFrame([answers]).astype(object)
+    (rec,) = records_of_frame(instruments.load(iid), frame)
+    return rec
 
 
-def rows() -> dict[str, dict[str, object]]:
+def intake_record(**changes: str) -> scoring.ScoreRecord:
+    return record("intake", {**INTAKE, **changes})
+
+
+def records() -> dict[str, scoring.ScoreRecord]:
+    """The person's record of each instrument, by instrument id."""
     return {
-        "intake": intake_row(),
-        "vdq": scored("vdq", vdq_answers()),
-        "sds": scored("sds", sds_answers()),
-        "ppi": scored("ppi", ppi_answers()),
+        "intake": intake_record(),
+        "vdq": record("vdq", vdq_answers()),
+        "sds": record("sds", sds_answers()),
+        "ppi": record("ppi", ppi_answers()),
     }
 
 
-def profile(name: str | None = "Nino Beridze", **kw: object) -> reports.Profile:
-    r = rows()
+def profile(name: str | None = "Nino Beridze", only: tuple[str, ...] | None = None, **kw: object) -> reports.Profile:
+    r = records()
+    chosen = [v for k, v in r.items() if only is None or k in only]
     args: dict[str, object] = dict(
-        intake=r["intake"], vdq=r["vdq"], sds=r["sds"], ppi=r["ppi"], name=name,
-        administrator="Psychologist M. K.", administered=date(2025, 3, 14), report_date=date(2025, 3, 20),
+        name=name, administrator="Psychologist M. K.", administered=date(2025, 3, 14), report_date=date(2025, 3, 20),
     )
     args.update(kw)
-    return reports.build_profile(PERSON, **args)  # type: ignore[arg-type]
+    return reports.build_profile(PERSON, chosen, **args)  # type: ignore[arg-type]
 
 
 # -- the fixtures score as designed (the other tests rely on it) ------------------------------
@@ -136,6 +144,6 @@ def test_fixture_ppi_preferences() -> None:
 
 
 def test_fixture_intake_group() -> None:
-    row = intake_row()
-    assert row["job_seeker_group"] == "III"
-    assert "long_term_unemployment" in row["group_reasons"]
+    rec = intake_record()
+    assert rec.job_seeker_group == "III"
+    assert "long_term_unemployment" in rec.group_reasons

@@ -1,9 +1,9 @@
-"""``proforient report``: scored results or raw answers → one report file per person.
+"""``proforient report``: raw answers (or stored result records) → one report file per person.
 
-Each input file (CSV/XLSX) may
-hold raw answers (item ids as columns, like ``proforient score`` takes) or
-the scores ``proforient score`` wrote; raw answers are scored here through
-``api.service.score_frame``. Files are joined on the person's id. Every input
+Each input file (CSV/XLSX) holds raw answers (item ids as columns, like ``proforient score``
+takes), scored here into typed result records (``api.service.records_of_frame``); or a JSON
+file of result records (a list of ``{"id": …, "record": …}``, as the REST API's result
+endpoints give them). Files are joined on the person's id. Every input
 is read and checked and every report rendered into a hidden staging folder
 first; only when all succeeded are the files moved into place, so a bad
 input leaves nothing half-written.
@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # imported where used: matplotlib and the research toolkit lo
     from scoring import research
 
 FORMATS = {"html": ".html", "pdf": ".pdf", "json": ".json"}
-KINDS = ("intake", "vdq", "sds", "ppi")
 SCORED_MARKERS = ("instrument", "engine_version")
 
 
@@ -48,11 +47,11 @@ class _Fail(Exception):
 
 @dataclass
 class _Source:
-    """One input file, scored, as rows by person id."""
+    """One input file, scored, as typed records by person id."""
 
     kind: str
     path: Path
-    rows: dict[str, dict[str, object]] = field(default_factory=dict)
+    rows: dict[str, scoring.ScoreRecord] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     dates: dict[str, date] = field(default_factory=dict)
     has_ids: bool = True
@@ -77,8 +76,39 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _load_records(kind: str, path: Path) -> _Source:
+    """A JSON list of ``{"id" (or "beneficiary"): …, "record": {…}}``: stored result records."""
+    import json
+
+    src = _Source(kind, path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _Fail(f"{path}: not a JSON file of result records ({exc})") from exc
+    if not isinstance(data, list):
+        raise _Fail(f"{path}: expected a list of result records")
+    for k, entry in enumerate(data, start=1):
+        pid = str(entry.get("id") or entry.get("beneficiary") or "").strip() if isinstance(entry, dict) else ""
+        if not pid or "record" not in entry:
+            raise _Fail(f"{path}: entry {k} needs an id and a record")
+        try:
+            record = scoring.read_record(entry["record"])
+        except ValueError as exc:
+            raise _Fail(f"{path}: entry {k} ({pid}) is not a valid result record: {exc}") from exc
+        if record.provenance.instrument != kind:
+            raise _Fail(f"{path}: entry {k} ({pid}) is a {record.provenance.ref} result, not {kind}")
+        if pid in src.rows:
+            raise _Fail(f"{path}: id {pid!r} appears twice; one record per person")
+        src.rows[pid] = record
+    if not src.rows:
+        raise _Fail(f"{path}: the file has no records")
+    return src
+
+
 def _load(kind: str, path: Path) -> _Source:
-    """Read one file; score it when it holds raw answers; index its rows by person id."""
+    """Read one file of raw answers and score it into records (or read a JSON file of records)."""
+    if path.suffix.lower() == ".json":
+        return _load_records(kind, path)
     frame = _read(path)
     src = _Source(kind, path)
     cols = service.Columns.detect(list(frame.columns))
@@ -100,24 +130,21 @@ def _load(kind: str, path: Path) -> _Source:
                     target[pid] = _date(str(v), f"{path}, id {pid}, column date") if col == "date" else str(v).strip()  # type: ignore[assignment]
 
     if all(m in frame.columns for m in SCORED_MARKERS):
-        found = {str(v).strip() for v in frame["instrument"]}
-        if found != {kind}:
-            raise _Fail(f"{path}: holds results of {', '.join(sorted(found))}, not of {kind}")
-        scored = frame
-    else:
-        inst = instruments.load(kind)
-        expected = [f.id for f in inst.fields] if kind == "intake" else list(inst.item_ids)
-        if not set(expected) & set(frame.columns):
-            raise _Fail(
-                f"{path}: none of the {kind} columns ({', '.join(expected[:3])} …) is here, and it "
-                f"is not a scored {kind} file either; is this the right file?"
-            )
-        try:
-            scored = service.score_frame(inst, frame)  # a scored intake keeps the form's own fields
-        except scoring.ResponseValidationError as exc:
-            raise _Fail(f"{path} ({kind}): {exc}") from exc
-    for pid, rec in zip(ids, scored.to_dict(orient="records"), strict=True):
-        rec["id"] = pid
+        raise _Fail(
+            f"{path}: holds scores written by 'proforient score'; reports are made from the raw answers "
+            "(or from a JSON file of result records), so that every number comes from one scoring"
+        )
+    inst = instruments.load(kind)
+    expected = [f.id for f in inst.fields] if inst.model == "intake" else list(inst.item_ids)
+    if not set(expected) & set(frame.columns):
+        raise _Fail(
+            f"{path}: none of the {kind} columns ({', '.join(expected[:3])} …) is here; is this the right file?"
+        )
+    try:
+        records = service.records_of_frame(inst, frame)
+    except scoring.ResponseValidationError as exc:
+        raise _Fail(f"{path} ({kind}): {exc}") from exc
+    for pid, rec in zip(ids, records, strict=True):
         src.rows[pid] = rec
     return src
 
@@ -137,8 +164,6 @@ def _norm_tables(paths: list[Path], given: dict[str, Path], group: str) -> dict[
         where = f"--norms {path} ({table.ref}, {table.instrument}@{table.instrument_version})"
         if table.sample.synthetic:
             raise _Fail(f"{where}: fitted to simulated data; an invented norm is never presented as real")
-        if table.instrument not in ("vdq", "sds", "ppi"):
-            raise _Fail(f"{where}: reports use norms for vdq, sds or ppi only")
         if table.instrument not in given:
             raise _Fail(f"{where}: there is no --{table.instrument} input to apply it to")
         if table.instrument in tables:
@@ -360,18 +385,16 @@ def _run(
                 try:
                     profile = reports.build_profile(
                         pid,
-                        intake=rows.get("intake"),
-                        vdq=rows.get("vdq"),
-                        sds=rows.get("sds"),
-                        ppi=rows.get("ppi"),
-                        previous=prev or None,
+                        [r for r in rows.values() if r is not None],
+                        previous=list(prev.values()),
                         previous_date=prev_day,
                         name=name,
                         administrator=administrator,
                         administered=day,
                         config=config,
                         limit=top,
-                        norms={k: t for k, t in tables.items() if rows.get(k) is not None} or None,
+                        norms={sources[k].rows[pid].model: t for k, t in tables.items() if rows.get(k) is not None}
+                        or None,
                         norm_group=norm_group,
                     )
                     with warnings.catch_warnings(record=True) as caught:

@@ -95,6 +95,10 @@ class Administration(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    discarded_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    """Set when the administration was started by mistake and discarded (it then has no result)."""
+    discarded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    discard_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Answer(Base):
@@ -118,10 +122,32 @@ class Result(Base):
     instrument_hash: Mapped[str] = mapped_column(String(64))
     engine_version: Mapped[str] = mapped_column(String(16))
     norm_table: Mapped[str | None] = mapped_column(String(64))
-    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The typed result record (``scoring.ScoreRecord``), as ``model_dump(mode="json")``; read it back with
+    ``scoring.read_record``, which validates it."""
+    record_schema: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="scored")
+    """'scored' (at submission), 'rescored' (the same answers, scored again) or 'corrected' (answers changed)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why the answers were corrected (a correction only)."""
     supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class Correction(Base):
+    """One answer changed after submission: old and new value, who, why; the result it led to."""
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    administration_id: Mapped[str] = mapped_column(ForeignKey("administrations.id"), index=True)
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id"))
+    item: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(String(255))
+    new_value: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    corrected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
 
 
 class Consent(Base):

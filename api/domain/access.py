@@ -32,6 +32,7 @@ _allow("administrations.write", "admin psychologist social_worker", "administrat
 _allow("administrations.read", "admin psychologist social_worker", "administrations:write results:read")
 _allow("results.read", "admin psychologist", "results:read")
 _allow("results.rescore", "admin psychologist")
+_allow("results.correct", "psychologist")
 _allow("reports.read", "admin psychologist social_worker", "results:read")
 _allow("consents.write", "admin social_worker")
 _allow("consents.read", "admin social_worker")

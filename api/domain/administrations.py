@@ -16,7 +16,6 @@ import math
 import secrets
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,7 +28,7 @@ from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Result, TimeIncrement
 from api.security import hash_token
 
-from . import audit
+from . import audit, results
 from .access import SOCIAL_WORKER_INSTRUMENTS, Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -327,20 +326,9 @@ def submit(session: Session, adm: Administration, actor: str, created_by: int | 
     autosave waiting behind the submit is refused, so the result always equals the stored answers."""
     adm = get(session, adm.id, lock=True)
     if adm.status != "in_progress":
-        raise Conflict("this administration was submitted already", administration=adm.id)
-    inst = _load(adm.instrument, adm.instrument_version)
-    answers = answers_of(session, adm)
-    try:
-        (row,) = service.score_answers(
-            inst,
-            [answers],
-            [adm.aspirations] if adm.aspirations else None,
-            [adm.seconds] if adm.seconds is not None else None,
-        )
-    except scoring.ResponseValidationError as err:
-        p = err.problems[0]
-        raise Invalid(f"{p.item}: {p.reason}", field=p.item, value=p.value) from err
-    result = _store(session, adm, inst, row, created_by)
+        raise Conflict(f"this administration was {adm.status} already", administration=adm.id)
+    record = results.score_administration(session, adm, answers_of(session, adm))
+    result = results.store(session, adm, record, created_by)
     adm.status = "submitted"
     adm.submitted_at = dt.datetime.now(dt.UTC)
     audit.append(
@@ -351,93 +339,6 @@ def submit(session: Session, adm: Administration, actor: str, created_by: int | 
         adm.id,
         _code(session, adm),
         ip,
-        {"result": result.id, "instrument": inst.ref},
+        {"result": result.id, "instrument": f"{adm.instrument}@{adm.instrument_version}"},
     )
     return result
-
-
-def _store(
-    session: Session,
-    adm: Administration,
-    inst: instruments.Instrument,
-    row: dict[str, Any],
-    created_by: int | None,
-    supersedes: str | None = None,
-) -> Result:
-    row.pop("id", None)
-    result = Result(
-        id=str(uuid.uuid4()),
-        administration_id=adm.id,
-        beneficiary_id=adm.beneficiary_id,
-        instrument=inst.id,
-        instrument_version=inst.version,
-        instrument_hash=inst.content_hash,
-        engine_version=scoring.ENGINE_VERSION,
-        norm_table=None,
-        scores=row,
-        supersedes_id=supersedes,
-        created_by=created_by,
-    )
-    session.add(result)
-    session.flush()
-    return result
-
-
-def current_result(session: Session, administration_id: str) -> Result | None:
-    """The administration's result that no other supersedes (the end of its line)."""
-    superseded = select(Result.supersedes_id).where(
-        Result.administration_id == administration_id, Result.supersedes_id.is_not(None)
-    )
-    return session.execute(
-        select(Result).where(Result.administration_id == administration_id, Result.id.not_in(superseded))
-    ).scalar_one_or_none()
-
-
-def rescore(session: Session, principal: Principal, result_id: str, ip: str | None = None) -> Result:
-    """Score the stored answers again with the current engine: a new result that supersedes the
-    administration's current one (the end of its line), whichever of its results was named."""
-    principal.require("results.rescore")
-    named = session.get(Result, result_id)
-    if named is None:
-        raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
-    adm = get(session, named.administration_id, lock=True)
-    old = current_result(session, adm.id) or named
-    inst = _load(adm.instrument, adm.instrument_version)
-    (row,) = service.score_answers(
-        inst,
-        [answers_of(session, adm)],
-        [adm.aspirations] if adm.aspirations else None,
-        [adm.seconds] if adm.seconds is not None else None,
-    )
-    new = _store(session, adm, inst, row, principal.id if principal.kind == "user" else None, supersedes=old.id)
-    audit.append(
-        session,
-        principal.actor,
-        "rescore",
-        "result",
-        new.id,
-        _code(session, adm),
-        ip,
-        {"supersedes": old.id, "engine_version": scoring.ENGINE_VERSION},
-    )
-    return new
-
-
-def read_result(session: Session, principal: Principal, result_id: str, ip: str | None = None) -> Result:
-    principal.require("results.read")
-    r = session.get(Result, result_id)
-    if r is None:
-        raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
-    code = session.get(Beneficiary, r.beneficiary_id).code  # type: ignore[union-attr]
-    audit.append(session, principal.actor, "read", "result", r.id, code, ip)
-    return r
-
-
-def results_of(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[Result]:
-    principal.require("results.read")
-    b = find(session, code)
-    rows = (
-        session.execute(select(Result).where(Result.beneficiary_id == b.id).order_by(Result.created_at)).scalars().all()
-    )
-    audit.append(session, principal.actor, "list", "result", None, code, ip, {"count": len(rows)})
-    return list(rows)

@@ -173,7 +173,10 @@ def export(session: Session, principal: Principal, vault: Vault, code: str, ip: 
                 "version": r.instrument_version,
                 "engine_version": r.engine_version,
                 "created_at": r.created_at,
-                "scores": r.scores,
+                "kind": r.kind,
+                "reason": r.reason,
+                "supersedes": r.supersedes_id,
+                "record": r.record,
             }
             for r in results
         ],

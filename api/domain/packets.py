@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.tables import Answer, Beneficiary, Consent, Packet, Result, Sending, User
+from api.db.tables import Beneficiary, Consent, Packet, Sending, User
 from api.settings import Settings
 
 from . import audit
@@ -29,23 +29,10 @@ from .beneficiaries import find
 from .errors import Conflict, ConsentRequired, Forbidden, Invalid, NotFound
 
 PARTS = ("intake_summary", "profile", "activities", "clinical")
-"""What a packet may carry. 'clinical' (emotional strain, psychological support,
-validity flags) goes only where the consent names it."""
-INTAKE_SUMMARY_FIELDS = (
-    "education_level",
-    "has_profession",
-    "profession",
-    "work_experience_years",
-    "computer_skills",
-    "languages",
-    "driving_licence",
-    "expectation",
-    "aspired_occupations",
-    "constraints",
-)
-"""The intake fields a packet's intake summary carries, in the order they are shown."""
-CLINICAL_BARRIERS = frozenset({"emotional_strain"})
-CLINICAL_ACTIVITIES = frozenset({"psychological_support", "stress_management"})
+"""What a packet may carry (``reports.PACKET_PARTS``). 'clinical' (emotional strain, psychological
+help, validity flags) goes only where the consent names it; what each part shows is decided by the
+one audience rule in ``reports`` (``packet_audience``)."""
+CONTENT_SCHEMA = "proforient.packet/2"
 
 
 def now() -> dt.datetime:
@@ -142,22 +129,23 @@ def find_code(session: Session, beneficiary_id: int) -> str:
     return session.get(Beneficiary, beneficiary_id).code  # type: ignore[union-attr]
 
 
-def _latest(session: Session, beneficiary_id: int, instrument: str) -> Result | None:
-    return session.execute(
-        select(Result)
-        .where(Result.beneficiary_id == beneficiary_id, Result.instrument == instrument)
-        .order_by(Result.created_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def build_content(
     session: Session, settings: Settings, beneficiary_id: int, code: str, addressee: str, parts: list[str]
 ) -> dict[str, Any]:
-    """The packet as data: only the chosen parts, clinical detail only if 'clinical' is one."""
-    clinical = "clinical" in parts
+    """The packet as data: the employment department's view of the chosen parts (in Georgian and
+    English), built from the current result of each instrument's latest administration. The addressee
+    reads exactly this view; the registry hashes it."""
+    import reports
+
+    from . import reporting, results  # reporting reads packets (find_code, read_packet)
+
     org = settings.organisation(addressee)
-    content: dict[str, Any] = {
+    chosen = results.latest(session, beneficiary_id, reporting.REPORTED)
+    if not chosen:
+        raise Conflict(f"{code} has no results yet: there is nothing to send", field="beneficiary", value=code)
+    profile = reporting.profile_from(session, settings, code, list(chosen.values()), reliability=False)
+    return {
+        "schema": CONTENT_SCHEMA,
         "beneficiary": code,
         "fund": {"ka": settings.fund_name_ka, "en": settings.fund_name_en},
         "addressee": {
@@ -167,72 +155,19 @@ def build_content(
         },
         "parts": parts,
         "prepared_at": now().isoformat(),
-    }
-    results = {i: _latest(session, beneficiary_id, i) for i in ("intake", "vdq", "sds", "ppi")}
-    content["sources"] = {
-        i: {
-            "result": r.id,
-            "instrument_version": r.instrument_version,
-            "engine_version": r.engine_version,
-            "norm_table": r.norm_table,
-            "scored_at": r.created_at.isoformat(),
-        }
-        for i, r in results.items()
-        if r is not None
-    }
-    if "intake_summary" in parts and results["intake"] is not None:
-        r = results["intake"]
-        answers = {
-            a.item: a.value
-            for a in session.execute(select(Answer).where(Answer.administration_id == r.administration_id)).scalars()
-        }
-        content["intake_summary"] = {
-            "answers": {k: answers.get(k) for k in INTAKE_SUMMARY_FIELDS},
-            "job_seeker_group": r.scores.get("job_seeker_group"),
-            "group_reasons": r.scores.get("group_reasons"),
-            "retraining_need": r.scores.get("retraining_need"),
-            "hard_skills_needs": r.scores.get("hard_skills_needs"),
-            "soft_skills_needs": r.scores.get("soft_skills_needs"),
-        }
-    if "profile" in parts:
-        profile: dict[str, Any] = {}
-        if (r := results["sds"]) is not None:
-            s = r.scores
-            profile["sds"] = {
-                k: s.get(k) for k in ("code", "code_orderings", "consistency", "R", "I", "A", "S", "E", "C")
+        "sources": {
+            model: {
+                "result": r.id,
+                "instrument": r.instrument,
+                "instrument_version": r.instrument_version,
+                "engine_version": r.engine_version,
+                "norm_table": r.norm_table,
+                "scored_at": r.created_at.isoformat(),
             }
-        if (r := results["vdq"]) is not None:
-            s = r.scores
-            salient = [b for b in (s.get("salient_barriers") or "").split(";") if b]
-            profile["vdq"] = {
-                "certainty": s.get("certainty"),
-                "decision_status": s.get("decision_status"),
-                "salient_barriers": [b for b in salient if clinical or b not in CLINICAL_BARRIERS],
-            }
-        if (r := results["ppi"]) is not None:
-            profile["ppi"] = {k: r.scores.get(k) for k in ("type", "environments")}
-        if clinical:
-            profile["validity_flags"] = {i: r.scores.get("flags") for i, r in results.items() if r is not None}
-            if results["vdq"] is not None:
-                profile["vdq"]["emotional_strain"] = results["vdq"].scores.get("emotional_strain")
-        content["profile"] = profile
-    if "activities" in parts:
-        acts: list[str] = []
-        if (r := results["vdq"]) is not None:
-            acts += [a for a in (r.scores.get("interventions") or "").split(";") if a]
-        if (r := results["intake"]) is not None:
-            for col in ("hard_skills_needs", "soft_skills_needs"):
-                acts += [a for a in (r.scores.get(col) or "").split(";") if a]
-            if r.scores.get("retraining_need"):
-                acts.append("vocational_retraining")
-            if r.scores.get("self_employment_interest"):
-                acts.append("microbusiness_modules")
-        seen: list[str] = []
-        for a in acts:
-            if a not in seen and (clinical or a not in CLINICAL_ACTIVITIES):
-                seen.append(a)
-        content["activities"] = seen
-    return content
+            for model, r in chosen.items()
+        },
+        "views": {lang: reports.jsonable_view(reports.packet_view(profile, lang, parts)) for lang in reports.LANGS},
+    }
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -8,21 +8,19 @@ packet only that packet, rendered from exactly the results and parts it carries.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import instruments
 import reports
 from api import service
-from api.db.tables import Administration, Answer, Packet, Result, User
+from api.db.tables import Administration, Packet, Result, User
 from api.settings import Settings
 from scoring import research
 
-from . import audit
+from . import audit, results
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -30,7 +28,8 @@ from .packets import find_code, read_packet
 from .research import norms_root, stored_reliability
 
 FORMATS = ("html", "pdf", "json")
-INSTRUMENTS = ("intake", "vdq", "sds", "ppi")
+REPORTED = ("intake", "decision", "holland", "bipolar")
+"""The instrument models a report has a section for."""
 
 
 def _check(principal: Principal, audience: str, lang: str, fmt: str) -> None:
@@ -45,46 +44,27 @@ def _check(principal: Principal, audience: str, lang: str, fmt: str) -> None:
         raise Forbidden("a social worker sees the employment department's version of a report")
 
 
-KINDS = {"intake": "intake", "decision": "vdq", "holland": "sds", "bipolar": "ppi"}
-
-
 def kind_of(r: Result) -> str:
-    """Which report section a result fills, by its instrument's model."""
-    inst = service.instrument(r.instrument, r.instrument_version)
-    kind = KINDS.get(inst.model)
-    if kind is None:
-        raise Invalid(f"{inst.ref} has no report", field="instrument", value=r.instrument)
-    return kind
-
-
-def row_of(session: Session, r: Result, code: str) -> dict[str, Any]:
-    """A stored result as the row ``reports.build_profile`` reads (intake: its answers too)."""
-    row: dict[str, Any] = {}
-    if r.instrument == "intake":
-        row.update(
-            {
-                a.item: a.value
-                for a in session.execute(
-                    select(Answer).where(Answer.administration_id == r.administration_id)
-                ).scalars()
-            }
-        )
-    row.update(r.scores)
-    row["id"] = code
-    return row
+    """Which report section a result fills: its instrument's model."""
+    model = results.model_of(r)
+    if model not in REPORTED:
+        raise Invalid(f"{r.instrument}@{r.instrument_version} has no report", field="instrument", value=r.instrument)
+    return model
 
 
 def load_norms(refs: list[str] | None) -> dict[str, Any]:
-    """Norm tables chosen as '<instrument>/<norm id>' (the newest version in data/norms/)."""
+    """Norm tables chosen as '<instrument>/<norm id>' (the newest version in data/norms/), by model."""
     out: dict[str, Any] = {}
     for ref in refs or []:
         inst, _, norm_id = ref.partition("/")
         found = sorted(norms_root().glob(f"{inst}-*/{norm_id}-*.json")) if inst and norm_id else []
         if not found:
             raise NotFound(f"no norm table {ref!r} (give it as instrument/norm_id)", field="norm", value=ref)
-        if inst in out:
-            raise Invalid(f"two norm tables for {inst}", field="norm", value=ref)
-        out[inst] = research.read_norms(found[-1])
+        table = research.read_norms(found[-1])
+        model = service.instrument(table.instrument, table.instrument_version).model
+        if model in out:
+            raise Invalid(f"two norm tables for {model} results", field="norm", value=ref)
+        out[model] = table
     return out
 
 
@@ -137,18 +117,14 @@ def profile_from(
     callers check who may see what). ``reliability``: look up the reliabilities behind SEM bands and
     reliable change (``reliabilities_for``); only the psychologist's version shows them, so the
     others may skip the look-up."""
-    rows: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for r in chosen:
         kind = kind_of(r)
-        if kind in rows:
+        if kind in seen:
             raise Invalid(f"two {kind} results chosen; a report takes one of each", field="result")
-        rows[kind] = row_of(session, r, code)
-    before: dict[str, dict[str, Any]] = {}
-    if previous is not None:
-        kind = kind_of(previous)
-        if kind not in rows:
-            raise Invalid("the earlier result is of another instrument", field="previous", value=previous.id)
-        before[kind] = row_of(session, previous, code)
+        seen.add(kind)
+    if previous is not None and kind_of(previous) not in seen:
+        raise Invalid("the earlier result is of another instrument", field="previous", value=previous.id)
     latest = max(chosen, key=lambda r: r.created_at)
     # who administered: the one who submitted, or (a respondent submitted) the one who started it
     by = latest.created_by
@@ -160,11 +136,11 @@ def profile_from(
     try:
         return reports.build_profile(
             code,
-            **rows,  # type: ignore[arg-type]
-            previous=before or None,
+            [results.record_of(r) for r in chosen],
+            previous=[results.record_of(previous)] if previous is not None else (),
             previous_date=previous.created_at.date() if previous is not None else None,
             name=name,
-            administrator=user.username if user is not None else "",
+            administrator=display_name(user),
             administered=latest.created_at.date(),
             report_date=dt.date.today(),
             config=_config(settings),
@@ -189,14 +165,16 @@ def _config(settings: Settings) -> reports.ReportConfig:
     return reports.ReportConfig(fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en))
 
 
+def display_name(user: User | None) -> str:
+    """How a report names a member of staff: the full name when the account has one."""
+    if user is None:
+        return ""
+    return str(getattr(user, "full_name", None) or user.username)
+
+
 def latest_results(session: Session, beneficiary_id: int) -> dict[str, Result]:
-    out: dict[str, Result] = {}
-    for r in session.execute(
-        select(Result).where(Result.beneficiary_id == beneficiary_id).order_by(Result.created_at)
-    ).scalars():
-        if r.instrument in INSTRUMENTS:
-            out[r.instrument] = r  # later rows (re-scorings included) replace earlier ones
-    return out
+    """Per model, the current result of the latest administration."""
+    return results.latest(session, beneficiary_id, REPORTED)
 
 
 def result_report(
@@ -212,7 +190,7 @@ def result_report(
 ) -> tuple[bytes, str]:
     _check(principal, audience, lang, fmt)
     r = session.get(Result, result_id)
-    if r is None or r.instrument not in INSTRUMENTS:
+    if r is None or results.model_of(r) not in REPORTED:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     code = find_code(session, r.beneficiary_id)
     profile = profile_from(session, settings, code, [r], norms=norms, reliability=audience == "psychologist")
@@ -271,26 +249,22 @@ def packet_report(
     fmt: str,
     ip: str | None = None,
 ) -> tuple[bytes, str]:
-    """A packet as its addressee sees it: the employment audience, only the parts it carries,
-    rendered from the very results it was built from."""
+    """A packet as its addressee reads it: rendered from the packet's stored content (the very view
+    the social worker previewed and the registry hashed), never from the live case."""
     if lang not in reports.LANGS or fmt not in FORMATS:
         raise Invalid("lang must be ka or en; format html, pdf or json", field="format", value=fmt)
     p: Packet = read_packet(session, principal, packet_id, ip)
-    parts = set(p.parts)
-    wanted = {"intake"} if "intake_summary" in parts else set()
-    if "profile" in parts:
-        wanted |= {"vdq", "sds", "ppi"}
-    sources = p.content.get("sources", {})
-    results = {}
-    for inst in INSTRUMENTS:
-        if inst in wanted and inst in sources:
-            r = session.get(Result, sources[inst]["result"])
-            if r is not None:
-                results[inst] = r
-    code = find_code(session, p.beneficiary_id)
-    if not results:
-        raise NotFound("this packet carries no report part", field="packet", value=packet_id)
-    profile = profile_from(session, settings, code, list(results.values()), reliability=False)
-    if "activities" not in parts:
-        profile = dataclasses.replace(profile, activities=())
-    return _render(profile, lang, "employment", fmt, clinical="clinical" in parts)
+    view = packet_view(p, lang)
+    if fmt == "pdf":
+        return reports.render_view_pdf(view), "application/pdf"
+    if fmt == "json":
+        return reports.view_json(view).encode("utf-8"), "application/json"
+    return reports.render_view_html(view).encode("utf-8"), "text/html; charset=utf-8"
+
+
+def packet_view(p: Packet, lang: str) -> dict[str, Any]:
+    """The stored view of a packet in ``lang`` (a packet made before views were stored has none)."""
+    views = (p.content or {}).get("views") or {}
+    if lang not in views:
+        raise Conflict("this packet was prepared by an earlier release and holds no report; build it again")
+    return views[lang]  # type: ignore[no-any-return]

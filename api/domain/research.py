@@ -38,6 +38,16 @@ def pseudonym(secret: str, study: str, code: str) -> str:
     return hmac.new(f"{secret}:{study}".encode(), code.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def research_record(r: Result) -> dict[str, Any]:
+    """A stored result's record for researchers: an intake form's free-text answers left out."""
+    record = dict(r.record)
+    if record.get("model") == "intake":
+        inst = service.instrument(r.instrument, r.instrument_version)
+        text = {f.id for f in inst.fields if f.type == "text"}
+        record["values"] = {k: v for k, v in record.get("values", {}).items() if k not in text}
+    return record
+
+
 def results(
     session: Session,
     principal: Principal,
@@ -53,7 +63,10 @@ def results(
     q = (
         select(Result, Beneficiary)
         .join(Beneficiary, Beneficiary.id == Result.beneficiary_id)
-        .where(Result.instrument == instrument, Result.supersedes_id.is_(None))
+        .where(
+            Result.instrument == instrument,
+            Result.id.not_in(select(Result.supersedes_id).where(Result.supersedes_id.is_not(None))),
+        )
     )
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(Result.created_at).offset(offset).limit(limit)).all()
@@ -65,7 +78,7 @@ def results(
             "instrument_version": r.instrument_version,
             "engine_version": r.engine_version,
             "scored_at": r.created_at,
-            "scores": {k: v for k, v in r.scores.items() if k != "id"},
+            "record": research_record(r),
         }
         for r, b in rows
     ]

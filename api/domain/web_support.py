@@ -31,7 +31,7 @@ from api.security import CODE_ALPHABET, Vault, hash_token
 from api.settings import Settings
 
 from . import administrations as adm_domain
-from . import audit, reporting
+from . import audit, reporting, results
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -185,6 +185,7 @@ def administrations_of(
                 "id": a.id,
                 "instrument": a.instrument,
                 "instrument_version": a.instrument_version,
+                "model": inst.model,
                 "status": a.status,
                 "mode": a.mode,
                 "created_at": a.created_at,
@@ -283,18 +284,15 @@ def report_profile(
     if audience not in reports.AUDIENCES:
         raise Invalid(f"audience must be one of {', '.join(reports.AUDIENCES)}", field="audience", value=audience)
     b = find(session, code)
-    results = adm_domain.results_of(session, principal, code, ip)
-    by_id = {r.id: r for r in results}
+    entries = results.of_person(session, principal, code, ip)
+    by_id = {e.result.id: e.result for e in entries}
     if result_ids:
         missing = [i for i in result_ids if i not in by_id]
         if missing:
             raise NotFound(f"no result {missing[0]!r} for {code}", field="result", value=missing[0])
         chosen = [by_id[i] for i in result_ids]
-    else:
-        newest: dict[str, Result] = {}
-        for r in results:  # oldest first: later ones replace earlier ones
-            newest[reporting.kind_of(r)] = r
-        chosen = list(newest.values())
+    else:  # the current result of the latest administration of each instrument model
+        chosen = list(results.latest(session, b.id, reporting.REPORTED).values())
     if not chosen:
         raise NotFound(f"{code} has no results yet", field="result")
     before = None

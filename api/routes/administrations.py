@@ -8,9 +8,10 @@ from fastapi.responses import JSONResponse
 from api.db.tables import Administration
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep
 from api.domain import administrations as adm
+from api.domain import results
 from api.domain.errors import Forbidden, NotFound
 from api.routes.common import created, result_view
-from api.schemas import AdministrationCreate, AnswersSave
+from api.schemas import AdministrationCreate, AnswersSave, Discard, ResultPublic
 
 router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
 
@@ -28,6 +29,8 @@ def view(session: Any, a: Administration) -> dict[str, Any]:
         "created_at": a.created_at,
         "updated_at": a.updated_at,
         "submitted_at": a.submitted_at,
+        "discarded_at": a.discarded_at,
+        "discard_reason": a.discard_reason,
         "answers": adm.answers_of(session, a),
     }
 
@@ -72,7 +75,15 @@ def autosave(
 
 
 @router.post("/{admin_id}/submit", status_code=201)
-def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
+def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> ResultPublic:
     a = _mine(session, principal, admin_id, write=True)
     r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
-    return result_view(r, adm._code(session, a))
+    return result_view(r, adm._code(session, a), None, a.submitted_at)
+
+
+@router.post("/{admin_id}/discard")
+def discard(admin_id: str, body: Discard, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
+    """An administration started by mistake: discarded with a reason (audited); it gets no result."""
+    a = _mine(session, principal, admin_id, write=True)
+    results.discard(session, principal, a.id, body.reason, ip)
+    return view(session, a)

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep, VaultDep
-from api.domain import administrations as adm
 from api.domain import beneficiaries as ben
 from api.domain import reporting
+from api.domain import results as results_domain
 from api.routes.common import Page, ReportQueryDep, created, result_view
-from api.schemas import BeneficiaryCreate
+from api.schemas import BeneficiaryCreate, ResultPublic
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
@@ -62,8 +62,12 @@ def close(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) ->
 
 
 @router.get("/{code}/results")
-def results(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
-    return [result_view(r, code) for r in adm.results_of(session, principal, code, ip)]
+def results(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[ResultPublic]:
+    """Every result of the person, the latest administration first; superseded ones are marked."""
+    return [
+        result_view(e.result, code, e.superseded_by, e.administered)
+        for e in results_domain.of_person(session, principal, code, ip)
+    ]
 
 
 @router.get("/{code}/profile", response_class=Response)

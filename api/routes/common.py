@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Response
 from fastapi.responses import JSONResponse
 
+from api.schemas import ResultPublic
+
 
 class Page:
     def __init__(
@@ -26,21 +28,26 @@ def created(pair: tuple[int, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def result_view(r: Any, code: str) -> dict[str, Any]:
-    """A stored result with everything it depends on named."""
-    return {
-        "id": r.id,
-        "beneficiary": code,
-        "administration": r.administration_id,
-        "instrument": r.instrument,
-        "instrument_version": r.instrument_version,
-        "instrument_hash": r.instrument_hash,
-        "engine_version": r.engine_version,
-        "norm_table": r.norm_table,
-        "supersedes": r.supersedes_id,
-        "created_at": r.created_at,
-        "scores": r.scores,
-    }
+def result_view(r: Any, code: str, superseded_by: str | None = None, administered: Any = None) -> ResultPublic:
+    """A stored result with everything it depends on named, and its place in its line."""
+    return ResultPublic(
+        id=r.id,
+        beneficiary=code,
+        administration=r.administration_id,
+        instrument=r.instrument,
+        instrument_version=r.instrument_version,
+        instrument_hash=r.instrument_hash,
+        engine_version=r.engine_version,
+        norm_table=r.norm_table,
+        kind=r.kind,
+        reason=r.reason,
+        supersedes=r.supersedes_id,
+        superseded_by=superseded_by,
+        current=superseded_by is None,
+        administered_at=administered or r.created_at,
+        created_at=r.created_at,
+        record=r.record,
+    )
 
 
 Lang = Annotated[Literal["ka", "en"], Query()]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api import service
 from api.deps import PrincipalDep, SettingsDep
@@ -13,17 +13,30 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 
 
 @router.post("/score")
-def score(body: ScoreRequest, principal: PrincipalDep, settings: SettingsDep) -> dict[str, Any]:
+def score(
+    body: ScoreRequest,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    format: Annotated[
+        Literal["record", "flat"],
+        Query(
+            description="record: one typed result record each (the schema at /v1/schemas/record); "
+            "flat: the columns of `proforient score`"
+        ),
+    ] = "record",
+) -> dict[str, Any]:
     """Stateless scoring of one or many administrations; nothing is stored."""
     principal.require("score")
     if len(body.administrations) > settings.max_batch:
         raise Invalid(f"at most {settings.max_batch} administrations per request", field="administrations")
     inst = service.instrument(body.instrument, body.version)
-    rows = service.score_answers(
+    scorer = service.score_rows if format == "flat" else service.score_answers
+    rows = scorer(
         inst,
         [a.answers for a in body.administrations],
         [a.aspirations for a in body.administrations] if any(a.aspirations for a in body.administrations) else None,
         [a.seconds for a in body.administrations] if any(a.seconds is not None for a in body.administrations) else None,
         [a.id or str(k + 1) for k, a in enumerate(body.administrations)],
     )
-    return {"instrument": inst.id, "instrument_version": inst.version, "results": rows}
+    results = rows if format == "flat" else [r.model_dump(mode="json") for r in rows]  # type: ignore[union-attr]
+    return {"instrument": inst.id, "instrument_version": inst.version, "results": results}

@@ -9,6 +9,7 @@ the error page is rendered afterwards by an exception handler.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -331,6 +332,16 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
     }
     html = env().get_template(template).render(context)
     return _finish(request, HTMLResponse(html, status_code=status))
+
+
+def chart_uris(view: dict[str, Any]) -> dict[str, str]:
+    """A report view's charts as data: URIs for <img> (the same charts the report file carries)."""
+    import reports
+
+    return {
+        name: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        for name, svg in reports.view_charts(view).items()
+    }
 
 
 def redirect(request: Request, url: str, **params: str) -> Response:

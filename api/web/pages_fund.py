@@ -17,13 +17,13 @@ from fastapi.responses import Response
 from api import service
 from api.deps import IpDep, SessionDep, SettingsDep
 from api.domain import packets as pk
+from api.domain import results
 from api.domain import web_support as ws
 from api.domain.access import Principal
 from api.domain.errors import ConsentRequired, Invalid
 
 from . import forms
-from .core import Form, Need, PageError, WebRoute, attempt, lang_of, redirect, render
-from .packet_view import display
+from .core import Form, Need, PageError, WebRoute, attempt, chart_uris, lang_of, redirect, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = 50
@@ -247,14 +247,22 @@ def _packet_page(
 ) -> Response:
     p = pk.read_packet(session, principal, packet_id, ip)
     code = pk.find_code(session, p.beneficiary_id)
+    lang = lang_of(request)
+    view = (p.content.get("views") or {}).get(lang)
+    sources = [s["result"] for s in (p.content.get("sources") or {}).values()]
+    preview = principal.can("packets.write")
     return render(
         request,
         "packet.html",
         status=status,
         p=p,
         code=code,
-        view=display(p.content, lang_of(request)),
-        preview=principal.can("packets.write"),
+        content=p.content,
+        prepared=dt.datetime.fromisoformat(p.content["prepared_at"]),
+        view=view,
+        charts=chart_uris(view) if view else {},
+        newer=bool(preview and p.sent_at and results.newer_than(session, p.beneficiary_id, sources)),
+        preview=preview,
         refused=refused,
     )
 

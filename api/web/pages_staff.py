@@ -6,7 +6,6 @@ Every view of a person's data goes through a domain function that writes the aud
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Annotated, Any
 
@@ -17,9 +16,9 @@ from fastapi.responses import Response
 import reports
 from api import service
 from api.deps import IpDep, SessionDep, SettingsDep, VaultDep
-from api.domain import administrations as adm_domain
 from api.domain import beneficiaries as ben
 from api.domain import packets as pk
+from api.domain import results
 from api.domain import web_support as ws
 from api.domain.access import Principal
 from api.domain.errors import Invalid, NotFound
@@ -32,6 +31,7 @@ from .core import (
     Translator,
     WebRoute,
     attempt,
+    chart_uris,
     file_response,
     lang_of,
     redirect,
@@ -49,22 +49,21 @@ Writer = Annotated[Principal, Depends(Need("administrations.write"))]
 Psychologist = Annotated[Principal, Depends(Need("results.read"))]
 
 
-def _title(instrument_id: str, lang: str) -> str:
-    return service.instrument(instrument_id).title.get(lang)
+def _title(instrument_id: str, version: str, lang: str) -> str:
+    """The title of the definition version a result or administration belongs to."""
+    return service.instrument(instrument_id, version).title.get(lang)
 
 
-def _summary(r: Any, t: Translator) -> str:
-    """One line that tells results apart in a list (no clinical detail beyond what the psychologist sees)."""
-    s = r.scores
-    if r.instrument == "sds":
-        return t("result.brief.sds", code=s.get("code") or "—")
-    if r.instrument == "ppi":
-        return t("result.brief.ppi", type=s.get("type") or "—")
-    if r.instrument == "vdq":
-        status = s.get("decision_status") or "unknown"
-        return reports.strings(t.lang).get(f"vdq.status_name.{status}")
-    if r.instrument == "intake":
-        return t("result.brief.intake", group=s.get("job_seeker_group") or "—")
+def _summary(record: Any, t: Translator) -> str:
+    """One line that tells results apart in a list, from the typed record (by model, never by id)."""
+    if record.model == "holland":
+        return t("result.brief.sds", code="/".join(record.codes) or "—")
+    if record.model == "bipolar":
+        return t("result.brief.ppi", type=record.type or "—")
+    if record.model == "decision":
+        return reports.strings(t.lang).get(f"decision.status_name.{record.status or 'unknown'}")
+    if record.model == "intake":
+        return t("result.brief.intake", group=record.job_seeker_group or "—")
     return ""
 
 
@@ -136,7 +135,7 @@ def beneficiary(
     person = ben.read(session, principal, vault, code, ip)
     t = Translator(lang_of(request))
     admins = ws.administrations_of(session, principal, code, ip) if principal.can("administrations.read") else []
-    results = adm_domain.results_of(session, principal, code, ip) if principal.can("results.read") else []
+    entries = results.of_person(session, principal, code, ip) if principal.can("results.read") else []
     consents = pk.consents_of(session, principal, code, ip) if principal.can("consents.read") else []
     packets = ws.packets_of(session, principal, code, ip) if principal.can("packets.write") else []
     now = pk.now()
@@ -148,13 +147,21 @@ def beneficiary(
         admins=admins,
         in_progress=[a for a in admins if a["status"] == "in_progress"],
         submitted=[a for a in admins if a["status"] != "in_progress"],
-        results=[{"r": r, "title": _title(r.instrument, t.lang), "summary": _summary(r, t)} for r in reversed(results)],
-        compare_groups=_compare_groups(results, t.lang),
+        results=[
+            {
+                "r": e.result,
+                "entry": e,
+                "title": _title(e.result.instrument, e.result.instrument_version, t.lang),
+                "summary": _summary(results.record_of(e.result), t),
+            }
+            for e in entries
+        ],
+        compare_groups=_compare_groups(entries, t.lang),
         consents=[{"c": c, "valid": pk.consent_valid(c, now)} for c in consents],
         packets=packets,
-        startable=[(i, _title(i, t.lang)) for i in ws.startable_instruments(principal)],
+        startable=[(i, service.instrument(i).title.get(t.lang)) for i in ws.startable_instruments(principal)],
         modes=MODES,
-        titles={a["instrument"]: _title(a["instrument"], t.lang) for a in admins},
+        title_of=lambda a: _title(a["instrument"], a["instrument_version"], t.lang),
         can=principal.can,
         org_name=lambda org_id: _org_name(request, org_id),
         flash=request.query_params.get("saved") if request.query_params.get("saved") in FLASHES else None,
@@ -168,13 +175,22 @@ def _org_name(request: Request, org_id: str) -> str:
     return org.name_ka if lang_of(request) == "ka" else org.name_en
 
 
-def _compare_groups(results: list[Any], lang: str) -> list[dict[str, Any]]:
-    """Instruments with at least two results: the ones a comparison can be made for."""
+def _compare_groups(entries: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Instruments with at least two administrations (their current results): what can be compared.
+    Results of different versions of one instrument can be compared too (the changed items are named)."""
     groups: dict[str, list[Any]] = {}
-    for r in results:
-        if r.instrument != "intake":
-            groups.setdefault(r.instrument, []).append(r)
-    return [{"instrument": i, "title": _title(i, lang), "results": rs} for i, rs in groups.items() if len(rs) >= 2]
+    for e in sorted(entries, key=lambda e: e.administered):
+        if e.model != "intake" and e.current:
+            groups.setdefault(e.result.instrument, []).append(e)
+    return [
+        {
+            "instrument": i,
+            "title": _title(es[-1].result.instrument, es[-1].result.instrument_version, lang),
+            "results": [x.result for x in es],
+        }
+        for i, es in groups.items()
+        if len(es) >= 2
+    ]
 
 
 # -- starting and handing over -------------------------------------------------------------------
@@ -190,7 +206,7 @@ def start(request: Request, code: str, principal: Writer, form: Form, session: S
         raise PageError(422, "invalid", f"mode must be one of {', '.join(MODES)}")
     started = [ws.start_for_handover(session, principal, code, iid, mode, ip) for iid in chosen]
     first = started[0][0]
-    if first.instrument == "intake":
+    if service.instrument(first.instrument, first.instrument_version).model == "intake":
         return redirect(request, f"/administrations/{first.id}/intake")
     if mode == "read_aloud":
         return redirect(request, f"/administrations/{first.id}/read-aloud/1")
@@ -391,13 +407,6 @@ def submit(request: Request, admin_id: str, principal: Writer, form: Form, sessi
 # -- results, comparison, reports ----------------------------------------------------------------
 
 
-def _charts(view: dict[str, Any]) -> dict[str, str]:
-    return {
-        name: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-        for name, svg in reports.view_charts(view).items()
-    }
-
-
 @router.get("/results/{result_id}")
 def result(
     request: Request,
@@ -408,11 +417,41 @@ def result(
     settings: SettingsDep,
     ip: IpDep,
 ) -> Response:
-    r = adm_domain.read_result(session, principal, result_id, ip)
+    r = results.read(session, principal, result_id, ip)
     code = pk.find_code(session, r.beneficiary_id)
+    entry = next(e for e in results.entries(session, r.beneficiary_id) if e.result.id == r.id)
     profile = ws.report_profile(session, principal, vault, settings, code, "psychologist", [r.id], ip=ip)
     view = reports.build_view(profile, lang_of(request), "psychologist")
-    return render(request, "result.html", r=r, code=code, view=view, charts=_charts(view), audiences=reports.AUDIENCES)
+    return render(
+        request,
+        "result.html",
+        r=r,
+        code=code,
+        view=view,
+        charts=chart_uris(view),
+        audiences=reports.AUDIENCES,
+        superseded_by=entry.superseded_by,
+        corrections=entry.corrections,
+        can_correct=principal.can("results.correct"),
+    )
+
+
+@router.post("/results/{result_id}/correct")
+def correct(
+    request: Request, result_id: str, principal: Psychologist, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    """Correct one answer of a submitted administration, with a reason: a new result supersedes this one."""
+    item = str(form.get("item") or "").strip()
+    value = str(form.get("value") or "").strip() or None
+    new = results.correct(session, principal, result_id, {item: value}, str(form.get("reason") or ""), ip)
+    return redirect(request, f"/results/{new.id}")
+
+
+@router.post("/administrations/{admin_id}/discard")
+def discard(request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
+    """Discard an administration started by mistake (a reason is required)."""
+    a = results.discard(session, principal, admin_id, str(form.get("reason") or ""), ip)
+    return redirect(request, f"/beneficiaries/{pk.find_code(session, a.beneficiary_id)}")
 
 
 @router.get("/beneficiaries/{code}/compare")
@@ -429,22 +468,23 @@ def compare(
 ) -> Response:
     if not before or not after or before == after:
         raise PageError(422, "choose_two")
-    results = {r.id: r for r in adm_domain.results_of(session, principal, code, ip)}
-    if before not in results or after not in results:
+    entries = {e.result.id: e for e in results.of_person(session, principal, code, ip)}
+    if before not in entries or after not in entries:
         raise NotFound(f"no such result for {code}")
-    if results[before].created_at > results[after].created_at:
+    if entries[before].administered > entries[after].administered:
         before, after = after, before
     profile = ws.report_profile(session, principal, vault, settings, code, "psychologist", [after], before, ip)
     view = reports.build_view(profile, lang_of(request), "psychologist")
+    a = entries[after].result
     return render(
         request,
         "compare.html",
         code=code,
         view=view,
-        charts=_charts(view),
-        before=results[before],
-        after=results[after],
-        title=_title(results[after].instrument, lang_of(request)),
+        charts=chart_uris(view),
+        before=entries[before].result,
+        after=a,
+        title=_title(a.instrument, a.instrument_version, lang_of(request)),
     )
 
 
