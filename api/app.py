@@ -15,7 +15,7 @@ from api import errors, web
 from api.admission import Admission
 from api.db.session import Database
 from api.domain import audit
-from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results
+from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results, schemas
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
 from api.security import Sessions, Vault
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         packets,
         research,
         admin,
+        schemas,
     ):
         app.include_router(module.router)
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import _lint, _load
@@ -23,14 +24,37 @@ from ._catalogue import (
 from ._compile import default_min_answered, intake_spec, scoring_spec
 from ._errors import InstrumentError, Problem
 from ._lint import draft_changes
-from ._load import DEFINITIONS, ISCED_FIELD, available
+from ._load import DEFINITIONS
 from ._model import FormField, Instrument, Item, Option
 from ._schema import Text
 
 
+def roots() -> list[Path]:
+    """Where definitions are looked for: the shipped ones, then the folders in
+    ``PROFORIENT_DEFINITIONS`` (separated by ``os.pathsep``), so a deployment adds an instrument or
+    a version as data, without code."""
+    extra = [Path(p) for p in os.environ.get("PROFORIENT_DEFINITIONS", "").split(os.pathsep) if p.strip()]
+    return [DEFINITIONS, *extra]
+
+
+def available() -> list[tuple[str, str]]:
+    """Every ``(id, version)`` in every root, sorted (a version in a later root cannot hide a shipped one)."""
+    seen: dict[tuple[str, str], None] = {}
+    for root in roots():
+        for key in _load.available(root):
+            seen.setdefault(key)
+    return sorted(seen, key=lambda t: (t[0], _load._version_key(t[1])))
+
+
 def load(instrument_id: str, version: str | None = None) -> Instrument:
-    """A shipped instrument (newest version if none given), checked against the activity catalogue."""
-    return _load.load(instrument_id, version, activity_ids={a.id for a in activities()})
+    """An instrument from the roots (newest version if none given), checked against the activity catalogue."""
+    versions = [v for i, v in available() if i == instrument_id]
+    if version is None and versions:
+        version = versions[-1]
+    for root in roots():
+        if (instrument_id, version) in _load.available(root):
+            return _load.load(instrument_id, version, root, activity_ids={a.id for a in activities()})
+    return _load.load(instrument_id, version, activity_ids={a.id for a in activities()})  # names what is known
 
 
 def load_path(folder: str | Path, check_activities: bool = True) -> Instrument:
@@ -50,7 +74,6 @@ __all__ = [
     "Activity",
     "DEFINITIONS",
     "FormField",
-    "ISCED_FIELD",
     "Instrument",
     "InstrumentError",
     "Item",
@@ -63,6 +86,7 @@ __all__ = [
     "data_dir",
     "default_min_answered",
     "draft_changes",
+    "roots",
     "find_occupation",
     "intake_spec",
     "load",

@@ -43,8 +43,6 @@ from ._schema import (
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 META_NAMES = ("instrument.toml", "instrument.yaml", "instrument.yml")
-ISCED_FIELD = "education_level"
-"""The intake field the model scores by ISCED level (job-seeker group, training-level filter)."""
 
 
 def _loc(loc: Iterable[Any]) -> str:
@@ -668,15 +666,6 @@ class _Builder:
                     "value",
                     f"every option of {fid!r} needs an ISCED level; missing: {', '.join(missing)}",
                 )
-        if ISCED_FIELD in options and ISCED_FIELD not in levels:
-            self.add(
-                "E019",
-                "isced.csv",
-                None,
-                "",
-                f"field {ISCED_FIELD!r} is scored by ISCED level: give each of "
-                "its options a level (0–8) in isced.csv (columns field, value, isced)",
-            )
         return {
             fid: [Option(o.value, o.label, levels.get(fid, {}).get(o.value)) for o in opts]
             for fid, opts in options.items()
@@ -734,6 +723,16 @@ class _Builder:
         for k, fid in enumerate(rules.packet.fields):
             if fid not in by_id:
                 self.add("E074", "rules.toml", None, f"packet.fields[{k}]", f"field {fid!r} is not in fields.csv")
+        edu = by_id.get(rules.roles.get("education", ""))
+        if edu is not None and any(o.isced is None for o in edu.options):
+            self.add(
+                "E019",
+                "isced.csv",
+                None,
+                "",
+                f"field {edu.id!r} plays the education role (rules.toml), so it is scored by ISCED level: give "
+                "each of its options a level (0–8) in isced.csv (columns field, value, isced)",
+            )
         return rules
 
 

@@ -687,8 +687,8 @@ class _Builder:
     def validity(self) -> dict[str, Any] | None:
         sections = [s for s in (self.p.decision, self.p.holland, self.p.bipolar) if s is not None]
         found = [(s, f) for s in sections for f in s.flags]
-        if self.aud.flags == "none":
-            return None
+        if self.aud.flags == "none" or (self.aud.parts is not None and not self.aud.clinical):
+            return None  # in a packet, validity is clinical detail
         if self.aud.flags == "caution":
             return {"items": [], "text": self.t("ui.validity.caution") if found else None}
         items = []

@@ -67,6 +67,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/respond/{token}/submit"): set(WHO),
     ("GET", "/v1/results/{result_id}"): {"admin", "psychologist"},
     ("POST", "/v1/results/{result_id}/rescore"): {"admin", "psychologist"},
+    ("POST", "/v1/results/{result_id}/corrections"): {"psychologist"},
+    ("POST", "/v1/administrations/{admin_id}/discard"): {"admin", "psychologist"},
     ("POST", "/v1/beneficiaries/{code}/consents"): {"admin", "social_worker"},
     ("GET", "/v1/beneficiaries/{code}/consents"): {"admin", "social_worker"},
     ("POST", "/v1/consents/{consent_id}/withdraw"): {"admin", "social_worker"},
@@ -83,6 +85,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/api-clients"): {"admin"},
     ("GET", "/v1/audit"): {"admin"},
     ("GET", "/v1/audit/verify"): {"admin"},
+    ("GET", "/v1/schemas/record"): set(WHO),
 }
 
 
@@ -134,6 +137,8 @@ BODIES = {
     "/v1/packets": {"beneficiary": "{code}", "addressee": "ssa-employment", "parts": ["profile"]},
     "/v1/users": {"username": "new.user", "password": "a-long-password", "role": "researcher"},
     "/v1/api-clients": {"name": "partner-x", "scopes": ["score"]},
+    "/v1/results/{result_id}/corrections": {"answers": {"VDQ03": 1}, "reason": "keyed in wrongly from paper"},
+    "/v1/administrations/{admin_id}/discard": {"reason": "started by mistake"},
 }
 QUERY = {"/v1/research/results": {"instrument": "vdq", "study": "s-1"},
          "/v1/research/item-analysis": {"instrument": "vdq"}}
@@ -162,7 +167,10 @@ def test_role_endpoint_matrix(service):
                     )
                     .json()["id"]
                 )
-            if template == "/v1/administrations/{admin_id}/submit" or template.startswith("/v1/respond/{token}"):
+            if template in (
+                "/v1/administrations/{admin_id}/submit",
+                "/v1/administrations/{admin_id}/discard",
+            ) or template.startswith("/v1/respond/{token}"):
                 a = (
                     service.client("psychologist")
                     .post("/v1/administrations", json={"beneficiary": ids["code"], "instrument": "vdq"})

@@ -40,7 +40,7 @@ def test_full_process_consent_gates_the_packet(service):
     administer(sw, code, "intake", INTAKE)
     administer(psy, code, "vdq", answers_for("vdq", 1))
     sds = administer(psy, code, "sds", answers_for("sds", 2), aspirations=["hairdresser", "SAE", "cook"])
-    assert sds["scores"]["code"] and sds["scores"]["congruence_m_min"] is not None
+    assert sds["record"]["codes"] and sds["record"]["congruence"]["m"]["min"] is not None
     administer(psy, code, "ppi", answers_for("ppi", 3))
 
     r = sw.post(
@@ -49,7 +49,7 @@ def test_full_process_consent_gates_the_packet(service):
     )
     assert r.status_code == 201, r.text
     packet = r.json()
-    assert packet["content"]["profile"]["sds"]["code"] == sds["scores"]["code"]
+    assert packet["content"]["views"]["en"]["holland"]["codes"] == sds["record"]["codes"]
     assert "emotional_strain" not in str(packet["content"])
 
     # no consent yet: refused, nothing written
@@ -111,7 +111,7 @@ def test_clinical_detail_only_with_consent_scope(service):
         "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile", "activities"]}
     ).json()
     assert "emotional_strain" not in str(plain["content"])
-    assert "psychological_support" not in plain["content"]["activities"]
+    assert "psychological_support" not in [a["id"] for a in plain["content"]["views"]["en"]["activities"]]
     clinical = sw.post(
         "/v1/packets",
         json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile", "activities", "clinical"]},
@@ -152,7 +152,7 @@ def test_respondent_pauses_and_resumes_with_the_token(service):
     assert done.json() == {"status": "submitted"}
     assert tablet.post(f"/v1/respond/{token}/submit").status_code == 409
     result = psy.get(f"/v1/beneficiaries/{code}/results").json()[0]
-    assert result["scores"]["n_missing"] == 1  # the skipped pair is missing, not a default
+    assert result["record"]["validity"]["n_missing"] == 1  # the skipped pair is missing, not a default
     assert service.client().get("/v1/respond/not-a-token").status_code == 404
 
 
@@ -161,7 +161,8 @@ def test_rescoring_keeps_the_old_result(service):
     code = new_beneficiary(sw)
     first = administer(psy, code, "vdq", answers_for("vdq", 6))
     second = psy.post(f"/v1/results/{first['id']}/rescore").json()
-    assert second["supersedes"] == first["id"] and second["scores"] == first["scores"]
+    assert second["supersedes"] == first["id"] and second["record"] == first["record"]
+    assert second["kind"] == "rescored" and second["current"] and not psy.get(f"/v1/results/{first['id']}").json()["current"]
     assert psy.get(f"/v1/results/{first['id']}").status_code == 200
     for key in ("instrument", "instrument_version", "instrument_hash", "engine_version"):
         assert second[key]

@@ -30,7 +30,7 @@ def test_reports_profile_and_packet(service):
 
     r = psy.get(f"/v1/results/{sds['id']}/report", params={"lang": "en", "audience": "psychologist"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert sds["scores"]["code"].split("/")[0] in r.text
+    assert sds["record"]["codes"][0] in r.text
     r = psy.get(f"/v1/results/{vdq['id']}/report", params={"lang": "en", "audience": "psychologist"})
     assert strain.lower() in r.text.lower()
 

@@ -111,6 +111,11 @@ def sems(view: dict) -> dict[str, list[float] | None]:
     return {"certainty": d["certainty"]["sem"], **{b["id"]: b["sem"] for b in d["barriers"]}}
 
 
+def scale_scores(result: dict) -> dict[str, float | None]:
+    """Scale id → reported score, from a result's typed record (as the REST API gives it)."""
+    return {s["id"]: s["score"] for s in result["record"]["scales"]}
+
+
 def check_bands(view: dict, scores: dict, expected: dict[str, tuple[float, float]]) -> int:
     """Every scale's band is score ± 1.645·SD·√(1−α) where α > 0, and absent where α ≤ 0."""
     shown = sems(view)
@@ -144,7 +149,7 @@ def test_bands_from_stored_answers_appear_only_from_the_threshold_on(service):
     expected = textbook(answers)
     assert expected["certainty"][0] > 0.5  # the generated data really hang together
     view = report_json(service, newest["id"])
-    assert check_bands(view, newest["scores"], expected) >= 8
+    assert check_bands(view, scale_scores(newest), expected) >= 8
     assert view["sem_note"] == EN.get("ui.sem.shown")
     as_of = dt.datetime.fromisoformat(newest["created_at"]).date()
     sentence = f"Cronbach's α and SD from 12 administrations held in this service (as of {day_en(as_of)})"
@@ -154,7 +159,7 @@ def test_bands_from_stored_answers_appear_only_from_the_threshold_on(service):
     text = html.unescape(service.client("psychologist").get(
         f"/v1/results/{newest['id']}/report", params={"lang": "en"}).text)
     alpha, sd = expected["certainty"]
-    c, half = newest["scores"]["certainty"], 1.645 * sem_of(alpha, sd)
+    c, half = scale_scores(newest)["certainty"], 1.645 * sem_of(alpha, sd)
     assert f"{c - half:.2f}–{c + half:.2f}" in text
     assert sentence in text and EN.get("ui.sem.none") not in text
 
@@ -177,11 +182,11 @@ def test_the_estimate_follows_new_results(service):
     answers = generated(10, seed=5)
     results = store(service, answers)
     first = report_json(service, results[-1]["id"])
-    check_bands(first, results[-1]["scores"], textbook(answers))
+    check_bands(first, scale_scores(results[-1]), textbook(answers))
     answers += generated(3, seed=6)
     results += store(service, answers[-3:])
     again = report_json(service, results[0]["id"])
-    check_bands(again, results[0]["scores"], textbook(answers))
+    check_bands(again, scale_scores(results[0]), textbook(answers))
     assert "13 administrations" in again["sem_sources"][0]
 
 
@@ -197,11 +202,11 @@ def test_an_estimate_from_99_percent_of_the_results_is_served_then_renewed(servi
     results += store(service, answers[100:101], code=code)
     served = report_json(service, results[-1]["id"])
     assert "100 administrations" in served["sem_sources"][0]
-    check_bands(served, results[-1]["scores"], textbook(answers[:100]))
+    check_bands(served, scale_scores(results[-1]), textbook(answers[:100]))
     results += store(service, answers[101:], code=code)
     renewed = report_json(service, results[-1]["id"])
     assert "102 administrations" in renewed["sem_sources"][0]
-    check_bands(renewed, results[-1]["scores"], textbook(answers))
+    check_bands(renewed, scale_scores(results[-1]), textbook(answers))
 
 
 # -- a norm table ---------------------------------------------------------------------------
@@ -272,10 +277,10 @@ def test_a_report_with_a_norm_table_takes_the_tables_values(service, tmp_path, m
     results = store(service, stored)
     result = results[-1]
     own = report_json(service, result["id"])
-    check_bands(own, result["scores"], textbook(stored))
+    check_bands(own, scale_scores(result), textbook(stored))
 
     normed = report_json(service, result["id"], norm="vdq/pilot")
-    check_bands(normed, result["scores"], textbook(norm_answers))
+    check_bands(normed, scale_scores(result), textbook(norm_answers))
     assert normed["sem_sources"] == [EN.get(
         "ui.sem.source", instrument=VDQ.title.en,
         source="Cronbach's α and SD in the sample of norm table vdq/pilot@1.0 (N = 200)")]
@@ -311,7 +316,7 @@ def test_compare_shows_reliable_change_by_the_jacobson_truax_index(service):
         if alpha <= 0:
             assert row["rci"] is None
             continue
-        x1, x2 = r1["scores"][row["id"]], r2["scores"][row["id"]]
+        x1, x2 = scale_scores(r1)[row["id"]], scale_scores(r2)[row["id"]]
         rci = (x2 - x1) / (math.sqrt(2) * sem_of(alpha, sd))
         assert row["rci"] == pytest.approx(rci, rel=1e-9)
         assert row["reliable"] == (abs(rci) >= 1.96)

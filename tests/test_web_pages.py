@@ -4,6 +4,8 @@ read-aloud and paper entry, consent-gated sending, and the audit of every page v
 
 from __future__ import annotations
 
+import instruments
+
 import datetime as dt
 import json
 import re
@@ -213,7 +215,7 @@ def test_respondent_without_javascript(service):
     assert phone.get(f"/r/{token}/part/1").headers["location"] == f"/r/{token}/done"
     assert phone.post(f"/r/{token}/part/1", {items[3]: "1"}).headers["location"] == f"/r/{token}/done"
     result = service.client("psychologist").get(f"/v1/beneficiaries/{code}/results").json()[0]
-    assert result["scores"]["n_missing"] == 132 - 2
+    assert result["record"]["validity"]["n_missing"] == 132 - 2
 
 
 def test_intake_is_not_handed_to_a_respondent_and_codes_can_be_replaced(service):
@@ -370,12 +372,13 @@ def test_packet_preview_shows_every_part_in_words(service):
         web.get(f"/beneficiaries/{code}/packets/new")
         r = web.post(f"/beneficiaries/{code}/packets", {"addressee": "ssa-employment", "parts": parts})
         pages["clinical" in parts] = web.get(r.headers["location"]).text
-    status = reports.strings("ka").get(f"vdq.status_name.{vdq['scores']['decision_status']}")
+    status = reports.strings("ka").get(f"decision.status_name.{vdq['record']['status']}")
     for page in pages.values():
-        assert sds["scores"]["code"] in page and ppi["scores"]["type"] in page and status in page
+        assert sds["record"]["codes"][0] in page and ppi["record"]["type"] in page and status in page
         assert "პარიკმახერი" in page  # the aspired occupation by its catalogue name
         assert "ოქრუაშვილი" not in page
-    assert KA["packet.emotional_strain"] in pages[True] and KA["packet.emotional_strain"] not in pages[False]
+    strain = instruments.load("vdq").scale("emotional_strain").name.ka
+    assert strain in pages[True] and strain not in pages[False]
     assert "ფსიქოლოგიური მხარდაჭერა" in pages[True] and "ფსიქოლოგიური მხარდაჭერა" not in pages[False]
 
 
@@ -394,10 +397,10 @@ def test_an_unexpected_error_is_a_page_not_a_trace(service, monkeypatch):
 
     ids = _setup(service)
 
-    def broken(content, lang):  # type: ignore[no-untyped-def]
+    def broken(view):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(pages_fund, "display", broken)
+    monkeypatch.setattr(pages_fund, "chart_uris", broken)
     r = Web(service, "social_worker").get(f"/packets/{ids['packet']}")
     assert r.status_code == 500 and KA["error.internal.title"] in r.text and "boom" not in r.text
     assert r.headers["content-type"].startswith("text/html")

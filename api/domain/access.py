@@ -44,8 +44,8 @@ _allow("research.read", "admin researcher", "research:read")
 _allow("audit.read", "admin")
 _allow("accounts.manage", "admin")
 
-# Instruments a social worker administers (the intake); the rest are the psychologist's.
-SOCIAL_WORKER_INSTRUMENTS = frozenset({"intake"})
+# Instrument models a social worker administers (intake forms); the rest are the psychologist's.
+SOCIAL_WORKER_MODELS = frozenset({"intake"})
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from api.db.tables import Administration, Answer, Beneficiary, Result, TimeIncre
 from api.security import hash_token
 
 from . import audit, results
-from .access import SOCIAL_WORKER_INSTRUMENTS, Principal
+from .access import SOCIAL_WORKER_MODELS, Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -43,13 +43,12 @@ MAX_ACTIVE_SECONDS = ACTIVE_SECONDS_CAP * 500
 _NOT_SUMMED = ("incomplete", "given")
 
 
-def _check_instrument_role(principal: Principal, instrument_id: str) -> None:
-    if (
-        principal.kind == "user"
-        and principal.role == "social_worker"
-        and instrument_id not in SOCIAL_WORKER_INSTRUMENTS
-    ):
-        raise Forbidden("a social worker administers the intake only; the instruments are the psychologist's")
+def _check_instrument_role(principal: Principal, instrument_id: str, version: str | None = None) -> None:
+    """A social worker administers intake forms (by the instrument's model); the rest are the psychologist's."""
+    if principal.kind == "user" and principal.role == "social_worker":
+        model = _load(instrument_id, version).model
+        if model not in SOCIAL_WORKER_MODELS:
+            raise Forbidden("a social worker administers the intake only; the instruments are the psychologist's")
 
 
 def _load(instrument_id: str, version: str | None) -> instruments.Instrument:
@@ -70,7 +69,7 @@ def start(
 ) -> tuple[Administration, str]:
     """Open an administration; returns it and the resume token (shown once, stored hashed)."""
     principal.require("administrations.write")
-    _check_instrument_role(principal, instrument_id)
+    _check_instrument_role(principal, instrument_id, version)
     if mode not in MODES:
         raise Invalid(f"mode must be one of {', '.join(MODES)}", field="mode", value=mode)
     inst = _load(instrument_id, version)

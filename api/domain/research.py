@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,7 +230,9 @@ def item_analysis(
             field="instrument",
             value=instrument,
         )
-    ia = research.item_analysis(service.spec(inst.id, inst.version), x)
+    with warnings.catch_warnings(record=True) as caught:  # undefined statistics are named, not raised
+        warnings.simplefilter("always", research.ItemAnalysisWarning)
+        ia = research.item_analysis(service.spec(inst.id, inst.version), x)
     audit.append(
         session,
         principal.actor,
@@ -250,6 +253,7 @@ def item_analysis(
             s: [service.json_safe(v) for v in row]
             for s, row in zip(ia.scale_ids, ia.intercorrelations.tolist(), strict=True)
         },
+        "warnings": [str(w.message) for w in caught if issubclass(w.category, research.ItemAnalysisWarning)],
     }
 
 

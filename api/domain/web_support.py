@@ -37,7 +37,8 @@ from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 HANDOVER_LENGTH = 12
-KINDS = ("intake", "vdq", "sds", "ppi")
+PROCESS_ORDER = ("intake", "decision", "holland", "bipolar")
+"""Models in the order the fund's process meets them (the intake first, then the three instruments)."""
 
 
 # -- hand-over codes ---------------------------------------------------------------------------
@@ -141,7 +142,11 @@ def startable_instruments(principal: Principal) -> list[str]:
     """Ids of the instruments this caller may start (a social worker: the intake), in process order."""
     if not principal.can("administrations.write"):
         return []
-    ids = sorted({iid for iid, _ in instruments.available()}, key=lambda i: (KINDS.index(i) if i in KINDS else 9, i))
+    def order(iid: str) -> tuple[int, str]:
+        model = service.instrument(iid).model
+        return (PROCESS_ORDER.index(model) if model in PROCESS_ORDER else 9, iid)
+
+    ids = sorted({iid for iid, _ in instruments.available()}, key=order)
     return [i for i in ids if _visible_instrument(principal, i)]
 
 

@@ -251,7 +251,7 @@ def handover(
         cards.append(
             {
                 "a": a,
-                "title": _title(a.instrument, lang),
+                "title": _title(a.instrument, a.instrument_version, lang),
                 "code": ws.group_code(token),
                 "link": link,
                 "qr": _qr(link),

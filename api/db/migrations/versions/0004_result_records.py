@@ -78,7 +78,8 @@ def upgrade() -> None:
         batch.drop_column("scores")
     with op.batch_alter_table("administrations", schema=None) as batch:
         batch.add_column(sa.Column("discarded_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("discarded_by", sa.Integer(), sa.ForeignKey("users.id"), nullable=True))
+        batch.add_column(sa.Column("discarded_by", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_administrations_discarded_by", "users", ["discarded_by"], ["id"])
         batch.add_column(sa.Column("discard_reason", sa.Text(), nullable=True))
     op.create_table(
         "corrections",
@@ -133,6 +134,7 @@ def downgrade() -> None:
     op.drop_index("ix_corrections_administration_id", table_name="corrections")
     op.drop_table("corrections")
     with op.batch_alter_table("administrations", schema=None) as batch:
+        batch.drop_constraint("fk_administrations_discarded_by", type_="foreignkey")
         batch.drop_column("discard_reason")
         batch.drop_column("discarded_by")
         batch.drop_column("discarded_at")
