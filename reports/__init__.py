@@ -11,7 +11,7 @@ and never imports ``api``.
 >>> #                                 administrator="N. N.", administered=date(2025, 3, 14))
 >>> # html = reports.render_html(profile, "ka", "employment")
 >>> # pdf = reports.render_pdf(profile, "ka", "beneficiary")
->>> # with norms: build_profile(..., norms={"sds": scoring.research.read_norms(path_to_json)})
+>>> # with norms: build_profile(..., norms={"holland": scoring.research.read_norms(path_to_json)})
 >>> # adds PR / T / stanine for the psychologist and names the table in every report;
 >>> # a table that carries its sample's α and SD also gives SEM bands and reliable change.
 """

@@ -530,7 +530,7 @@ def _aspirations(
         for a in holland.aspirations:
             occ = _lookup(a.given, catalogue)
             out.append(Aspiration(a.given, occ, code=a.code or (occ.riasec if occ else None)))
-        return tuple(out), "sds"
+        return tuple(out), "holland"
     if intake is not None and intake.aspirations:
         return intake.aspirations, "intake"
     return (), None

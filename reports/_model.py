@@ -372,7 +372,7 @@ class Profile:
     """The aspirations every section uses (congruence, matching, summary): the ones given with the SDS
     when there are any, else the intake's."""
     aspirations_source: str | None = None
-    """'sds' or 'intake' (None: no aspiration was given)."""
+    """The model whose record gave them: 'holland' (the SDS's own) or 'intake' (None: none was given)."""
 
     @property
     def provenance(self) -> tuple[Provenance, ...]:

@@ -561,7 +561,7 @@ class _Builder:
 
     def aspirations_note(self) -> str | None:
         """Which aspirations the report works with, when the SDS and the intake both name some."""
-        if self.p.aspirations_source == "sds" and self.p.intake is not None and self.p.intake.aspirations:
+        if self.p.aspirations_source == "holland" and self.p.intake is not None and self.p.intake.aspirations:
             return self.t("ui.aspiration.from_sds")
         return None
 

@@ -279,6 +279,8 @@ OPTIONS = (
     "langs,ka,ქართული,Georgian\nlangs,en,ინგლისური,English\n"
 )
 ISCED = "field,value,isced\neducation_level,low,2\neducation_level,high,6\n"
+RULES = '[roles]\neducation = "education_level"\n[packet]\nfields = ["education_level"]\n'
+"""The form's rules.toml: education_level plays the education role, so it must be placed on ISCED."""
 
 
 def _form(tmp_path: Path, isced: str | None = ISCED) -> Path:
@@ -287,6 +289,7 @@ def _form(tmp_path: Path, isced: str | None = ISCED) -> Path:
     (folder / "instrument.toml").write_text(INTAKE_TOML, encoding="utf-8")
     (folder / "fields.csv").write_text(FIELDS, encoding="utf-8")
     (folder / "options.csv").write_text(OPTIONS, encoding="utf-8")
+    (folder / "rules.toml").write_text(RULES, encoding="utf-8")
     if isced is not None:
         (folder / "isced.csv").write_text(isced, encoding="utf-8")
     return folder
@@ -304,7 +307,7 @@ def test_isced_levels_are_read_and_not_hashed(tmp_path):
 @pytest.mark.parametrize(
     "isced,expected",
     [
-        (None, ["[isced.csv]", "'education_level' is scored by ISCED level", "E019"]),
+        (None, ["[isced.csv]", "'education_level' plays the education role", "scored by ISCED level", "E019"]),
         (ISCED.replace("high,6", "high,9"), ["isced.csv row 3", "isced", "E001"]),
         (ISCED.replace("high,6", "high,six"), ["isced.csv row 3", "E001"]),
         (ISCED + "education_level,middle,3\n", ["isced.csv row 4", "'middle' is not an option", "E019"]),

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Consent, Packet, Result, Sending
 from api.security import Vault, new_code
 
@@ -223,7 +224,9 @@ def apply_retention(session: Session, principal: Principal, days: int, now: dt.d
         for a in session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars():
             a.resume_hash = None
             a.aspirations = None
-            if a.instrument == "intake":  # free text about the person's life
+            if (
+                service.instrument(a.instrument, a.instrument_version).model == "intake"
+            ):  # free text about the person's life
                 for ans in session.execute(select(Answer).where(Answer.administration_id == a.id)).scalars():
                     if ans.item in ("profession", "interests", "notes"):
                         ans.value = None

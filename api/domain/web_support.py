@@ -142,6 +142,7 @@ def startable_instruments(principal: Principal) -> list[str]:
     """Ids of the instruments this caller may start (a social worker: the intake), in process order."""
     if not principal.can("administrations.write"):
         return []
+
     def order(iid: str) -> tuple[int, str]:
         model = service.instrument(iid).model
         return (PROCESS_ORDER.index(model) if model in PROCESS_ORDER else 9, iid)

@@ -65,7 +65,8 @@ def _intake_page(
 ) -> Response:
     lang = lang_of(request)
     inst = service.instrument(a.instrument, a.instrument_version)
-    occupations = [v for v in str(answers.get("aspired_occupations") or "").split(";") if v]
+    role = inst.role("aspirations")
+    occupations = [v for v in str(answers.get(role.id) or "").split(";") if v] if role is not None else []
     return render(
         request,
         "intake.html",
@@ -85,7 +86,7 @@ def _intake_page(
 @router.get("/administrations/{admin_id}/intake")
 def intake(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
     a, answers, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
-    if a.instrument != "intake":
+    if service.instrument(a.instrument, a.instrument_version).model != "intake":
         return redirect(request, f"/administrations/{admin_id}/paper")
     if a.status != "in_progress":
         return redirect(request, f"/beneficiaries/{code}")
@@ -98,7 +99,7 @@ def intake_save(
 ) -> Response:
     """Save the form (every field checked first; nothing saved if one is wrong); submit if asked."""
     a, _, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
-    if a.instrument != "intake":
+    if service.instrument(a.instrument, a.instrument_version).model != "intake":
         raise PageError(404, "not_found")
     inst = service.instrument(a.instrument, a.instrument_version)
     posted = _intake_answers(inst, form)
