@@ -158,3 +158,25 @@ def test_existing_reports_are_kept_unless_overwrite(tmp_path: Path) -> None:
     again = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-q", "--overwrite"))
     assert again.exit_code == 0, again.output
     assert "keep me" not in (out / "B-001_psychologist_ka.html").read_text(encoding="utf-8")
+
+
+def test_missing_codes_reach_the_report(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    frame = pd.read_csv(files["vdq"], dtype=str, keep_default_na=False)
+    frame.loc[0, "VDQ01"] = "9"
+    frame.to_csv(files["vdq"], index=False)
+    vdq = {"vdq": files["vdq"]}
+    refused = runner.invoke(app, _args(vdq, "-o", str(tmp_path / "a"), "-f", "json", "-q"))
+    assert refused.exit_code == 2 and "VDQ01" in refused.output
+    result = runner.invoke(app, _args(vdq, "-o", str(tmp_path / "b"), "-f", "json", "-q", "-m", "9"))
+    assert result.exit_code == 0, result.output
+    blank = frame.copy()
+    blank.loc[0, "VDQ01"] = ""
+    blank.to_csv(tmp_path / "blank.csv", index=False)
+    plain = runner.invoke(app, ["report", "--vdq", str(tmp_path / "blank.csv"), "-o", str(tmp_path / "c"),
+                                "-f", "json", "-q"])  # fmt: skip
+    assert plain.exit_code == 0, plain.output
+    a = json.loads((tmp_path / "b" / "B-001_psychologist_ka.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "c" / "B-001_psychologist_ka.json").read_text(encoding="utf-8"))
+    a.pop("generated", None), b.pop("generated", None)
+    assert a == b  # the code is exactly a skipped answer

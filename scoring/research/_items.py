@@ -20,8 +20,8 @@ Missing answers follow two explicit policies, both named in the result:
 
 A statistic that is undefined for the data (an item nobody varies on, items
 that do not correlate, a scale whose total variance is not positive) is NaN,
-with an ``ItemAnalysisWarning`` naming the scale and the statistic; it never
-raises.
+with a note naming the scale and the statistic (``ItemAnalysis.notes``; as an
+``ItemAnalysisWarning`` too with ``warn=True``); it never raises.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ class ItemAnalysis:
     scores: str = ""
     """The scale scores' missing-data policy (``MissingPolicy.describe``)."""
     notes: tuple[str, ...] = ()
-    """Every ``ItemAnalysisWarning`` raised, in order."""
+    """Every statistic that was undefined for these data (NaN), and why, in order."""
 
     def scales_frame(self) -> pd.DataFrame:
         rows = []
@@ -340,16 +340,18 @@ def _score_moments(values: np.ndarray) -> tuple[float, float, int]:
 
 
 class _Notes:
-    """Collects ``ItemAnalysisWarning`` messages, warns each once."""
+    """Collects the notes on undefined statistics; with ``warn``, also emits each as an ``ItemAnalysisWarning``."""
 
-    def __init__(self, spec: InstrumentSpec) -> None:
+    def __init__(self, spec: InstrumentSpec, warn: bool) -> None:
         self.spec = spec
+        self.warn = warn
         self.items: list[str] = []
 
     def add(self, message: str) -> None:
         text = f"{self.spec.ref}: {message}"
         self.items.append(text)
-        warnings.warn(ItemAnalysisWarning(text), stacklevel=3)
+        if self.warn:
+            warnings.warn(ItemAnalysisWarning(text), stacklevel=4)
 
 
 def _scale_reliability(
@@ -457,6 +459,7 @@ def item_analysis(
     missing: Missing = "pairwise",
     confidence: float = 0.95,
     scores: MissingPolicy | None = None,
+    warn: bool = False,
 ) -> ItemAnalysis:
     """Full classical item analysis of every scale of an instrument.
 
@@ -477,6 +480,11 @@ def item_analysis(
         How the scale scores whose mean and SD are reported (and the SEM built
         on that SD) treat skipped items; default: each scale's own rule
         (prorate with the definition's minimum).
+    warn : bool
+        Also emit every note on an undefined statistic (``ItemAnalysis.notes``)
+        as an ``ItemAnalysisWarning``. The notes are in the result either way;
+        ``proforient analyze`` prints them as warnings and the technical
+        report lists them.
 
     Returns
     -------
@@ -556,7 +564,7 @@ def item_analysis(
             n_items[idx] = sub.n
     answered = x != MISSING
     engine_scores: np.ndarray | None = None
-    notes = _Notes(spec)
+    notes = _Notes(spec, warn)
     with np.errstate(invalid="ignore", divide="ignore"):
         freq = counts / n_items[:, None]
         sd = np.sqrt(np.diag(cov))
