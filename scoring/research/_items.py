@@ -547,7 +547,8 @@ def item_analysis(
     names = spec.item_ids
     p = len(names)
     n_rows = mom.n_rows
-    gaps = bool((x[:, scored_items] == MISSING).any()) if n_rows else False
+    answered_n = np.diag(mom.n_pair)  # rows answering each item: a gap anywhere shows here, for free
+    gaps = bool((answered_n[scored_items] < n_rows).any())
     rows_of: list[np.ndarray | None] = [None] * len(groups)  # listwise_scale: each scale's complete rows
     if missing == "listwise_scale" and gaps:
         for k_scale, idx in enumerate(groups):
@@ -562,7 +563,7 @@ def item_analysis(
             means[idx] = np.where(rev, flipped, raw_means)
             counts[idx] = sub.counts
             n_items[idx] = sub.n
-    answered = x != MISSING
+    answered = x != MISSING if gaps else None
     engine_scores: np.ndarray | None = None
     notes = _Notes(spec, warn)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -574,11 +575,11 @@ def item_analysis(
     for k_scale, idx in enumerate(groups):
         s = spec.scales[k_scale]
         live = idx[np.diag(cov)[idx] > 0]
-        scale_gaps = gaps and bool((~answered[:, idx]).any())
+        scale_gaps = gaps and bool((answered_n[idx] < n_rows).any())
         if missing == "listwise_scale" and rows_of[k_scale] is not None:
             rows_used = int(rows_of[k_scale].sum())  # type: ignore[union-attr]
         elif missing == "pairwise" and scale_gaps:
-            rows_used = int(answered[:, live].any(axis=1).sum()) if len(live) else 0
+            rows_used = int(answered[:, live].any(axis=1).sum()) if len(live) and answered is not None else 0
         else:
             rows_used = n_rows
         if missing == "pairwise" and scale_gaps:  # the scale's actual scores under the scores policy
