@@ -129,6 +129,8 @@ def test_listwise_within_scale_by_hand():
         assert math.isclose(got.sd, total.std(ddof=1), rel_tol=1e-12)
         for j, c in enumerate(cols):  # item statistics come from the same complete rows
             assert math.isclose(res.items.mean[c], block[:, j].mean(), rel_tol=1e-12)
+            assert res.items.n[c] == int(rows.sum())
+            assert math.isclose(res.items.missing_rate[c], float(np.isnan(x[:, c]).mean()), rel_tol=1e-12)
             rest = np.delete(block, j, axis=1).sum(axis=1)
             assert math.isclose(res.items.r_drop[c], np.corrcoef(block[:, j], rest)[0, 1], rel_tol=1e-10)
             assert math.isclose(res.items.raw_r[c], np.corrcoef(block[:, j], total)[0, 1], rel_tol=1e-10)

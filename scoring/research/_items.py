@@ -87,7 +87,10 @@ class ItemStatistics:
     scale: tuple[str | None, ...]
     keyed: np.ndarray
     n: np.ndarray
+    """Rows behind the item's statistics: those answering it (pairwise, listwise), or the rows that
+    answered all of its scale's items (listwise_scale)."""
     missing_rate: np.ndarray
+    """Share of the analysed rows that skipped the item (whatever the deletion policy)."""
     mean: np.ndarray
     sd: np.ndarray
     frequencies: np.ndarray
@@ -619,7 +622,7 @@ def item_analysis(
         scale=tuple(spec.scales[it.scale].id if it.scale is not None else None for it in spec.items),
         keyed=np.array([it.keyed for it in spec.items], dtype=np.int8),
         n=n_items.astype(np.int64),
-        missing_rate=1.0 - n_items / max(n_rows, 1),
+        missing_rate=1.0 - answered_n / max(n_rows, 1),
         mean=means,
         sd=sd,
         frequencies=freq,
