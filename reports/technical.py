@@ -26,7 +26,6 @@ import datetime as dt
 import io
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -297,9 +296,7 @@ def analyze(
     in the result, as is every statistic that was undefined for the data.
     """
     spec = ds.spec
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rs.ItemAnalysisWarning)  # kept in ia.notes, reported in meta.notes
-        ia = rs.item_analysis(spec, ds.responses, confidence=confidence, missing=missing, scores=scores)
+    ia = rs.item_analysis(spec, ds.responses, confidence=confidence, missing=missing, scores=scores)
     policy = scores or scoring.MissingPolicy()
     frame = ia.items.to_frame()
     items = [

@@ -32,11 +32,24 @@ from tests.conftest import PASSWORDS
 VDQ = instruments.load("vdq")
 SPEC = instruments.scoring_spec(VDQ)
 EN, KA = reports.strings("en"), reports.strings("ka")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 # -- data and the textbook formulas ----------------------------------------------------------
+
 
 def generated(n: int, seed: int) -> list[dict[str, str]]:
     """n VDQ answer sets in which each scale's items share a latent trait (so α is clearly positive)."""
@@ -62,8 +75,9 @@ def pattern(strained: bool) -> dict[str, str]:
 def keyed(answers: list[dict[str, str]], scale: str) -> np.ndarray:
     """People × items of one scale, reversed items turned round (1–4: 5 − x)."""
     items = [i for i in VDQ.items if i.scale == scale]
-    return np.array([[(5 - int(a[i.id])) if i.keyed == -1 else int(a[i.id]) for i in items] for a in answers],
-                    dtype=float)
+    return np.array(
+        [[(5 - int(a[i.id])) if i.keyed == -1 else int(a[i.id]) for i in items] for a in answers], dtype=float
+    )
 
 
 def textbook(answers: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
@@ -87,6 +101,7 @@ def day_en(d: dt.date) -> str:
 
 
 # -- helpers for the service ----------------------------------------------------------------
+
 
 def store(service, answer_sets: list[dict[str, str]], code: str | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
     """Administer and submit each answer set (a new beneficiary for each unless ``code`` is given)."""
@@ -133,6 +148,7 @@ def check_bands(view: dict, scores: dict, expected: dict[str, tuple[float, float
 
 # -- the service's own data -----------------------------------------------------------------
 
+
 def test_bands_from_stored_answers_appear_only_from_the_threshold_on(service):
     service.settings.reliability_min_n = 12
     answers = generated(11, seed=3)
@@ -156,8 +172,9 @@ def test_bands_from_stored_answers_appear_only_from_the_threshold_on(service):
     assert view["sem_sources"] == [EN.get("ui.sem.source", instrument=VDQ.title.en, source=sentence)]
 
     # the HTML shows the same band and names the source
-    text = html.unescape(service.client("psychologist").get(
-        f"/v1/results/{newest['id']}/report", params={"lang": "en"}).text)
+    text = html.unescape(
+        service.client("psychologist").get(f"/v1/results/{newest['id']}/report", params={"lang": "en"}).text
+    )
     alpha, sd = expected["certainty"]
     c, half = scale_scores(newest)["certainty"], 1.645 * sem_of(alpha, sd)
     assert f"{c - half:.2f}–{c + half:.2f}" in text
@@ -211,6 +228,7 @@ def test_an_estimate_from_99_percent_of_the_results_is_served_then_renewed(servi
 
 # -- a norm table ---------------------------------------------------------------------------
 
+
 def _norm_sample(n: int, seed: int) -> tuple[list[dict[str, str]], np.ndarray, np.ndarray]:
     answers = generated(n, seed)
     block = np.array([[a[i] for i in VDQ.item_ids] for a in answers], dtype=object)
@@ -220,9 +238,16 @@ def _norm_sample(n: int, seed: int) -> tuple[list[dict[str, str]], np.ndarray, n
 
 def _table(n: int = 200, seed: int = 11, norm_id: str = "pilot") -> tuple[research.NormTable, list[dict[str, str]]]:
     answers, x, scores = _norm_sample(n, seed)
-    table = research.build_norms(SPEC, scores, responses=x, norm_id=norm_id, version="1.0",
-                                 population="pilot sample", collected_from=dt.date(2027, 1, 1),
-                                 collected_to=dt.date(2027, 3, 1))
+    table = research.build_norms(
+        SPEC,
+        scores,
+        responses=x,
+        norm_id=norm_id,
+        version="1.0",
+        population="pilot sample",
+        collected_from=dt.date(2027, 1, 1),
+        collected_to=dt.date(2027, 3, 1),
+    )
     return table, answers
 
 
@@ -236,11 +261,19 @@ def test_a_norm_table_carries_the_textbook_alpha_of_its_sample(tmp_path):
         assert table.reliability[sid].n == 200
     _, meta = research.write_norms(table, tmp_path)
     back = research.read_norms(meta)
-    assert {k: (v.alpha, v.sd, v.n) for k, v in back.reliability.items()} == \
-        {k: (v.alpha, v.sd, v.n) for k, v in table.reliability.items()}
+    assert {k: (v.alpha, v.sd, v.n) for k, v in back.reliability.items()} == {
+        k: (v.alpha, v.sd, v.n) for k, v in table.reliability.items()
+    }
     # built from scores alone (no answers), a table carries no reliability
-    bare = research.build_norms(SPEC, _norm_sample(50, 2)[2], norm_id="bare", version="1", population="p",
-                                collected_from=dt.date(2027, 1, 1), collected_to=dt.date(2027, 1, 2))
+    bare = research.build_norms(
+        SPEC,
+        _norm_sample(50, 2)[2],
+        norm_id="bare",
+        version="1",
+        population="p",
+        collected_from=dt.date(2027, 1, 1),
+        collected_to=dt.date(2027, 1, 2),
+    )
     assert bare.reliability == {}
 
 
@@ -252,8 +285,13 @@ def test_an_old_norm_file_without_reliabilities_still_loads_and_shows_no_band(tm
     meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     old = research.read_norms(meta)
     assert old.reliability == {} and old.sample.n == 200
-    row = scoring.score(SPEC, scoring.parse_block(SPEC, np.array([[pattern(True)[i] for i in VDQ.item_ids]],
-                                                                    dtype=object))).to_frame().iloc[0]
+    row = (
+        scoring.score(
+            SPEC, scoring.parse_block(SPEC, np.array([[pattern(True)[i] for i in VDQ.item_ids]], dtype=object))
+        )
+        .to_frame()
+        .iloc[0]
+    )
     profile = reports.build_profile("1", vdq=row, norms={"vdq": old})
     view = json.loads(reports.render_json(profile, "en", "psychologist"))
     assert all(b is None for b in sems(view).values())
@@ -281,16 +319,24 @@ def test_a_report_with_a_norm_table_takes_the_tables_values(service, tmp_path, m
 
     normed = report_json(service, result["id"], norm="vdq/pilot")
     check_bands(normed, scale_scores(result), textbook(norm_answers))
-    assert normed["sem_sources"] == [EN.get(
-        "ui.sem.source", instrument=VDQ.title.en,
-        source="Cronbach's α and SD in the sample of norm table vdq/pilot@1.0 (N = 200)")]
+    assert normed["sem_sources"] == [
+        EN.get(
+            "ui.sem.source",
+            instrument=VDQ.title.en,
+            source="Cronbach's α and SD in the sample of norm table vdq/pilot@1.0 (N = 200)",
+        )
+    ]
     assert normed["provenance"][0]["norm_table"]["id"] == "pilot"
-    text = html.unescape(service.client("psychologist").get(
-        f"/v1/results/{result['id']}/report", params={"lang": "ka", "norm": "vdq/pilot"}).text)
+    text = html.unescape(
+        service.client("psychologist")
+        .get(f"/v1/results/{result['id']}/report", params={"lang": "ka", "norm": "vdq/pilot"})
+        .text
+    )
     assert "ნორმატიული ცხრილის vdq/pilot@1.0 შერჩევაში (N = 200)" in text
 
 
 # -- reliable change -----------------------------------------------------------------------
+
 
 def test_compare_shows_reliable_change_by_the_jacobson_truax_index(service):
     from api.domain import reporting
@@ -328,8 +374,11 @@ def test_compare_shows_reliable_change_by_the_jacobson_truax_index(service):
     web = service.client()
     page = web.get("/sign-in")
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
-    r = web.post("/sign-in", data={"username": "psychologist", "password": PASSWORDS["psychologist"],
-                                   "csrf": token}, follow_redirects=False)
+    r = web.post(
+        "/sign-in",
+        data={"username": "psychologist", "password": PASSWORDS["psychologist"], "csrf": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     page = web.get(f"/beneficiaries/{code}/compare", params={"before": r1["id"], "after": r2["id"]})
     assert page.status_code == 200
@@ -362,7 +411,10 @@ def test_the_cli_report_takes_reliabilities_from_the_chosen_norm_table(tmp_path)
     result = CliRunner().invoke(app, [*args, "--norms", str(meta)])
     assert result.exit_code == 0, result.output
     view = json.loads((out / "B-001_psychologist_en.json").read_text(encoding="utf-8"))
-    scores = scoring.score(SPEC, scoring.parse_block(SPEC, np.array([[answers[i] for i in VDQ.item_ids]],
-                                                                       dtype=object))).to_frame().iloc[0]
+    scores = (
+        scoring.score(SPEC, scoring.parse_block(SPEC, np.array([[answers[i] for i in VDQ.item_ids]], dtype=object)))
+        .to_frame()
+        .iloc[0]
+    )
     assert check_bands(view, scores.to_dict(), textbook(norm_answers)) == len(VDQ.scales)
     assert "norm table vdq/pilot@1.0 (N = 200)" in view["sem_sources"][0]

@@ -31,9 +31,17 @@ runner = CliRunner()
 def _raw_files(tmp: Path) -> dict[str, Path]:
     second = {"id": "B-002"}
     frames = {
-        "intake": [dict(INTAKE, name="Nino Beridze", date="2025-03-14"),
-                   dict(INTAKE, id="B-002", education_level="bachelor", aspired_occupations="",
-                        constraints="", name="<script>alert(1)</script>")],
+        "intake": [
+            dict(INTAKE, name="Nino Beridze", date="2025-03-14"),
+            dict(
+                INTAKE,
+                id="B-002",
+                education_level="bachelor",
+                aspired_occupations="",
+                constraints="",
+                name="<script>alert(1)</script>",
+            ),
+        ],
         "vdq": [vdq_answers(), {**vdq_answers(), **second}],
         "sds": [sds_answers(), {**sds_answers(), **second}],
         "ppi": [ppi_answers()],
@@ -56,8 +64,10 @@ def _args(files: dict[str, Path], *extra: str) -> list[str]:
 def test_raw_answers_give_one_report_per_person(tmp_path: Path) -> None:
     files = _raw_files(tmp_path)
     out = tmp_path / "out"
-    result = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-l", "en", "-a", "employment",
-                                      "--administrator", "M. K.", "-q"))
+    result = runner.invoke(
+        app,
+        _args(files, "-o", str(out), "-f", "html", "-l", "en", "-a", "employment", "--administrator", "M. K.", "-q"),
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["B-001_employment_en.html", "B-002_employment_en.html"]
     first = (out / "B-001_employment_en.html").read_text(encoding="utf-8")
@@ -74,8 +84,9 @@ def test_scored_files_are_accepted_and_json_written(tmp_path: Path) -> None:
         scored[kind] = tmp_path / f"{kind}-scores.csv"
         write_table(frame, scored[kind])
     out = tmp_path / "json"
-    result = runner.invoke(app, _args(scored, "-o", str(out), "-f", "json", "-a", "psychologist", "-q",
-                                      "--person", "B-002"))
+    result = runner.invoke(
+        app, _args(scored, "-o", str(out), "-f", "json", "-a", "psychologist", "-q", "--person", "B-002")
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "B-002_psychologist_ka.json").read_text(encoding="utf-8"))
     assert data["holland"]["code"] == "SAE" and data["decision"]["status"] == "undecided"
@@ -85,8 +96,7 @@ def test_scored_files_are_accepted_and_json_written(tmp_path: Path) -> None:
 def test_pdf_output(tmp_path: Path) -> None:
     files = _raw_files(tmp_path)
     out = tmp_path / "pdf"
-    result = runner.invoke(app, _args({"sds": files["sds"]}, "-o", str(out), "-a", "beneficiary", "-q",
-                                      "-p", "B-001"))
+    result = runner.invoke(app, _args({"sds": files["sds"]}, "-o", str(out), "-a", "beneficiary", "-q", "-p", "B-001"))
     assert result.exit_code == 0, result.output
     assert (out / "B-001_beneficiary_ka.pdf").read_bytes().startswith(b"%PDF-")
 
@@ -158,3 +168,25 @@ def test_existing_reports_are_kept_unless_overwrite(tmp_path: Path) -> None:
     again = runner.invoke(app, _args(files, "-o", str(out), "-f", "html", "-q", "--overwrite"))
     assert again.exit_code == 0, again.output
     assert "keep me" not in (out / "B-001_psychologist_ka.html").read_text(encoding="utf-8")
+
+
+def test_missing_codes_reach_the_report(tmp_path: Path) -> None:
+    files = _raw_files(tmp_path)
+    frame = pd.read_csv(files["vdq"], dtype=str, keep_default_na=False)
+    frame.loc[0, "VDQ01"] = "9"
+    frame.to_csv(files["vdq"], index=False)
+    vdq = {"vdq": files["vdq"]}
+    refused = runner.invoke(app, _args(vdq, "-o", str(tmp_path / "a"), "-f", "json", "-q"))
+    assert refused.exit_code == 2 and "VDQ01" in refused.output
+    result = runner.invoke(app, _args(vdq, "-o", str(tmp_path / "b"), "-f", "json", "-q", "-m", "9"))
+    assert result.exit_code == 0, result.output
+    blank = frame.copy()
+    blank.loc[0, "VDQ01"] = ""
+    blank.to_csv(tmp_path / "blank.csv", index=False)
+    plain = runner.invoke(app, ["report", "--vdq", str(tmp_path / "blank.csv"), "-o", str(tmp_path / "c"),
+                                "-f", "json", "-q"])  # fmt: skip
+    assert plain.exit_code == 0, plain.output
+    a = json.loads((tmp_path / "b" / "B-001_psychologist_ka.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "c" / "B-001_psychologist_ka.json").read_text(encoding="utf-8"))
+    a.pop("generated", None), b.pop("generated", None)
+    assert a == b  # the code is exactly a skipped answer

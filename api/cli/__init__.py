@@ -4,7 +4,7 @@
 - ``service``: serve, init-db, create-user, create-api-client, backup, restore,
   rotate-key, retention, audit verify
 - ``reports``: report
-- ``research``: analyze, build-norms, simulate, export
+- ``research``: analyze, build-norms, simulate, export, xlsform, import-submissions
 
 Each module's ``register(app)`` adds its top-level command functions; the work
 is done by library functions (``api.service``, ``reports``, ``scoring.research``)

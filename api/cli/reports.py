@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +31,7 @@ import scoring
 from api import service
 from api.tableio import read_table
 
+from ._common import MissingOpt, missing_keys
 from ._common import err as _err
 
 if TYPE_CHECKING:  # imported where used: matplotlib and the research toolkit load only for this command
@@ -105,7 +106,7 @@ def _load_records(kind: str, path: Path) -> _Source:
     return src
 
 
-def _load(kind: str, path: Path) -> _Source:
+def _load(kind: str, path: Path, missing_codes: Sequence[str] = ()) -> _Source:
     """Read one file of raw answers and score it into records (or read a JSON file of records)."""
     if path.suffix.lower() == ".json":
         return _load_records(kind, path)
@@ -141,7 +142,7 @@ def _load(kind: str, path: Path) -> _Source:
             f"{path}: none of the {kind} columns ({', '.join(expected[:3])} …) is here; is this the right file?"
         )
     try:
-        records = service.records_of_frame(inst, frame)
+        records = service.records_of_frame(inst, frame, missing_codes=missing_codes)
     except scoring.ResponseValidationError as exc:
         raise _Fail(f"{path} ({kind}): {exc}") from exc
     for pid, rec in zip(ids, records, strict=True):
@@ -254,6 +255,7 @@ def report(
         ),
     ] = None,
     norm_group: Annotated[str, typer.Option(help="the norm group to compare with: 'all' or e.g. 'gender=f'")] = "all",
+    missing_code: MissingOpt = None,
     overwrite: Annotated[bool, typer.Option(help="replace report files that already exist")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
@@ -288,6 +290,7 @@ def report(
             quiet=quiet,
             norm_files=norms or [],
             norm_group=norm_group,
+            missing_codes=missing_keys(missing_code),
         )
     except (_Fail, reports.ReportError, scoring.ProforientError) as exc:
         _err.print(f"[bold red]error:[/] {exc}\nNo report was written.", highlight=False, soft_wrap=True)
@@ -314,6 +317,7 @@ def _run(
     quiet: bool,
     norm_files: list[Path] | None = None,
     norm_group: str = "all",
+    missing_codes: Sequence[str] = (),
 ) -> list[Path]:
     """Check the options, read and score every input, render every report into a staging
     folder, then move them into ``output``: all reports or none (raises ``_Fail``)."""
@@ -343,8 +347,8 @@ def _run(
 
     tables = _norm_tables(norm_files or [], given, norm_group)
 
-    sources = {k: _load(k, p) for k, p in given.items()}
-    earlier = {k: _load(k, p) for k, p in previous.items() if p is not None}
+    sources = {k: _load(k, p, missing_codes) for k, p in given.items()}
+    earlier = {k: _load(k, p, missing_codes) for k, p in previous.items() if p is not None}
     all_sources = [*sources.values(), *earlier.values()]
     if len(all_sources) > 1 and not all(s.has_ids for s in all_sources):
         missing = next(s.path for s in all_sources if not s.has_ids)

@@ -1,4 +1,5 @@
-"""``proforient analyze | build-norms | simulate | export``: the researcher's commands.
+"""``proforient analyze | build-norms | simulate | export | xlsform | import-submissions``: the researcher's
+commands.
 
 Each command is a thin wrapper over ``scoring.research`` (and ``reports.technical``
 for the technical report): read and validate a data set, compute, write. The

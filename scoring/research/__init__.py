@@ -26,6 +26,7 @@ one-factor minres solution of the correlation matrix with the observed total
 variance as denominator (psych ``omega(nfactors = 1)``'s omega.tot).
 """
 
+from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
 from ._change import ReliableChange, RetestReliability, reliable_change, test_retest
 from ._circumplex import CircumplexTest, circumplex_test, hexagon_correlations, hexagon_distances
 from ._coefficients import (
@@ -42,11 +43,9 @@ from ._coefficients import (
     standard_error_of_measurement,
 )
 from ._datasets import (
-    ID_COLUMNS,
     Dataset,
     DatasetError,
     DatasetProblem,
-    UnusedColumnsWarning,
     dataset_from_frame,
     export_pseudonymized,
     new_study_salt,
@@ -56,7 +55,6 @@ from ._datasets import (
     read_dataset,
     read_norms,
     read_submissions,
-    unused_columns_message,
     write_norms,
     write_table,
 )

@@ -126,7 +126,7 @@ class Dataset:
             raise ValueError(
                 f"no covariate {name!r} in {self.source} (covariates: {', '.join(self.covariates.columns) or 'none'})"
             )
-        return self.covariates[name].to_numpy(dtype=object)
+        return np.asarray(self.covariates[name].to_numpy(dtype=object))
 
 
 def _key(v: object) -> str:

@@ -20,8 +20,8 @@ Missing answers follow two explicit policies, both named in the result:
 
 A statistic that is undefined for the data (an item nobody varies on, items
 that do not correlate, a scale whose total variance is not positive) is NaN,
-with an ``ItemAnalysisWarning`` naming the scale and the statistic; it never
-raises.
+with a note naming the scale and the statistic (``ItemAnalysis.notes``; as an
+``ItemAnalysisWarning`` too with ``warn=True``); it never raises.
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ class ItemStatistics:
     scale: tuple[str | None, ...]
     keyed: np.ndarray
     n: np.ndarray
+    """Rows behind the item's statistics: those answering it (pairwise, listwise), or the rows that
+    answered all of its scale's items (listwise_scale)."""
     missing_rate: np.ndarray
+    """Share of the analysed rows that skipped the item (whatever the deletion policy)."""
     mean: np.ndarray
     sd: np.ndarray
     frequencies: np.ndarray
@@ -203,7 +206,7 @@ class ItemAnalysis:
     scores: str = ""
     """The scale scores' missing-data policy (``MissingPolicy.describe``)."""
     notes: tuple[str, ...] = ()
-    """Every ``ItemAnalysisWarning`` raised, in order."""
+    """Every statistic that was undefined for these data (NaN), and why, in order."""
 
     def scales_frame(self) -> pd.DataFrame:
         rows = []
@@ -340,16 +343,18 @@ def _score_moments(values: np.ndarray) -> tuple[float, float, int]:
 
 
 class _Notes:
-    """Collects ``ItemAnalysisWarning`` messages, warns each once."""
+    """Collects the notes on undefined statistics; with ``warn``, also emits each as an ``ItemAnalysisWarning``."""
 
-    def __init__(self, spec: InstrumentSpec) -> None:
+    def __init__(self, spec: InstrumentSpec, warn: bool) -> None:
         self.spec = spec
+        self.warn = warn
         self.items: list[str] = []
 
     def add(self, message: str) -> None:
         text = f"{self.spec.ref}: {message}"
         self.items.append(text)
-        warnings.warn(ItemAnalysisWarning(text), stacklevel=3)
+        if self.warn:
+            warnings.warn(ItemAnalysisWarning(text), stacklevel=4)
 
 
 def _scale_reliability(
@@ -457,6 +462,7 @@ def item_analysis(
     missing: Missing = "pairwise",
     confidence: float = 0.95,
     scores: MissingPolicy | None = None,
+    warn: bool = False,
 ) -> ItemAnalysis:
     """Full classical item analysis of every scale of an instrument.
 
@@ -477,6 +483,11 @@ def item_analysis(
         How the scale scores whose mean and SD are reported (and the SEM built
         on that SD) treat skipped items; default: each scale's own rule
         (prorate with the definition's minimum).
+    warn : bool
+        Also emit every note on an undefined statistic (``ItemAnalysis.notes``)
+        as an ``ItemAnalysisWarning``. The notes are in the result either way;
+        ``proforient analyze`` prints them as warnings and the technical
+        report lists them.
 
     Returns
     -------
@@ -539,7 +550,8 @@ def item_analysis(
     names = spec.item_ids
     p = len(names)
     n_rows = mom.n_rows
-    gaps = bool((x[:, scored_items] == MISSING).any()) if n_rows else False
+    answered_n = np.diag(mom.n_pair)  # rows answering each item: a gap anywhere shows here, for free
+    gaps = bool((answered_n[scored_items] < n_rows).any())
     rows_of: list[np.ndarray | None] = [None] * len(groups)  # listwise_scale: each scale's complete rows
     if missing == "listwise_scale" and gaps:
         for k_scale, idx in enumerate(groups):
@@ -554,9 +566,9 @@ def item_analysis(
             means[idx] = np.where(rev, flipped, raw_means)
             counts[idx] = sub.counts
             n_items[idx] = sub.n
-    answered = x != MISSING
+    answered = x != MISSING if gaps else None
     engine_scores: np.ndarray | None = None
-    notes = _Notes(spec)
+    notes = _Notes(spec, warn)
     with np.errstate(invalid="ignore", divide="ignore"):
         freq = counts / n_items[:, None]
         sd = np.sqrt(np.diag(cov))
@@ -566,11 +578,11 @@ def item_analysis(
     for k_scale, idx in enumerate(groups):
         s = spec.scales[k_scale]
         live = idx[np.diag(cov)[idx] > 0]
-        scale_gaps = gaps and bool((~answered[:, idx]).any())
+        scale_gaps = gaps and bool((answered_n[idx] < n_rows).any())
         if missing == "listwise_scale" and rows_of[k_scale] is not None:
             rows_used = int(rows_of[k_scale].sum())  # type: ignore[union-attr]
         elif missing == "pairwise" and scale_gaps:
-            rows_used = int(answered[:, live].any(axis=1).sum()) if len(live) else 0
+            rows_used = int(answered[:, live].any(axis=1).sum()) if len(live) and answered is not None else 0
         else:
             rows_used = n_rows
         if missing == "pairwise" and scale_gaps:  # the scale's actual scores under the scores policy
@@ -610,7 +622,7 @@ def item_analysis(
         scale=tuple(spec.scales[it.scale].id if it.scale is not None else None for it in spec.items),
         keyed=np.array([it.keyed for it in spec.items], dtype=np.int8),
         n=n_items.astype(np.int64),
-        missing_rate=1.0 - n_items / max(n_rows, 1),
+        missing_rate=1.0 - answered_n / max(n_rows, 1),
         mean=means,
         sd=sd,
         frequencies=freq,

@@ -24,7 +24,6 @@ normative measures. *Psychological Bulletin*, 74, 167–184.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from .._spec import ENGINE_VERSION, InstrumentSpec
-from ._items import ItemAnalysisWarning, item_analysis
+from ._items import item_analysis
 
 ALL = "all"
 STANINE_CUTS = (4.0, 11.0, 23.0, 40.0, 60.0, 77.0, 89.0, 96.0)
@@ -154,7 +153,7 @@ def t_from_pr(pr: np.ndarray) -> np.ndarray:
     [50.0, 60.0]
     """
     p = np.clip(np.asarray(pr, dtype=np.float64), *PR_CLIP) / 100.0
-    return 50.0 + 10.0 * stats.norm.ppf(p)
+    return np.asarray(50.0 + 10.0 * stats.norm.ppf(p), dtype=np.float64)
 
 
 def stanine_from_pr(pr: np.ndarray) -> np.ndarray:
@@ -217,9 +216,7 @@ def sample_reliability(spec: InstrumentSpec, scores: np.ndarray, responses: np.n
     not vary are left out. Ipsative instruments are refused by ``item_analysis``.
     """
     x = np.asarray(scores, dtype=np.float64)
-    with warnings.catch_warnings():  # a scale whose α is undefined is simply left out (see above)
-        warnings.simplefilter("ignore", ItemAnalysisWarning)
-        ia = item_analysis(spec, responses)
+    ia = item_analysis(spec, responses)  # a scale whose α is undefined is simply left out (see above)
     out = {}
     for k, rel in enumerate(ia.scales):
         col = x[:, k]
