@@ -199,3 +199,25 @@ def build_settings(**overrides: object) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return build_settings()
+
+
+def keyring_for(settings: Settings) -> Path | None:
+    """The keyring file a running service follows; an instance that still keeps its keys in
+    ``settings.toml`` (``data_keys``) is moved to a keyring file first. None when the keys come
+    from the environment (``PROFORIENT_DATA_KEYS``): those change only with a restart."""
+    if settings.data_keys_file:
+        return Path(settings.data_keys_file)
+    if not settings.data_keys_source:
+        return None
+    source = Path(settings.data_keys_source)
+    path = source.with_name("data-keys")
+    if not path.exists():
+        write_keyring(path, settings.fernet_keys)
+    lines = source.read_text(encoding="utf-8").splitlines()
+    kept = [ln for ln in lines if ln.split("=", 1)[0].strip() not in ("data_keys", "data_keys_file")]
+    tmp = source.with_name(source.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join([*kept, f'data_keys_file = "{path.resolve()}"']) + "\n")
+    tmp.replace(source)
+    return path

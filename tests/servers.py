@@ -90,9 +90,12 @@ def wait_ready(url: str, seconds: float = 90) -> None:
 
 
 @contextmanager
-def servers(url: str, tmp_path: Path, n: int = 2, workers: int = 1, **settings: str) -> Iterator[Servers]:
+def servers(
+    url: str, tmp_path: Path, n: int = 2, workers: int = 1, instance_keys: str | None = None, **settings: str
+) -> Iterator[Servers]:
     """``n`` uvicorn servers (``workers`` processes each) on one database; ``settings``: more
-    ``PROFORIENT_*`` variables (e.g. ``threads="8"``)."""
+    ``PROFORIENT_*`` variables (e.g. ``threads="8"``). ``instance_keys``: the data keys come from the
+    instance's settings.toml (this line, e.g. ``data_keys = "…"``), not from the environment."""
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
@@ -103,6 +106,11 @@ def servers(url: str, tmp_path: Path, n: int = 2, workers: int = 1, **settings: 
         "PROFORIENT_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         **{f"PROFORIENT_{k.upper()}": v for k, v in settings.items()},
     }
+    if instance_keys is not None:
+        del env["PROFORIENT_DATA_KEYS"]
+        toml = tmp_path / "settings.toml"
+        toml.write_text(f'database_url = "{url}"\nsecret_key = "{"k" * 40}"\n{instance_keys}\n', encoding="utf-8")
+        toml.chmod(0o600)
     ports = [free_port() for _ in range(n)]
     procs = [
         subprocess.Popen(

@@ -8,19 +8,21 @@ import datetime as dt
 import gzip
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.fernet import Fernet
 from sqlalchemy import func, inspect, select, text
 
-from api.db.session import make_engine, migrate, session_factory, transaction
+from api.db.session import Database, make_engine, migrate, session_factory, transaction
 from api.db.tables import Base, User
-from api.domain import accounts, audit, beneficiaries
+from api.domain import accounts, audit, beneficiaries, keys
 from api.domain.access import SYSTEM
 from api.domain.errors import DomainError
-from api.security import Vault
-from api.settings import get_settings
+from api.security import Vault, key_fingerprint
+from api.settings import get_settings, keyring_for, read_keyring, write_keyring
 
 from ._common import fail as _fail
 from ._common import out
@@ -102,20 +104,82 @@ def create_api_client(
 
 
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 if any entry was edited or deleted."""
-    with _sessions()() as s:
-        v = audit.verify(s)
+    """Recompute the hash chain and check every signed checkpoint; exit 1 if anything was edited,
+    deleted, truncated or forged."""
+    settings = get_settings()
+    db = Database(
+        settings.database_url,
+        audit_key=settings.audit_mac_key,
+        audit_checkpoint_file=settings.audit_checkpoint_file or None,
+    )
+    try:
+        with db.read() as s:
+            v = audit.verify(s)
+    finally:
+        db.dispose()
     if not v.ok:
         _fail(f"audit log broken after {v.entries} good entries: {v.problem}", 1)
-    out.print(f"audit log intact: {v.entries} entries")
+    out.print(f"audit log intact: {v.entries} entries, {v.checkpoints} signed checkpoint(s) hold")
 
 
-def rotate_key() -> None:
-    """Re-encrypt names and contacts with the first key of PROFORIENT_DATA_KEYS."""
+def rotate_key(
+    retire: Annotated[
+        bool, typer.Option(help="remove every key but the newest, once no record needs an older one")
+    ] = False,
+    reencrypt: Annotated[bool, typer.Option(help="only re-encrypt with the newest key (no new key)")] = False,
+    wait: Annotated[
+        float, typer.Option(help="seconds to let running services pick up a new key before re-encrypting")
+    ] = 6.0,
+) -> None:
+    """Rotate the data key on a running service: add a new key in front of the keyring (running
+    services follow the keyring file, so every process can read what another seals), re-encrypt
+    every name and contact online in short batches, and report what still needs an older key.
+    --retire removes the older keys only when nothing needs them (keep a retired key with the
+    backups made before, or those backups cannot be read)."""
     settings = get_settings()
-    with transaction(_sessions()) as s:
-        n = beneficiaries.rotate_keys(s, SYSTEM, Vault(settings.fernet_keys))
-    out.print(f"{n} record(s) re-encrypted with the newest key; older keys can now be removed")
+    db = Database(settings.database_url)
+    try:
+        path = keyring_for(settings)
+        if path is None:  # keys from the environment: they change with a restart only
+            vault = Vault(settings.fernet_keys)
+            if retire:
+                _fail(
+                    "PROFORIENT_DATA_KEYS comes from the environment: remove a key there, and restart, "
+                    "once 'rotate-key' reports that no record needs it"
+                )
+            n = keys.reencrypt(db, SYSTEM, vault)
+            u = keys.usage(db, vault)
+            out.print(
+                f"{n} record(s) re-encrypted with the newest key (PROFORIENT_DATA_KEYS); "
+                f"{u.older} still need an older key"
+            )
+            return
+        current = read_keyring(path)
+        if retire:
+            u = keys.usage(db, Vault(current))
+            if u.older:
+                _fail(f"{u.older} record(s) still need an older key: run 'proforient rotate-key --reencrypt' first")
+            write_keyring(path, current[:1])
+            gone = ", ".join(key_fingerprint(k) for k in current[1:]) or "none"
+            out.print(f"older keys retired ({gone}); the keyring holds {key_fingerprint(current[0])} only")
+            return
+        if not reencrypt:
+            current = [Fernet.generate_key(), *current]
+            write_keyring(path, current)
+            out.print(
+                f"new key {key_fingerprint(current[0])} added to {path}; waiting {wait:g} s for running "
+                "services to pick it up"
+            )
+            time.sleep(wait)
+        vault = Vault(current)
+        n = keys.reencrypt(db, SYSTEM, vault)
+        u = keys.usage(db, vault)
+        out.print(
+            f"{n} record(s) re-encrypted with {key_fingerprint(current[0])}; {u.older} still need an older "
+            "key" + ("" if u.older else "; 'rotate-key --retire' may now remove the older ones")
+        )
+    finally:
+        db.dispose()
 
 
 def retention(

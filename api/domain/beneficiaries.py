@@ -242,14 +242,3 @@ def apply_retention(session: Session, principal: Principal, days: int, now: dt.d
         )
         done.append(b.code)
     return done
-
-
-def rotate_keys(session: Session, principal: Principal, vault: Vault) -> int:
-    """Re-encrypt every name and contact with the newest key (after adding one in front)."""
-    n = 0
-    for b in session.execute(select(Beneficiary)).scalars():
-        if b.name_enc is not None or b.contact_enc is not None:
-            b.name_enc, b.contact_enc = vault.rotate(b.name_enc), vault.rotate(b.contact_enc)
-            n += 1
-    audit.append(session, principal.actor, "rotate_key", "beneficiary", detail={"records": n})
-    return n
