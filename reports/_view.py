@@ -36,14 +36,6 @@ from ._model import (
 )
 from ._strings import Strings, strings
 
-
-def instruments_definition(pv: Provenance) -> Any:
-    """The definition a section was scored with (cached)."""
-    from ._context import definition
-
-    return definition(pv.instrument, pv.version)
-
-
 AUDIENCES = ("psychologist", "employment", "beneficiary")
 _MONTHS_EN = (
     "January",
@@ -99,8 +91,11 @@ def packet_audience(parts: Sequence[str]) -> Audience:
     unknown = chosen - set(PACKET_PARTS)
     if unknown or not chosen:
         raise ReportError(f"packet parts must be chosen from {', '.join(PACKET_PARTS)} (got {sorted(parts)})")
-    base = audience_rules("employment", "clinical" in chosen)
-    return replace(base, parts=chosen)
+    clinical = "clinical" in chosen
+    base = audience_rules("employment", clinical)
+    # validity flags are clinical detail in a packet (PACKET_PARTS): without that part, not even the
+    # one plain sentence that some answers need careful reading
+    return replace(base, parts=chosen, flags=base.flags if clinical else "none")
 
 
 def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Audience:
@@ -339,7 +334,7 @@ class _Builder:
                     "level": b.band,
                     "level_label": self.tx(b.band_label),
                     "level_text": self.t_or(f"{iid}.level.{b.band}.{self.reg}", b.band_label) if b.band else None,
-                    "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", self._description(d, b.id)),
+                    "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", b.description or b.name),
                     "rank": b.rank if self.aud.technical else None,
                     "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
                     "missing": b.n_missing,
@@ -442,6 +437,8 @@ class _Builder:
                     },
                     "elevation": _clean(h.elevation),
                     "congruence": {k: list(v) for k, v in h.congruence.items()} or None,
+                    "congruence_with": self._congruence_with() if h.congruence else None,
+                    "aspirations_given": bool(self.p.aspirations),
                     "coherence": {"level": h.coherence, "text": self.t(f"{iid}.coherence.{h.coherence}")}
                     if h.coherence
                     else None,
@@ -476,6 +473,8 @@ class _Builder:
                     else (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
                     "sem": self.sem(d.sem_band),
                     "norm": self.norm(b.provenance, d.norm),
+                    "missing": d.n_missing,
+                    "prorated": self.prorated(d.prorated, d.n_missing),
                 }
             )
         env = b.environments
@@ -496,6 +495,13 @@ class _Builder:
             "inconsistency": _clean(b.inconsistency) if self.aud.technical else None,
         }
 
+    def _congruence_with(self) -> dict[str, str | None]:
+        """The aspiration the congruence indices were computed against: the first one with a code."""
+        a = next((a for a in self.p.aspirations if a.code), None)
+        if a is None:
+            return {"name": None, "code": None}
+        return {"name": self._aspiration_name(a.given, a.occupation), "code": a.code}
+
     def _type_names(self) -> dict[str, str]:
         """RIASEC type names from the SDS result, or the texts' own names."""
         if self.p.holland is not None:
@@ -505,11 +511,6 @@ class _Builder:
     def prorated(self, prorated: bool, missing: int) -> str | None:
         """'prorated: n missing', wherever a score stands for items that were not answered."""
         return self.t("ui.prorated", n=missing) if prorated and missing else None
-
-    @staticmethod
-    def _description(d: DecisionSection, scale_id: str) -> Text | None:
-        inst = instruments_definition(d.provenance)
-        return next((s.description or s.name for s in inst.scales if s.id == scale_id), None)
 
     # -- intake -----------------------------------------------------------------------------
     def intake(self, i: IntakeSection) -> dict[str, Any]:
@@ -556,6 +557,7 @@ class _Builder:
             "title": self.tx(i.instrument.title),
             "fields": fields,
             "aspirations": aspirations,
+            "aspirations_source": self.p.aspirations_source,
             "aspirations_note": self.aspirations_note(),
         }
 
