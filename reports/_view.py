@@ -539,7 +539,9 @@ class _Builder:
         for a in self.p.aspirations:
             occ = a.occupation
             note = None
-            if occ is None:
+            if occ is None and a.code is not None and a.given.strip().upper() == a.code:
+                note = self.t("ui.aspiration.code_only")
+            elif occ is None:
                 note = self.t("ui.aspiration.unknown")
             elif occ.excluded or "night" in occ.tags:
                 note = self.t("ui.aspiration.excluded")
