@@ -367,7 +367,21 @@ class _Builder:
             "lo": d.lo,
             "hi": d.hi,
             "salient": [self.tx(b.name) for b in d.salient if self.aud.clinical or not b.clinical],
+            "no_notable_text": self._no_notable(d),
         }
+
+    def _no_notable(self, d: DecisionSection) -> str:
+        """What to say when no barrier shown is notable; never "nothing" when clinical ones are left out.
+
+        Staff without clinical consent always read "among the barriers shown" (whatever the hidden
+        barriers' levels, so the sentence itself reveals nothing); the beneficiary, whose own
+        emotional strain is not listed, is not told that nothing holds them back when it does."""
+        if self.reg == "pro":
+            key = "pro" if self.aud.clinical else "pro_shown"
+        else:
+            hidden = any(b.clinical and b.band == "salient" for b in d.barriers)
+            key = "you_talk" if hidden and not self.aud.clinical else "you"
+        return self.t(f"ui.label.no_notable_barriers.{key}")
 
     # -- SDS --------------------------------------------------------------------------------
     def holland(self, h: HollandSection) -> dict[str, Any]:
@@ -776,7 +790,7 @@ class _Builder:
                 out.append(
                     self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
                     if d["salient"]
-                    else self.t("ui.summary.no_barriers")
+                    else self.t("ui.summary.no_barriers" if self.aud.clinical else "ui.summary.no_barriers_shown")
                 )
         m = view["matches"]
         if m and m["suggested"]:
@@ -867,7 +881,7 @@ class _Builder:
             "validity": self.validity() if profile else None,
             "changes": self.changes() if profile else [],
             "packet_parts": sorted(self.aud.parts) if self.aud.parts is not None else None,
-            "notes": [self.t(f"{n}.{self.reg}") for n in p.notes],
+            "notes": [self.t(f"{n}.{self.reg}") for n in p.notes] if profile else [],  # all about matching
         }
         view["summary"] = self.summary(view)
         return view

@@ -194,6 +194,9 @@ def test_single_instrument_report_and_per_instrument_title() -> None:
     text = _text(reports.render_html(p, "en", "psychologist"))
     assert f"{VDQ.title.en}: interpretation" in text
     assert reports.strings("en").get("ui.note.no_sds.pro") in text
+    # the note is about matching (the profile part): a packet without that part does not carry it
+    assert reports.packet_view(p, "en", ["profile"])["notes"] == [reports.strings("en").get("ui.note.no_sds.pro")]
+    assert reports.packet_view(p, "en", ["activities"])["notes"] == []
 
 
 def test_change_between_two_administrations(person: reports.Profile) -> None:
@@ -275,3 +278,30 @@ def test_validity_flags_explained_for_the_psychologist_only() -> None:
         assert s.get("holland.undetermined.you") in beneficiary
     data = json.loads(reports.render_json(p, "en", "psychologist"))
     assert len(data["holland"]["codes"]) == 120 and data["holland"]["code"] is None
+
+
+def test_hiding_a_clinical_barrier_never_turns_into_saying_there_is_none() -> None:
+    """Emotional strain the only salient barrier: without consent, staff read "none among those shown"
+    (the same sentence whatever the hidden levels), the beneficiary is not told nothing holds them back."""
+    only_strain = {**{s.id: 1 for s in VDQ.scales}, "certainty": 4, "emotional_strain": 4}
+    calm = {**{s.id: 1 for s in VDQ.scales}, "certainty": 4}
+    strained = reports.build_profile(PERSON, [record("vdq", vdq_answers(only_strain))])
+    relaxed = reports.build_profile(PERSON, [record("vdq", vdq_answers(calm))])
+    assert [b.id for b in strained.decision.salient] == ["emotional_strain"]  # type: ignore[union-attr]
+    for lang in ("ka", "en"):
+        s = reports.strings(lang)
+        for p in (strained, relaxed):  # employment without consent: one sentence for both
+            text = _text(reports.render_html(p, lang, "employment"))
+            assert s.get("ui.label.no_notable_barriers.pro_shown") in text
+            assert s.get("ui.summary.no_barriers_shown") in text
+            rest = text.replace(s.get("ui.label.no_notable_barriers.pro_shown"), "").replace(
+                s.get("ui.summary.no_barriers_shown"), ""
+            )  # (in Georgian the short sentences are part of the longer ones)
+            assert s.get("ui.label.no_notable_barriers.pro") not in rest and s.get("ui.summary.no_barriers") not in rest
+        consented = _text(reports.render_html(strained, lang, "employment", consent_includes_clinical=True))
+        assert STRAIN.get(lang) in consented and s.get("ui.label.no_notable_barriers.pro_shown") not in consented
+        assert s.get("ui.label.no_notable_barriers.pro") in _text(reports.render_html(relaxed, lang, "psychologist"))
+        you = _text(reports.render_html(strained, lang, "beneficiary"))
+        assert s.get("ui.label.no_notable_barriers.you") not in you
+        assert s.get("ui.label.no_notable_barriers.you_talk") in you and STRAIN.get(lang) not in you
+        assert s.get("ui.label.no_notable_barriers.you") in _text(reports.render_html(relaxed, lang, "beneficiary"))
