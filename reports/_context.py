@@ -558,6 +558,8 @@ def _intake(
         allowed = {o.value for o in f.options}
         if f.type == "choice" and v is not None and v not in allowed:
             raise ReportError(f"{inst.ref}: {fid} = {v!r} is not one of {', '.join(sorted(allowed))}")
+        if f.type in ("multi", "occupations") and v is not None and not isinstance(v, tuple):
+            raise ReportError(f"{inst.ref}: {fid} holds several answers, but the record has {v!r}")
         if f.type == "multi" and isinstance(v, tuple) and set(v) - allowed:
             raise ReportError(f"{inst.ref}: {fid} has unknown choice(s) {sorted(set(v) - allowed)}")
     field = inst.role("aspirations")

@@ -305,3 +305,16 @@ def test_hiding_a_clinical_barrier_never_turns_into_saying_there_is_none() -> No
         assert s.get("ui.label.no_notable_barriers.you") not in you
         assert s.get("ui.label.no_notable_barriers.you_talk") in you and STRAIN.get(lang) not in you
         assert s.get("ui.label.no_notable_barriers.you") in _text(reports.render_html(relaxed, lang, "beneficiary"))
+
+
+def test_an_intake_record_with_a_malformed_value_is_refused() -> None:
+    rec = records()["intake"]
+    one = rec.model_copy(update={"values": {**rec.values, "aspired_occupations": "cook"}})  # not a list
+    with pytest.raises(ReportError, match="aspired_occupations holds several answers"):
+        reports.build_profile(PERSON, [one])
+    unknown = rec.model_copy(update={"values": {**rec.values, "constraints": ("childcare", "moon")}})
+    with pytest.raises(ReportError, match="unknown choice"):
+        reports.build_profile(PERSON, [unknown])
+    extra = rec.model_copy(update={"values": {**rec.values, "favourite_colour": "blue"}})
+    with pytest.raises(ReportError, match="no field 'favourite_colour'"):
+        reports.build_profile(PERSON, [extra])
