@@ -5,9 +5,14 @@ one audience can never disagree about what is shown:
 
 - ``psychologist``: everything, with numbers, indices, validity flags
   explained and SEM bands where a reliability is known;
-- ``employment``: plain language, no indices; clinical detail (the
-  emotional-strain barrier, psychological support, stress management) only
-  when the consent covers it (``consent_includes_clinical``);
+- ``employment``: plain language, no indices; clinical detail (scales and
+  catalogue activities marked ``clinical = true`` in the data: the
+  emotional-strain barrier, psychological help) only when the consent covers
+  it (``consent_includes_clinical``); a hidden clinical barrier never turns
+  into "no barrier" (the sentence says "among those shown");
+- a packet (``packet_audience``): the employment view of the chosen
+  ``PACKET_PARTS`` only; validity (even the plain caution) belongs to the
+  ``clinical`` part;
 - ``beneficiary``: supportive, addressed as "თქვენ"/"you", nothing clinical,
   no flags, no job-seeker group.
 """
