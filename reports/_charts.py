@@ -245,10 +245,14 @@ def riasec_hexagon(
     rings: Sequence[float] = (),
     highlight: str = "",
     title: str | None = None,
+    values: Mapping[str, str] | None = None,
     fmt: Format = "svg",
     dpi: int = 150,
 ) -> bytes:
     """The person's RIASEC totals as a polygon on Holland's hexagon.
+
+    ``values``: each total as the report writes it (the language's decimal sign, a mark for a
+    prorated score); without them the totals are written plainly.
 
     The hexagon's order (R-I-A-S-E-C) is what consistency is read from, so the
     shape shows at a glance whether the strongest interests are neighbours.
@@ -276,17 +280,18 @@ def riasec_hexagon(
     for L in HEX_LETTERS:
         x, y = point(L, 1.0)
         c.line([0, x], [0, y], color=GRID, linewidth=0.6)
-    values = {
+    shown = dict(values or {})
+    points = {
         L: (0.0 if math.isnan(float(totals[L])) else max(0.0, min(float(totals[L]), max_score))) for L in HEX_LETTERS
     }
     c.polygon(
-        [point(L, values[L] / max_score) for L in HEX_LETTERS],
+        [point(L, points[L] / max_score) for L in HEX_LETTERS],
         facecolor=BLUE_FILL,
         edgecolor=BLUE,
         linewidth=1.6,
         alpha=0.75,
     )
-    dots = [point(L, values[L] / max_score) for L in HEX_LETTERS]
+    dots = [point(L, points[L] / max_score) for L in HEX_LETTERS]
     c.fig.add_artist(
         Line2D(
             [x for x, _ in dots],
@@ -307,7 +312,7 @@ def riasec_hexagon(
         c.text(
             lx,
             ly + 0.05,
-            f"{_wrap(names[L], 16)}\n{_fmt(values[L])}",
+            f"{_wrap(names[L], 16)}\n{shown[L] if L in shown else _fmt(points[L])}",
             size=7.5,
             colour=colour,
             ha=ha,
@@ -325,14 +330,17 @@ def riasec_bars(
     bands: Sequence[tuple[float, str]] = (),
     highlight: str = "",
     title: str | None = None,
+    values: Mapping[str, str] | None = None,
     fmt: Format = "svg",
     dpi: int = 150,
 ) -> bytes:
     """The six RIASEC totals as bars over shaded interest bands.
 
     ``bands`` are (upper limit, label) from the lowest; the last band runs to
-    ``max_score``. Code letters are drawn in the accent colour.
+    ``max_score``. Code letters are drawn in the accent colour. ``values``: each total as
+    the report writes it (see ``riasec_hexagon``).
     """
+    shown = dict(values or {})
     _check_letters(totals, names)
     c = _Canvas(
         6.4, 2.7, (-0.1, 7.3), (-0.27 * max_score, max_score * 1.12), (0.02, 0.02, 0.98, 0.90 if title else 0.97)
@@ -348,7 +356,7 @@ def riasec_bars(
         strong = L in highlight
         if not math.isnan(v):
             c.rect(k + 0.18, 0, 0.64, max(v, 0.0), facecolor=ACCENT if strong else BLUE, edgecolor="none")
-            c.text(k + 0.5, v + max_score * 0.02, _fmt(v), size=7.5, ha="center", va="bottom")
+            c.text(k + 0.5, v + max_score * 0.02, shown.get(L, _fmt(v)), size=7.5, ha="center", va="bottom")
         c.text(
             k + 0.5,
             -max_score * 0.03,
@@ -374,7 +382,7 @@ def riasec_bars(
 
 
 def barrier_profile(
-    bars: Sequence[tuple[str, float]],
+    bars: Sequence[tuple[str, float] | tuple[str, float, str]],
     *,
     zones: Sequence[tuple[float, float, str]],
     lo: float,
@@ -386,7 +394,8 @@ def barrier_profile(
 ) -> bytes:
     """Barriers as horizontal bars, strongest first, over the level bands.
 
-    ``bars`` are (label, mean score); NaN means not scored and is listed last.
+    ``bars`` are (label, mean score) or (label, mean score, the score as the report writes it);
+    NaN means not scored and is listed last.
     ``zones`` are (from, to, label) for the levels (none, moderate, salient).
     """
     if not bars:
@@ -412,14 +421,14 @@ def barrier_profile(
             va="bottom",
             linespacing=1.05,
         )
-    for k, (label, v) in enumerate(rows):
+    for k, (label, v, *written) in enumerate(rows):
         y = k + 0.5
         c.text(-(hi - lo) * 0.03, y, _wrap(label, 38), size=7.5, ha="right", va="center", linespacing=1.05)
         if math.isnan(v):
             c.text(0.05, y, not_scored, size=7.5, colour=MUTED, va="center")
             continue
         c.rect(0, y - 0.28, v - lo, 0.56, facecolor=BLUE, edgecolor="none")
-        c.text(v - lo + 0.04, y, f"{v:.2f}", size=7, va="center", ha="left")
+        c.text(v - lo + 0.04, y, written[0] if written else f"{v:.2f}", size=7, va="center", ha="left")
     c.line([0, 0], [0, n], color=INK, linewidth=0.8)
     for t in range(int(math.ceil(lo)), int(math.floor(hi)) + 1):
         c.line([t - lo, t - lo], [n, n + 0.08], color=INK, linewidth=0.6)

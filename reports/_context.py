@@ -93,19 +93,44 @@ def definition(instrument: str, version: str) -> Instrument:
     try:
         return instruments.load(instrument, version)
     except instruments.InstrumentError as exc:
-        raise ReportError(f"{instrument}@{version} cannot be loaded: {exc}") from exc
+        raise ReportError(
+            f"{instrument}@{version} cannot be loaded: {exc} (a definition that is not shipped is given to "
+            "build_profile with definitions=[...])"
+        ) from exc
 
 
-def _definition(rec: ScoreRecord | IntakeRecord) -> tuple[Instrument, Provenance]:
-    """The definition a record was scored with, checked, and the section's provenance."""
+Definitions = Mapping[tuple[str, str], Instrument]
+"""Definitions given to ``build_profile`` (not shipped), by (id, version)."""
+
+
+def _given(definitions: Sequence[Instrument]) -> dict[tuple[str, str], Instrument]:
+    out: dict[tuple[str, str], Instrument] = {}
+    for inst in definitions:
+        if not isinstance(inst, Instrument):
+            raise ReportError(f"definitions must be instrument definitions (got {type(inst).__name__})")
+        key = (inst.id, inst.version)
+        if key in out and out[key].content_hash != inst.content_hash:
+            raise ReportError(f"two different definitions of {inst.ref} were given")
+        out[key] = inst
+    return out
+
+
+def resolve(instrument: str, version: str, given: Definitions | None = None) -> Instrument:
+    """The definition ``instrument@version``: one given to ``build_profile``, else the shipped one."""
+    found = (given or {}).get((instrument, version))
+    return found if found is not None else definition(instrument, version)
+
+
+def _definition(rec: ScoreRecord | IntakeRecord, given: Definitions | None = None) -> tuple[Instrument, Provenance]:
+    """The definition a record was scored with (given, else shipped), checked, and the section's provenance."""
     p = rec.provenance
-    inst = definition(p.instrument, p.version)
+    inst = resolve(p.instrument, p.version, given)
     if inst.model != rec.model:
         raise ReportError(f"{inst.ref} is a {inst.model} instrument, but the record is a {rec.model} result")
     if inst.content_hash != p.content_hash:
         raise ReportError(
             f"a {inst.ref} result was scored with another definition of {inst.ref} (checksum {p.content_hash[:12]}, "
-            f"shipped {inst.content_hash[:12]}); score its answers again before reporting"
+            f"the definition here is {inst.content_hash[:12]}); score its answers again before reporting"
         )
     prov = Provenance(
         inst.id,
@@ -340,23 +365,39 @@ def _scale(
     )
 
 
+def _missing_scale(inst: Instrument, rec: ScoredRecord, scale_id: str) -> ReportError:
+    return ReportError(f"the {inst.ref} result has no score for its scale {scale_id!r}; score its answers again")
+
+
 def _decision(
-    rec: DecisionRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+    rec: DecisionRecord,
+    rel: Mapping[str, Reliability],
+    choice: _NormChoice | None = None,
+    given: Definitions | None = None,
 ) -> tuple[DecisionSection, Instrument]:
-    inst, prov = _definition(rec)
+    inst, prov = _definition(rec, given)
     normed, info = _norm_scores(rec, inst, "decision", choice)
     prov = _with_norms(prov, info)
     certainty: ScaleScore | None = None
     barriers: list[Barrier] = []
     present = {s.id for s in rec.scales}
     for s in inst.scales:
-        if s.id not in present:  # withheld from this addressee (a packet without clinical detail)
-            continue
+        if s.id not in present:
+            if s.clinical:  # withheld from this addressee (a record filtered for a packet without clinical detail)
+                continue
+            raise _missing_scale(inst, rec, s.id)
         common = _scale(s, rec, rel, prov.ipsative, normed)
         if s.role == "certainty":
             certainty = ScaleScore(**common)
         else:
-            barriers.append(Barrier(**common, rank=rec.scale(s.id).rank or 0, clinical=s.clinical))
+            barriers.append(
+                Barrier(
+                    **common,
+                    rank=rec.scale(s.id).rank or 0,
+                    clinical=s.clinical,
+                    description=s.description or s.name,
+                )
+            )
     if certainty is None:
         raise ReportError(f"{inst.ref} has no certainty scale")
     lo, hi = (float(x) for x in _range(inst))
@@ -375,14 +416,27 @@ def _decision(
 
 
 def _holland(
-    rec: HollandRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+    rec: HollandRecord,
+    rel: Mapping[str, Reliability],
+    choice: _NormChoice | None = None,
+    given: Definitions | None = None,
 ) -> tuple[HollandSection, Instrument]:
-    inst, prov = _definition(rec)
+    inst, prov = _definition(rec, given)
     normed, info = _norm_scores(rec, inst, "holland", choice)
     prov = _with_norms(prov, info)
     by_letter = {s.letter: s for s in inst.scales if s.role == "type"}
     if set(by_letter) != set("RIASEC"):
         raise ReportError(f"{inst.ref} does not have one scale for each of R I A S E C")
+    present = {s.id for s in rec.scales}
+    for s in by_letter.values():
+        if s.id not in present:
+            raise _missing_scale(inst, rec, s.id)
+    bad = [c for c in rec.codes if c not in scoring.CANDIDATES]
+    if bad:
+        raise ReportError(
+            f"the {inst.ref} result has the code {', '.join(bad)}, which is not three distinct RIASEC letters; "
+            "score its answers again"
+        )
     types = []
     for L in "RIASEC":
         s = by_letter[L]
@@ -430,9 +484,12 @@ def _holland(
 
 
 def _bipolar(
-    rec: BipolarRecord, rel: Mapping[str, Reliability], choice: _NormChoice | None = None
+    rec: BipolarRecord,
+    rel: Mapping[str, Reliability],
+    choice: _NormChoice | None = None,
+    given: Definitions | None = None,
 ) -> tuple[BipolarSection, Instrument]:
-    inst, prov = _definition(rec)
+    inst, prov = _definition(rec, given)
     normed, info = _norm_scores(rec, inst, "bipolar", choice)
     prov = _with_norms(prov, info)
     top = _range(inst)[1]
@@ -443,6 +500,7 @@ def _bipolar(
         if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None or s.id not in given:
             continue
         d = given[s.id]
+        scored = next((x for x in rec.scales if x.id == s.id), None)
         neg = Pole(
             s.negative_pole.letter, Text(ka=s.negative_pole.ka, en=s.negative_pole.en), "".join(s.negative_pole.riasec)
         )
@@ -464,9 +522,11 @@ def _bipolar(
                 clarity=_nan(d.clarity),
                 clarity_band=d.clarity_band,
                 clarity_label=next((b.label for b in clarity_bands if b.id == d.clarity_band), None),
-                band=rec.scale(s.id).band,
+                band=scored.band if scored is not None else None,
                 sem_band=_sem_band(score, rel.get(s.id), prov.ipsative),
                 norm=normed.get(s.id),
+                n_missing=scored.missing if scored is not None else 0,
+                prorated=scored.prorated if scored is not None else False,
             )
         )
     if not dims:
@@ -486,8 +546,10 @@ def _lookup(given: str, catalogue: Sequence[Occupation] | None) -> Occupation | 
     return instruments.find_occupation(given, tuple(catalogue) if catalogue else None)
 
 
-def _intake(rec: IntakeRecord, catalogue: Sequence[Occupation] | None) -> IntakeSection:
-    inst, prov = _definition(rec)
+def _intake(
+    rec: IntakeRecord, catalogue: Sequence[Occupation] | None, given: Definitions | None = None
+) -> IntakeSection:
+    inst, prov = _definition(rec, given)
     known = {f.id: f for f in inst.fields}
     for fid, v in rec.values.items():
         f = known.get(fid)
@@ -496,6 +558,8 @@ def _intake(rec: IntakeRecord, catalogue: Sequence[Occupation] | None) -> Intake
         allowed = {o.value for o in f.options}
         if f.type == "choice" and v is not None and v not in allowed:
             raise ReportError(f"{inst.ref}: {fid} = {v!r} is not one of {', '.join(sorted(allowed))}")
+        if f.type in ("multi", "occupations") and v is not None and not isinstance(v, tuple):
+            raise ReportError(f"{inst.ref}: {fid} holds several answers, but the record has {v!r}")
         if f.type == "multi" and isinstance(v, tuple) and set(v) - allowed:
             raise ReportError(f"{inst.ref}: {fid} has unknown choice(s) {sorted(set(v) - allowed)}")
     field = inst.role("aspirations")
@@ -579,8 +643,9 @@ def _change(
     rel: Mapping[str, Reliability],
     before_date: date | None,
     after_date: date | None,
+    given: Definitions | None = None,
 ) -> ChangeSection:
-    inst, _ = _definition(before)
+    inst, _ = _definition(before, given)
     if inst.ref != current.ref:
         raise ReportError(f"cannot compare results of different versions ({inst.ref} and {current.ref})")
     rows = []
@@ -643,6 +708,7 @@ def build_profile(
     norms: Mapping[str, NormTable] | None = None,
     norm_group: str = NORM_ALL,
     allow_synthetic: bool = False,
+    definitions: Sequence[Instrument] = (),
 ) -> Profile:
     """Combine whatever results exist for one person into a report's content.
 
@@ -656,11 +722,15 @@ def build_profile(
     normalized T and stanine in ``norm_group`` (``all`` or e.g. ``gender=f``), and the
     section's provenance names the table. A table of another instrument, version or
     definition, one for an ipsative instrument, and one fitted to simulated data are refused;
-    ``allow_synthetic=True`` lifts the last refusal, for tests only.
+    ``allow_synthetic=True`` lifts the last refusal, for tests only. ``definitions``: instrument
+    definitions that are not shipped (e.g. ``instruments.load_path`` of a new instrument or
+    version); a record naming one of them (id + version, checked by its content hash) is
+    reported with it, every other record with the shipped definition it names.
     """
     person_id = str(person_id).strip()
     if not person_id:
         raise ReportError("a report needs the person's id (pseudonymous code)")
+    given = _given(definitions)
     recs = _by_model(records, "results")
     if not recs:
         raise ReportError(f"no results for {person_id}: give at least one result record")
@@ -679,15 +749,17 @@ def build_profile(
     insts: dict[str, Instrument] = {}
     decision = holland = bipolar = None
     if "decision" in recs:
-        decision, insts["decision"] = _decision(recs["decision"], rel.get("decision", {}), choices.get("decision"))
+        decision, insts["decision"] = _decision(
+            recs["decision"], rel.get("decision", {}), choices.get("decision"), given
+        )
         decision = _with_sources(decision, insts["decision"], rel.get("decision", {}))
     if "holland" in recs:
-        holland, insts["holland"] = _holland(recs["holland"], rel.get("holland", {}), choices.get("holland"))
+        holland, insts["holland"] = _holland(recs["holland"], rel.get("holland", {}), choices.get("holland"), given)
         holland = _with_sources(holland, insts["holland"], rel.get("holland", {}))
     if "bipolar" in recs:
-        bipolar, insts["bipolar"] = _bipolar(recs["bipolar"], rel.get("bipolar", {}), choices.get("bipolar"))
+        bipolar, insts["bipolar"] = _bipolar(recs["bipolar"], rel.get("bipolar", {}), choices.get("bipolar"), given)
         bipolar = _with_sources(bipolar, insts["bipolar"], rel.get("bipolar", {}))
-    intake_s = _intake(recs["intake"], catalogue) if "intake" in recs else None
+    intake_s = _intake(recs["intake"], catalogue, given) if "intake" in recs else None
 
     codes = holland.codes if holland is not None else ()
     used, source = _aspirations(recs.get("holland"), intake_s, catalogue)
@@ -721,7 +793,7 @@ def build_profile(
         if model not in recs:
             raise ReportError(f"a previous {model} result was given but no current one to compare with")
         changes.append(
-            _change(model, insts[model], before, recs[model], rel.get(model, {}), previous_date, administered)
+            _change(model, insts[model], before, recs[model], rel.get(model, {}), previous_date, administered, given)
         )
 
     interventions = {}

@@ -37,7 +37,11 @@ Which ISCED level an intake answer means is the intake definition's data (its is
 
 def max_training_level(isced: int | None) -> int | None:
     """The highest reachable training level for a completed ISCED 2011 level (None: unknown)."""
-    return None if isced is None else ISCED_MAX_LEVEL[isced]
+    if isced is None:
+        return None
+    if isinstance(isced, bool) or not isinstance(isced, int) or isced not in ISCED_MAX_LEVEL:
+        raise ReportError(f"{isced!r} is not an ISCED 2011 level (0–8)")
+    return ISCED_MAX_LEVEL[isced]
 
 
 RETRAINING_MAX_LEVEL = 4

@@ -118,6 +118,8 @@ class Barrier(ScaleScore):
     rank: int = 0
     clinical: bool = False
     """Clinical detail (emotional strain): shown to the employment department only with consent."""
+    description: Text | None = None
+    """The definition's description of the scale: the narrative when the texts have no curated one."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,8 @@ class Dimension:
     band: str | None
     sem_band: tuple[float, float] | None = None
     norm: NormScore | None = None
+    n_missing: int = 0
+    prorated: bool = False
 
 
 @dataclass(frozen=True)

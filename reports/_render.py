@@ -60,6 +60,11 @@ def _nan(v: object) -> float:
     return math.nan if v is None else float(v)  # type: ignore[arg-type]
 
 
+def _written(value: object, digits: int, lang: str, prorated: object) -> str:
+    """A score as the report's text writes it, marked * when prorated (explained under the chart)."""
+    return number(value, digits, lang) + ("*" if prorated else "")
+
+
 def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 150) -> dict[str, bytes]:
     """The charts of one audience's view, by name (``hexagon``, ``riasec_bars``, ``barriers``,
     ``bipolar``, ``change_<instrument>``); they show only what the view shows."""
@@ -70,6 +75,7 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
     pro = view["register"] == "pro"
     if h and h["codes"]:
         totals = {ty["letter"]: _nan(ty["total"]) for ty in h["types"]}
+        written = {ty["letter"]: _written(ty["total"], 1, lang, ty.get("prorated")) for ty in h["types"]}
         names = {ty["letter"]: ty["name"] for ty in h["types"]}
         highlight = "".join(ty["letter"] for ty in h["types"] if ty["in_code"])
         if view["technical"]:  # the hexagon is for reading consistency; others get the plainer bars
@@ -79,6 +85,7 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
                 max_score=h["max_score"],
                 highlight=highlight,
                 rings=[z["hi"] for z in h["zones"][:-1]],
+                values=written,
                 fmt=fmt,
                 dpi=dpi,
             )
@@ -88,13 +95,14 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
             max_score=h["max_score"],
             highlight=highlight,
             bands=[(z["hi"], z["label"]) for z in h["zones"]],
+            values=written,
             fmt=fmt,
             dpi=dpi,
         )
     d = view["decision"]
     if d and pro and d["barriers"]:
         out["barriers"] = _charts.barrier_profile(
-            [(b["name"], _nan(b["score"])) for b in d["barriers"]],
+            [(b["name"], _nan(b["score"]), _written(b["score"], 2, lang, b.get("prorated"))) for b in d["barriers"]],
             zones=[(z["lo"], z["hi"], z["label"]) for z in d["zones"]],
             lo=d["lo"],
             hi=d["hi"],

@@ -5,9 +5,14 @@ one audience can never disagree about what is shown:
 
 - ``psychologist``: everything, with numbers, indices, validity flags
   explained and SEM bands where a reliability is known;
-- ``employment``: plain language, no indices; clinical detail (the
-  emotional-strain barrier, psychological support, stress management) only
-  when the consent covers it (``consent_includes_clinical``);
+- ``employment``: plain language, no indices; clinical detail (scales and
+  catalogue activities marked ``clinical = true`` in the data: the
+  emotional-strain barrier, psychological help) only when the consent covers
+  it (``consent_includes_clinical``); a hidden clinical barrier never turns
+  into "no barrier" (the sentence says "among those shown");
+- a packet (``packet_audience``): the employment view of the chosen
+  ``PACKET_PARTS`` only; validity (even the plain caution) belongs to the
+  ``clinical`` part;
 - ``beneficiary``: supportive, addressed as "თქვენ"/"you", nothing clinical,
   no flags, no job-seeker group.
 """
@@ -35,14 +40,6 @@ from ._model import (
     Recommendation,
 )
 from ._strings import Strings, strings
-
-
-def instruments_definition(pv: Provenance) -> Any:
-    """The definition a section was scored with (cached)."""
-    from ._context import definition
-
-    return definition(pv.instrument, pv.version)
-
 
 AUDIENCES = ("psychologist", "employment", "beneficiary")
 _MONTHS_EN = (
@@ -99,8 +96,11 @@ def packet_audience(parts: Sequence[str]) -> Audience:
     unknown = chosen - set(PACKET_PARTS)
     if unknown or not chosen:
         raise ReportError(f"packet parts must be chosen from {', '.join(PACKET_PARTS)} (got {sorted(parts)})")
-    base = audience_rules("employment", "clinical" in chosen)
-    return replace(base, parts=chosen)
+    clinical = "clinical" in chosen
+    base = audience_rules("employment", clinical)
+    # validity flags are clinical detail in a packet (PACKET_PARTS): without that part, not even the
+    # one plain sentence that some answers need careful reading
+    return replace(base, parts=chosen, flags=base.flags if clinical else "none")
 
 
 def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Audience:
@@ -339,7 +339,7 @@ class _Builder:
                     "level": b.band,
                     "level_label": self.tx(b.band_label),
                     "level_text": self.t_or(f"{iid}.level.{b.band}.{self.reg}", b.band_label) if b.band else None,
-                    "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", self._description(d, b.id)),
+                    "meaning": self.t_or(f"{iid}.barrier.{b.id}.{self.reg}", b.description or b.name),
                     "rank": b.rank if self.aud.technical else None,
                     "notable": b.band == "salient" if self.reg == "you" else b.band in ("moderate", "salient"),
                     "missing": b.n_missing,
@@ -372,7 +372,21 @@ class _Builder:
             "lo": d.lo,
             "hi": d.hi,
             "salient": [self.tx(b.name) for b in d.salient if self.aud.clinical or not b.clinical],
+            "no_notable_text": self._no_notable(d),
         }
+
+    def _no_notable(self, d: DecisionSection) -> str:
+        """What to say when no barrier shown is notable; never "nothing" when clinical ones are left out.
+
+        Staff without clinical consent always read "among the barriers shown" (whatever the hidden
+        barriers' levels, so the sentence itself reveals nothing); the beneficiary, whose own
+        emotional strain is not listed, is not told that nothing holds them back when it does."""
+        if self.reg == "pro":
+            key = "pro" if self.aud.clinical else "pro_shown"
+        else:
+            hidden = any(b.clinical and b.band == "salient" for b in d.barriers)
+            key = "you_talk" if hidden and not self.aud.clinical else "you"
+        return self.t(f"ui.label.no_notable_barriers.{key}")
 
     # -- SDS --------------------------------------------------------------------------------
     def holland(self, h: HollandSection) -> dict[str, Any]:
@@ -442,6 +456,8 @@ class _Builder:
                     },
                     "elevation": _clean(h.elevation),
                     "congruence": {k: list(v) for k, v in h.congruence.items()} or None,
+                    "congruence_with": self._congruence_with() if h.congruence else None,
+                    "aspirations_given": bool(self.p.aspirations),
                     "coherence": {"level": h.coherence, "text": self.t(f"{iid}.coherence.{h.coherence}")}
                     if h.coherence
                     else None,
@@ -476,6 +492,8 @@ class _Builder:
                     else (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
                     "sem": self.sem(d.sem_band),
                     "norm": self.norm(b.provenance, d.norm),
+                    "missing": d.n_missing,
+                    "prorated": self.prorated(d.prorated, d.n_missing),
                 }
             )
         env = b.environments
@@ -496,6 +514,13 @@ class _Builder:
             "inconsistency": _clean(b.inconsistency) if self.aud.technical else None,
         }
 
+    def _congruence_with(self) -> dict[str, str | None]:
+        """The aspiration the congruence indices were computed against: the first one with a code."""
+        a = next((a for a in self.p.aspirations if a.code), None)
+        if a is None:
+            return {"name": None, "code": None}
+        return {"name": self._aspiration_name(a.given, a.occupation), "code": a.code}
+
     def _type_names(self) -> dict[str, str]:
         """RIASEC type names from the SDS result, or the texts' own names."""
         if self.p.holland is not None:
@@ -505,11 +530,6 @@ class _Builder:
     def prorated(self, prorated: bool, missing: int) -> str | None:
         """'prorated: n missing', wherever a score stands for items that were not answered."""
         return self.t("ui.prorated", n=missing) if prorated and missing else None
-
-    @staticmethod
-    def _description(d: DecisionSection, scale_id: str) -> Text | None:
-        inst = instruments_definition(d.provenance)
-        return next((s.description or s.name for s in inst.scales if s.id == scale_id), None)
 
     # -- intake -----------------------------------------------------------------------------
     def intake(self, i: IntakeSection) -> dict[str, Any]:
@@ -538,7 +558,9 @@ class _Builder:
         for a in self.p.aspirations:
             occ = a.occupation
             note = None
-            if occ is None:
+            if occ is None and a.code is not None and a.given.strip().upper() == a.code:
+                note = self.t("ui.aspiration.code_only")
+            elif occ is None:
                 note = self.t("ui.aspiration.unknown")
             elif occ.excluded or "night" in occ.tags:
                 note = self.t("ui.aspiration.excluded")
@@ -556,6 +578,7 @@ class _Builder:
             "title": self.tx(i.instrument.title),
             "fields": fields,
             "aspirations": aspirations,
+            "aspirations_source": self.p.aspirations_source,
             "aspirations_note": self.aspirations_note(),
         }
 
@@ -772,7 +795,7 @@ class _Builder:
                 out.append(
                     self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
                     if d["salient"]
-                    else self.t("ui.summary.no_barriers")
+                    else self.t("ui.summary.no_barriers" if self.aud.clinical else "ui.summary.no_barriers_shown")
                 )
         m = view["matches"]
         if m and m["suggested"]:
@@ -863,7 +886,7 @@ class _Builder:
             "validity": self.validity() if profile else None,
             "changes": self.changes() if profile else [],
             "packet_parts": sorted(self.aud.parts) if self.aud.parts is not None else None,
-            "notes": [self.t(f"{n}.{self.reg}") for n in p.notes],
+            "notes": [self.t(f"{n}.{self.reg}") for n in p.notes] if profile else [],  # all about matching
         }
         view["summary"] = self.summary(view)
         return view

@@ -285,20 +285,16 @@ def test_an_old_norm_file_without_reliabilities_still_loads_and_shows_no_band(tm
     meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     old = research.read_norms(meta)
     assert old.reliability == {} and old.sample.n == 200
-    row = (
-        scoring.score(
-            SPEC, scoring.parse_block(SPEC, np.array([[pattern(True)[i] for i in VDQ.item_ids]], dtype=object))
-        )
-        .to_frame()
-        .iloc[0]
-    )
-    profile = reports.build_profile("1", vdq=row, norms={"vdq": old})
+    (rec,) = scoring.score(
+        SPEC, scoring.parse_block(SPEC, np.array([[pattern(True)[i] for i in VDQ.item_ids]], dtype=object))
+    ).records()
+    profile = reports.build_profile("1", [rec], norms={"decision": old})  # norm tables by model
     view = json.loads(reports.render_json(profile, "en", "psychologist"))
     assert all(b is None for b in sems(view).values())
     assert view["sem_note"] == EN.get("ui.sem.none") and view["sem_sources"] == []
     assert view["decision"]["certainty"]["norm"] is not None  # the norms themselves are used
     # the same table with its reliabilities gives bands from them
-    full = reports.build_profile("1", vdq=row, norms={"vdq": table})
+    full = reports.build_profile("1", [rec], norms={"decision": table})
     view = json.loads(reports.render_json(full, "en", "psychologist"))
     assert all(b is not None for b in sems(view).values())
 

@@ -16,25 +16,45 @@ import pytest
 import reports
 from tests.test_reports_data import profile
 
-NAMES_KA = {"R": "რეალისტური", "I": "კვლევითი", "A": "არტისტული", "S": "სოციალური", "E": "მეწარმეობრივი",
-            "C": "კონვენციური"}
+NAMES_KA = {
+    "R": "რეალისტური",
+    "I": "კვლევითი",
+    "A": "არტისტული",
+    "S": "სოციალური",
+    "E": "მეწარმეობრივი",
+    "C": "კონვენციური",
+}
 TOTALS = {"R": 4, "I": 2, "A": 16, "S": 22, "E": 12, "C": 6}
 
 
 def _charts(fmt: str) -> dict[str, bytes]:
     return {
-        "hexagon": reports.riasec_hexagon(TOTALS, names=NAMES_KA, max_score=22, rings=(8, 15),
-                                          highlight="SAE", fmt=fmt),
-        "bars": reports.riasec_bars(TOTALS, names=NAMES_KA, max_score=22,
-                                    bands=[(8, "დაბალი"), (15, "საშუალო"), (22, "მაღალი")], fmt=fmt),
+        "hexagon": reports.riasec_hexagon(
+            TOTALS, names=NAMES_KA, max_score=22, rings=(8, 15), highlight="SAE", fmt=fmt
+        ),
+        "bars": reports.riasec_bars(
+            TOTALS, names=NAMES_KA, max_score=22, bands=[(8, "დაბალი"), (15, "საშუალო"), (22, "მაღალი")], fmt=fmt
+        ),
         "barriers": reports.barrier_profile(
             [("ინფორმაციის ნაკლებობა", 3.4), ("მზაობა", 1.2), ("უნარები", math.nan)],
-            zones=[(1, 2, "არ ვლინდება"), (2, 2.75, "ზომიერი"), (2.75, 4, "გამოკვეთილი")], lo=1, hi=4, fmt=fmt),
+            zones=[(1, 2, "არ ვლინდება"), (2, 2.75, "ზომიერი"), (2.75, 4, "გამოკვეთილი")],
+            lo=1,
+            hi=4,
+            fmt=fmt,
+        ),
         "bipolar": reports.bipolar_profile(
             [reports.BipolarRow("ექსტრავერსია (E)", "ინტროვერსია (I)", -14, 24, "მკაფიოდ")],
-            zones=[(0.2, "სუსტად"), (0.5, "ზომიერად"), (0.8, "მკაფიოდ"), (1.0, "ძალიან")], fmt=fmt),
-        "change": reports.change_chart([("ინფორმაცია", 3.4, 2.6), ("მზაობა", 1.2, math.nan)], lo=1, hi=4,
-                                       before_label="01.12.2024", after_label="14.03.2025", fmt=fmt),
+            zones=[(0.2, "სუსტად"), (0.5, "ზომიერად"), (0.8, "მკაფიოდ"), (1.0, "ძალიან")],
+            fmt=fmt,
+        ),
+        "change": reports.change_chart(
+            [("ინფორმაცია", 3.4, 2.6), ("მზაობა", 1.2, math.nan)],
+            lo=1,
+            hi=4,
+            before_label="01.12.2024",
+            after_label="14.03.2025",
+            fmt=fmt,
+        ),
     }
 
 
@@ -83,7 +103,24 @@ def test_missing_glyph_warning_fires() -> None:
 
 
 def test_charts_never_load_pyplot() -> None:
-    code = ("import reports, sys; reports.riasec_bars({L: 1 for L in 'RIASEC'}, names={L: L for L in 'RIASEC'}, "
-            "max_score=22, fmt='png'); print('matplotlib.pyplot' in sys.modules)")
+    code = (
+        "import reports, sys; reports.riasec_bars({L: 1 for L in 'RIASEC'}, names={L: L for L in 'RIASEC'}, "
+        "max_score=22, fmt='png'); print('matplotlib.pyplot' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_chart_values_are_written_as_the_report_writes_them() -> None:
+    """A report passes each score as its text writes it (Georgian decimal comma, * for a prorated score)."""
+    totals = {**TOTALS, "E": 11 * 22 / 21}
+    written = {**{L: str(v) for L, v in TOTALS.items()}, "E": "11,5*"}
+    for chart in (reports.riasec_bars, reports.riasec_hexagon):
+        svg = chart(totals, names=NAMES_KA, max_score=22, values=written, fmt="svg").decode("utf-8")
+        assert ">11,5*<" in svg and ">11.5<" not in svg, chart.__name__
+        plain = chart(totals, names=NAMES_KA, max_score=22, fmt="svg").decode("utf-8")
+        assert "11.5<" in plain, chart.__name__  # without them, the plain number
+    zones = [(1, 2, "არ ვლინდება"), (2, 2.75, "ზომიერი"), (2.75, 4, "გამოკვეთილი")]
+    svg = reports.barrier_profile([("მზაობა", 2.6667, "2,67*")], zones=zones, lo=1, hi=4, fmt="svg").decode("utf-8")
+    assert ">2,67*<" in svg and ">2.67<" not in svg
+    assert ">2.67<" in reports.barrier_profile([("მზაობა", 2.6667)], zones=zones, lo=1, hi=4, fmt="svg").decode("utf-8")

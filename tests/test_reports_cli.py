@@ -1,4 +1,8 @@
-"""``proforient report``: raw or scored files in, one report per person out, nothing half-written."""
+"""``proforient report``: raw answers or result records in, one report per person out, nothing half-written.
+
+Reports are made from raw answers (scored here) or from a JSON list of result records
+(``{"id", "record"}``, as the REST API gives them); a file of flat scores written by
+``proforient score`` is refused with a clear message, so every number comes from one scoring."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typer.testing import CliRunner
 
 import instruments
 from api.cli.reports import register
-from api.service import score_frame
+from api.service import records_of_frame, score_frame
 from api.tableio import write_table
 from tests.test_reports_data import INTAKE, ppi_answers, sds_answers, vdq_answers
 
@@ -76,21 +80,58 @@ def test_raw_answers_give_one_report_per_person(tmp_path: Path) -> None:
     assert "&lt;script&gt;" in second and "<script>" not in second
 
 
-def test_scored_files_are_accepted_and_json_written(tmp_path: Path) -> None:
+def _records_file(tmp: Path, kind: str, raw: Path, edit=None) -> Path:  # type: ignore[no-untyped-def]
+    """A JSON list of ``{"id", "record"}`` made from raw answers (``edit`` may change one record)."""
+    frame = pd.read_csv(raw, dtype=str, keep_default_na=False)
+    recs = records_of_frame(instruments.load(kind), frame)
+    entries = []
+    for pid, rec in zip(frame["id"], recs, strict=True):
+        rec = edit(pid, rec) if edit else rec
+        entries.append({"id": pid, "record": rec.model_dump(mode="json")})
+    path = tmp / f"{kind}-records.json"
+    path.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_flat_score_files_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+    """Formerly accepted; a flat score file is now refused (reports read typed records only)."""
     raw = _raw_files(tmp_path)
-    scored = {}
-    for kind in ("vdq", "sds"):
-        frame = score_frame(instruments.load(kind), pd.read_csv(raw[kind], dtype=str, keep_default_na=False))
-        scored[kind] = tmp_path / f"{kind}-scores.csv"
-        write_table(frame, scored[kind])
+    frame = score_frame(instruments.load("sds"), pd.read_csv(raw["sds"], dtype=str, keep_default_na=False))
+    scored = tmp_path / "sds-scores.csv"
+    write_table(frame, scored)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", "--sds", str(scored), "-o", str(out), "-f", "json", "-q"])
+    assert result.exit_code == 2
+    assert "holds scores written by 'proforient score'" in result.output
+    assert "raw answers" in result.output and "No report was written" in result.output
+    assert _no_reports(out)
+
+
+def test_result_records_are_accepted_and_json_written(tmp_path: Path) -> None:
+    raw = _raw_files(tmp_path)
+    files = {kind: _records_file(tmp_path, kind, raw[kind]) for kind in ("vdq", "sds")}
     out = tmp_path / "json"
     result = runner.invoke(
-        app, _args(scored, "-o", str(out), "-f", "json", "-a", "psychologist", "-q", "--person", "B-002")
+        app, _args(files, "-o", str(out), "-f", "json", "-a", "psychologist", "-q", "--person", "B-002")
     )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "B-002_psychologist_ka.json").read_text(encoding="utf-8"))
     assert data["holland"]["code"] == "SAE" and data["decision"]["status"] == "undecided"
+    assert {p["instrument"] for p in data["provenance"]} == {"vdq", "sds"}
     assert [p.name for p in out.iterdir()] == ["B-002_psychologist_ka.json"]
+
+
+def test_a_record_of_another_instrument_or_an_invalid_record_is_refused(tmp_path: Path) -> None:
+    raw = _raw_files(tmp_path)
+    sds = _records_file(tmp_path, "sds", raw["sds"])
+    out = tmp_path / "out"
+    wrong = runner.invoke(app, ["report", "--vdq", str(sds), "-o", str(out), "-q"])
+    assert wrong.exit_code == 2 and "is a sds@" in wrong.output and "not vdq" in wrong.output
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps([{"id": "B-001", "record": {"model": "holland", "codes": "SAE"}}]), encoding="utf-8")
+    invalid = runner.invoke(app, ["report", "--sds", str(broken), "-o", str(out), "-q"])
+    assert invalid.exit_code == 2 and "not a valid result record" in invalid.output
+    assert _no_reports(out)
 
 
 def test_pdf_output(tmp_path: Path) -> None:
@@ -118,12 +159,13 @@ def test_a_bad_answer_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_failure_on_the_last_person_leaves_nothing_half_written(tmp_path: Path) -> None:
-    """B-001 renders fine, B-002's scored row is corrupt: neither file may appear."""
+    """B-001 renders fine, B-002's record is corrupt (its code edited): neither file may appear."""
     raw = _raw_files(tmp_path)
-    frame = score_frame(instruments.load("sds"), pd.read_csv(raw["sds"], dtype=str, keep_default_na=False))
-    frame.loc[1, "code"] = "XYZ"
-    path = tmp_path / "sds-scores.csv"
-    write_table(frame, path)
+
+    def corrupt(pid: str, rec):  # type: ignore[no-untyped-def]
+        return rec.model_copy(update={"codes": ("XYZ",)}) if pid == "B-002" else rec
+
+    path = _records_file(tmp_path, "sds", raw["sds"], corrupt)
     out = tmp_path / "out"
     out.mkdir()
     result = runner.invoke(app, ["report", "--sds", str(path), "-o", str(out), "-f", "html", "-q"])

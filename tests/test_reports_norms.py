@@ -35,11 +35,13 @@ import reports
 from api.cli.reports import register
 from reports import ReportError
 from scoring import research as rs
-from tests.test_reports_data import PERSON, ppi_answers, profile, rows, sds_answers, vdq_answers
+from tests.test_reports_data import PERSON, ppi_answers, profile, records, sds_answers, vdq_answers
 
 N = 25
 CUTS = (4, 11, 23, 40, 60, 77, 89, 96)
 KINDS = ("vdq", "sds", "ppi")
+MODEL = {"vdq": "decision", "sds": "holland", "ppi": "bipolar"}
+"""build_profile takes norm tables (and reliabilities) by the instrument's model, never by its id."""
 POPULATION = "Pilot sample of the fund's beneficiaries, 2025"
 
 
@@ -60,11 +62,10 @@ def _grid(inst: instruments.Instrument, scale_id: str) -> list[float]:
 def _plan(kind: str) -> dict[str, tuple[int, int]]:
     """Scale → (people below B-001, people with B-001's score); the rest of the 25 score above."""
     inst = instruments.load(kind)
-    person = rows()[kind]
     out = {}
     for k, s in enumerate(inst.scales):
         grid = _grid(inst, s.id)
-        x = float(person[s.id])  # type: ignore[arg-type]
+        x = _score(kind, s.id)
         equal = 1 + k % 3
         if x <= grid[0]:
             below = 0
@@ -76,13 +77,19 @@ def _plan(kind: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _score(kind: str, scale_id: str) -> float:
+    """B-001's score on one scale, from the fixture's result record."""
+    value = records()[kind].scale(scale_id).score  # type: ignore[union-attr]
+    assert value is not None
+    return float(value)
+
+
 def _sample(kind: str) -> np.ndarray:
     inst = instruments.load(kind)
-    person = rows()[kind]
     cols = []
     for s in inst.scales:
         grid = _grid(inst, s.id)
-        x = float(person[s.id])  # type: ignore[arg-type]
+        x = _score(kind, s.id)
         below, equal = _plan(kind)[s.id]
         lower = [v for v in grid if v < x]
         higher = [v for v in grid if v > x]
@@ -139,7 +146,7 @@ def tables(norm_files: dict[str, Path]) -> dict[str, rs.NormTable]:
 
 @pytest.fixture(scope="module")
 def normed(tables: dict[str, rs.NormTable]) -> reports.Profile:
-    return profile(norms=tables)
+    return profile(norms={MODEL[k]: t for k, t in tables.items()})
 
 
 def _dates(lang: str) -> dict[str, str]:
@@ -176,10 +183,9 @@ def _contains_run(cells: list[str], run: list[str]) -> bool:
 def test_the_hand_made_sample_gives_the_hand_computed_table(tables: dict[str, rs.NormTable]) -> None:
     """Cross-check of the fixture: the fitted table holds exactly the hand-computed PRs."""
     for kind in KINDS:
-        person = rows()[kind]
         t = tables[kind].table
         for sid, (pr, _, stanine) in _expected(kind).items():
-            row = t[(t.group == "all") & (t.scale == sid) & np.isclose(t.raw, float(person[sid]))]
+            row = t[(t.group == "all") & (t.scale == sid) & np.isclose(t.raw, _score(kind, sid))]
             assert len(row) == 1
             assert row.pr.iloc[0] == pytest.approx(pr) and row.stanine.iloc[0] == stanine
     spread = {round(pr) for k in KINDS for pr, _, _ in _expected(k).values()}
@@ -286,9 +292,9 @@ def test_a_group_uses_its_own_ranks_and_n() -> None:
     site = ["a"] * 10 + ["b"] * 15
     table = _table("sds", groups={"site": site}, min_group_n=10)
     sample = _sample("sds")[:10, [s.id for s in instruments.load("sds").scales].index("S")]
-    x = float(rows()["sds"]["S"])  # type: ignore[arg-type]
+    x = _score("sds", "S")
     pr = 100 * (sum(v < x for v in sample) + sum(v == x for v in sample) / 2) / 10
-    p = profile(norms={"sds": table}, norm_group="site=a")
+    p = profile(norms={"holland": table}, norm_group="site=a")
     s_type = next(t for t in p.holland.types if t.letter == "S")  # type: ignore[union-attr]
     assert s_type.norm is not None and s_type.norm.pr == pytest.approx(pr)
     assert p.holland.provenance.norms.n == 10 and p.holland.provenance.norms.group == "site=a"  # type: ignore[union-attr]
@@ -300,11 +306,11 @@ def test_a_group_uses_its_own_ranks_and_n() -> None:
         in text
     )
     with pytest.raises(ReportError, match="no group 'site=c'"):
-        profile(norms={"sds": table}, norm_group="site=c")
+        profile(norms={"holland": table}, norm_group="site=c")
 
 
 def test_only_some_instruments_normed_says_which_are_criterion_based(tables: dict[str, rs.NormTable]) -> None:
-    p = profile(norms={"sds": tables["sds"]})
+    p = profile(norms={"holland": tables["sds"]})
     s = reports.strings("en")
     text = _text(reports.render_html(p, "en", "psychologist", charts=False))
     rest = s.join([instruments.load("vdq").title.en, instruments.load("ppi").title.en])
@@ -380,66 +386,63 @@ def test_beneficiary_sees_no_comparison_numbers(normed: reports.Profile, lang: s
 def test_a_table_of_another_instrument_or_version_is_refused(tables: dict[str, rs.NormTable]) -> None:
     other_version = dataclasses.replace(tables["sds"], instrument_version="2.0")
     sds, vdq = (re.escape(instruments.load(k).version) for k in ("sds", "vdq"))  # results: the newest versions
-    with pytest.raises(ReportError, match=rf"built for sds@2\.0.*sds result is sds@{sds}"):
-        profile(norms={"sds": other_version})
-    with pytest.raises(ReportError, match=rf"built for sds@{sds}.*vdq result is vdq@{vdq}"):
-        profile(norms={"vdq": tables["sds"]})
+    with pytest.raises(ReportError, match=rf"built for sds@2\.0.*holland result is sds@{sds}"):
+        profile(norms={"holland": other_version})
+    with pytest.raises(ReportError, match=rf"built for sds@{sds}.*decision result is vdq@{vdq}"):
+        profile(norms={"decision": tables["sds"]})
     other_definition = dataclasses.replace(tables["ppi"], instrument_hash="0" * 64)
     with pytest.raises(ReportError, match="another definition"):
-        profile(norms={"ppi": other_definition})
+        profile(norms={"bipolar": other_definition})
 
 
 def test_wrong_keys_and_missing_results_are_refused(tables: dict[str, rs.NormTable]) -> None:
-    r = rows()
-    with pytest.raises(ReportError, match="no sds result"):
-        reports.build_profile(PERSON, vdq=r["vdq"], norms={"sds": tables["sds"]})
+    r = records()
+    with pytest.raises(ReportError, match="no holland result"):
+        reports.build_profile(PERSON, [r["vdq"]], norms={"holland": tables["sds"]})
     with pytest.raises(ReportError, match="'intake'"):
         profile(norms={"intake": tables["sds"]})
+    with pytest.raises(ReportError, match="'sds'"):  # an instrument id is not a model
+        profile(norms={"sds": tables["sds"]})
     with pytest.raises(ReportError, match="must be a NormTable"):
-        profile(norms={"sds": {"S": 50}})
+        profile(norms={"holland": {"S": 50}})
 
 
 def test_a_synthetic_table_is_refused_unless_a_test_allows_it() -> None:
     synthetic = _table("sds", synthetic=True)
     with pytest.raises(ReportError, match="simulated data"):
-        profile(norms={"sds": synthetic})
-    allowed = profile(norms={"sds": synthetic}, allow_synthetic=True)
+        profile(norms={"holland": synthetic})
+    allowed = profile(norms={"holland": synthetic}, allow_synthetic=True)
     s = reports.strings("en")
     for audience in reports.AUDIENCES:  # even in a test, it is never shown as a real norm
         assert s.get("ui.norms.synthetic") in _text(reports.render_html(allowed, "en", audience, charts=False))
 
 
 def test_a_score_outside_the_table_is_refused(tables: dict[str, rs.NormTable]) -> None:
+    sds = records()["sds"]
+    high = sds.model_copy(
+        update={"scales": tuple(x.model_copy(update={"score": 40.0}) if x.id == "S" else x for x in sds.scales)}
+    )
     with pytest.raises(ReportError, match="outside the table"):
-        profile(sds={**rows()["sds"], "S": 40}, norms={"sds": tables["sds"]})
+        reports.build_profile(PERSON, [high], norms={"holland": tables["sds"]})
 
 
-def _ipsative_ppi(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the PPI definition the report loads ipsative (one pair a choice between two scales)."""
-    import reports._context as ctx
-
-    real = instruments.load
-
-    def load(iid: str, version: str | None = None, *a: object, **kw: object) -> instruments.Instrument:
-        inst = real(iid, version, *a, **kw)  # type: ignore[arg-type]
-        if iid != "ppi":
-            return inst
-        first = dataclasses.replace(inst.items[0], left_scale="EI", right_scale="SN")
-        return dataclasses.replace(inst, items=(first, *inst.items[1:]))
-
-    monkeypatch.setattr(ctx.instruments, "load", load)
+def _ipsative_ppi() -> instruments.Instrument:
+    """The PPI definition made ipsative (one pair a choice between two scales), same id, version and
+    hash: given to ``build_profile`` it is the definition the PPI record is reported with."""
+    inst = instruments.load("ppi")
+    first = dataclasses.replace(inst.items[0], left_scale="EI", right_scale="SN")
+    return dataclasses.replace(inst, items=(first, *inst.items[1:]))
 
 
-def test_an_ipsative_instrument_never_gets_norms(
-    tables: dict[str, rs.NormTable], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _ipsative_ppi(monkeypatch)
+def test_an_ipsative_instrument_never_gets_norms(tables: dict[str, rs.NormTable]) -> None:
+    ipsative = _ipsative_ppi()
     with pytest.raises(ReportError, match="ipsative"):
-        profile(norms={"ppi": tables["ppi"]})
-    p = profile()
+        profile(norms={"bipolar": tables["ppi"]}, definitions=[ipsative])
+    p = profile(definitions=[ipsative])
     assert p.bipolar is not None and p.bipolar.provenance.ipsative
     html = reports.render_html(p, "en", "psychologist", charts=False)
     assert reports.strings("en").get("ui.col.stanine") not in html
+    assert not profile().bipolar.provenance.ipsative  # type: ignore[union-attr]  # the shipped one is not
 
 
 def test_the_view_never_shows_norms_on_ipsative_scores(normed: reports.Profile) -> None:

@@ -4,8 +4,6 @@ read-aloud and paper entry, consent-gated sending, and the audit of every page v
 
 from __future__ import annotations
 
-import instruments
-
 import datetime as dt
 import json
 import re
@@ -13,6 +11,7 @@ import re
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+import instruments
 from api.db.tables import AuditEntry, Consent, Sending
 from api.web.core import WebRoute, strings
 from tests.api_helpers import INTAKE, Web, answers_for
