@@ -52,7 +52,7 @@ class BeneficiaryCreate(Body):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     gender: str | None = None
-    birth_year: int | None = None
+    birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
 
 
 class AdministrationCreate(Body):

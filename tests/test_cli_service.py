@@ -111,6 +111,32 @@ def test_audit_verify_fails_on_tampering(tmp_path):
     assert r.returncode == 1 and "entry 1 was altered" in r.stderr
 
 
+def test_a_backup_s_signed_head_catches_a_truncated_log(tmp_path):
+    """The log is emptied and its head reset (the triggers dropped first, as the database owner could):
+    the chain alone looks intact, the head signed into an earlier backup does not hold."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    env = {**env_for(tmp_path, url, Fernet.generate_key().decode()), "PROFORIENT_AUDIT_KEY": "a" * 40}
+    cli(env, "init-db")
+    cli(env, "create-user", "u1", "--role", "researcher", "--password", "researcher-11")
+    backup = tmp_path / "b.json.gz"
+    cli(env, "backup", str(backup))
+    engine = create_engine(url)
+    with engine.begin() as c:
+        for trigger in ("audit_no_delete", "audit_head_forward", "audit_checkpoints_no_delete"):
+            c.execute(text(f"DROP TRIGGER {trigger}"))
+        c.execute(text("DELETE FROM audit_log"))
+        c.execute(text("DELETE FROM audit_checkpoints"))
+        c.execute(text("UPDATE audit_head SET seq = 0, hash = :g"), {"g": "0" * 64})
+    engine.dispose()
+    assert "audit log intact" in cli(env, "audit", "verify").stdout  # nothing in the database shows it
+    r = cli(env, "audit", "verify", "--against", str(backup), check=False)
+    assert r.returncode == 1 and "truncated" in r.stderr
+    forged = tmp_path / "forged.json"
+    forged.write_text('{"audit_head": {"seq": 0, "hash": "' + "0" * 64 + '", "at": "x", "mac": "00"}}')
+    r = cli(env, "audit", "verify", "--against", str(forged), check=False)
+    assert r.returncode == 1 and "not genuine" in r.stderr
+
+
 def test_serve_first_start_prints_an_admin_who_can_sign_in(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from cryptography.fernet import Fernet
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from api.db.session import Database, make_engine, migrate, session_factory, transaction
 from api.db.tables import Base, User
@@ -103,10 +104,26 @@ def create_api_client(
     out.print(f"API client {name}: key {key}", highlight=False)
 
 
-def audit_verify() -> None:
+def audit_verify(
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(help="a backup or data-subject export kept elsewhere: its signed audit head must still hold"),
+    ] = None,
+) -> None:
     """Recompute the hash chain and check every signed checkpoint; exit 1 if anything was edited,
     deleted, truncated or forged."""
     settings = get_settings()
+    extra = []
+    for path in against or []:
+        try:
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rt", encoding="utf-8") as fh:
+                head = json.load(fh).get("audit_head")
+        except (OSError, ValueError) as e:
+            _fail(f"{path}: not a backup or an export ({e})")
+        if not head or "mac" not in head:
+            _fail(f"{path}: holds no signed audit head")
+        extra.append(audit.Checkpoint(int(head["seq"]), str(head["hash"]), str(head["at"]), str(head["mac"])))
     db = Database(
         settings.database_url,
         audit_key=settings.audit_mac_key,
@@ -114,7 +131,7 @@ def audit_verify() -> None:
     )
     try:
         with db.read() as s:
-            v = audit.verify(s)
+            v = audit.verify(s, extra=extra)
     finally:
         db.dispose()
     if not v.ok:
@@ -210,6 +227,8 @@ def backup(target: Annotated[Path, typer.Argument(help="backup file (.json.gz)")
     with engine.connect() as conn:
         rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         data["schema"] = rev
+        with Session(conn) as s:  # the chain's head, signed: a later truncation is found against this copy
+            data["audit_head"] = audit.head(s, get_settings().audit_mac_key)
         for table in Base.metadata.sorted_tables:
             rows = conn.execute(table.select()).mappings().all()
             data["tables"][table.name] = [{k: _enc(v) for k, v in r.items()} for r in rows]

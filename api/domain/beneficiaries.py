@@ -198,6 +198,7 @@ def export(session: Session, principal: Principal, vault: Vault, code: str, ip: 
         ],
         "registry": [{"packet": s.packet_id, "addressee": s.addressee, "sent_at": s.sent_at} for s in sendings],
         "access_log": [{"at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity} for e in trail],
+        "audit_head": audit.head(session, session.info.get(audit.KEY)),
     }
 
 

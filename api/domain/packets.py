@@ -103,6 +103,8 @@ def give_consent(
 
 def withdraw_consent(session: Session, principal: Principal, consent_id: int, ip: str | None = None) -> Consent:
     principal.require("consents.write")
+    if not 0 < consent_id < 2**31:  # no such row can exist (and the database could not even compare it)
+        raise NotFound(f"no consent {consent_id}", field="consent", value=consent_id)
     # the consent's row stays locked until the withdrawal commits: a send that locked it first has
     # committed (dated before this withdrawal); one that comes after finds it withdrawn
     c = session.execute(

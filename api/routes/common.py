@@ -13,7 +13,7 @@ from api.schemas import ResultPublic
 class Page:
     def __init__(
         self,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> None:
         self.offset, self.limit = offset, limit

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.db.tables import Consent, Packet
@@ -71,7 +71,9 @@ def consents(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep)
 
 
 @router.post("/consents/{consent_id}/withdraw")
-def withdraw(consent_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
+def withdraw(
+    consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep, ip: IpDep
+) -> dict[str, Any]:
     c = pk.withdraw_consent(session, principal, consent_id, ip)
     return consent_view(c, pk.find_code(session, c.beneficiary_id))
 

@@ -292,7 +292,7 @@ def registry(
     principal: RegistryReader,
     session: SessionDep,
     ip: IpDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
     rows, total = pk.registry(session, principal, offset, PAGE, ip)
     names = dict(_orgs(request))

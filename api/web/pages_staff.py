@@ -78,7 +78,7 @@ def beneficiaries(
     vault: VaultDep,
     ip: IpDep,
     q: Annotated[str, Query(max_length=40)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
     search = q.strip() or None
     rows, total = ben.listing(session, principal, vault, search, offset, PAGE, ip)
