@@ -16,6 +16,8 @@ from collections import deque
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.observability import request_id
+
 BUSY_HTML = (
     "<!doctype html><html lang='ka'><meta charset='utf-8'>"
     "<meta name='viewport' content='width=device-width,initial-scale=1'><title>proforient</title>"
@@ -96,6 +98,7 @@ class Admission:
                     "status": 503,
                     "detail": f"too many requests at once; nothing was done, try again in {self.retry_after} s",
                     "instance": scope["path"],
+                    "request_id": request_id(),
                 }
             ).encode()
             headers.append((b"content-type", b"application/problem+json"))

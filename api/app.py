@@ -3,23 +3,28 @@ everything from settings; nothing is created at import time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors, web
+from api import docs, errors, web
 from api.admission import Admission
 from api.db.session import Database
 from api.domain import audit
+from api.observability import RequestIds, configure_logging
 from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results, schemas
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
 from api.security import Sessions, Vault
 from api.settings import Settings, get_settings
+
+log = logging.getLogger("proforient")
 
 
 class BodyLimit:
@@ -77,13 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter.total_tokens = max(limiter.total_tokens, settings.threads)
         yield
 
+    configure_logging(settings.log_level)
     app = FastAPI(
         lifespan=lifespan,
         title="proforient",
         version="1",
         summary="Career-guidance scoring, reports and consent-gated packets for the State Fund (Georgia)",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from files shipped with the package: no CDN, nothing third-party
+        redoc_url=None,
     )
     db = Database(
         settings.database_url,
@@ -117,9 +124,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        return JSONResponse({"ok": True})
+        """Alive and the database answering (503 otherwise): for load balancers and monitoring."""
+        try:
+            with db.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"; the reason goes to the log
+            log.exception("health check: the database does not answer")
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": db.backend})
+
+    docs.install(app)
 
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(Admission, limit=settings.threads, queue=settings.max_queue, timeout=settings.queue_timeout)
+    app.add_middleware(RequestIds)  # outermost: every answer, a 503 of the admission queue too, has its id
     web.install(app)
     return app

@@ -28,6 +28,7 @@ from api.domain.errors import (
     NotAuthenticated,
     NotFound,
 )
+from api.observability import request_id
 
 log = logging.getLogger("proforient")
 PROBLEM = "application/problem+json"
@@ -61,6 +62,7 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request, *
         "status": status,
         "detail": detail,
         "instance": str(request.url.path),
+        "request_id": request_id(),
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     queue_timeout: float = Field(default=10.0, gt=0, description="seconds a request may wait for a thread")
     db_pool_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a database connection")
     lock_timeout: float = Field(default=10.0, gt=0, description="seconds a write may wait for its turn (then 503)")
+    log_level: str = Field(default="info", description="debug, info, warning or error (JSON lines on stderr)")
     audit_key: str = Field(default="", description="signs the audit log's checkpoints (HMAC); kept apart from it")
     audit_checkpoint_file: str = Field(
         default="", description="file outside the database that receives every audit checkpoint (empty: none)"
