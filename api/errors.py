@@ -117,9 +117,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(instruments.InstrumentError)
     async def _instrument(request: Request, exc: instruments.InstrumentError) -> JSONResponse:
-        status = (
-            404 if any("no such instrument" in p.message or "no version" in p.message for p in exc.problems) else 422
-        )
+        status = 404 if isinstance(exc, instruments.UnknownInstrument) else 422
         return problem(status, "instrument", "Instrument problem", "; ".join(str(p) for p in exc.problems), request)
 
     @app.exception_handler(scoring.ScoringError)

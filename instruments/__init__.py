@@ -22,7 +22,7 @@ from ._catalogue import (
     occupations,
 )
 from ._compile import default_min_answered, intake_spec, scoring_spec
-from ._errors import InstrumentError, Problem
+from ._errors import ErrorCode, InstrumentError, Problem, UnknownInstrument
 from ._lint import draft_changes
 from ._load import DEFINITIONS
 from ._model import FormField, Instrument, Item, Option
@@ -75,7 +75,9 @@ __all__ = [
     "DEFINITIONS",
     "FormField",
     "Instrument",
+    "ErrorCode",
     "InstrumentError",
+    "UnknownInstrument",
     "Item",
     "Occupation",
     "Option",

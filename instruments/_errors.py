@@ -7,6 +7,7 @@ stable code, the file, the row (for tables) and the place inside the file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from scoring import ProforientError
 
@@ -27,6 +28,16 @@ class Problem:
         return f"[{place}]{where} {self.message} ({self.code})"
 
 
+class ErrorCode(StrEnum):
+    """The codes the loader gives a definition's problems (documented in FORMAT.md). Callers map
+    them (e.g. the API answers 404 for ``UNKNOWN``), never the messages."""
+
+    MISSING = "E000"
+    """A file or folder is missing."""
+    UNKNOWN = "E100"
+    """No such instrument, or no such version of it, among the shipped (and configured) definitions."""
+
+
 class InstrumentError(ProforientError, ValueError):
     """A definition (instrument, catalogue) is invalid; ``problems`` lists every fault."""
 
@@ -34,3 +45,7 @@ class InstrumentError(ProforientError, ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the definition:\n{lines}")
+
+
+class UnknownInstrument(InstrumentError):
+    """The instrument (or the version asked for) does not exist: ``problems`` say what does."""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from scoring import MISSING, InstrumentSpec, answer_lookup
 
-from ._errors import InstrumentError, Problem
+from ._errors import ErrorCode, InstrumentError, Problem, UnknownInstrument
 from ._model import FormField, Instrument, Item, Option, Params
 from ._schema import (
     INTAKE_ROLES,
@@ -769,12 +769,15 @@ def load(
     versions = [v for i, v in available(root) if i == instrument_id]
     if not versions:
         known = ", ".join(sorted({i for i, _ in available(root)})) or "none"
-        raise InstrumentError([Problem("E000", instrument_id, None, "", f"no such instrument (known: {known})")])
+        raise UnknownInstrument(
+            [Problem(ErrorCode.UNKNOWN, instrument_id, None, "", f"no such instrument (known: {known})")]
+        )
     if version is None:
         version = versions[-1]
     elif version not in versions:
-        raise InstrumentError(
-            [Problem("E000", instrument_id, None, "", f"no version {version!r} (have {', '.join(versions)})")]
+        have = ", ".join(versions)
+        raise UnknownInstrument(
+            [Problem(ErrorCode.UNKNOWN, instrument_id, None, "", f"no version {version!r} (have {have})")]
         )
     return load_path(root / instrument_id / version, activity_ids)
 
