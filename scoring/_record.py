@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
 
 SCHEMA_VERSION = 1
 
@@ -87,6 +87,11 @@ class Validity(_Frozen):
     longest_run: int
     """Longest run of identical consecutive answers."""
     flags: frozenset[Flag] = frozenset()
+
+    @field_serializer("flags")
+    def _sorted(self, flags: frozenset[Flag]) -> list[str]:
+        """A set, stored and sent in one order (the same record always serializes the same)."""
+        return sorted(str(f) for f in flags)
 
 
 class _Scored(_Frozen):
