@@ -83,6 +83,27 @@ def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
     raise InstrumentError([Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")])
 
 
+PERSONAL_BY_DEFAULT = frozenset({"text", "occupations"})
+"""Intake field types that hold free text about the person unless fields.csv says otherwise."""
+
+
+def _without_personal(raw: bytes) -> bytes:
+    """fields.csv as hashed: without a last ``personal`` column. Like isced.csv, that column says how
+    stored data is treated (retention, research exports), not how answers are scored, so marking the
+    fields of a version already in use does not invalidate the results stored with it."""
+    lines = raw.split(b"\n")
+    header = lines[0].rstrip(b"\r").lstrip(b"\xef\xbb\xbf")
+    if not header.endswith(b",personal"):
+        return raw
+    out = []
+    for line in lines:
+        cr = b"\r" if line.endswith(b"\r") else b""
+        body = line[:-1] if cr else line
+        cut = body.rfind(b",")
+        out.append((body[:cut] if cut >= 0 else body) + cr)
+    return b"\n".join(out)
+
+
 def _read_csv(path: Path) -> tuple[list[dict[str, str]], bytes]:
     raw = path.read_bytes()
     try:
@@ -451,7 +472,7 @@ class _Builder:
             self.add("E000", "fields.csv", None, "", "is missing")
             return ()
         frows, raw = _read_csv(fpath)
-        self.hash.update(raw)
+        self.hash.update(_without_personal(raw))
         orows: list[dict[str, str]] = []
         if opath.is_file():
             orows, oraw = _read_csv(opath)
@@ -488,7 +509,10 @@ class _Builder:
                 )
             if f.type not in ("choice", "multi") and opts:
                 self.add("E018", "options.csv", None, "field", f"field {f.id!r} is a {f.type} and takes no options")
-            out.append(FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts))
+            personal = f.personal if f.personal is not None else f.type in PERSONAL_BY_DEFAULT
+            out.append(
+                FormField(f.id, f.section, f.type, f.required, Text(ka=f.label_ka, en=f.label_en), opts, personal)
+            )
         for fid in options:
             if fid not in ids:
                 self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")

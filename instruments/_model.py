@@ -59,6 +59,9 @@ class FormField:
     required: bool
     label: Text
     options: tuple[Option, ...] = ()
+    personal: bool = False
+    """Holds identifying or free text about the person (retention erases it; research exports leave
+    it out). From fields.csv's ``personal`` column; by default true for ``text`` and ``occupations``."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ class Instrument:
 
     def section_items(self, section_id: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.section == section_id)
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        """Ids of the fields that hold identifying or free text about the person (intake forms)."""
+        return frozenset(f.id for f in self.fields if f.personal)
 
     def field_(self, field_id: str) -> FormField:
         for f in self.fields:

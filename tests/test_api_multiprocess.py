@@ -34,9 +34,9 @@ def two_servers(tmp_path):  # type: ignore[no-untyped-def]
     migrate(url)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
-        accounts.create_user(s, SYSTEM, "psy", "psychologist-1", "psychologist")
+        accounts.create_user(s, SYSTEM, "psy", "listens-carefully-1", "psychologist")
         accounts.create_user(s, SYSTEM, "sw", "social-worker-1", "social_worker")
-        accounts.create_user(s, SYSTEM, "boss", "administrator-1", "admin")
+        accounts.create_user(s, SYSTEM, "boss", "keeps-the-accounts-1", "admin")
     engine.dispose()
     env = {
         **os.environ,
@@ -127,7 +127,7 @@ def test_two_processes_share_state_and_one_audit_chain(two_servers):
     OPEN.append(psy_on_a)
     state = psy_on_a.get(f"/v1/administrations/{adm['id']}").json()
     assert len(state["answers"]) == len(items)
-    boss = login(b, "boss", "administrator-1")
+    boss = login(b, "boss", "keeps-the-accounts-1")
     v = boss.get("/v1/audit/verify").json()
     assert v["ok"], v
     assert v["entries"] > 12 + len(items)

@@ -27,6 +27,7 @@ from scoring.research._norms import sample_reliability
 from . import audit
 from .access import Principal
 from .errors import Invalid, NotFound
+from .retention import personal_fields
 
 
 def norms_root() -> Path:
@@ -57,7 +58,7 @@ def results(
     )
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(Result.created_at).offset(offset).limit(limit)).all()
-    items = [
+    items = [  # the personal (free-text) fields of a form never leave in an export
         {
             "pseudonym": pseudonym(secret, study, b.code),
             "gender": b.gender,
@@ -65,7 +66,11 @@ def results(
             "instrument_version": r.instrument_version,
             "engine_version": r.engine_version,
             "scored_at": r.created_at,
-            "scores": {k: v for k, v in r.scores.items() if k != "id"},
+            "scores": {
+                k: v
+                for k, v in r.scores.items()
+                if k != "id" and k not in personal_fields(r.instrument, r.instrument_version)
+            },
         }
         for r, b in rows
     ]

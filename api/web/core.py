@@ -29,10 +29,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import COOKIE, busy
-from api.domain import accounts
+from api.deps import CSRF_COOKIE, Identity, busy, identify
 from api.domain.access import Principal
-from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound
+from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -40,7 +39,6 @@ STATIC = HERE / "static"
 STRINGS = HERE / "strings"
 LANGS = ("ka", "en")
 LANG_COOKIE = "pfo_lang"
-CSRF_COOKIE = "pfo_csrf"
 _MTAVRULI = re.compile("[\u1c90-\u1cbf]")
 T = TypeVar("T")
 log = logging.getLogger("proforient.web")
@@ -99,34 +97,58 @@ def lang_of(request: Request) -> str:
 # -- who is signed in --------------------------------------------------------------------------
 
 
+def identity(request: Request) -> Identity | None:
+    """The session cookie's user and the stage of their sign-in (pages are for people; API keys are
+    for the REST API). The session is checked in the database on every request."""
+    if not hasattr(request.state, "identity"):
+        request.state.identity = identify(request, keys=False)
+    return request.state.identity  # type: ignore[no-any-return]
+
+
 def signed_in(request: Request) -> Principal | None:
-    """The user of the session cookie (pages are for people; API keys are for the REST API)."""
-    cookie = request.cookies.get(COOKIE)
-    if not cookie:
-        return None
-    uid = request.app.state.cookies.read(cookie)
-    if uid is None:
-        return None
-    with request.app.state.db.read() as session:
-        return accounts.principal_for_user_id(session, uid)
+    """The signed-in user (a sign-in still waiting for a new password or a code does not count)."""
+    ident = identity(request)
+    return ident.principal if ident is not None and ident.stage == "full" else None
 
 
 class Need:
     """A page's guard: signed in, and allowed ``action`` by the same policy as the API.
 
-    Every staff page declares one, so a page nobody listed is refused (deny by default)."""
+    Every staff page declares one, so a page nobody listed is refused (deny by default). A sign-in
+    half done is sent on to its next step (a new password, the one-time code)."""
 
     def __init__(self, *actions: str) -> None:
         self.actions = actions
 
     def __call__(self, request: Request) -> Principal:
-        p = signed_in(request)
-        if p is None:
+        ident = identity(request)
+        if ident is None:
             raise NotAuthenticated("sign in first")
+        if ident.stage == "password":
+            raise PageError(401, "password")
+        if ident.stage == "totp":
+            raise PageError(401, "totp")
+        p = ident.principal
         request.state.principal = p
         for action in self.actions:
             p.require(action)
         return p
+
+
+def half_signed_in(stage: str) -> Callable[[Request], Principal]:
+    """The guard of a sign-in step: a session at ``stage`` (or, for 'password', a full one too)."""
+
+    def guard(request: Request) -> Principal:
+        ident = identity(request)
+        if ident is None:
+            raise NotAuthenticated("sign in first")
+        if ident.stage != stage and not (stage == "password" and ident.stage == "full"):
+            raise PageError(401, "totp" if ident.stage == "totp" else "signin")
+        request.state.principal = ident.principal if ident.stage == "full" else None
+        request.state.stage = ident.stage
+        return ident.principal
+
+    return guard
 
 
 def optional_principal(request: Request) -> Principal | None:
@@ -147,7 +169,10 @@ def _csrf_for(request: Request, cookie: str) -> str:
 
 
 def _csrf_cookie(request: Request) -> str:
-    """The browser's CSRF cookie, or a new one to set with this response."""
+    """The browser's CSRF cookie, or a new one to set with this response (always a new one right
+    after a sign-in: a token planted before it is not carried over)."""
+    if getattr(request.state, "new_csrf", None):
+        return request.state.new_csrf  # type: ignore[no-any-return]
     existing = request.cookies.get(CSRF_COOKIE)
     if existing and re.fullmatch(r"[A-Za-z0-9_\-]{20,80}", existing):
         return existing
@@ -175,14 +200,17 @@ Form = Annotated[FormData, Depends(checked_form)]
 class PageError(Exception):
     """A refusal to show as a page: status, a UI string key under ``error.``, the domain's detail."""
 
-    def __init__(self, status: int, kind: str, detail: str | None = None) -> None:
+    def __init__(self, status: int, kind: str, detail: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail or kind)
         self.status, self.kind, self.detail = status, kind, detail
+        self.retry_after = retry_after
 
 
 def page_error(exc: DomainError) -> PageError:
     if isinstance(exc, NotAuthenticated):
         return PageError(401, "signin", exc.detail)
+    if isinstance(exc, TooManyAttempts):
+        return PageError(429, "paused", exc.detail, retry_after=exc.retry_after)
     if isinstance(exc, Forbidden):
         return PageError(403, "forbidden", exc.detail)
     if isinstance(exc, NotFound):
@@ -270,6 +298,9 @@ NAV = (
     ("/beneficiaries", "nav.beneficiaries", "beneficiaries.read"),
     ("/registry", "nav.registry", "packets.registry"),
     ("/inbox", "nav.inbox", "packets.inbox"),
+    ("/admin/users", "nav.users", "accounts.manage"),
+    ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
+    ("/admin/audit", "nav.audit", "audit.read"),
 )
 
 
@@ -297,7 +328,8 @@ def _finish(request: Request, resp: Response) -> Response:
     for k, v in SECURITY_HEADERS.items():
         resp.headers.setdefault(k, v)
     settings = request.app.state.settings
-    if getattr(request.state, "new_csrf", None):
+    already = any(h.startswith(f"{CSRF_COOKIE}=") for h in resp.headers.getlist("set-cookie"))
+    if getattr(request.state, "new_csrf", None) and not already:
         resp.set_cookie(
             CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict", secure=settings.cookie_secure
         )
@@ -326,6 +358,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "csrf": _csrf_for(request, _csrf_cookie(request)),
         "lang_urls": {code: lang_url(request, code) for code in LANGS},
         "layout": "staff",
+        "idle_minutes": request.app.state.settings.respondent_idle_minutes if request.url.path.startswith("/r/") else 0,
         "n": lambda value, digits=1: number(value, digits, lang),
         **ctx,
     }
@@ -357,6 +390,10 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     """Render a ``PageError`` (after the transaction was rolled back): sign-in redirect or an error page."""
     assert isinstance(exc, PageError)
     if exc.status == 401:
+        if exc.kind == "password":
+            return redirect(request, "/account/password")
+        if exc.kind == "totp":
+            return redirect(request, "/sign-in/code")
         nxt = request.url.path if request.method == "GET" else None
         return redirect(request, "/sign-in", **({"next": nxt} if nxt else {}))
     if not hasattr(request.state, "principal"):
@@ -373,4 +410,6 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     )
     if exc.status == 503:
         resp.headers["Retry-After"] = "2"
+    if exc.retry_after is not None:
+        resp.headers["Retry-After"] = str(exc.retry_after)
     return resp

@@ -1,0 +1,204 @@
+r"""Retention: when a closed case's purpose has ended, depersonalize it everywhere it is stored.
+
+What goes, for each case closed longer ago than the retention period:
+
+| where | what |
+|---|---|
+| ``beneficiaries`` | name and contact (encrypted), birth year |
+| ``administrations`` | the resume token's hash, aspired occupations |
+| ``answers`` | the answers to the intake's ``personal`` fields (\*) |
+| ``results`` | the same fields' values copied into the stored result (``scrub_result``) |
+| ``packets`` | the same fields in the packet's content (``scrub_packet``) |
+| ``consents`` | the social worker's note |
+| ``idempotency`` | every record about the case's beneficiary, administrations, consents and packets |
+| ``audit_log`` | the address and detail of every entry about the case (``audit.redact``; the chain still verifies) |
+
+(\*) the definition says which: the ``personal`` column of fields.csv; by default every ``text``
+and ``occupations`` field.
+
+Scores, codes and flags stay under the pseudonymous code (programme statistics, research).
+Research exports never carry the ``personal`` fields in the first place.
+
+**Bytes on disk.** A database keeps old versions of what it changes until they are cleaned up:
+``compact`` does that after the transaction has committed. SQLite runs with ``secure_delete``
+(freed space is overwritten with zeros) and its write-ahead log is checkpointed with TRUNCATE,
+so neither the database file nor the WAL keeps the old values. PostgreSQL keeps an updated
+row's old version in the table file until ``VACUUM`` reclaims it; ``compact`` runs ``VACUUM`` on
+the touched tables (``VACUUM FULL`` with ``full=True``: it rewrites each table into a new file
+and needs an exclusive lock while it runs). Even then, PostgreSQL's write-ahead log (``pg_wal``)
+and base backups hold the old values until they are recycled or expire, and ``ANALYZE`` may have
+sampled a value into ``pg_statistic``: keep WAL archives and backups under the same retention
+period, and run ``ANALYZE`` after ``VACUUM``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, text
+from sqlalchemy.orm import Session
+
+import instruments
+from api import service
+from api.db.tables import Administration, Answer, Beneficiary, Consent, IdempotencyRecord, Packet, Result
+
+from . import audit
+from .access import Principal
+
+TOUCHED = (
+    "beneficiaries",
+    "administrations",
+    "answers",
+    "results",
+    "packets",
+    "consents",
+    "idempotency",
+    "audit_log",
+)
+"""The tables retention changes (compacted afterwards)."""
+
+
+def personal_fields(instrument_id: str, version: str | None) -> frozenset[str]:
+    """The fields of an intake form that hold identifying or free text (empty for other instruments)."""
+    try:
+        inst = service.instrument(instrument_id, version)
+    except instruments.InstrumentError:
+        return frozenset()
+    return inst.personal_fields if inst.model == "intake" else frozenset()
+
+
+def all_personal_fields() -> frozenset[str]:
+    """The personal fields of every intake version shipped (for content whose version is unknown)."""
+    out: set[str] = set()
+    for iid, version in instruments.available():
+        out |= personal_fields(iid, version)
+    return frozenset(out)
+
+
+def scrub_result(result: Result, personal: frozenset[str]) -> bool:
+    """Depersonalize one stored result: the values of the ``personal`` fields copied into it go.
+    The one exception to "results are immutable"; returns whether anything changed."""
+    scores = dict(result.scores or {})
+    hit = [k for k in personal if scores.get(k) is not None]
+    for k in hit:
+        scores[k] = None
+    if hit:
+        result.scores = scores
+    return bool(hit)
+
+
+def scrub_packet(packet: Packet, personal: frozenset[str]) -> bool:
+    """Depersonalize one packet's stored content: the ``personal`` intake fields it carries go.
+    (Its ``content_hash`` stays: it is the registry's record of what was sent.)"""
+    content = copy.deepcopy(packet.content or {})
+    answers = (content.get("intake_summary") or {}).get("answers") or {}
+    hit = [k for k in personal if answers.get(k) is not None]
+    for k in hit:
+        answers[k] = None
+    if hit:
+        packet.content = content
+    return bool(hit)
+
+
+def _packet_personal(packet: Packet) -> frozenset[str]:
+    source = ((packet.content or {}).get("sources") or {}).get("intake") or {}
+    version = source.get("instrument_version")
+    return personal_fields("intake", version) if version else all_personal_fields()
+
+
+def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[str, int]:
+    """Erase every identifying and free-text value held on one person (see the module's table)."""
+    counts = dict.fromkeys(("answers", "results", "packets", "consents", "idempotency", "audit", "audit_legacy"), 0)
+    b.name_enc = b.contact_enc = None
+    b.birth_year = None
+    ids: set[str] = {b.code}
+    admins = list(session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars())
+    for a in admins:
+        ids.add(a.id)
+        a.resume_hash = None
+        a.aspirations = None
+        personal = personal_fields(a.instrument, a.instrument_version)
+        if personal:
+            for ans in session.execute(
+                select(Answer).where(Answer.administration_id == a.id, Answer.item.in_(personal))
+            ).scalars():
+                if ans.value is not None:
+                    ans.value = None
+                    counts["answers"] += 1
+    for r in session.execute(select(Result).where(Result.beneficiary_id == b.id)).scalars():
+        ids.add(r.id)
+        counts["results"] += scrub_result(r, personal_fields(r.instrument, r.instrument_version))
+    for p in session.execute(select(Packet).where(Packet.beneficiary_id == b.id)).scalars():
+        ids.add(p.id)
+        counts["packets"] += scrub_packet(p, _packet_personal(p))
+    for c in session.execute(select(Consent).where(Consent.beneficiary_id == b.id)).scalars():
+        ids.add(str(c.id))
+        if c.note is not None:
+            c.note = None
+            counts["consents"] += 1
+    counts["idempotency"] = (
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids))).rowcount or 0
+    )
+    session.flush()
+    red = audit.redact(session, b.code)
+    counts["audit"], counts["audit_legacy"] = red.erased, red.legacy
+    b.depersonalized_at = now
+    return counts
+
+
+def _aware(d: dt.datetime) -> dt.datetime:
+    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
+
+
+def apply_retention(session: Session, principal: Principal, days: int, now: dt.datetime | None = None) -> list[str]:
+    """Depersonalize every case closed more than ``days`` ago; returns their codes. Run ``compact``
+    after the transaction commits."""
+    now = now or dt.datetime.now(dt.UTC)
+    cutoff = now - dt.timedelta(days=days)
+    due = session.execute(
+        select(Beneficiary)
+        .where(Beneficiary.closed_at.is_not(None), Beneficiary.depersonalized_at.is_(None))
+        .order_by(Beneficiary.id)
+    ).scalars()
+    done = []
+    for b in list(due):
+        closed = _aware(b.closed_at)  # type: ignore[arg-type]
+        if closed > cutoff:
+            continue
+        counts = depersonalize(session, b, now)
+        # written after the redaction, so this entry keeps its detail (counts only, nothing personal)
+        audit.append(
+            session,
+            principal.actor,
+            "depersonalize",
+            "beneficiary",
+            b.code,
+            b.code,
+            detail={"closed_at": closed.isoformat(), "retention_days": days, "erased": counts},
+        )
+        done.append(b.code)
+    return done
+
+
+def compact(engine: Engine, full: bool = False) -> str:
+    """After retention has committed: make the database drop the old versions of what it changed.
+
+    SQLite: a TRUNCATE checkpoint of the write-ahead log (``secure_delete`` already zeroed the freed
+    space). PostgreSQL: ``VACUUM`` (``VACUUM FULL`` with ``full``) of the touched tables. Returns
+    what was done, for the operator."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+        return "sqlite: secure_delete is on; write-ahead log checkpointed (TRUNCATE)"
+    verb = "VACUUM (FULL)" if full else "VACUUM"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in TOUCHED:
+            conn.execute(text(f"{verb} {table}"))
+    return f"postgresql: {verb} of {', '.join(TOUCHED)}"
+
+
+def export_rows(rows: list[dict[str, Any]], personal: frozenset[str]) -> list[dict[str, Any]]:
+    """Research rows without the ``personal`` fields (pseudonymized exports never carry free text)."""
+    return [{k: v for k, v in r.items() if k not in personal} for r in rows]
