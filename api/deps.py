@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.db.session import Busy, busy
 from api.db.tables import IdempotencyRecord, User
-from api.domain import accounts, audit, sessions, throttle
+from api.domain import accounts, audit, maintenance, sessions, throttle
 from api.domain.access import Principal
 from api.domain.errors import Conflict, NotAuthenticated
 from api.security import Sessions, Vault
@@ -227,9 +227,6 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-IDEMPOTENCY_HOURS = 24
-
-
 def resource_id(body: Any) -> str | None:
     """The id of what a creating request made, from its response body."""
     if isinstance(body, dict):
@@ -278,7 +275,7 @@ class Idempotency:
         key = self._mac(self.key)
         who = self.principal.actor
         now = dt.datetime.now(dt.UTC)
-        cutoff = now - dt.timedelta(hours=IDEMPOTENCY_HOURS)
+        cutoff = now - dt.timedelta(hours=maintenance.IDEMPOTENCY_HOURS)
         old = self.session.execute(
             select(IdempotencyRecord).where(IdempotencyRecord.principal == who, IdempotencyRecord.key == key)
         ).scalar_one_or_none()

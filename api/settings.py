@@ -167,6 +167,7 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
     path = folder / "settings.toml"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)  # settings, keys, the SQLite database and checkpoints: the owner's only
         db = (folder / "proforient.db").resolve()
         path.write_text(
             "# generated on first start; keep this file private and backed up\n"
