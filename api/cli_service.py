@@ -142,10 +142,16 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[bool, typer.Option(help="really depersonalize (default: only list)")] = False,
         days: Annotated[int | None, typer.Option(help="default: the configured retention_days")] = None,
         full_vacuum: Annotated[
-            bool, typer.Option(help="PostgreSQL: VACUUM FULL (rewrites the tables; locks them while it runs)")
-        ] = False,
+            bool,
+            typer.Option(
+                help="PostgreSQL: VACUUM FULL, which rewrites the touched tables so no old row version stays in "
+                "their files (each is locked while it is rewritten); --no-full-vacuum: plain VACUUM, which frees "
+                "the old versions but may leave their bytes in the files until the space is reused"
+            ),
+        ] = True,
     ) -> None:
-        """Depersonalize cases closed longer ago than the retention period."""
+        """Depersonalize cases closed longer ago than the retention period, everywhere they are stored
+        (see api/domain/retention.py); then remove expired side records and compact the database."""
         settings = get_settings()
         engine = make_engine(settings.database_url)
         with session_factory(engine)() as s:

@@ -20,15 +20,20 @@ Scores, codes and flags stay under the pseudonymous code (programme statistics, 
 Research exports never carry the ``personal`` fields in the first place.
 
 **Bytes on disk.** A database keeps old versions of what it changes until they are cleaned up:
-``compact`` does that after the transaction has committed. SQLite runs with ``secure_delete``
-(freed space is overwritten with zeros) and its write-ahead log is checkpointed with TRUNCATE,
-so neither the database file nor the WAL keeps the old values. PostgreSQL keeps an updated
-row's old version in the table file until ``VACUUM`` reclaims it; ``compact`` runs ``VACUUM`` on
-the touched tables (``VACUUM FULL`` with ``full=True``: it rewrites each table into a new file
-and needs an exclusive lock while it runs). Even then, PostgreSQL's write-ahead log (``pg_wal``)
-and base backups hold the old values until they are recycled or expire, and ``ANALYZE`` may have
-sampled a value into ``pg_statistic``: keep WAL archives and backups under the same retention
-period, and run ``ANALYZE`` after ``VACUUM``.
+``compact`` does that after the transaction has committed (``proforient retention --apply`` runs it).
+
+- SQLite runs with ``secure_delete`` (freed space is overwritten with zeros), and its write-ahead
+  log is checkpointed with TRUNCATE: neither the database file nor the WAL keeps the old values.
+- PostgreSQL keeps an updated row's old version in the table's file until ``VACUUM`` reclaims it,
+  and plain ``VACUUM`` only marks the space free: the old bytes stay in the file until new rows
+  overwrite them (measured: an erased answer was still in the ``answers`` file after ``VACUUM``).
+  So ``compact`` runs ``VACUUM FULL`` on the touched tables by default: each is rewritten into a
+  new file (and locked while that runs: at the fund's scale, a fraction of a second per table).
+  ``full=False`` (``--no-full-vacuum``) runs plain ``VACUUM``.
+- Beyond the tables: PostgreSQL's write-ahead log (``pg_wal``) and base backups hold the old values
+  until they are recycled or expire, and ``ANALYZE`` may have sampled a value into
+  ``pg_statistic``. Keep WAL archives and backups under the same retention period, and let
+  ``ANALYZE`` run after the vacuum (autovacuum does).
 """
 
 from __future__ import annotations
@@ -182,15 +187,20 @@ def apply_retention(session: Session, principal: Principal, days: int, now: dt.d
     return done
 
 
-def compact(engine: Engine, full: bool = False) -> str:
+def compact(engine: Engine, full: bool = True) -> str:
     """After retention has committed: make the database drop the old versions of what it changed.
 
     SQLite: a TRUNCATE checkpoint of the write-ahead log (``secure_delete`` already zeroed the freed
-    space). PostgreSQL: ``VACUUM`` (``VACUUM FULL`` with ``full``) of the touched tables. Returns
-    what was done, for the operator."""
+    space). PostgreSQL: ``VACUUM FULL`` (plain ``VACUUM`` with ``full=False``) of the touched tables.
+    Returns what was done, for the operator."""
     if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+        raw = engine.raw_connection()  # outside any transaction (a checkpoint cannot run inside one)
+        try:
+            busy, _, _ = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        if busy:
+            return "sqlite: secure_delete is on; the checkpoint was blocked by a reader: run retention again"
         return "sqlite: secure_delete is on; write-ahead log checkpointed (TRUNCATE)"
     verb = "VACUUM (FULL)" if full else "VACUUM"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
