@@ -517,3 +517,42 @@ def test_the_cli_and_fixtures_still_make_accounts_with_a_chosen_password(service
     with service.app.state.sessions() as s, s.begin():
         u = accounts.create_user(s, SYSTEM, "strong.one", "a strong passphrase here", "researcher", full_name="ანა")
         assert u.must_change_password is False and u.full_name == "ანა"
+
+
+def test_the_data_subject_export_holds_everything_with_labels_in_both_languages(service) -> None:  # type: ignore[no-untyped-def]
+    admin = _admin(service)
+    admin.patch(
+        f"/v1/users/{next(u['id'] for u in admin.get('/v1/users').json() if u['username'] == 'psychologist')}",
+        json={"full_name": "ნათია ფსიქოლოგი"},
+    )
+    sw, psy = service.client("social_worker"), service.client("psychologist")
+    code = sw.post("/v1/beneficiaries", json={"name": NAME}).json()["code"]
+    consent = sw.post(
+        f"/v1/beneficiaries/{code}/consents",
+        json={"addressee": "ssa-employment", "scope": ["profile"], "note": "ზეპირი თანხმობა, დედის თანდასწრებით"},
+    ).json()
+    a = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq", "mode": "read_aloud"}).json()
+    psy.patch(f"/v1/administrations/{a['id']}/answers", json={"answers": answers_for("vdq")})
+    psy.post(f"/v1/administrations/{a['id']}/submit")
+    psy.get(f"/v1/beneficiaries/{code}")
+    packet = sw.post(
+        "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]}
+    ).json()
+    sw.post(f"/v1/packets/{packet['id']}/send")
+    doc = sw.get(f"/v1/beneficiaries/{code}/export").json()
+    assert doc["labels"]["ka"]["consents"] == "თანხმობები" and doc["labels"]["en"]["consents"] == "Consents"
+    assert doc["labels"]["ka"]["access_log"] == "ვინ ნახა მონაცემები"
+    assert doc["labels"]["en"]["administrations"] == "Questionnaire administrations"
+    for key in ("beneficiary", "administrations", "results", "consents", "packets", "registry", "access_log"):
+        assert key in doc and key in doc["labels"]["ka"] and key in doc["labels"]["en"], key
+    assert doc["consents"][0]["id"] == consent["id"]
+    assert doc["consents"][0]["note"] == "ზეპირი თანხმობა, დედის თანდასწრებით"
+    adm = doc["administrations"][0]
+    assert adm["mode"] == "read_aloud" and adm["status"] == "submitted" and adm["administered_by"] == "ნათია ფსიქოლოგი"
+    assert adm["title"]["ka"] == "პროფესიული გადაწყვეტილების მიღების კითხვარი"
+    assert len(adm["answers"]) == 56 and all(x["label"]["ka"] and x["label"]["en"] for x in adm["answers"])
+    assert doc["packets"][0]["content"]["beneficiary"] == code and "profile" in doc["packets"][0]["content"]
+    assert doc["registry"][0]["sender"] == "social_worker"
+    who = {(e["who"], e["action"], e["entity"]) for e in doc["access_log"]}
+    assert ("ნათია ფსიქოლოგი", "read", "beneficiary") in who
+    assert ("social_worker", "send", "packet") in who
