@@ -556,3 +556,22 @@ def test_the_data_subject_export_holds_everything_with_labels_in_both_languages(
     who = {(e["who"], e["action"], e["entity"]) for e in doc["access_log"]}
     assert ("ნათია ფსიქოლოგი", "read", "beneficiary") in who
     assert ("social_worker", "send", "packet") in who
+
+
+def test_respondent_pages_close_when_idle_only_on_a_shared_device(service) -> None:  # type: ignore[no-untyped-def]
+    code = service.client("social_worker").post("/v1/beneficiaries", json={}).json()["code"]
+    token = (
+        service.client("psychologist")
+        .post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"})
+        .json()["resume_token"]
+    )
+    own_phone = Web(service)
+    page = own_phone.get(f"/r/{token}/part/1").text
+    assert "data-idle-minutes" not in page and "idle.js" not in page  # a person's own phone keeps its page
+    tablet = Web(service, "psychologist")  # "open on this device": the psychologist hands the tablet over
+    r = tablet.post("/sign-out", {"next": f"/r/{token}"})
+    assert r.headers["location"] == f"/r/{token}"
+    page = tablet.get(f"/r/{token}/part/1").text
+    assert 'data-idle-minutes="10"' in page and "/static/idle.js" in page
+    assert "/r?idle=1" in tablet.get("/static/idle.js").text
+    assert tablet.get("/r?idle=1").status_code == 200

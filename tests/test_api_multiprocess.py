@@ -98,11 +98,11 @@ def login(base: str, user: str, password: str) -> httpx.Client:
 
 def test_two_processes_share_state_and_one_audit_chain(two_servers):
     a, b = two_servers
-    sw_a, psy_b = login(a, "sw", "social-worker-1"), login(b, "psy", "psychologist-1")
+    sw_a, psy_b = login(a, "sw", "social-worker-1"), login(b, "psy", "listens-carefully-1")
     code = sw_a.post("/v1/beneficiaries", json={"name": "მარიამ"}).json()["code"]
     adm = psy_b.post("/v1/administrations", json={"beneficiary": code, "instrument": "sds"}).json()
     items = list(answers_for("sds", 3).items())
-    clients = [login(base, "psy", "psychologist-1") for base in (a, b, a, b)]
+    clients = [login(base, "psy", "listens-carefully-1") for base in (a, b, a, b)]
 
     def save(k: int) -> int:
         c = clients[k % 4]

@@ -39,6 +39,9 @@ STATIC = HERE / "static"
 STRINGS = HERE / "strings"
 LANGS = ("ka", "en")
 LANG_COOKIE = "pfo_lang"
+SHARED_COOKIE = "pfo_shared"
+"""Marks a device staff handed to respondents or signed in on as shared: its respondent pages close
+after ``respondent_idle_minutes`` without input (a person's own phone keeps its page open)."""
 _MTAVRULI = re.compile("[\u1c90-\u1cbf]")
 T = TypeVar("T")
 log = logging.getLogger("proforient.web")
@@ -341,6 +344,17 @@ def _finish(request: Request, resp: Response) -> Response:
     return resp
 
 
+def mark_shared(request: Request, resp: Response, shared: bool) -> None:
+    """Remember on this device whether it is shared (a shelter's tablet, a device handed over)."""
+    if shared:
+        settings = request.app.state.settings
+        resp.set_cookie(
+            SHARED_COOKIE, "1", max_age=90 * 24 * 3600, httponly=True, samesite="strict", secure=settings.cookie_secure
+        )
+    elif request.cookies.get(SHARED_COOKIE):
+        resp.delete_cookie(SHARED_COOKIE)
+
+
 def lang_url(request: Request, lang: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
     return f"{request.url.path}?{urlencode(params)}"
@@ -358,7 +372,9 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "csrf": _csrf_for(request, _csrf_cookie(request)),
         "lang_urls": {code: lang_url(request, code) for code in LANGS},
         "layout": "staff",
-        "idle_minutes": request.app.state.settings.respondent_idle_minutes if request.url.path.startswith("/r/") else 0,
+        "idle_minutes": request.app.state.settings.respondent_idle_minutes
+        if request.url.path.startswith("/r/") and request.cookies.get(SHARED_COOKIE) == "1"
+        else 0,
         "n": lambda value, digits=1: number(value, digits, lang),
         **ctx,
     }

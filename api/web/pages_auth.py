@@ -28,6 +28,7 @@ from .core import (
     _finish,
     half_signed_in,
     home_for,
+    mark_shared,
     redirect,
     render,
     safe_next,
@@ -56,6 +57,7 @@ def _signed_in_response(
         target = nxt or home_for(accounts.user_principal(user))  # type: ignore[arg-type]
     resp = RedirectResponse(target, status_code=303)
     start_session(request, resp, session, user, stage=stage, shared=shared, ip=ip)  # type: ignore[arg-type]
+    mark_shared(request, resp, shared)
     return _finish(request, resp)
 
 
@@ -146,8 +148,11 @@ def sign_out(request: Request, form: Form, session: SessionDep) -> Response:
     """Sign out: the session ends in the database at once (the old cookie is worthless); ``next``
     lets a psychologist hand the tablet over straight into a respondent page."""
     nxt = safe_next(str(form.get("next") or ""))
-    resp = RedirectResponse(nxt if nxt and nxt.startswith("/r/") else "/sign-in", status_code=303)
+    handover = bool(nxt and nxt.startswith("/r/"))
+    resp = RedirectResponse(nxt if handover and nxt else "/sign-in", status_code=303)
     end_session(request, resp, session)
+    if handover:  # this device is being handed to a respondent: their pages close when left idle
+        mark_shared(request, resp, True)
     return _finish(request, resp)
 
 

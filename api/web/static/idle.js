@@ -1,5 +1,6 @@
-// Respondent pages: after a while without any input the page goes back to the code page, so a
-// person who walked away from a shared tablet does not leave their answers on the screen.
+// Respondent pages on a shared device (one staff signed in on as "shared", or handed over with
+// "open on this device"): after a while without any input the page goes back to the code page,
+// so a person who walked away from the tablet does not leave their answers on the screen.
 // Every answer is saved as it is given; the same code opens the questionnaire again.
 (function () {
   "use strict";
