@@ -78,6 +78,7 @@ PAGES: dict[str, set[str]] = {
     "/admin/api-clients": ADMIN,
     "/admin/audit": ADMIN,
     "/admin/break-glass": ADMIN,
+    "/admin/settings": ADMIN,
 }
 PUBLIC = {
     "/",

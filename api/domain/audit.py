@@ -66,6 +66,11 @@ _last_checkpoint: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDiction
 """When each engine (database) last took a checkpoint, in this process."""
 
 
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _ts(d: dt.datetime) -> str:
     if d.tzinfo is not None:
         d = d.astimezone(dt.UTC).replace(tzinfo=None)
@@ -262,16 +267,18 @@ def redact(session: Session, beneficiary: str) -> Redaction:
 
     The entries stay in the chain (who did what, when, to which pseudonymous code) and the chain
     still verifies. The database's triggers allow this one change to the log and no other."""
-    erased = session.execute(
-        update(AuditEntry)
-        .where(
-            AuditEntry.beneficiary == beneficiary,
-            AuditEntry.private_hash.is_not(None),
-            AuditEntry.salt.is_not(None),
+    erased = _affected(
+        session.execute(
+            update(AuditEntry)
+            .where(
+                AuditEntry.beneficiary == beneficiary,
+                AuditEntry.private_hash.is_not(None),
+                AuditEntry.salt.is_not(None),
+            )
+            .values(ip=None, detail={}, salt=None, redacted_at=dt.datetime.now(dt.UTC))
+            .execution_options(synchronize_session=False)
         )
-        .values(ip=None, detail={}, salt=None, redacted_at=dt.datetime.now(dt.UTC))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     legacy = [
         e
         for e in session.execute(
@@ -399,12 +406,13 @@ def verify(session: Session, key: bytes | None = None, extra: Iterable[Checkpoin
             return Verification(False, n, f"entry {e.seq} was altered after it was written", e.seq)
         hashes[e.seq] = h
         prev, expected, n = e.hash, expected + 1, n + 1
-    h = session.get(AuditHead, 1)
-    if h is None or h.seq != n or h.hash != prev:
+    head_row = session.get(AuditHead, 1)
+    if head_row is None or head_row.seq != n or head_row.hash != prev:
         return Verification(
             False,
             n,
-            f"the log ends at entry {n} but {h.seq if h else '?'} were written (entries deleted from the end?)",
+            f"the log ends at entry {n} but {head_row.seq if head_row else '?'} were written "
+            "(entries deleted from the end?)",
             n + 1,
         )
     cps = [

@@ -22,25 +22,31 @@ IDEMPOTENCY_HOURS = 24
 KEEP_DAYS = 30
 
 
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def purge(session: Session, now: dt.datetime | None = None) -> int:
     """Delete every expired side record; returns how many."""
     now = now or dt.datetime.now(dt.UTC)
-    n = (
+    n = _affected(
         session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - dt.timedelta(hours=IDEMPOTENCY_HOURS))
-        ).rowcount
-        or 0
+        )
     )
     n += throttle.purge(session, now)
     n += sessions.purge(session, KEEP_DAYS, now)
     cutoff = now - dt.timedelta(days=KEEP_DAYS)
     n += (
-        session.execute(
-            delete(PasswordReset).where(
-                ((PasswordReset.used_at.is_not(None)) & (PasswordReset.used_at < cutoff))
-                | (PasswordReset.expires_at < cutoff)
+        _affected(
+            session.execute(
+                delete(PasswordReset).where(
+                    ((PasswordReset.used_at.is_not(None)) & (PasswordReset.used_at < cutoff))
+                    | (PasswordReset.expires_at < cutoff)
+                )
             )
-        ).rowcount
+        )
         or 0
     )
     return n

@@ -65,6 +65,11 @@ TOUCHED = (
 """The tables retention changes (compacted afterwards)."""
 
 
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def personal_fields(instrument_id: str, version: str | None) -> frozenset[str]:
     """The fields of an intake form that hold identifying or free text (empty for other instruments)."""
     try:
@@ -143,8 +148,8 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
         if c.note is not None:
             c.note = None
             counts["consents"] += 1
-    counts["idempotency"] = (
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids))).rowcount or 0
+    counts["idempotency"] = _affected(
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids)))
     )
     session.flush()
     red = audit.redact(session, b.code)

@@ -37,6 +37,11 @@ class Policy:
     shared_idle_minutes: int = 5
 
 
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -131,14 +136,13 @@ def end(session: Session, session_id: str, reason: str) -> None:
 
 def end_all(session: Session, user_id: int, reason: str) -> int:
     """End every open session of a user (disabled, password changed or reset); returns how many."""
-    return (
+    return _affected(
         session.execute(
             update(UserSession)
             .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
             .values(ended_at=_now(), ended_reason=reason)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
 
 
@@ -160,11 +164,13 @@ def purge(session: Session, days: int = 30, now: dt.datetime | None = None) -> i
 
     cutoff = (now or _now()) - dt.timedelta(days=days)
     return (
-        session.execute(
-            delete(UserSession).where(
-                (UserSession.ended_at.is_not(None) & (UserSession.ended_at < cutoff))
-                | (UserSession.expires_at < cutoff)
+        _affected(
+            session.execute(
+                delete(UserSession).where(
+                    (UserSession.ended_at.is_not(None) & (UserSession.ended_at < cutoff))
+                    | (UserSession.expires_at < cutoff)
+                )
             )
-        ).rowcount
+        )
         or 0
     )

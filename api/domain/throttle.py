@@ -65,6 +65,11 @@ class Event:
     """True: forget this key's count (a successful sign-in clears the account's failures)."""
 
 
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def key_of(kind: str, subject: str) -> str:
     return hashlib.sha256(f"{kind}|{subject}".encode()).hexdigest()
 
@@ -87,14 +92,14 @@ def check(session: Session, *pairs: tuple[str, str | None], what: str = "attempt
     if not keys:
         return
     now = _now()
-    paused = [
-        (_aware(r.blocked_until), r.kind)
+    paused: list[tuple[dt.datetime, str]] = [
+        (_aware(r.blocked_until) or now, r.kind)
         for r in session.execute(select(RateLimit).where(RateLimit.key.in_(keys))).scalars()
-        if r.blocked_until is not None and _aware(r.blocked_until) > now  # type: ignore[operator]
+        if r.blocked_until is not None and (_aware(r.blocked_until) or now) > now
     ]
     if paused:
         until = max(u for u, _ in paused)
-        seconds = max(1, math.ceil((until - now).total_seconds()))  # type: ignore[operator]
+        seconds = max(1, math.ceil((until - now).total_seconds()))
         raise TooManyAttempts(
             f"too many {what}; try again in {math.ceil(seconds / 60)} minute(s)",
             retry_after=seconds,
@@ -161,11 +166,13 @@ def purge(session: Session, now: dt.datetime | None = None) -> int:
     now = now or _now()
     old = now - dt.timedelta(days=1)
     return (
-        session.execute(
-            delete(RateLimit).where(
-                RateLimit.window_start < old, (RateLimit.blocked_until.is_(None)) | (RateLimit.blocked_until < now)
+        _affected(
+            session.execute(
+                delete(RateLimit).where(
+                    RateLimit.window_start < old, (RateLimit.blocked_until.is_(None)) | (RateLimit.blocked_until < now)
+                )
             )
-        ).rowcount
+        )
         or 0
     )
 

@@ -304,6 +304,7 @@ NAV = (
     ("/admin/users", "nav.users", "accounts.manage"),
     ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
     ("/admin/audit", "nav.audit", "audit.read"),
+    ("/admin/settings", "nav.settings", "settings.read"),
 )
 
 

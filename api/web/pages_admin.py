@@ -262,3 +262,38 @@ def break_glass(
         )
     text = json.dumps(jsonable_encoder(doc), ensure_ascii=False, indent=2)
     return render(request, "admin_break_glass.html", error=None, code=code, reason="", document=text)
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+Settings_ = Annotated[Principal, Depends(Need("settings.read"))]
+SHOWN_SETTINGS = (
+    "session_hours",
+    "session_idle_minutes",
+    "shared_device_idle_minutes",
+    "respondent_idle_minutes",
+    "password_min_length",
+    "reset_link_hours",
+    "signin_failures_account",
+    "signin_failures_address",
+    "code_failures_address",
+    "code_requests_administration",
+    "throttle_window_minutes",
+    "throttle_block_minutes",
+    "retention_days",
+    "cookie_secure",
+)
+"""What the settings page shows: the security and retention settings (never a secret or key)."""
+
+
+@router.get("/settings")
+def settings_page(request: Request, principal: Settings_, settings: SettingsDep) -> Response:
+    """The configuration in force: the fund, the receiving organisations, the security and retention
+    settings. They are changed in ``instance/settings.toml`` (or ``PROFORIENT_*``), not here."""
+    return render(
+        request,
+        "admin_settings.html",
+        fund={"ka": settings.fund_name_ka, "en": settings.fund_name_en},
+        organisations=settings.organisations,
+        values=[(name, getattr(settings, name)) for name in SHOWN_SETTINGS],
+    )
