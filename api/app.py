@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import docs, errors, web
 from api.admission import Admission
 from api.db.session import Database
-from api.domain import audit
+from api.domain import accounts, audit, throttle
 from api.observability import RequestIds, configure_logging
 from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results, schemas
 from api.routes import instruments as instruments_routes
@@ -97,7 +97,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.threads,
         pool_timeout=settings.db_pool_timeout,
         lock_timeout=settings.lock_timeout,
-        **{audit.KEY: settings.audit_mac_key, audit.FILE: settings.audit_checkpoint_file or None},
+        **{
+            audit.KEY: settings.audit_mac_key,
+            audit.FILE: settings.audit_checkpoint_file or None,
+            throttle.LIMITS: throttle.Limits(
+                signin_account=settings.signin_failures_account,
+                signin_address=settings.signin_failures_address,
+                code_address=settings.code_failures_address,
+                code_administration=settings.code_requests_administration,
+                window_minutes=settings.throttle_window_minutes,
+                block_minutes=settings.throttle_block_minutes,
+            ),
+            accounts.MIN_LENGTH: settings.password_min_length,
+        },
     )
     app.state.settings = settings
     app.state.db = db

@@ -2,39 +2,80 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import json
+import logging
+import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.session import Busy, busy
-from api.db.tables import IdempotencyRecord
-from api.domain import accounts, audit
+from api.db.tables import IdempotencyRecord, User
+from api.domain import accounts, audit, maintenance, sessions, throttle
 from api.domain.access import Principal
 from api.domain.errors import Conflict, NotAuthenticated
 from api.security import Sessions, Vault
 from api.settings import Settings
 
 COOKIE = "pfo_session"
+CSRF_COOKIE = "pfo_csrf"
 __all__ = ["Busy", "busy"]  # re-exported: the web layer classifies errors without importing api.db
+log = logging.getLogger("proforient")
 
 
-def start_session(request: Request, response: Response, settings: Settings, user_id: int) -> None:
-    """Sign the user in on this browser: the signed session cookie, for the web pages and the API alike."""
+def session_policy(settings: Settings) -> sessions.Policy:
+    return sessions.Policy(settings.session_hours, settings.session_idle_minutes, settings.shared_device_idle_minutes)
+
+
+def start_session(
+    request: Request,
+    response: Response,
+    session: Session,
+    user: User,
+    *,
+    stage: str = "full",
+    shared: bool = False,
+    ip: str | None = None,
+) -> str:
+    """Sign the user in on this browser: a session row, its token in the signed cookie (for the web
+    pages and the API alike), and a fresh CSRF cookie (a token fixed before sign-in is not reused).
+    A session this browser had before is ended. Returns the new session's id."""
+    settings: Settings = request.app.state.settings
+    old = request.cookies.get(COOKIE)
+    if old and (token := request.app.state.cookies.read(old)):
+        sessions.end(session, sessions.token_hash(token), "replaced")
+    token = sessions.start(session, user, session_policy(settings), stage=stage, shared=shared, ip=ip)
     response.set_cookie(
         COOKIE,
-        request.app.state.cookies.issue(user_id),
+        request.app.state.cookies.issue(token),
         httponly=True,
         samesite="lax",
         secure=settings.cookie_secure,
         max_age=settings.session_hours * 3600,
     )
+    csrf = secrets.token_urlsafe(24)
+    request.state.new_csrf = csrf  # pages rendered in this response use it
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=settings.cookie_secure)
+    return sessions.token_hash(token)
+
+
+def end_session(request: Request, response: Response, session: Session, reason: str = "signed_out") -> None:
+    """Sign out this browser: its session row ends at once (the cookie is worthless from now on)."""
+    cookie = request.cookies.get(COOKIE)
+    token = request.app.state.cookies.read(cookie) if cookie else None
+    if token:
+        sessions.end(session, sessions.token_hash(token), reason)
+    response.delete_cookie(COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
 
 
 # Plain accessors are async so FastAPI calls them inline instead of hopping to a thread.
@@ -45,25 +86,51 @@ async def get_settings(request: Request) -> Settings:
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _write_kept(db: Any, session: Session | None) -> None:
+    """After a failed unit of work: write the records that must outlive it (failed sign-ins,
+    wrong codes: audit entries and throttle counts) in a short transaction of their own."""
+    if session is None:
+        return
+    entries, events = audit.drain_kept(session), throttle.drain_kept(session)
+    if not entries and not events:
+        return
+    try:
+        with db.write() as w:
+            audit.write(w, entries)
+            throttle.write(w, events)
+    except Exception:  # the request fails anyway; its own error is the one to report
+        log.exception("could not record a failed attempt")
+
+
 def get_db(request: Request) -> Iterator[Session]:
     """The request's unit of work, committed **before the response is sent**: committed if the
     route returns, rolled back if it raises; a failed COMMIT becomes a 5xx problem, never a 2xx.
 
-    A GET reads in a transaction that takes no lock; the audit entries it queued are then
-    written in a short write transaction of their own, before anything is answered. Any other
-    method is one write transaction from its first statement to its COMMIT.
+    A GET reads in a transaction that takes no lock; the audit entries (and throttle counts) it
+    queued are then written in a short write transaction of their own, before anything is
+    answered. Any other method is one write transaction from its first statement to its COMMIT.
+    When the route fails, what was queued with ``keep`` (a failed sign-in, a wrong code) is still
+    written, in a transaction of its own.
     (Declared with ``scope="function"``: FastAPI runs the teardown before sending the response.)"""
     db = request.app.state.db
-    if request.method in READ_METHODS:
-        with db.read() as session:
+    current: Session | None = None
+    try:
+        if request.method in READ_METHODS:
+            with db.read() as session:
+                current = session
+                yield session
+            pending, events = audit.drain(session), throttle.drain(session)
+            if pending or events:
+                with db.write() as w:
+                    audit.write(w, pending)
+                    throttle.write(w, events)
+            return
+        with db.write() as session:
+            current = session
             yield session
-        pending = audit.drain(session)
-        if pending:
-            with db.write() as w:
-                audit.write(w, pending)
-        return
-    with db.write() as session:
-        yield session
+    except Exception:
+        _write_kept(db, current)
+        raise
 
 
 async def get_vault(request: Request) -> Vault:
@@ -86,64 +153,157 @@ async def client_ip(request: Request) -> str | None:
 IpDep = Annotated[str | None, Depends(client_ip)]
 
 
+@dataclass(frozen=True)
+class Identity:
+    principal: Principal
+    stage: str
+    """'full' for API keys and signed-in sessions; 'password' or 'totp' for a sign-in half done."""
+
+
+def identify(request: Request, *, keys: bool = True) -> Identity | None:
+    """Who is calling: an API key (``Authorization: Bearer`` or ``X-API-Key``; with ``keys``) or
+    the session cookie, checked against the database on every request (a signed-out, disabled,
+    idle or expired session is refused at once). Looked up in a short read-only transaction; the
+    session's (or key's) last use is refreshed at most once a minute, in a short write of its own.
+
+    Raises ``NotAuthenticated`` for a key that is not valid."""
+    db = request.app.state.db
+    touch: Callable[[Session], None] | None = None
+    ident: Identity | None = None
+    with db.read() as session:
+        auth = request.headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
+        if key and keys:
+            found = accounts.client_for_key(session, key)
+            if found is None:
+                raise NotAuthenticated("the API key is not valid")
+            ident = Identity(found.principal, "full")
+            if found.touch:
+                cid = found.principal.id
+                touch = lambda w: accounts.touch_client(w, cid)  # noqa: E731
+        else:
+            cookie = request.cookies.get(COOKIE)
+            token = request.app.state.cookies.read(cookie) if cookie else None
+            if token and (sp := accounts.principal_for_session(session, token)) is not None:
+                ident = Identity(sp.principal, sp.stage)
+                if sp.touch:
+                    sid = sp.session_id
+                    touch = lambda w: sessions.touch(w, sid)  # noqa: E731
+    if touch is not None:
+        try:
+            with db.write() as w:
+                touch(w)
+        except Exception as exc:  # a busy database never refuses the request over a last-use time
+            if busy(exc) is None:
+                raise
+    return ident
+
+
+HALF_SIGNED_IN = {
+    "password": "the password is temporary: set a new one first (POST /v1/auth/password)",
+    "totp": "the second factor is awaited: enter the one-time code first",
+}
+
+
 def get_principal(request: Request) -> Principal:
-    """An API key (``Authorization: Bearer`` or ``X-API-Key``) or a signed session cookie.
+    """An API key or a signed-in session (a half-done sign-in does not count)."""
+    ident = identify(request)
+    if ident is None:
+        raise NotAuthenticated("sign in, or send an API key")
+    if ident.stage != "full":
+        raise NotAuthenticated(HALF_SIGNED_IN[ident.stage], stage=ident.stage)
+    return ident.principal
 
-    Looked up in a short read-only transaction of its own, so a stateless
-    request (scoring) never waits for the write lock."""
-    with request.app.state.db.read() as session:
-        return _principal(request, session)
 
-
-def _principal(request: Request, session: Session) -> Principal:
-    auth = request.headers.get("authorization", "")
-    key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
-    if key:
-        p = accounts.principal_for_key(session, key)
-        if p is None:
-            raise NotAuthenticated("the API key is not valid")
-        return p
-    cookie = request.cookies.get(COOKIE)
-    if cookie:
-        uid = request.app.state.cookies.read(cookie)
-        if uid is not None and (p := accounts.principal_for_user_id(session, uid)) is not None:
-            return p
-    raise NotAuthenticated("sign in, or send an API key")
+def get_identity(request: Request) -> Identity:
+    """Like ``get_principal``, but a half-done sign-in counts (the password-change endpoint)."""
+    ident = identify(request)
+    if ident is None:
+        raise NotAuthenticated("sign in, or send an API key")
+    return ident
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+def resource_id(body: Any) -> str | None:
+    """The id of what a creating request made, from its response body."""
+    if isinstance(body, dict):
+        for k in ("id", "code", "packet"):
+            if body.get(k) is not None:
+                return str(body[k])
+    return None
 
 
 class Idempotency:
-    """``Idempotency-Key`` on creating POSTs: the same key and body replays the first
-    response; the same key with another body is refused."""
+    """``Idempotency-Key`` on creating POSTs, remembered for 24 hours.
+
+    What is stored: HMACs (with the secret key) of the key and of the route and body, the
+    response's status and the id of the resource it made. Never a body: no names, contacts,
+    API keys or resume tokens in this table.
+
+    A retry with the same key and body answers the first status with the resource **as it is
+    now**, read again by the route's ``replay`` (so a retry sees later changes, e.g. a consent
+    withdrawn since); a secret that is shown only once (an API key, a resume token, a temporary
+    password) is not shown again: that field is null. Without a ``replay`` the answer is
+    ``{"id": …}``. The same key with another body is refused (409). Records older than 24 hours
+    are deleted on the next write (and by ``maintenance.purge``); such a key counts as new."""
 
     def __init__(self, request: Request, session: SessionDep, principal: PrincipalDep) -> None:
         self.key = request.headers.get("idempotency-key")
         self.session = session
         self.principal = principal
         self.route = f"{request.method} {request.url.path}"
+        self.secret = request.app.state.settings.secret_key.encode()
 
-    def run(self, body: Any, work: Callable[[], Any], status: int = 201) -> tuple[int, Any]:
+    def _mac(self, text: str) -> str:
+        return hmac.new(self.secret, f"idempotency|{text}".encode(), hashlib.sha256).hexdigest()
+
+    def run(
+        self,
+        body: Any,
+        work: Callable[[], Any],
+        status: int = 201,
+        replay: Callable[[str], Any] | None = None,
+    ) -> tuple[int, Any]:
         if not self.key:
             return status, jsonable_encoder(work())
         if len(self.key) > 200:
             raise Conflict("Idempotency-Key is longer than 200 characters", field="Idempotency-Key")
-        digest = hashlib.sha256((self.route + json.dumps(jsonable_encoder(body), sort_keys=True)).encode()).hexdigest()
+        digest = self._mac(self.route + "|" + json.dumps(jsonable_encoder(body), sort_keys=True))
+        key = self._mac(self.key)
         who = self.principal.actor
+        now = dt.datetime.now(dt.UTC)
+        cutoff = now - dt.timedelta(hours=maintenance.IDEMPOTENCY_HOURS)
         old = self.session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.principal == who, IdempotencyRecord.key == self.key)
+            select(IdempotencyRecord).where(IdempotencyRecord.principal == who, IdempotencyRecord.key == key)
         ).scalar_one_or_none()
         if old is not None:
-            if old.request_hash != digest:
-                raise Conflict("this Idempotency-Key was used with a different request", field="Idempotency-Key")
-            return old.status, old.body["body"]
+            created = old.created_at if old.created_at.tzinfo else old.created_at.replace(tzinfo=dt.UTC)
+            if created < cutoff:  # forgotten: the key counts as new
+                self.session.delete(old)
+                self.session.flush()
+            else:
+                if not hmac.compare_digest(old.request_hash, digest):
+                    raise Conflict("this Idempotency-Key was used with a different request", field="Idempotency-Key")
+                if old.resource_id is None:
+                    return old.status, None
+                if replay is None:
+                    return old.status, {"id": old.resource_id}
+                return old.status, jsonable_encoder(replay(old.resource_id))
         result = jsonable_encoder(work())
+        self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
         try:
             with self.session.begin_nested():
                 self.session.add(
                     IdempotencyRecord(
-                        principal=who, key=self.key, request_hash=digest, status=status, body={"body": result}
+                        principal=who,
+                        key=key,
+                        request_hash=digest,
+                        status=status,
+                        resource_id=resource_id(result),
+                        created_at=now,
                     )
                 )
         except IntegrityError as exc:  # the same key raced in from another request

@@ -27,6 +27,7 @@ from api.domain.errors import (
     Invalid,
     NotAuthenticated,
     NotFound,
+    TooManyAttempts,
 )
 from api.observability import request_id
 
@@ -37,6 +38,7 @@ STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (NotAuthenticated, 401, "not-authenticated", "Sign-in required"),
     (Forbidden, 403, "forbidden", "Not allowed"),
     (NotFound, 404, "not-found", "Not found"),
+    (TooManyAttempts, 429, "too-many-attempts", "Too many attempts"),
     (ConsentRequired, 409, "consent-required", "No valid consent"),
     (Conflict, 409, "conflict", "Conflict with the current state"),
     (Invalid, 422, "invalid", "Invalid request"),
@@ -96,7 +98,10 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         for cls, status, slug, title in STATUS:
             if isinstance(exc, cls):
-                return problem(status, slug, title, exc.detail, request, **exc.extra)
+                resp = problem(status, slug, title, exc.detail, request, **exc.extra)
+                if isinstance(exc, TooManyAttempts):
+                    resp.headers["Retry-After"] = str(exc.retry_after)
+                return resp
         return problem(400, "bad-request", "Bad request", exc.detail, request, **exc.extra)
 
     @app.exception_handler(scoring.ResponseValidationError)

@@ -30,9 +30,28 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class Login(Body):
     username: Short
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Password
+    totp: Annotated[str, StringConstraints(max_length=16)] | None = Field(
+        default=None, description="the one-time code of an account with a second factor"
+    )
+    shared_device: bool = Field(
+        default=False, description="a shared device (a shelter's tablet): the session ends after a short idle time"
+    )
+
+
+class PasswordChange(Body):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordResetRedeem(Body):
+    token: Annotated[str, StringConstraints(min_length=20, max_length=100)]
+    new_password: Password
 
 
 class ScoreItem(Body):
@@ -97,11 +116,36 @@ class PacketCreate(Body):
     parts: list[Short] = Field(min_length=1)
 
 
+Username = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{2,79}$")]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class UserCreate(Body):
-    username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{2,79}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    username: Username
+    full_name: FullName | None = None
+    password: Password | None = Field(
+        default=None,
+        description="omit it: a temporary password is made, shown once, and must be changed at the first sign-in",
+    )
     role: Short
     organisation: Short | None = None
+
+
+class UserUpdate(Body):
+    full_name: FullName | None = None
+
+
+class PasswordResetCreate(Body):
+    method: Literal["temporary", "link"] = Field(
+        default="temporary",
+        description="'temporary': a new temporary password, changed at the next sign-in; 'link': a one-time link",
+    )
+
+
+class BreakGlass(Body):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=1000)] = Field(
+        description="why the emergency read is needed (at least 20 characters); kept in the audit log"
+    )
 
 
 class ApiClientCreate(Body):

@@ -1,5 +1,6 @@
-"""Passwords (argon2), API keys (random, stored as SHA-256), session cookies
-(itsdangerous-signed), and encryption of personal data at rest (Fernet; a
+"""Passwords (argon2; the policy is ``api.passwords``), API keys (random, stored as SHA-256),
+session cookies (a random session token, itsdangerous-signed; the session itself is a database
+row, ``api.domain.sessions``), and encryption of personal data at rest (Fernet; a
 MultiFernet decrypts with any listed key so keys can be rotated).
 """
 
@@ -18,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 ROLES = ("admin", "psychologist", "social_worker", "employment_officer", "researcher")
+"""Account roles (DESIGN.md §5; the programme manager role is not built yet)."""
 SCOPES = (
     "score",
     "instruments:read",
@@ -34,8 +36,9 @@ _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    """The argon2 hash of a password (whether it is acceptable is ``api.passwords``' question)."""
+    if not password:
+        raise ValueError("an empty password cannot be hashed")
     return _hasher.hash(password)
 
 
@@ -73,21 +76,25 @@ def new_code() -> str:
 
 
 class Sessions:
-    """Signed, time-limited session cookies holding only the user id and a nonce."""
+    """Signed, time-limited session cookies holding only a random session token.
+
+    The signature lets a forged or stale cookie be refused without a database look-up; whether the
+    session is still live (not signed out, disabled, idle or expired) is the database's answer."""
 
     def __init__(self, secret: str, max_age_s: int) -> None:
-        self._s = URLSafeTimedSerializer(secret, salt="proforient-session")
+        self._s = URLSafeTimedSerializer(secret, salt="proforient-session-v2")
         self.max_age_s = max_age_s
 
-    def issue(self, user_id: int) -> str:
-        return self._s.dumps({"u": user_id, "n": secrets.token_hex(8)})
+    def issue(self, token: str) -> str:
+        return self._s.dumps({"t": token})
 
-    def read(self, cookie: str) -> int | None:
+    def read(self, cookie: str) -> str | None:
         try:
             data = self._s.loads(cookie, max_age=self.max_age_s)
         except (BadSignature, SignatureExpired):
             return None
-        return int(data["u"]) if isinstance(data, dict) and "u" in data else None
+        token = data.get("t") if isinstance(data, dict) else None
+        return token if isinstance(token, str) and 20 <= len(token) <= 100 else None
 
 
 class Vault:

@@ -8,6 +8,7 @@ so the zero-set-up SQLite start still encrypts names at rest.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -61,7 +62,42 @@ class Settings(BaseSettings):
     organisations: list[Organisation] = Field(default_factory=lambda: list(DEFAULT_ORGANISATIONS))
     max_request_bytes: int = 2_000_000
     max_batch: int = 5_000
-    session_hours: int = 12
+    session_hours: int = Field(default=12, ge=1, description="a sign-in ends after this many hours, however active")
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="a staff session ends after this many minutes without a request"
+    )
+    shared_device_idle_minutes: int = Field(
+        default=5, ge=1, description="the same on a device marked 'shared' at sign-in (a shelter's tablet)"
+    )
+    respondent_idle_minutes: int = Field(
+        default=10,
+        ge=1,
+        description="a respondent page left this long without input goes back to the code page "
+        "(answers are saved; the code opens it again)",
+    )
+    password_min_length: int = Field(default=12, ge=8, le=64, description="the shortest password accepted")
+    reset_link_hours: int = Field(default=24, ge=1, le=168, description="how long a password-reset link works")
+    signin_failures_account: int = Field(
+        default=10, ge=1, description="failed sign-ins for one account within the window before it pauses"
+    )
+    signin_failures_address: int = Field(
+        default=30, ge=1, description="failed sign-ins from one address within the window before it pauses"
+    )
+    code_failures_address: int = Field(
+        default=20, ge=1, description="wrong hand-over codes from one address within the window before it pauses"
+    )
+    code_requests_administration: int = Field(
+        default=1500,
+        ge=10,
+        description="requests with one administration's code within the window (bounds a leaked or scripted code)",
+    )
+    throttle_window_minutes: int = Field(default=15, ge=1, description="the window the limits above count in")
+    throttle_block_minutes: int = Field(default=15, ge=1, description="how long a pause lasts")
+    backup_key: str = Field(
+        default="",
+        description="encrypts backups (a Fernet key; empty: derived from secret_key). Keep a copy apart from them: "
+        "a backup is restorable only with it",
+    )
     retention_days: int = 365 * 5
     """Records of a closed case are depersonalized this long after closing."""
     cookie_secure: bool = False
@@ -86,6 +122,16 @@ class Settings(BaseSettings):
         "from Cronbach's α of the answers stored here (when no norm table supplies a reliability)",
     )
 
+    @field_validator("backup_key")
+    @classmethod
+    def _backup_key_is_fernet(cls, v: str) -> str:
+        if v.strip():
+            try:
+                Fernet(v.strip().encode())
+            except ValueError as exc:
+                raise ValueError("PROFORIENT_BACKUP_KEY must be a Fernet key (Fernet.generate_key())") from exc
+        return v
+
     @field_validator("data_keys")
     @classmethod
     def _keys_are_fernet(cls, v: str) -> str:
@@ -109,6 +155,14 @@ class Settings(BaseSettings):
         if self.audit_key:
             return self.audit_key.encode()
         return hashlib.sha256(f"proforient-audit|{self.secret_key}".encode()).digest()
+
+    @property
+    def backup_fernet_key(self) -> bytes:
+        """The key backups are encrypted with (``backup_key``, else derived from ``secret_key``)."""
+        if self.backup_key:
+            return self.backup_key.strip().encode()
+        digest = hashlib.sha256(f"proforient-backup|{self.secret_key}".encode()).digest()
+        return base64.urlsafe_b64encode(digest)
 
     @property
     def fernet_keys(self) -> list[bytes]:
@@ -166,6 +220,7 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
     path = folder / "settings.toml"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)  # settings, keys, the SQLite database and checkpoints: the owner's only
         db = (folder / "proforient.db").resolve()
         path.write_text(
             "# generated on first start; keep this file private and backed up\n"
@@ -173,6 +228,7 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
             f'secret_key = "{secrets.token_urlsafe(32)}"\n'
             f'data_keys_file = "{(folder / "data-keys").resolve()}"\n'
             f'audit_key = "{secrets.token_urlsafe(32)}"\n'
+            f'backup_key = "{Fernet.generate_key().decode()}"\n'
             f'audit_checkpoint_file = "{(folder / "audit-checkpoints.jsonl").resolve()}"\n',
             encoding="utf-8",
         )

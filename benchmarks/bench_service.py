@@ -98,7 +98,7 @@ def main() -> None:
     migrate(url)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
-        accounts.create_user(s, SYSTEM, "psy", "psychologist-1", "psychologist")
+        accounts.create_user(s, SYSTEM, "psy", "listens-carefully-1", "psychologist")
         accounts.create_user(s, SYSTEM, "sw", "social-worker-1", "social_worker")
         _, key = accounts.create_api_client(s, SYSTEM, "bench", ["score"])
     engine.dispose()
@@ -153,7 +153,7 @@ def main() -> None:
 
         with httpx.Client(base_url=base, timeout=30) as sw, httpx.Client(base_url=base, timeout=30) as psy:
             sw.post("/v1/auth/login", json={"username": "sw", "password": "social-worker-1"})
-            psy.post("/v1/auth/login", json={"username": "psy", "password": "psychologist-1"})
+            psy.post("/v1/auth/login", json={"username": "psy", "password": "listens-carefully-1"})
             code = sw.post("/v1/beneficiaries", json={"name": "bench"}).json()["code"]
             ids = []
             m = int(args.seconds * 200)

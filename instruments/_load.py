@@ -89,6 +89,27 @@ def _read_meta(folder: Path) -> tuple[str, dict[str, Any], bytes]:
     raise InstrumentError([Problem("E000", str(folder), None, "", "no instrument.toml or instrument.yaml here")])
 
 
+PERSONAL_BY_DEFAULT = frozenset({"text", "occupations"})
+"""Intake field types that hold free text about the person unless fields.csv says otherwise."""
+
+
+def _without_personal(raw: bytes) -> bytes:
+    """fields.csv as hashed: without a last ``personal`` column. Like isced.csv, that column says how
+    stored data is treated (retention, research exports), not how answers are scored, so marking the
+    fields of a version already in use does not invalidate the results stored with it."""
+    lines = raw.split(b"\n")
+    header = lines[0].rstrip(b"\r").lstrip(b"\xef\xbb\xbf")
+    if not header.endswith(b",personal"):
+        return raw
+    out = []
+    for line in lines:
+        cr = b"\r" if line.endswith(b"\r") else b""
+        body = line[:-1] if cr else line
+        cut = body.rfind(b",")
+        out.append((body[:cut] if cut >= 0 else body) + cr)
+    return b"\n".join(out)
+
+
 def _read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], bytes, list[Problem]]:
     """The rows of a definition table as (spreadsheet row number, cells), the raw bytes, and problems.
 
@@ -569,7 +590,7 @@ class _Builder:
             return ()
         frows, raw, problems = _read_csv(fpath)
         self.problems.extend(problems)
-        self.hash.update(raw)
+        self.hash.update(_without_personal(raw))
         orows: list[tuple[int, dict[str, str]]] = []
         if opath.is_file():
             orows, oraw, oproblems = _read_csv(opath)
@@ -614,8 +635,9 @@ class _Builder:
             label, missing = _row_text(f.label_ka, f.label_en, "label", self.languages)
             for what in missing:
                 self.add("E013", "fields.csv", n, "", f"field {f.id!r} has no {what}")
+            personal = f.personal if f.personal is not None else f.type in PERSONAL_BY_DEFAULT
             if label is not None:
-                out.append(FormField(f.id, f.section, f.type, f.required, label, choices))
+                out.append(FormField(f.id, f.section, f.type, f.required, label, choices, personal))
         for fid in options:
             if fid not in ids:
                 self.add("E018", "options.csv", None, "field", f"options name unknown field {fid!r}")

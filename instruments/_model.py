@@ -60,6 +60,9 @@ class FormField:
     required: bool
     label: Text
     options: tuple[Option, ...] = ()
+    personal: bool = False
+    """Holds identifying or free text about the person (retention erases it; research exports leave
+    it out). From fields.csv's ``personal`` column; by default true for ``text`` and ``occupations``."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,11 @@ class Instrument:
     def packet_fields(self) -> tuple[FormField, ...]:
         """The fields a packet's intake summary carries, in their order (none without rules.toml)."""
         return tuple(self.field_(f) for f in self.rules.packet.fields) if self.rules is not None else ()
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        """Ids of the fields that hold identifying or free text about the person (intake forms)."""
+        return frozenset(f.id for f in self.fields if f.personal)
 
     def field_(self, field_id: str) -> FormField:
         for f in self.fields:

@@ -209,6 +209,22 @@ class FieldRow(Frozen):
     label_en: NonEmpty | None = None
 
     _blanks = field_validator("label_ka", "label_en", mode="before")(_blank_to_none)
+    personal: bool | None = None
+    """Optional (the last column): does the field hold identifying or free text about the person?
+    Empty: the default for the type (true for ``text`` and ``occupations``)."""
+
+    @field_validator("personal", mode="before")
+    @classmethod
+    def _personal_words(cls, v: object) -> object:
+        if isinstance(v, str):
+            s = v.strip().lower()
+            if s in {"true", "1", "yes"}:
+                return True
+            if s in {"false", "0", "no"}:
+                return False
+            if s == "":
+                return None
+        return v
 
     @field_validator("required", mode="before")
     @classmethod

@@ -62,6 +62,7 @@ class Web:
         if who is not None:
             r = self.post("/sign-in", {"username": who, "password": PASSWORDS[who]}, start="/sign-in")
             assert r.status_code == 303, r.text
+            self.get(r.headers["location"])  # the CSRF cookie is new after a sign-in: take its token
 
     def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
         r = self.c.get(path, follow_redirects=False, **kw)

@@ -63,7 +63,7 @@ ORGS = [
     Organisation(id="other-agency", name_ka="სხვა უწყება", name_en="Another agency"),
 ]
 PASSWORDS = {
-    "admin": "admin-pass-1",
+    "admin": "keeper-of-accounts-1",
     "psychologist": "psych-pass-1",
     "social_worker": "social-pass-1",
     "employment_officer": "employ-pass-1",

@@ -23,10 +23,10 @@ from api.domain import accounts
 from api.domain.access import SYSTEM
 
 USERS = {
-    "psy": ("psychologist-1", "psychologist", None),
+    "psy": ("listens-carefully-1", "psychologist", None),
     "sw": ("social-worker-1", "social_worker", None),
-    "boss": ("administrator-1", "admin", None),
-    "officer": ("employment-officer-1", "employment_officer", "ssa-employment"),
+    "boss": ("keeps-the-accounts-1", "admin", None),
+    "officer": ("finds-good-jobs-1", "employment_officer", "ssa-employment"),
 }
 
 

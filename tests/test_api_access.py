@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from api.domain import accounts
+from api.domain.access import SYSTEM
 from tests.api_helpers import answers_for
 
 WHO = (
@@ -23,66 +25,65 @@ WHO = (
     "reader",
     "partner",
 )
-STAFF = {"admin", "psychologist", "social_worker"}
+CARE = {"psychologist", "social_worker"}
+"""Who works with beneficiaries' data. The admin runs the service and reads none of it (DESIGN.md §5),
+except through the audited emergency read (break-glass)."""
+PEOPLE = {"admin", "psychologist", "social_worker", "employment_officer", "researcher"}
 
 # (method, path template) → who may use it (beyond that: 401 for anonymous, 403/404 for others)
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/auth/login"): set(WHO),
     ("POST", "/v1/auth/logout"): set(WHO),
     ("GET", "/v1/auth/me"): set(WHO) - {"anonymous"},
-    ("GET", "/v1/instruments"): {
-        "admin",
-        "psychologist",
-        "social_worker",
-        "employment_officer",
-        "researcher",
-        "scorer",
-        "reader",
-    },
-    ("GET", "/v1/instruments/{instrument_id}"): {
-        "admin",
-        "psychologist",
-        "social_worker",
-        "employment_officer",
-        "researcher",
-        "scorer",
-        "reader",
-    },
-    ("POST", "/v1/score"): {"admin", "psychologist", "researcher", "scorer"},
-    ("POST", "/v1/beneficiaries"): STAFF,
-    ("GET", "/v1/beneficiaries"): STAFF,
-    ("GET", "/v1/beneficiaries/{code}"): STAFF,
-    ("GET", "/v1/beneficiaries/{code}/export"): {"admin", "social_worker"},
-    ("POST", "/v1/beneficiaries/{code}/close"): {"admin", "social_worker"},
-    ("GET", "/v1/beneficiaries/{code}/results"): {"admin", "psychologist"},
-    ("GET", "/v1/beneficiaries/{code}/profile"): {"admin", "psychologist"},  # psychologist audience by default
-    ("GET", "/v1/results/{result_id}/report"): {"admin", "psychologist"},
-    ("GET", "/v1/packets/{packet_id}/report"): {"admin", "social_worker", "employment_officer", "partner"},
-    ("POST", "/v1/administrations"): {"admin", "psychologist"},  # a VDQ: not the social worker's
-    ("GET", "/v1/administrations/{admin_id}"): {"admin", "psychologist"},
-    ("PATCH", "/v1/administrations/{admin_id}/answers"): {"admin", "psychologist"},
-    ("POST", "/v1/administrations/{admin_id}/submit"): {"admin", "psychologist"},
+    ("POST", "/v1/auth/password"): PEOPLE,  # one's own password; an API client has none
+    ("POST", "/v1/auth/reset"): set(WHO),  # a one-time link's token is the key
+    ("GET", "/v1/instruments"): PEOPLE | {"scorer", "reader"},
+    ("GET", "/v1/instruments/{instrument_id}"): PEOPLE | {"scorer", "reader"},
+    ("POST", "/v1/score"): {"psychologist", "researcher", "scorer"},
+    ("POST", "/v1/beneficiaries"): CARE,
+    ("GET", "/v1/beneficiaries"): CARE,
+    ("GET", "/v1/beneficiaries/{code}"): CARE,
+    ("GET", "/v1/beneficiaries/{code}/export"): {"social_worker"},
+    ("POST", "/v1/beneficiaries/{code}/break-glass"): {"admin"},
+    ("POST", "/v1/beneficiaries/{code}/close"): {"social_worker"},
+    ("GET", "/v1/beneficiaries/{code}/results"): {"psychologist"},
+    ("GET", "/v1/beneficiaries/{code}/profile"): {"psychologist"},  # psychologist audience by default
+    ("GET", "/v1/results/{result_id}/report"): {"psychologist"},
+    ("GET", "/v1/packets/{packet_id}/report"): {"social_worker", "employment_officer", "partner"},
+    ("POST", "/v1/administrations"): {"psychologist"},  # a VDQ: not the social worker's
+    ("GET", "/v1/administrations/{admin_id}"): {"psychologist"},
+    ("PATCH", "/v1/administrations/{admin_id}/answers"): {"psychologist"},
+    ("POST", "/v1/administrations/{admin_id}/submit"): {"psychologist"},
     ("GET", "/v1/respond/{token}"): set(WHO),
     ("PATCH", "/v1/respond/{token}/answers"): set(WHO),
     ("POST", "/v1/respond/{token}/submit"): set(WHO),
-    ("GET", "/v1/results/{result_id}"): {"admin", "psychologist"},
-    ("POST", "/v1/results/{result_id}/rescore"): {"admin", "psychologist"},
+    ("GET", "/v1/results/{result_id}"): {"psychologist"},
+    ("POST", "/v1/results/{result_id}/rescore"): {"psychologist"},
     ("POST", "/v1/results/{result_id}/corrections"): {"psychologist"},
-    ("POST", "/v1/administrations/{admin_id}/discard"): {"admin", "psychologist"},
-    ("POST", "/v1/beneficiaries/{code}/consents"): {"admin", "social_worker"},
-    ("GET", "/v1/beneficiaries/{code}/consents"): {"admin", "social_worker"},
-    ("POST", "/v1/consents/{consent_id}/withdraw"): {"admin", "social_worker"},
-    ("POST", "/v1/packets"): {"admin", "social_worker"},
-    ("GET", "/v1/packets/{packet_id}"): {"admin", "social_worker", "employment_officer", "partner"},
-    ("POST", "/v1/packets/{packet_id}/send"): {"admin", "social_worker"},
-    ("GET", "/v1/registry"): {"admin", "social_worker"},
+    ("POST", "/v1/administrations/{admin_id}/discard"): {"psychologist"},
+    ("POST", "/v1/beneficiaries/{code}/consents"): {"social_worker"},
+    ("GET", "/v1/beneficiaries/{code}/consents"): {"social_worker"},
+    ("POST", "/v1/consents/{consent_id}/withdraw"): {"social_worker"},
+    ("POST", "/v1/packets"): {"social_worker"},
+    ("GET", "/v1/packets/{packet_id}"): {"social_worker", "employment_officer", "partner"},
+    ("POST", "/v1/packets/{packet_id}/send"): {"social_worker"},
+    ("GET", "/v1/registry"): {"social_worker"},
     ("GET", "/v1/inbox"): {"employment_officer", "partner"},
     ("GET", "/v1/norms"): {"admin", "psychologist", "researcher"},
     ("GET", "/v1/norms/{instrument}/{norm_id}"): {"admin", "psychologist", "researcher"},
-    ("GET", "/v1/research/item-analysis"): {"admin", "researcher"},
-    ("GET", "/v1/research/results"): {"admin", "researcher"},
+    ("GET", "/v1/research/item-analysis"): {"researcher"},
+    ("GET", "/v1/research/results"): {"researcher"},
+    ("GET", "/v1/users"): {"admin"},
     ("POST", "/v1/users"): {"admin"},
+    ("GET", "/v1/users/{user_id}"): {"admin"},
+    ("PATCH", "/v1/users/{user_id}"): {"admin"},
+    ("POST", "/v1/users/{user_id}/disable"): {"admin"},
+    ("POST", "/v1/users/{user_id}/enable"): {"admin"},
+    ("POST", "/v1/users/{user_id}/reset-password"): {"admin"},
+    ("DELETE", "/v1/users/{user_id}/totp"): {"admin"},
+    ("GET", "/v1/api-clients"): {"admin"},
     ("POST", "/v1/api-clients"): {"admin"},
+    ("POST", "/v1/api-clients/{client_id}/revoke"): {"admin"},
     ("GET", "/v1/audit"): {"admin"},
     ("GET", "/v1/audit/verify"): {"admin"},
     ("GET", "/v1/schemas/record"): set(WHO),
@@ -112,7 +113,13 @@ def _setup(service):  # type: ignore[no-untyped-def]
     draft = sw.post(
         "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]}
     ).json()
+    with service.app.state.sessions() as s, s.begin():  # an account and a client the admin may change
+        target = accounts.create_user(s, SYSTEM, "target.user", "a-target-password-1", "researcher")
+        client, _ = accounts.create_api_client(s, SYSTEM, "target-client", ["score"])
+        target_id, client_id = target.id, client.id
     return {
+        "user_id": target_id,
+        "client_id": client_id,
         "code": code,
         "instrument_id": "vdq",
         "admin_id": a2["id"],
@@ -135,13 +142,20 @@ BODIES = {
     "/v1/respond/{token}/answers": {"answers": {"VDQ02": 2}},
     "/v1/beneficiaries/{code}/consents": {"addressee": "ssa-employment", "scope": ["profile"]},
     "/v1/packets": {"beneficiary": "{code}", "addressee": "ssa-employment", "parts": ["profile"]},
-    "/v1/users": {"username": "new.user", "password": "a-long-password", "role": "researcher"},
+    "/v1/users": {"username": "new.user", "full_name": "ნინო ახალაძე", "role": "researcher"},
+    "/v1/users/{user_id}": {"full_name": "სხვა სახელი"},
+    "/v1/users/{user_id}/reset-password": {"method": "link"},
+    "/v1/auth/password": {"current_password": "not-the-password", "new_password": "a-new-long-passphrase"},
+    "/v1/auth/reset": {"token": "x" * 40, "new_password": "a-new-long-passphrase"},
+    "/v1/beneficiaries/{code}/break-glass": {"reason": "a court order asks for the whole file today"},
     "/v1/api-clients": {"name": "partner-x", "scopes": ["score"]},
     "/v1/results/{result_id}/corrections": {"answers": {"VDQ03": 1}, "reason": "keyed in wrongly from paper"},
     "/v1/administrations/{admin_id}/discard": {"reason": "started by mistake"},
 }
-QUERY = {"/v1/research/results": {"instrument": "vdq", "study": "s-1"},
-         "/v1/research/item-analysis": {"instrument": "vdq"}}
+QUERY = {
+    "/v1/research/results": {"instrument": "vdq", "study": "s-1"},
+    "/v1/research/item-analysis": {"instrument": "vdq"},
+}
 
 
 def _fill(template: str, ids: dict[str, str]) -> str:
@@ -211,7 +225,7 @@ def test_sign_in_and_out(service):
     assert bad_key.get("/v1/instruments").status_code == 401
 
 
-@pytest.mark.parametrize("who", ["employment_officer", "researcher", "scorer", "partner"])
+@pytest.mark.parametrize("who", ["admin", "employment_officer", "researcher", "scorer", "partner"])
 def test_no_name_ever_reaches_these_callers(service, who):
     ids = _setup(service)
     c = service.client(who)

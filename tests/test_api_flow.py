@@ -181,7 +181,12 @@ def test_data_subject_export_retention_and_key_rotation(service):
     administer(sw, code, "intake", INTAKE)
     export = sw.get(f"/v1/beneficiaries/{code}/export").json()
     assert export["beneficiary"]["name"] == NAME
-    assert export["administrations"][0]["answers"]["profession"] == "მკერავი"
+    answers = {a["item"]: a for a in export["administrations"][0]["answers"]}
+    assert answers["profession"]["value"] == "მკერავი"
+    assert answers["profession"]["label"] == {
+        "ka": "პროფესია ან სპეციალობა (თუ აქვს)",
+        "en": "Profession or trade (if any)",
+    }
     assert any(e["action"] == "create" for e in export["access_log"])
     assert psy.get(f"/v1/beneficiaries/{code}/export").status_code == 403
 

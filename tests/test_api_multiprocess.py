@@ -34,9 +34,9 @@ def two_servers(tmp_path):  # type: ignore[no-untyped-def]
     migrate(url)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
-        accounts.create_user(s, SYSTEM, "psy", "psychologist-1", "psychologist")
+        accounts.create_user(s, SYSTEM, "psy", "listens-carefully-1", "psychologist")
         accounts.create_user(s, SYSTEM, "sw", "social-worker-1", "social_worker")
-        accounts.create_user(s, SYSTEM, "boss", "administrator-1", "admin")
+        accounts.create_user(s, SYSTEM, "boss", "keeps-the-accounts-1", "admin")
     engine.dispose()
     env = {
         **os.environ,
@@ -98,11 +98,11 @@ def login(base: str, user: str, password: str) -> httpx.Client:
 
 def test_two_processes_share_state_and_one_audit_chain(two_servers):
     a, b = two_servers
-    sw_a, psy_b = login(a, "sw", "social-worker-1"), login(b, "psy", "psychologist-1")
+    sw_a, psy_b = login(a, "sw", "social-worker-1"), login(b, "psy", "listens-carefully-1")
     code = sw_a.post("/v1/beneficiaries", json={"name": "მარიამ"}).json()["code"]
     adm = psy_b.post("/v1/administrations", json={"beneficiary": code, "instrument": "sds"}).json()
     items = list(answers_for("sds", 3).items())
-    clients = [login(base, "psy", "psychologist-1") for base in (a, b, a, b)]
+    clients = [login(base, "psy", "listens-carefully-1") for base in (a, b, a, b)]
 
     def save(k: int) -> int:
         c = clients[k % 4]
@@ -127,7 +127,7 @@ def test_two_processes_share_state_and_one_audit_chain(two_servers):
     OPEN.append(psy_on_a)
     state = psy_on_a.get(f"/v1/administrations/{adm['id']}").json()
     assert len(state["answers"]) == len(items)
-    boss = login(b, "boss", "administrator-1")
+    boss = login(b, "boss", "keeps-the-accounts-1")
     v = boss.get("/v1/audit/verify").json()
     assert v["ok"], v
     assert v["entries"] > 12 + len(items)

@@ -76,8 +76,15 @@ def test_a_chosen_norm_table_is_used_and_named(service, tmp_path, monkeypatch):
     spec = instruments.scoring_spec(instruments.load("sds"))
     rng = np.random.default_rng(1)
     sample = scoring.score(spec, (rng.random((300, len(spec.items))) < 0.5).astype(np.int8)).scales.score
-    table = research.build_norms(spec, sample, norm_id="pilot", version="1.0", population="pilot sample",
-                                 collected_from=dt.date(2027, 1, 1), collected_to=dt.date(2027, 3, 1))
+    table = research.build_norms(
+        spec,
+        sample,
+        norm_id="pilot",
+        version="1.0",
+        population="pilot sample",
+        collected_from=dt.date(2027, 1, 1),
+        collected_to=dt.date(2027, 3, 1),
+    )
     research.write_norms(table, tmp_path)
     monkeypatch.setattr(reporting, "norms_root", lambda: tmp_path)
     plain = psy.get(f"/v1/results/{result['id']}/report", params={"lang": "en"})

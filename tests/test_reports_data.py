@@ -24,21 +24,43 @@ from api.service import records_of_frame, score_frame
 PERSON = "B-001"
 LIKES = {"S": 22, "A": 16, "E": 12, "C": 6, "R": 4, "I": 2}
 VDQ_TARGET = {  # wanted scale mean (answers before reverse keying)
-    "certainty": 1, "information": 4, "emotional_strain": 4, "practical": 4, "readiness": 2,
-    "indecisiveness": 2, "self_knowledge": 2, "confidence": 2, "others_opinions": 1,
-    "skills_experience": 1, "expectations": 1,
+    "certainty": 1,
+    "information": 4,
+    "emotional_strain": 4,
+    "practical": 4,
+    "readiness": 2,
+    "indecisiveness": 2,
+    "self_knowledge": 2,
+    "confidence": 2,
+    "others_opinions": 1,
+    "skills_experience": 1,
+    "expectations": 1,
 }
 PPI_TARGET = {"EI": (-1, 3), "SN": (-1, None), "TF": (1, 3), "JP": (-1, 3)}  # (side, rating)
 
 INTAKE = {
-    "id": PERSON, "education_level": "secondary", "has_profession": "no", "profession": "",
-    "profession_in_demand": "no", "work_experience_years": "2", "months_since_last_job": "30",
-    "never_worked": "no", "currently_employed": "no", "seeking_better_job": "no",
-    "computer_skills": "basic", "languages": "ka;ru", "driving_licence": "no",
-    "communication": "with_support", "economic_situation": "no_income",
-    "rehabilitation_phase": "transition", "interests": "cooking, sewing",
-    "values": "stability;helping_people", "expectation": "both", "expected_monthly_pay": "900",
-    "aspired_occupations": "cook;hairdresser;nanny", "constraints": "childcare;no_night_shifts",
+    "id": PERSON,
+    "education_level": "secondary",
+    "has_profession": "no",
+    "profession": "",
+    "profession_in_demand": "no",
+    "work_experience_years": "2",
+    "months_since_last_job": "30",
+    "never_worked": "no",
+    "currently_employed": "no",
+    "seeking_better_job": "no",
+    "computer_skills": "basic",
+    "languages": "ka;ru",
+    "driving_licence": "no",
+    "communication": "with_support",
+    "economic_situation": "no_income",
+    "rehabilitation_phase": "transition",
+    "interests": "cooking, sewing",
+    "values": "stability;helping_people",
+    "expectation": "both",
+    "expected_monthly_pay": "900",
+    "aspired_occupations": "cook;hairdresser;nanny",
+    "constraints": "childcare;no_night_shifts",
     "notes": "",
 }
 
@@ -115,13 +137,17 @@ def profile(name: str | None = "Nino Beridze", only: tuple[str, ...] | None = No
     r = records()
     chosen = [v for k, v in r.items() if only is None or k in only]
     args: dict[str, object] = dict(
-        name=name, administrator="Psychologist M. K.", administered=date(2025, 3, 14), report_date=date(2025, 3, 20),
+        name=name,
+        administrator="Psychologist M. K.",
+        administered=date(2025, 3, 14),
+        report_date=date(2025, 3, 20),
     )
     args.update(kw)
     return reports.build_profile(PERSON, chosen, **args)  # type: ignore[arg-type]
 
 
 # -- the fixtures score as designed (the other tests rely on it) ------------------------------
+
 
 def test_fixture_sds_code_is_sae() -> None:
     row = scored("sds", sds_answers())

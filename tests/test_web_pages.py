@@ -21,8 +21,6 @@ KA, EN = strings("ka"), strings("en")
 USERS = ("admin", "psychologist", "social_worker", "employment_officer", "other_officer", "researcher")
 
 
-
-
 def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """A beneficiary with a VDQ in progress, a VDQ result, an intake, and a packet sent to ssa-employment."""
     sw, psy = service.client("social_worker"), service.client("psychologist")
@@ -37,7 +35,9 @@ def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_vdq = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
     packet = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]})
     assert sw.post(f"/v1/packets/{packet.json()['id']}/send").status_code == 201
+    users = {u["username"]: u["id"] for u in service.client("admin").get("/v1/users").json()}
     return {
+        "user_id": str(users["researcher"]),
         "code": code,
         "admin": open_vdq["id"],
         "token": open_vdq["resume_token"],
@@ -48,15 +48,20 @@ def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-STAFF = {"admin", "psychologist", "social_worker"}
-PSY = {"admin", "psychologist"}
-SW = {"admin", "social_worker"}
-# page → who may open it; everyone else is refused (403, or 404 where the thing must not be known)
+CARE = {"psychologist", "social_worker"}
+PSY = {"psychologist"}
+SW = {"social_worker"}
+ADMIN = {"admin"}
+# page → who may open it; everyone else is refused (403, or 404 where the thing must not be known).
+# The admin runs accounts, API clients and the audit log and reads no beneficiary's data.
 PAGES: dict[str, set[str]] = {
     "/home": set(USERS),
-    "/beneficiaries": STAFF,
-    "/beneficiaries/new": STAFF,
-    "/beneficiaries/{code}": STAFF,
+    "/account": set(USERS),
+    "/account/password": set(USERS),
+    "/account/totp": {"admin", "psychologist"},
+    "/beneficiaries": CARE,
+    "/beneficiaries/new": CARE,
+    "/beneficiaries/{code}": CARE,
     "/beneficiaries/{code}/consents": SW,
     "/beneficiaries/{code}/packets/new": SW,
     "/beneficiaries/{code}/compare?before={before}&after={result}": PSY,
@@ -65,12 +70,28 @@ PAGES: dict[str, set[str]] = {
     "/administrations/{admin}/read-aloud/1": PSY,
     "/administrations/{admin}/paper": PSY,
     "/administrations/{admin}/check": PSY,
-    "/administrations/{intake}/intake": STAFF,
+    "/administrations/{intake}/intake": CARE,
     "/registry": SW,
     "/inbox": {"employment_officer", "other_officer"},
-    "/packets/{packet}": {"admin", "social_worker", "employment_officer"},
+    "/packets/{packet}": {"social_worker", "employment_officer"},
+    "/admin/users": ADMIN,
+    "/admin/users/{user_id}": ADMIN,
+    "/admin/api-clients": ADMIN,
+    "/admin/audit": ADMIN,
+    "/admin/break-glass": ADMIN,
+    "/admin/settings": ADMIN,
 }
-PUBLIC = {"/", "/sign-in", "/r", "/r/{token}", "/r/{token}/part/{n}", "/r/{token}/review", "/r/{token}/done"}
+PUBLIC = {
+    "/",
+    "/sign-in",
+    "/sign-in/code",
+    "/reset/{token}",
+    "/r",
+    "/r/{token}",
+    "/r/{token}/part/{n}",
+    "/r/{token}/review",
+    "/r/{token}/done",
+}
 
 
 def test_every_page_has_an_expectation(service):

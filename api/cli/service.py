@@ -3,23 +3,22 @@ retention | audit verify``: running the service. Thin wrappers over ``api.domain
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import gzip
 import json
-import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from cryptography.fernet import Fernet
-from sqlalchemy import func, inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
+from api.backup import BackupError, is_backup, read_backup, write_backup
+from api.backup import restore as restore_backup
 from api.db.session import Database, make_engine, migrate, session_factory, transaction
-from api.db.tables import Base, User
-from api.domain import accounts, audit, beneficiaries, keys
+from api.db.tables import User
+from api.domain import accounts, audit, beneficiaries, keys, maintenance
+from api.domain import retention as retention_domain
 from api.domain.access import SYSTEM
 from api.domain.errors import DomainError
 from api.security import Vault, key_fingerprint
@@ -30,7 +29,8 @@ from ._common import out
 
 
 def _sessions():  # type: ignore[no-untyped-def]
-    return session_factory(make_engine(get_settings().database_url))
+    settings = get_settings()
+    return session_factory(make_engine(settings.database_url), **{accounts.MIN_LENGTH: settings.password_min_length})
 
 
 def ensure_admin() -> tuple[str, str] | None:
@@ -39,8 +39,8 @@ def ensure_admin() -> tuple[str, str] | None:
     with transaction(factory) as s:
         if s.execute(select(func.count()).select_from(User)).scalar_one():
             return None
-        password = secrets.token_urlsafe(12)
-        accounts.create_user(s, SYSTEM, "admin", password, "admin")
+        _, password = accounts.new_account(s, SYSTEM, "admin", None, "admin")
+        assert password is not None
         return "admin", password
 
 
@@ -64,7 +64,7 @@ def serve(
     if first:
         out.print(
             f"[bold]first sign-in:[/] user [cyan]{first[0]}[/] password [cyan]{first[1]}[/] "
-            "(shown once; change it or create named accounts)",
+            "(shown once; a temporary password: you choose your own at the first sign-in)",
             highlight=False,
         )
     out.print(f"proforient at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
@@ -75,19 +75,27 @@ def create_user(
     username: str,
     role: Annotated[str, typer.Option(help="admin, psychologist, social_worker, employment_officer, researcher")],
     organisation: Annotated[str | None, typer.Option(help="employment officers: their organisation id")] = None,
-    password: Annotated[str | None, typer.Option(help="default: a random one, printed once")] = None,
+    password: Annotated[str | None, typer.Option(help="default: a temporary one, printed once")] = None,
+    full_name: Annotated[str | None, typer.Option(help="the person's full name, shown on pages and reports")] = None,
 ) -> None:
-    """Create a user account."""
-    password = password or secrets.token_urlsafe(12)
+    """Create a user account (without --password: a temporary one, changed at the first sign-in)."""
     settings = get_settings()
     try:
         with transaction(_sessions()) as s:
-            accounts.create_user(
-                s, SYSTEM, username, password, role, organisation, {o.id for o in settings.organisations}
+            _, temporary = accounts.new_account(
+                s,
+                SYSTEM,
+                username,
+                full_name,
+                role,
+                organisation,
+                {o.id for o in settings.organisations},
+                password,
             )
     except DomainError as e:
         _fail(e.detail)
-    out.print(f"user {username} ({role}) created; password: {password}", highlight=False)
+    shown = f"temporary password: {temporary}" if temporary else "password as given"
+    out.print(f"user {username} ({role}) created; {shown}", highlight=False)
 
 
 def create_api_client(
@@ -116,9 +124,14 @@ def audit_verify(
     extra = []
     for path in against or []:
         try:
-            opener = gzip.open if path.suffix == ".gz" else open
-            with opener(path, "rt", encoding="utf-8") as fh:
-                head = json.load(fh).get("audit_head")
+            if is_backup(path):
+                head = read_backup(path, settings.backup_fernet_key).get("audit_head")
+            else:
+                opener = gzip.open if path.suffix == ".gz" else open
+                with opener(path, "rt", encoding="utf-8") as fh:
+                    head = json.load(fh).get("audit_head")
+        except BackupError as e:
+            _fail(str(e))
         except (OSError, ValueError) as e:
             _fail(f"{path}: not a backup or an export ({e})")
         if not head or "mac" not in head:
@@ -202,10 +215,20 @@ def rotate_key(
 def retention(
     apply: Annotated[bool, typer.Option(help="really depersonalize (default: only list)")] = False,
     days: Annotated[int | None, typer.Option(help="default: the configured retention_days")] = None,
+    full_vacuum: Annotated[
+        bool,
+        typer.Option(
+            help="PostgreSQL: VACUUM FULL, which rewrites the touched tables so no old row version stays in "
+            "their files (each is locked while it is rewritten); --no-full-vacuum: plain VACUUM, which frees "
+            "the old versions but may leave their bytes in the files until the space is reused"
+        ),
+    ] = True,
 ) -> None:
-    """Depersonalize cases closed longer ago than the retention period."""
+    """Depersonalize cases closed longer ago than the retention period, everywhere they are stored
+    (see api/domain/retention.py); then remove expired side records and compact the database."""
     settings = get_settings()
-    with _sessions()() as s:
+    engine = make_engine(settings.database_url)
+    with session_factory(engine)() as s:
         done = beneficiaries.apply_retention(s, SYSTEM, days if days is not None else settings.retention_days)
         if apply:
             s.commit()
@@ -213,90 +236,34 @@ def retention(
             s.rollback()
     verb = "depersonalized" if apply else "due (run with --apply)"
     out.print(f"{len(done)} case(s) {verb}: {', '.join(done) or '—'}")
+    if apply:
+        with transaction(session_factory(engine)) as s:
+            purged = maintenance.purge(s)
+        out.print(f"expired records removed: {purged}")
+        out.print(retention_domain.compact(engine, full=full_vacuum))
 
 
-def backup(target: Annotated[Path, typer.Argument(help="backup file (.json.gz)")]) -> None:
-    """A database-independent backup of every table (names stay encrypted)."""
-    engine = make_engine(get_settings().database_url)
-    data: dict[str, Any] = {
-        "format": "proforient-backup",
-        "version": 1,
-        "made_at": dt.datetime.now(dt.UTC).isoformat(),
-        "tables": {},
-    }
-    with engine.connect() as conn:
-        rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        data["schema"] = rev
-        with Session(conn) as s:  # the chain's head, signed: a later truncation is found against this copy
-            data["audit_head"] = audit.head(s, get_settings().audit_mac_key)
-        for table in Base.metadata.sorted_tables:
-            rows = conn.execute(table.select()).mappings().all()
-            data["tables"][table.name] = [{k: _enc(v) for k, v in r.items()} for r in rows]
-    tmp = target.with_name(target.name + ".part")
-    with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
-    tmp.replace(target)
-    n = sum(len(v) for v in data["tables"].values())
-    out.print(f"backup of {n} rows → {target}")
+def backup(target: Annotated[Path, typer.Argument(help="backup file")]) -> None:
+    """An encrypted, database-independent backup of every table (mode 0600; the backup key decrypts it),
+    carrying the audit chain's signed head."""
+    settings = get_settings()
+    try:
+        n = write_backup(make_engine(settings.database_url), target, settings.backup_fernet_key, settings.audit_mac_key)
+    except BackupError as e:
+        _fail(str(e))
+    out.print(f"encrypted backup of {n} rows → {target} (restorable only with the backup key)")
 
 
 def restore(source: Annotated[Path, typer.Argument(help="a file made by 'proforient backup'")]) -> None:
-    """Restore a backup into an empty database (run init-db first)."""
-    url = get_settings().database_url
-    migrate(url)
-    engine = make_engine(url)
+    """Restore a backup into an empty database (run init-db first); needs the backup's key."""
+    settings = get_settings()
     try:
-        with gzip.open(source, "rt", encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, json.JSONDecodeError) as e:
-        _fail(f"{source}: not a proforient backup ({e})")
-    if data.get("format") != "proforient-backup":
-        _fail(f"{source}: not a proforient backup")
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            existing = conn.execute(select(func.count()).select_from(table)).scalar_one()
-            if table.name == "audit_head":
-                if conn.execute(select(table.c.seq)).scalar_one_or_none():
-                    _fail("the database is not empty (its audit log has entries); restore needs an empty one")
-            elif existing:
-                _fail(f"the database is not empty (table {table.name}); restore needs an empty one")
-        for table in Base.metadata.sorted_tables:
-            rows = data["tables"].get(table.name, [])
-            if table.name == "audit_head":  # the head only moves forward: from the new database's genesis
-                for r in rows:
-                    conn.execute(table.update().where(table.c.id == r["id"]).values(seq=r["seq"], hash=r["hash"]))
-                continue
-            if rows:
-                cols = {c.name: c for c in table.columns}
-                conn.execute(table.insert(), [{k: _dec(v, cols[k].type) for k, v in r.items()} for r in rows])
-        if engine.dialect.name == "postgresql":
-            for table in Base.metadata.sorted_tables:
-                pk = inspect(table).primary_key.columns
-                if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                            f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 1))"
-                        )
-                    )
-    n = sum(len(v) for v in data["tables"].values())
+        data = read_backup(source, settings.backup_fernet_key)
+        migrate(settings.database_url)
+        n = restore_backup(make_engine(settings.database_url), data)
+    except BackupError as e:
+        _fail(str(e))
     out.print(f"restored {n} rows from {source}")
-
-
-def _enc(v: object) -> object:
-    if isinstance(v, bytes):
-        return {"$b64": base64.b64encode(v).decode()}
-    if isinstance(v, dt.datetime):
-        return {"$dt": v.isoformat()}
-    return v
-
-
-def _dec(v: object, _type: object) -> object:
-    if isinstance(v, dict) and "$b64" in v:
-        return base64.b64decode(v["$b64"])
-    if isinstance(v, dict) and "$dt" in v:
-        return dt.datetime.fromisoformat(v["$dt"])
-    return v
 
 
 def register(app: typer.Typer) -> None:

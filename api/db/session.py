@@ -93,6 +93,8 @@ def make_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0, lo
         path = engine.url.database
         lock_path = f"{path}.lock" if path and path != ":memory:" else None
         lock = _WriteLock(lock_path, lock_timeout)
+        if lock_path:
+            private_files(path)  # type: ignore[arg-type]
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, record):  # type: ignore[no-untyped-def]
@@ -105,6 +107,7 @@ def make_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0, lo
             cur.close()
             if lock_path:  # one open file per connection: flock excludes threads too
                 record.info["lock_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                private_files(path)  # type: ignore[arg-type]  # -wal and -shm exist once WAL is on
 
         @event.listens_for(engine, "close")
         def _close(dbapi_conn, record):  # type: ignore[no-untyped-def]
@@ -156,6 +159,24 @@ def make_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0, lo
         dbapi_conn.commit()
 
     return engine
+
+
+SQLITE_FILES = ("", "-wal", "-shm", "-journal", ".lock")
+"""The files of a SQLite database: the database, its write-ahead log and shared memory, its journal,
+and our lock file."""
+
+
+def private_files(path: str) -> None:
+    """The SQLite database and its companion files are readable and writable by their owner only
+    (0600): they hold the encrypted names, and everything else in clear. The database file is made
+    with that mode if it does not exist yet (SQLite gives -wal and -shm the database's mode)."""
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in SQLITE_FILES:
+        try:
+            os.chmod(path + suffix, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def session_factory(engine: Engine, readonly: bool = False, **info: Any) -> sessionmaker[Session]:

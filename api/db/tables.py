@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,11 +43,72 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    """What pages and reports show (``accounts.display_name``); the login only where there is none."""
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     organisation: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A temporary password was set (first start, admin reset): sign-in leads only to the change form."""
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The TOTP secret (second factor), encrypted like names; set up but unconfirmed while not ``totp_active``."""
+    totp_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    """The last accepted TOTP time step: a code is accepted once."""
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class UserSession(Base):
+    """A signed-in browser (server-side session): the cookie holds a random token, this row its hash.
+
+    Checked on every request; sign-out, disabling the account and a password change end it at once."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the session token (the token itself is only in the cookie)."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    """'full' = signed in; 'password' = must set a new password first; 'totp' = second factor awaited."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTC)
+    """Absolute end, however active the session is."""
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    """Ends after this long without a request (short on a shared device)."""
+    shared_device: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class PasswordReset(Base):
+    """A one-time link to set a new password (made by an admin; valid for hours, used once)."""
+
+    __tablename__ = "password_resets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the link's token."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTC)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class RateLimit(Base):
+    """Failed attempts counted per key (an account, an address, an administration), shared by every
+    API process: sign-in and hand-over codes are throttled from here, never from process memory."""
+
+    __tablename__ = "rate_limits"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of '<kind>|<subject>': no typed user name or address is stored in clear."""
+    kind: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTC, index=True)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(UTC)
 
 
 class ApiClient(Base):
@@ -59,6 +121,9 @@ class ApiClient(Base):
     organisation: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTC)
 
 
 class Beneficiary(Base):
@@ -195,7 +260,11 @@ class Sending(Base):
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained: hash = sha256(prev_hash + canonical JSON of the entry)."""
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical JSON of the entry).
+
+    Since migration 0005 the chain covers ``private_hash`` (SHA-256 over a random ``salt``, the
+    address and the detail) instead of the address and detail themselves, so retention can erase
+    those two (and the salt) from a depersonalized person's entries and the chain still verifies."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -210,6 +279,11 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str | None] = mapped_column(String(32))
+    """Random; NULL once the entry's address and detail were erased by retention."""
+    private_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of salt, address and detail; NULL on entries written before migration 0005."""
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(UTC)
 
 
 class AuditHead(Base):
@@ -243,15 +317,20 @@ class TimeIncrement(Base):
 
 
 class IdempotencyRecord(Base):
+    """An ``Idempotency-Key`` seen in the last 24 hours: keyed hashes of the key and the request,
+    the response's status and the id of what it made; never a body (no names, contacts or keys)."""
+
     __tablename__ = "idempotency"
     __table_args__ = (UniqueConstraint("principal", "key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     principal: Mapped[str] = mapped_column(String(120))
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64))
+    """HMAC of the client's key (a client may put anything in it)."""
     request_hash: Mapped[str] = mapped_column(String(64))
+    """HMAC of the route and the body."""
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    resource_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow, index=True)
 
 
 Index("ix_sendings_addressee", Sending.addressee)

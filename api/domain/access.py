@@ -21,28 +21,39 @@ def _allow(action: str, roles: str, scopes: str = "") -> None:
     POLICY[action] = (frozenset(roles.split()), frozenset(scopes.split()))
 
 
-_allow("instruments.read", "admin psychologist social_worker employment_officer researcher", "instruments:read score")
-_allow("score", "admin psychologist researcher", "score")
-_allow("beneficiaries.create", "admin psychologist social_worker", "beneficiaries:write")
-_allow("beneficiaries.read", "admin psychologist social_worker", "beneficiaries:read")
-_allow("beneficiaries.names", "admin psychologist social_worker")
-_allow("beneficiaries.export", "admin social_worker")
-_allow("beneficiaries.close", "admin social_worker")
-_allow("administrations.write", "admin psychologist social_worker", "administrations:write")
-_allow("administrations.read", "admin psychologist social_worker", "administrations:write results:read")
-_allow("results.read", "admin psychologist", "results:read")
-_allow("results.rescore", "admin psychologist")
+STAFF_ROLES = "admin psychologist social_worker employment_officer researcher"
+
+_allow("instruments.read", STAFF_ROLES, "instruments:read score")
+_allow("score", "psychologist researcher", "score")
+_allow("beneficiaries.create", "psychologist social_worker", "beneficiaries:write")
+_allow("beneficiaries.read", "psychologist social_worker", "beneficiaries:read")
+_allow("beneficiaries.names", "psychologist social_worker")
+_allow("beneficiaries.export", "social_worker")
+_allow("beneficiaries.close", "social_worker")
+_allow("administrations.write", "psychologist social_worker", "administrations:write")
+_allow("administrations.read", "psychologist social_worker", "administrations:write results:read")
+_allow("results.read", "psychologist", "results:read")
+_allow("results.rescore", "psychologist")
 _allow("results.correct", "psychologist")
-_allow("reports.read", "admin psychologist social_worker", "results:read")
-_allow("consents.write", "admin social_worker")
-_allow("consents.read", "admin social_worker")
-_allow("packets.write", "admin social_worker")
-_allow("packets.registry", "admin social_worker")
+_allow("reports.read", "psychologist social_worker", "results:read")
+_allow("consents.write", "social_worker")
+_allow("consents.read", "social_worker")
+_allow("packets.write", "social_worker")
+_allow("packets.registry", "social_worker")
 _allow("packets.inbox", "employment_officer", "packets:read")
 _allow("norms.read", "admin psychologist researcher", "research:read")
-_allow("research.read", "admin researcher", "research:read")
+_allow("research.read", "researcher", "research:read")
+# The admin runs the service: accounts, API clients, organisations and settings, the audit log.
+# No beneficiary data (names, contacts, results, reports, exports) except by an emergency read
+# that needs a reason and is audited loudly (``beneficiaries.break_glass``).
 _allow("audit.read", "admin")
 _allow("accounts.manage", "admin")
+_allow("settings.read", "admin")
+_allow("beneficiaries.break_glass", "admin")
+_allow("account.own", STAFF_ROLES)
+"""One's own account: password, second factor, sessions (every signed-in person)."""
+_allow("account.totp", "admin psychologist")
+"""Who may add a second factor (TOTP): the roles that see the most."""
 
 # Instrument models a social worker administers (intake forms); the rest are the psychologist's.
 SOCIAL_WORKER_MODELS = frozenset({"intake"})
@@ -56,6 +67,14 @@ class Principal:
     role: str | None = None
     organisation: str | None = None
     scopes: frozenset[str] = frozenset()
+    full_name: str | None = None
+    """What pages show for a user (the login where no full name was given)."""
+    session_id: str | None = None
+    """The server-side session this principal came with (a browser), to end it on sign-out."""
+
+    @property
+    def display(self) -> str:
+        return self.full_name or self.name
 
     @property
     def actor(self) -> str:

@@ -28,7 +28,7 @@ from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Result, TimeIncrement
 from api.security import hash_token
 
-from . import audit, results
+from . import audit, results, throttle
 from .access import SOCIAL_WORKER_MODELS, Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -114,6 +114,38 @@ def by_token(session: Session, token: str, *, lock: bool = False) -> Administrat
     if adm is None:
         raise NotFound("this link or code is not valid (any more)")
     return adm
+
+
+def by_code(session: Session, token: str, ip: str | None, *, lock: bool = False) -> Administration:
+    """The administration a respondent's code or link opens, throttled: an address that sent too
+    many wrong codes is paused (``TooManyAttempts``), and so is an administration whose code was
+    used too often in the window (a leaked or scripted code). A wrong code is counted even though
+    the request fails."""
+    code_allowed(session, ip)
+    try:
+        adm = by_token(session, token, lock=lock)
+    except NotFound:
+        code_wrong(session, ip)
+        raise
+    code_used(session, adm)
+    return adm
+
+
+def code_allowed(session: Session, ip: str | None) -> None:
+    """Refuse an address that sent too many wrong codes lately (``TooManyAttempts``)."""
+    throttle.check(session, ("code_address", ip), what="wrong codes")
+
+
+def code_wrong(session: Session, ip: str | None) -> None:
+    """Count (and audit) a wrong code from ``ip``, even though the request fails."""
+    throttle.hit(session, "code_address", ip, keep=True)
+    audit.append(session, "respondent", "code_wrong", "administration", ip=ip, keep=True)
+
+
+def code_used(session: Session, adm: Administration) -> None:
+    """Count a use of ``adm``'s code; refuse when it was used too often in the window."""
+    throttle.check(session, ("code_administration", adm.id), what="requests with this code")
+    throttle.hit(session, "code_administration", adm.id)
 
 
 def normalize(inst: instruments.Instrument, item: str, value: object) -> str | None:

@@ -18,6 +18,19 @@ stored in ``audit_checkpoints`` and appended to a file outside the database
 (``instance/audit-checkpoints.jsonl``). ``verify`` requires every checkpoint it
 can see to be in the chain, with its hash; a chain shorter than its newest
 checkpoint, or a forged checkpoint, fails. Exports and backups carry the signed head.
+
+**Erasable address and detail.** An entry's ``ip`` and ``detail`` can be personal data (a
+respondent's address). Entries written since migration 0005 chain over ``private_hash``
+= SHA-256(random salt, ip, detail) instead of the two values, so ``redact`` can erase the
+address, the detail and the salt of a depersonalized person's entries while every hash and
+checkpoint still verifies (the salt goes too, so the remaining hash cannot be tested against
+guessed addresses). Entries written before 0005 chain over the values themselves and cannot
+be erased without breaking the chain; ``redact`` counts them. Entries never hold names,
+contacts or search text in the first place.
+
+**Entries that outlive a refusal.** ``append(..., keep=True)`` marks an entry (a failed
+sign-in, a wrong hand-over code) that must be written even when the request fails and its
+unit of work rolls back; ``api.deps.get_db`` then writes it in a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import time
 import weakref
 from collections.abc import Iterable
@@ -34,13 +48,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from api.db.tables import AuditCheckpoint, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 PENDING = "audit_pending"
+KEPT = "audit_kept"
 KEY = "audit_key"
 """``Session.info`` key of the HMAC key for checkpoints (bytes); no key, no checkpoints."""
 FILE = "audit_checkpoint_file"
@@ -49,6 +64,11 @@ CHECKPOINT_EVERY = 100
 CHECKPOINT_SECONDS = 60.0
 _last_checkpoint: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 """When each engine (database) last took a checkpoint, in this process."""
+
+
+def _affected(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _ts(d: dt.datetime) -> str:
@@ -88,6 +108,42 @@ def entry_hash(
     return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
+def private_digest(salt: str, ip: str | None, detail: dict[str, Any]) -> str:
+    """The salted hash of an entry's erasable part (its address and detail)."""
+    body = json.dumps({"ip": ip, "detail": detail}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{salt}|{body}".encode()).hexdigest()
+
+
+def entry_hash_v2(
+    prev: str,
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    beneficiary: str | None,
+    private_hash: str,
+) -> str:
+    """The chain hash of an entry written since migration 0005: over ``private_hash``, not ip/detail."""
+    body = json.dumps(
+        {
+            "seq": seq,
+            "at": _ts(at),
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "beneficiary": beneficiary,
+            "private": private_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Pending:
     """An entry waiting for its unit of work to commit."""
@@ -110,16 +166,28 @@ def append(
     beneficiary: str | None = None,
     ip: str | None = None,
     detail: dict[str, Any] | None = None,
+    *,
+    keep: bool = False,
 ) -> None:
-    """Queue one entry; it is written when the caller's unit of work commits (or not at all)."""
-    session.info.setdefault(PENDING, []).append(
-        Pending(actor, action, entity, entity_id, beneficiary, ip, dict(detail or {}))
-    )
+    """Queue one entry; it is written when the caller's unit of work commits (or not at all).
+
+    ``keep``: written even if the unit of work is rolled back (a failed sign-in, a wrong code)."""
+    entry = Pending(actor, action, entity, entity_id, beneficiary, ip, dict(detail or {}))
+    session.info.setdefault(PENDING, []).append(entry)
+    if keep:
+        session.info.setdefault(KEPT, []).append(entry)
 
 
 def drain(session: Session) -> list[Pending]:
     """Take the queued entries off a session (a read-only one hands them to ``write``)."""
+    session.info.pop(KEPT, None)
     return list(session.info.pop(PENDING, None) or [])
+
+
+def drain_kept(session: Session) -> list[Pending]:
+    """The entries that must outlive a failed unit of work (to be written by a new one)."""
+    session.info.pop(PENDING, None)
+    return list(session.info.pop(KEPT, None) or [])
 
 
 def write(session: Session, entries: Iterable[Pending]) -> None:
@@ -134,7 +202,9 @@ def write(session: Session, entries: Iterable[Pending]) -> None:
     for e in entries:
         seq += 1
         at = dt.datetime.now(dt.UTC)
-        h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.ip, e.detail)
+        salt = secrets.token_hex(16)
+        private = private_digest(salt, e.ip, e.detail)
+        h = entry_hash_v2(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, private)
         session.add(
             AuditEntry(
                 seq=seq,
@@ -148,6 +218,8 @@ def write(session: Session, entries: Iterable[Pending]) -> None:
                 detail=e.detail,
                 prev_hash=prev,
                 hash=h,
+                salt=salt,
+                private_hash=private,
             )
         )
         prev = h
@@ -174,9 +246,47 @@ def _engine(session: Session) -> Any:
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     """Write the queued entries of a write transaction just before it commits."""
-    if session.info.get("readonly") or not session.info.get(PENDING):
+    if session.info.get("readonly"):
+        return
+    if not session.info.get(PENDING):
+        session.info.pop(KEPT, None)
         return
     write(session, drain(session))
+
+
+@dataclass(frozen=True)
+class Redaction:
+    erased: int
+    """Entries whose address and detail were erased now."""
+    legacy: int
+    """Entries written before migration 0005 that hold an address or detail and cannot be erased."""
+
+
+def redact(session: Session, beneficiary: str) -> Redaction:
+    """Erase the address, detail and salt of every entry about ``beneficiary`` (retention).
+
+    The entries stay in the chain (who did what, when, to which pseudonymous code) and the chain
+    still verifies. The database's triggers allow this one change to the log and no other."""
+    erased = _affected(
+        session.execute(
+            update(AuditEntry)
+            .where(
+                AuditEntry.beneficiary == beneficiary,
+                AuditEntry.private_hash.is_not(None),
+                AuditEntry.salt.is_not(None),
+            )
+            .values(ip=None, detail={}, salt=None, redacted_at=dt.datetime.now(dt.UTC))
+            .execution_options(synchronize_session=False)
+        )
+    )
+    legacy = [
+        e
+        for e in session.execute(
+            select(AuditEntry).where(AuditEntry.beneficiary == beneficiary, AuditEntry.private_hash.is_(None))
+        ).scalars()
+        if e.ip is not None or e.detail
+    ]
+    return Redaction(erased or 0, len(legacy))
 
 
 # -- checkpoints ---------------------------------------------------------------------------
@@ -280,17 +390,29 @@ def verify(session: Session, key: bytes | None = None, extra: Iterable[Checkpoin
             return Verification(False, n, f"entry {expected} is missing (deleted?)", expected)
         if e.prev_hash != prev:
             return Verification(False, n, f"entry {e.seq} does not follow entry {e.seq - 1}", e.seq)
-        h = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.ip, e.detail)
+        if e.private_hash is None:  # written before migration 0005
+            h = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.ip, e.detail)
+        else:
+            if e.salt is None:  # erased by retention: nothing may be left but the hash
+                intact = e.ip is None and not e.detail and e.redacted_at is not None
+            else:
+                intact = private_digest(e.salt, e.ip, e.detail) == e.private_hash
+            if not intact:
+                return Verification(False, n, f"entry {e.seq} was altered after it was written", e.seq)
+            h = entry_hash_v2(
+                prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.beneficiary, e.private_hash
+            )
         if h != e.hash:
             return Verification(False, n, f"entry {e.seq} was altered after it was written", e.seq)
         hashes[e.seq] = h
         prev, expected, n = e.hash, expected + 1, n + 1
-    h = session.get(AuditHead, 1)
-    if h is None or h.seq != n or h.hash != prev:
+    head_row = session.get(AuditHead, 1)
+    if head_row is None or head_row.seq != n or head_row.hash != prev:
         return Verification(
             False,
             n,
-            f"the log ends at entry {n} but {h.seq if h else '?'} were written (entries deleted from the end?)",
+            f"the log ends at entry {n} but {head_row.seq if head_row else '?'} were written "
+            "(entries deleted from the end?)",
             n + 1,
         )
     cps = [
@@ -322,3 +444,47 @@ def verify(session: Session, key: bytes | None = None, extra: Iterable[Checkpoin
                 len(cps),
             )
     return Verification(True, n, checkpoints=len(cps))
+
+
+# -- reading -------------------------------------------------------------------------------
+
+ALERT_ACTIONS = frozenset({"break_glass"})
+"""Actions the log shows loudly: an admin's emergency read of a person's data."""
+
+
+def entry_view(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "beneficiary": e.beneficiary,
+        "ip": e.ip,
+        "detail": e.detail,
+        "alert": e.action in ALERT_ACTIONS,
+        "redacted": e.redacted_at is not None,
+    }
+
+
+def listing(
+    session: Session,
+    principal: Any,
+    offset: int,
+    limit: int,
+    beneficiary: str | None = None,
+    action: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the log, newest first (the admin's)."""
+    from sqlalchemy import func
+
+    principal.require("audit.read")
+    q = select(AuditEntry)
+    if beneficiary:
+        q = q.where(AuditEntry.beneficiary == beneficiary)
+    if action:
+        q = q.where(AuditEntry.action == action)
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(q.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)).scalars()
+    return [entry_view(e) for e in rows], total

@@ -5,19 +5,25 @@ of 2023: trafficking-victim status is special-category data)."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import instruments
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Consent, Packet, Result, Sending
+from api.db.tables import Administration, Answer, Beneficiary, Consent, Packet, Result, Sending, User
 from api.security import Vault, new_code
 
-from . import audit
+from . import accounts, audit
 from .access import Principal
 from .errors import Invalid, NotFound
+
+STRINGS = Path(__file__).resolve().parents[1] / "web" / "strings"
+"""The UI strings (data files): the export's labels are there, under ``[export]``."""
 
 
 def _view(b: Beneficiary, principal: Principal, vault: Vault) -> dict[str, Any]:
@@ -105,6 +111,7 @@ def listing(
         q = q.where(or_(Beneficiary.code.startswith(search.upper()), Beneficiary.code == search))
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(Beneficiary.id.desc()).offset(offset).limit(limit)).scalars().all()
+    # that a search happened, never its text (someone may type a name into the box)
     audit.append(
         session,
         principal.actor,
@@ -113,7 +120,7 @@ def listing(
         None,
         None,
         ip,
-        {"codes": [b.code for b in rows], "search": search},
+        {"codes": [b.code for b in rows], "searched": bool(search)},
     )
     return [_view(b, principal, vault) for b in rows], total
 
@@ -126,44 +133,121 @@ def close(session: Session, principal: Principal, code: str, ip: str | None = No
     audit.append(session, principal.actor, "close", "beneficiary", code, code, ip)
 
 
-def export(session: Session, principal: Principal, vault: Vault, code: str, ip: str | None = None) -> dict[str, Any]:
-    """Everything held on one person (a data-subject access request), in one document."""
-    principal.require("beneficiaries.export")
-    b = find(session, code)
-    admins = session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars().all()
-    answers = {
-        a.id: {
-            x.item: x.value for x in session.execute(select(Answer).where(Answer.administration_id == a.id)).scalars()
-        }
-        for a in admins
-    }
-    results = session.execute(select(Result).where(Result.beneficiary_id == b.id)).scalars().all()
-    consents = session.execute(select(Consent).where(Consent.beneficiary_id == b.id)).scalars().all()
-    packets = session.execute(select(Packet).where(Packet.beneficiary_id == b.id)).scalars().all()
-    sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
-    trail = (
+def export_labels() -> dict[str, dict[str, str]]:
+    """The data-subject export's labels in Georgian and English (the web UI's strings, ``[export]``)."""
+    out: dict[str, dict[str, str]] = {}
+    for lang in ("ka", "en"):
+        table = tomllib.loads((STRINGS / f"{lang}.toml").read_text(encoding="utf-8"))["export"]
+        out[lang] = {k: v for k, v in table.items() if isinstance(v, str)}
+    return out
+
+
+def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str]]:
+    """What each answer was an answer to, in both languages (intake field labels, item texts)."""
+    try:
+        inst = service.instrument(instrument_id, version)
+    except instruments.InstrumentError:
+        return {}
+    if inst.model == "intake":
+        return {f.id: {"ka": f.label.ka, "en": f.label.en} for f in inst.fields}
+    out = {}
+    for it in inst.items:
+        if it.text is not None:
+            out[it.id] = {"ka": it.text.ka, "en": it.text.en}
+        elif it.left is not None and it.right is not None:
+            out[it.id] = {"ka": f"{it.left.ka} / {it.right.ka}", "en": f"{it.left.en} / {it.right.en}"}
+    return out
+
+
+def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str, Any]:
+    """Everything held on one person, in one document with Georgian and English labels: the
+    record, every administration (metadata and answers, each with what it answered), results,
+    consents (with notes), packets (with the content that was sent), the registry, and who
+    accessed what (the audit log's entries about the person)."""
+    admins = (
         session.execute(
-            select(audit.AuditEntry).where(audit.AuditEntry.beneficiary == code).order_by(audit.AuditEntry.seq)
+            select(Administration).where(Administration.beneficiary_id == b.id).order_by(Administration.created_at)
         )
         .scalars()
         .all()
     )
-    audit.append(session, principal.actor, "export", "beneficiary", code, code, ip)
+    results = (
+        session.execute(select(Result).where(Result.beneficiary_id == b.id).order_by(Result.created_at)).scalars().all()
+    )
+    consents = (
+        session.execute(select(Consent).where(Consent.beneficiary_id == b.id).order_by(Consent.id)).scalars().all()
+    )
+    packets = (
+        session.execute(select(Packet).where(Packet.beneficiary_id == b.id).order_by(Packet.created_at)).scalars().all()
+    )
+    sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
+    trail = (
+        session.execute(
+            select(audit.AuditEntry).where(audit.AuditEntry.beneficiary == b.code).order_by(audit.AuditEntry.seq)
+        )
+        .scalars()
+        .all()
+    )
+    users = accounts.display_names(
+        session,
+        {a.administered_by for a in admins}
+        | {c.recorded_by for c in consents}
+        | {c.withdrawn_by for c in consents}
+        | {p.created_by for p in packets}
+        | {s.sender_id for s in sendings}
+        | {r.created_by for r in results}
+        | {b.created_by},
+    )
+    usernames = {
+        u.username: (u.full_name or u.username)
+        for u in session.execute(select(User).where(User.id.in_(set(users)))).scalars()
+    }
+
+    def who(actor: str) -> str:
+        kind, _, name = actor.partition(":")
+        return usernames.get(name, name) if kind == "user" else actor
+
+    def answers_of(a: Administration) -> list[dict[str, Any]]:
+        labels = _item_labels(a.instrument, a.instrument_version)
+        rows = session.execute(select(Answer).where(Answer.administration_id == a.id).order_by(Answer.item)).scalars()
+        return [{"item": x.item, "label": labels.get(x.item), "value": x.value, "saved_at": x.saved_at} for x in rows]
+
+    def title(instrument_id: str) -> dict[str, str] | None:
+        try:
+            t = service.instrument(instrument_id).title
+        except instruments.InstrumentError:
+            return None
+        return {"ka": t.ka, "en": t.en}
+
     return {
+        "labels": export_labels(),
+        "made_at": dt.datetime.now(dt.UTC),
         "beneficiary": {
-            **_view(b, principal, vault),
+            "code": b.code,
             "name": vault.open(b.name_enc),
             "contact": vault.open(b.contact_enc),
+            "gender": b.gender,
+            "birth_year": b.birth_year,
+            "registered_by": users.get(b.created_by) if b.created_by else None,
+            "created_at": b.created_at,
+            "closed_at": b.closed_at,
+            "depersonalized_at": b.depersonalized_at,
         },
         "administrations": [
             {
                 "id": a.id,
                 "instrument": a.instrument,
+                "title": title(a.instrument),
                 "version": a.instrument_version,
+                "mode": a.mode,
                 "status": a.status,
+                "administered_by": users.get(a.administered_by) if a.administered_by else None,
                 "created_at": a.created_at,
+                "updated_at": a.updated_at,
                 "submitted_at": a.submitted_at,
-                "answers": answers[a.id],
+                "aspirations": a.aspirations,
+                "answering_seconds": a.seconds,
+                "answers": answers_of(a),
             }
             for a in admins
         ],
@@ -173,6 +257,7 @@ def export(session: Session, principal: Principal, vault: Vault, code: str, ip: 
                 "instrument": r.instrument,
                 "version": r.instrument_version,
                 "engine_version": r.engine_version,
+                "norm_table": r.norm_table,
                 "created_at": r.created_at,
                 "kind": r.kind,
                 "reason": r.reason,
@@ -187,59 +272,73 @@ def export(session: Session, principal: Principal, vault: Vault, code: str, ip: 
                 "addressee": c.addressee,
                 "scope": c.scope,
                 "given_at": c.given_at,
+                "recorded_by": users.get(c.recorded_by) if c.recorded_by else None,
                 "expires_at": c.expires_at,
                 "withdrawn_at": c.withdrawn_at,
+                "withdrawn_by": users.get(c.withdrawn_by) if c.withdrawn_by else None,
+                "note": c.note,
             }
             for c in consents
         ],
         "packets": [
-            {"id": p.id, "addressee": p.addressee, "parts": p.parts, "created_at": p.created_at, "sent_at": p.sent_at}
+            {
+                "id": p.id,
+                "addressee": p.addressee,
+                "parts": p.parts,
+                "prepared_by": users.get(p.created_by) if p.created_by else None,
+                "created_at": p.created_at,
+                "sent_at": p.sent_at,
+                "content": p.content,
+            }
             for p in packets
         ],
-        "registry": [{"packet": s.packet_id, "addressee": s.addressee, "sent_at": s.sent_at} for s in sendings],
-        "access_log": [{"at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity} for e in trail],
+        "registry": [
+            {"packet": s.packet_id, "addressee": s.addressee, "sender": users.get(s.sender_id), "sent_at": s.sent_at}
+            for s in sendings
+        ],
+        "access_log": [
+            {
+                "at": e.at,
+                "who": who(e.actor),
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "alert": e.action in audit.ALERT_ACTIONS,
+            }
+            for e in trail
+        ],
         "audit_head": audit.head(session, session.info.get(audit.KEY)),
     }
 
 
+def export(session: Session, principal: Principal, vault: Vault, code: str, ip: str | None = None) -> dict[str, Any]:
+    """Everything held on one person (a data-subject access request), in one document."""
+    principal.require("beneficiaries.export")
+    b = find(session, code)
+    doc = subject_document(session, vault, b)
+    audit.append(session, principal.actor, "export", "beneficiary", code, code, ip)
+    return doc
+
+
+def break_glass(
+    session: Session, principal: Principal, vault: Vault, code: str, reason: str, ip: str | None = None
+) -> dict[str, Any]:
+    """The admin's emergency read of everything held on one person. Needs a reason (kept in the
+    audit log, erased with the case's other details at retention) and is logged as
+    ``break_glass``, which the audit log shows as an alert."""
+    principal.require("beneficiaries.break_glass")
+    reason = (reason or "").strip()
+    if len(reason) < 20:
+        raise Invalid("say why this emergency read is needed (at least 20 characters)", field="reason")
+    b = find(session, code)
+    doc = subject_document(session, vault, b)
+    audit.append(session, principal.actor, "break_glass", "beneficiary", code, code, ip, {"reason": reason[:1000]})
+    return doc
+
+
 def apply_retention(session: Session, principal: Principal, days: int, now: dt.datetime | None = None) -> list[str]:
-    """Depersonalize cases closed more than ``days`` ago: names, contacts and free-text
-    answers go; scores stay under the pseudonymous code. The audit chain is untouched
-    (it never held names)."""
-    now = now or dt.datetime.now(dt.UTC)
-    cutoff = now - dt.timedelta(days=days)
-    due = (
-        session.execute(
-            select(Beneficiary).where(Beneficiary.closed_at.is_not(None), Beneficiary.depersonalized_at.is_(None))
-        )
-        .scalars()
-        .all()
-    )
-    done = []
-    for b in due:
-        closed = b.closed_at if b.closed_at.tzinfo else b.closed_at.replace(tzinfo=dt.UTC)
-        if closed > cutoff:
-            continue
-        b.name_enc = b.contact_enc = None
-        b.birth_year = None
-        for a in session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars():
-            a.resume_hash = None
-            a.aspirations = None
-            if (
-                service.instrument(a.instrument, a.instrument_version).model == "intake"
-            ):  # free text about the person's life
-                for ans in session.execute(select(Answer).where(Answer.administration_id == a.id)).scalars():
-                    if ans.item in ("profession", "interests", "notes"):
-                        ans.value = None
-        b.depersonalized_at = now
-        audit.append(
-            session,
-            principal.actor,
-            "depersonalize",
-            "beneficiary",
-            b.code,
-            b.code,
-            detail={"closed_at": closed.isoformat(), "retention_days": days},
-        )
-        done.append(b.code)
-    return done
+    """Depersonalize cases closed more than ``days`` ago (``retention.apply_retention``)."""
+    from . import retention
+
+    return retention.apply_retention(session, principal, days, now)

@@ -36,3 +36,15 @@ class ConsentRequired(Conflict):
 
 class Invalid(DomainError):
     """The request is well-formed but its content is not acceptable (names the field)."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts (sign-in, hand-over codes) from this account or address: paused for a while."""
+
+    def __init__(self, detail: str, retry_after: int, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class BreakGlassRequired(Forbidden):
+    """The admin reads no beneficiary data except through an audited emergency read with a reason."""

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.tables import Beneficiary, Consent, Packet, Sending, User
+from api.db.tables import Beneficiary, Consent, Packet, Sending
 from api.settings import Settings
 
-from . import audit
+from . import accounts, audit
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, ConsentRequired, Forbidden, Invalid, NotFound
@@ -273,7 +273,7 @@ def registry(
     """The registry of sendings: beneficiary, sender, date sent, addressee (and what, by hash)."""
     principal.require("packets.registry")
     rows = session.execute(select(Sending).order_by(Sending.sent_at.desc())).scalars().all()
-    users = {u.id: u.username for u in session.execute(select(User)).scalars()}
+    users = accounts.display_names(session, {s.sender_id for s in rows})
     out = [
         {
             "beneficiary": find_code(session, s.beneficiary_id),

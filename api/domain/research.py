@@ -27,6 +27,7 @@ from scoring.research._norms import sample_reliability
 from . import audit
 from .access import Principal
 from .errors import Invalid, NotFound
+from .retention import personal_fields
 
 
 def norms_root() -> Path:
@@ -39,12 +40,11 @@ def pseudonym(secret: str, study: str, code: str) -> str:
 
 
 def research_record(r: Result) -> dict[str, Any]:
-    """A stored result's record for researchers: an intake form's free-text answers left out."""
+    """A stored result's record for researchers: an intake form's ``personal`` fields left out."""
     record = dict(r.record)
-    if record.get("model") == "intake":
-        inst = service.instrument(r.instrument, r.instrument_version)
-        text = {f.id for f in inst.fields if f.type == "text"}
-        record["values"] = {k: v for k, v in record.get("values", {}).items() if k not in text}
+    if isinstance(record.get("values"), dict):
+        personal = personal_fields(r.instrument, r.instrument_version)
+        record["values"] = {k: v for k, v in record["values"].items() if k not in personal}
     return record
 
 
@@ -70,7 +70,7 @@ def results(
     )
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(Result.created_at).offset(offset).limit(limit)).all()
-    items = [
+    items = [  # the personal (free-text) fields of a form never leave in an export
         {
             "pseudonym": pseudonym(secret, study, b.code),
             "gender": b.gender,

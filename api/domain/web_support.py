@@ -26,12 +26,12 @@ import instruments
 import reports
 import scoring
 from api import service
-from api.db.tables import Administration, Packet, Result, User
+from api.db.tables import Administration, Packet, Result
 from api.security import CODE_ALPHABET, Vault, hash_token
 from api.settings import Settings
 
+from . import accounts, audit, reporting, results
 from . import administrations as adm_domain
-from . import audit, reporting, results
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -93,15 +93,20 @@ def token_matches(adm: Administration, token: str) -> bool:
     return adm.resume_hash is not None and secrets.compare_digest(adm.resume_hash, hash_token(token))
 
 
-def find_by_code(session: Session, text: str) -> tuple[Administration, str]:
-    """The administration a typed code or a pasted link token opens, and the token in stored form."""
+def find_by_code(session: Session, text: str, ip: str | None = None) -> tuple[Administration, str]:
+    """The administration a typed code or a pasted link token opens, and the token in stored form
+    (throttled like every use of a code: ``administrations.by_code``)."""
     raw = text.strip()
+    adm_domain.code_allowed(session, ip)
     for candidate in dict.fromkeys((raw, normalize_code(raw))):
         if candidate:
             try:
-                return adm_domain.by_token(session, candidate), candidate
+                adm = adm_domain.by_token(session, candidate)
             except NotFound:
                 continue
+            adm_domain.code_used(session, adm)
+            return adm, candidate
+    adm_domain.code_wrong(session, ip)
     raise NotFound("this link or code is not valid (any more)")
 
 
@@ -111,7 +116,7 @@ def respondent_open(
     """What a respondent page shows: the administration and the answers saved so far.
 
     Opening a respondent page is logged (the holder of a code reads a person's answers)."""
-    adm = adm_domain.by_token(session, token)
+    adm = adm_domain.by_code(session, token, ip)
     audit.append(session, "respondent", "open", "administration", adm.id, _code(session, adm), ip, {"page": page})
     return adm, adm_domain.answers_of(session, adm)
 
@@ -121,13 +126,6 @@ def respondent_open(
 
 def _code(session: Session, adm: Administration) -> str:
     return adm_domain._code(session, adm)
-
-
-def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u.username for u in session.execute(select(User).where(User.id.in_(wanted))).scalars()}
 
 
 def _visible_instrument(principal: Principal, instrument_id: str) -> bool:
@@ -182,7 +180,7 @@ def administrations_of(
         ).scalars()
         if _visible_instrument(principal, a.instrument)
     ]
-    names = _usernames(session, {a.administered_by for a in rows})
+    names = accounts.display_names(session, {a.administered_by for a in rows})
     out = []
     for a in rows:
         inst = service.instrument(a.instrument, a.instrument_version)

@@ -53,7 +53,10 @@ def start(
         a, token = adm.start(session, principal, body.beneficiary, body.instrument, body.version, body.mode, ip)
         return {**view(session, a), "resume_token": token}
 
-    return created(idem.run(body.model_dump(), work))
+    def replay(admin_id: str) -> dict[str, Any]:  # the token was shown once: not again
+        return {**view(session, _mine(session, principal, admin_id, write=False)), "resume_token": None}
+
+    return created(idem.run(body.model_dump(), work, replay=replay))
 
 
 @router.get("/{admin_id}")

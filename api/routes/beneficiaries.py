@@ -10,7 +10,7 @@ from api.domain import beneficiaries as ben
 from api.domain import reporting
 from api.domain import results as results_domain
 from api.routes.common import Page, ReportQueryDep, created, result_view
-from api.schemas import BeneficiaryCreate, ResultPublic
+from api.schemas import BeneficiaryCreate, BreakGlass, ResultPublic
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
@@ -28,6 +28,7 @@ def create(
         idem.run(
             body.model_dump(),
             lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
+            replay=lambda code: ben.read(session, principal, vault, code, ip),
         )
     )
 
@@ -54,6 +55,15 @@ def read(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDe
 def export(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
     """Everything held on this person (a data-subject access request)."""
     return ben.export(session, principal, vault, code, ip)
+
+
+@router.post("/{code}/break-glass")
+def break_glass(
+    code: str, body: BreakGlass, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> dict[str, Any]:
+    """The admin's emergency read of everything held on a person, with a reason (at least 20
+    characters). Audited as ``break_glass`` and shown as an alert in the audit log."""
+    return ben.break_glass(session, principal, vault, code, body.reason, ip)
 
 
 @router.post("/{code}/close", status_code=204)

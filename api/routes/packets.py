@@ -61,6 +61,9 @@ def give(
                 ),
                 code,
             ),
+            replay=lambda cid: next(
+                consent_view(c, code) for c in pk.consents_of(session, principal, code, ip) if str(c.id) == cid
+            ),
         )
     )
 
@@ -95,6 +98,7 @@ def build(
                 pk.build_packet(session, principal, settings, body.beneficiary, body.addressee, body.parts, ip),
                 body.beneficiary,
             ),
+            replay=lambda pid: packet_view(pk.read_packet(session, principal, pid, ip), body.beneficiary),
         )
     )
 
@@ -114,12 +118,24 @@ def send(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep
             "beneficiary": pk.find_code(session, s.beneficiary_id),
             "addressee": s.addressee,
             "sent_at": s.sent_at,
-            "sender": principal.name,
+            "sender": principal.display,
             "content_hash": s.content_hash,
             "consent": s.consent_id,
         }
 
-    return created(idem.run({"packet": packet_id}, work))
+    def replay(pid: str) -> dict[str, Any]:
+        p = pk.read_packet(session, principal, pid, ip)
+        return {
+            "packet": p.id,
+            "beneficiary": pk.find_code(session, p.beneficiary_id),
+            "addressee": p.addressee,
+            "sent_at": p.sent_at,
+            "sender": principal.display,
+            "content_hash": p.content_hash,
+            "consent": p.consent_id,
+        }
+
+    return created(idem.run({"packet": packet_id}, work, replay=replay))
 
 
 @router.get("/registry", response_model=None)

@@ -30,10 +30,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import COOKIE, busy
-from api.domain import accounts
+from api.deps import CSRF_COOKIE, Identity, busy, identify
 from api.domain.access import Principal
-from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound
+from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -41,7 +40,9 @@ STATIC = HERE / "static"
 STRINGS = HERE / "strings"
 LANGS = ("ka", "en")
 LANG_COOKIE = "pfo_lang"
-CSRF_COOKIE = "pfo_csrf"
+SHARED_COOKIE = "pfo_shared"
+"""Marks a device staff handed to respondents or signed in on as shared: its respondent pages close
+after ``respondent_idle_minutes`` without input (a person's own phone keeps its page open)."""
 _MTAVRULI = re.compile("[\u1c90-\u1cbf]")
 T = TypeVar("T")
 log = logging.getLogger("proforient.web")
@@ -100,34 +101,58 @@ def lang_of(request: Request) -> str:
 # -- who is signed in --------------------------------------------------------------------------
 
 
+def identity(request: Request) -> Identity | None:
+    """The session cookie's user and the stage of their sign-in (pages are for people; API keys are
+    for the REST API). The session is checked in the database on every request."""
+    if not hasattr(request.state, "identity"):
+        request.state.identity = identify(request, keys=False)
+    return request.state.identity  # type: ignore[no-any-return]
+
+
 def signed_in(request: Request) -> Principal | None:
-    """The user of the session cookie (pages are for people; API keys are for the REST API)."""
-    cookie = request.cookies.get(COOKIE)
-    if not cookie:
-        return None
-    uid = request.app.state.cookies.read(cookie)
-    if uid is None:
-        return None
-    with request.app.state.db.read() as session:
-        return accounts.principal_for_user_id(session, uid)
+    """The signed-in user (a sign-in still waiting for a new password or a code does not count)."""
+    ident = identity(request)
+    return ident.principal if ident is not None and ident.stage == "full" else None
 
 
 class Need:
     """A page's guard: signed in, and allowed ``action`` by the same policy as the API.
 
-    Every staff page declares one, so a page nobody listed is refused (deny by default)."""
+    Every staff page declares one, so a page nobody listed is refused (deny by default). A sign-in
+    half done is sent on to its next step (a new password, the one-time code)."""
 
     def __init__(self, *actions: str) -> None:
         self.actions = actions
 
     def __call__(self, request: Request) -> Principal:
-        p = signed_in(request)
-        if p is None:
+        ident = identity(request)
+        if ident is None:
             raise NotAuthenticated("sign in first")
+        if ident.stage == "password":
+            raise PageError(401, "password")
+        if ident.stage == "totp":
+            raise PageError(401, "totp")
+        p = ident.principal
         request.state.principal = p
         for action in self.actions:
             p.require(action)
         return p
+
+
+def half_signed_in(stage: str) -> Callable[[Request], Principal]:
+    """The guard of a sign-in step: a session at ``stage`` (or, for 'password', a full one too)."""
+
+    def guard(request: Request) -> Principal:
+        ident = identity(request)
+        if ident is None:
+            raise NotAuthenticated("sign in first")
+        if ident.stage != stage and not (stage == "password" and ident.stage == "full"):
+            raise PageError(401, "totp" if ident.stage == "totp" else "signin")
+        request.state.principal = ident.principal if ident.stage == "full" else None
+        request.state.stage = ident.stage
+        return ident.principal
+
+    return guard
 
 
 def optional_principal(request: Request) -> Principal | None:
@@ -148,7 +173,10 @@ def _csrf_for(request: Request, cookie: str) -> str:
 
 
 def _csrf_cookie(request: Request) -> str:
-    """The browser's CSRF cookie, or a new one to set with this response."""
+    """The browser's CSRF cookie, or a new one to set with this response (always a new one right
+    after a sign-in: a token planted before it is not carried over)."""
+    if getattr(request.state, "new_csrf", None):
+        return request.state.new_csrf  # type: ignore[no-any-return]
     existing = request.cookies.get(CSRF_COOKIE)
     if existing and re.fullmatch(r"[A-Za-z0-9_\-]{20,80}", existing):
         return existing
@@ -176,14 +204,17 @@ Form = Annotated[FormData, Depends(checked_form)]
 class PageError(Exception):
     """A refusal to show as a page: status, a UI string key under ``error.``, the domain's detail."""
 
-    def __init__(self, status: int, kind: str, detail: str | None = None) -> None:
+    def __init__(self, status: int, kind: str, detail: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail or kind)
         self.status, self.kind, self.detail = status, kind, detail
+        self.retry_after = retry_after
 
 
 def page_error(exc: DomainError) -> PageError:
     if isinstance(exc, NotAuthenticated):
         return PageError(401, "signin", exc.detail)
+    if isinstance(exc, TooManyAttempts):
+        return PageError(429, "paused", exc.detail, retry_after=exc.retry_after)
     if isinstance(exc, Forbidden):
         return PageError(403, "forbidden", exc.detail)
     if isinstance(exc, NotFound):
@@ -271,6 +302,10 @@ NAV = (
     ("/beneficiaries", "nav.beneficiaries", "beneficiaries.read"),
     ("/registry", "nav.registry", "packets.registry"),
     ("/inbox", "nav.inbox", "packets.inbox"),
+    ("/admin/users", "nav.users", "accounts.manage"),
+    ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
+    ("/admin/audit", "nav.audit", "audit.read"),
+    ("/admin/settings", "nav.settings", "settings.read"),
 )
 
 
@@ -298,7 +333,8 @@ def _finish(request: Request, resp: Response) -> Response:
     for k, v in SECURITY_HEADERS.items():
         resp.headers.setdefault(k, v)
     settings = request.app.state.settings
-    if getattr(request.state, "new_csrf", None):
+    already = any(h.startswith(f"{CSRF_COOKIE}=") for h in resp.headers.getlist("set-cookie"))
+    if getattr(request.state, "new_csrf", None) and not already:
         resp.set_cookie(
             CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict", secure=settings.cookie_secure
         )
@@ -308,6 +344,17 @@ def _finish(request: Request, resp: Response) -> Response:
             LANG_COOKIE, q, max_age=365 * 24 * 3600, samesite="lax", secure=settings.cookie_secure, httponly=True
         )
     return resp
+
+
+def mark_shared(request: Request, resp: Response, shared: bool) -> None:
+    """Remember on this device whether it is shared (a shelter's tablet, a device handed over)."""
+    if shared:
+        settings = request.app.state.settings
+        resp.set_cookie(
+            SHARED_COOKIE, "1", max_age=90 * 24 * 3600, httponly=True, samesite="strict", secure=settings.cookie_secure
+        )
+    elif request.cookies.get(SHARED_COOKIE):
+        resp.delete_cookie(SHARED_COOKIE)
 
 
 def lang_url(request: Request, lang: str) -> str:
@@ -327,6 +374,9 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "csrf": _csrf_for(request, _csrf_cookie(request)),
         "lang_urls": {code: lang_url(request, code) for code in LANGS},
         "layout": "staff",
+        "idle_minutes": request.app.state.settings.respondent_idle_minutes
+        if request.url.path.startswith("/r/") and request.cookies.get(SHARED_COOKIE) == "1"
+        else 0,
         "n": lambda value, digits=1: number(value, digits, lang),
         **ctx,
     }
@@ -368,6 +418,10 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     """Render a ``PageError`` (after the transaction was rolled back): sign-in redirect or an error page."""
     assert isinstance(exc, PageError)
     if exc.status == 401:
+        if exc.kind == "password":
+            return redirect(request, "/account/password")
+        if exc.kind == "totp":
+            return redirect(request, "/sign-in/code")
         nxt = request.url.path if request.method == "GET" else None
         return redirect(request, "/sign-in", **({"next": nxt} if nxt else {}))
     if not hasattr(request.state, "principal"):
@@ -384,4 +438,6 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     )
     if exc.status == 503:
         resp.headers["Retry-After"] = "2"
+    if exc.retry_after is not None:
+        resp.headers["Retry-After"] = str(exc.retry_after)
     return resp

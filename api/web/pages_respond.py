@@ -26,7 +26,7 @@ from api.db.tables import Administration
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm_domain
 from api.domain import web_support as ws
-from api.domain.errors import NotFound
+from api.domain.errors import NotFound, TooManyAttempts
 
 from . import forms
 from .core import Form, PageError, WebRoute, lang_of, redirect, render
@@ -74,17 +74,28 @@ def _page(
 
 
 @router.get("")
-def enter_code(request: Request) -> Response:
-    return render(request, "respond/code.html", layout="respondent", error=False, code="")
+def enter_code(request: Request, idle: str | None = None) -> Response:
+    """The code page (also where an idle respondent page returns to)."""
+    return render(request, "respond/code.html", layout="respondent", error="idle" if idle else False, code="")
 
 
 @router.post("")
-def open_code(request: Request, form: Form, session: SessionDep) -> Response:
+def open_code(request: Request, form: Form, session: SessionDep, ip: IpDep) -> Response:
     typed = str(form.get("code") or "")[:200]
     try:
-        _, token = ws.find_by_code(session, typed)
-    except NotFound:
+        _, token = ws.find_by_code(session, typed, ip)
+    except NotFound:  # the route returns normally: the wrong code's count and audit entry are committed
         return render(request, "respond/code.html", status=404, layout="respondent", error=True, code=typed)
+    except TooManyAttempts as exc:
+        return render(
+            request,
+            "respond/code.html",
+            status=429,
+            layout="respondent",
+            error="paused",
+            minutes=max(1, -(-exc.retry_after // 60)),
+            code="",
+        )
     return redirect(request, f"/r/{token}")
 
 
@@ -119,7 +130,7 @@ def part(request: Request, token: str, n: int, session: SessionDep, ip: IpDep) -
 @router.post("/{token}/part/{n}")
 def save_part(request: Request, token: str, n: int, form: Form, session: SessionDep, ip: IpDep) -> Response:
     """The no-script path (and the safety net): save what the page holds, then move on."""
-    a = adm_domain.by_token(session, token, lock=True)
+    a = adm_domain.by_code(session, token, ip, lock=True)
     f = _form(request, a)
     if not 1 <= n <= len(f.sections):
         raise PageError(404, "not_found")
@@ -162,7 +173,7 @@ def review(request: Request, token: str, session: SessionDep, ip: IpDep) -> Resp
 
 @router.post("/{token}/submit")
 def submit(request: Request, token: str, form: Form, session: SessionDep, ip: IpDep) -> Response:
-    a = adm_domain.by_token(session, token, lock=True)
+    a = adm_domain.by_code(session, token, ip, lock=True)
     _form(request, a)
     if a.status == "in_progress":
         adm_domain.submit(session, a, "respondent", None, ip)
