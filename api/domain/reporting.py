@@ -8,7 +8,6 @@ packet only that packet, rendered from exactly the results and parts it carries.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -133,16 +132,17 @@ def profile_from(
         by = adm.administered_by if adm is not None else None
     user = session.get(User, by) if by is not None else None
     tables = load_norms(norms)
+    zone = settings.time_zone  # every date a report shows is the date in the configured zone
     try:
         return reports.build_profile(
             code,
             [results.record_of(r) for r in chosen],
             previous=[results.record_of(previous)] if previous is not None else (),
-            previous_date=previous.created_at.date() if previous is not None else None,
+            previous_date=reports.local_date(previous.created_at, zone) if previous is not None else None,
             name=name,
             administrator=display_name(user),
-            administered=latest.created_at.date(),
-            report_date=dt.date.today(),
+            administered=reports.local_date(latest.created_at, zone),
+            report_date=reports.today(zone),
             config=_config(settings),
             norms=tables or None,
             reliabilities=(reliabilities_for(session, settings, chosen, tables) if reliability else None) or None,
@@ -162,7 +162,12 @@ def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinic
 
 
 def _config(settings: Settings) -> reports.ReportConfig:
-    return reports.ReportConfig(fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en))
+    short = None
+    if settings.fund_short_name_ka and settings.fund_short_name_en:
+        short = instruments.Text(ka=settings.fund_short_name_ka, en=settings.fund_short_name_en)
+    return reports.ReportConfig(
+        fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en), fund_short_name=short
+    )
 
 
 def display_name(user: User | None) -> str:
