@@ -123,6 +123,25 @@ def test_web_pages_show_local_times(service) -> None:  # type: ignore[no-untyped
     assert "7 December 2026, 01:15" in officer.get("/inbox?lang=en").text
 
 
+def test_a_consent_is_valid_to_the_end_of_the_chosen_day_in_tbilisi(service) -> None:  # type: ignore[no-untyped-def]
+    from api.db.tables import Consent
+
+    sw = service.client("social_worker")
+    code = sw.post("/v1/beneficiaries", json={}).json()["code"]
+    web = Web(service, "social_worker")
+    web.get(f"/beneficiaries/{code}/consents")
+    r = web.post(
+        f"/beneficiaries/{code}/consents", {"addressee": "ssa-employment", "scope": "profile", "expires": "2026-12-31"}
+    )
+    assert r.status_code == 303, r.text
+    with transaction(service.app.state.sessions) as s:
+        c = s.execute(select(Consent)).scalar_one()
+        expires = c.expires_at if c.expires_at.tzinfo else c.expires_at.replace(tzinfo=UTC)
+    assert expires == dt.datetime(2026, 12, 31, 19, 59, 59, tzinfo=UTC)  # 23:59:59 in Tbilisi
+    page = web.get(f"/beneficiaries/{code}/consents?lang=ka").text
+    assert "31.12.2026" in page and "01.01.2027" not in page
+
+
 def test_report_dates_are_the_dates_in_tbilisi(service) -> None:  # type: ignore[no-untyped-def]
     """A result scored at 22:30 UTC was administered the next day in Tbilisi: the report says so."""
     from api.db.tables import Result
