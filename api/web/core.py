@@ -255,6 +255,11 @@ def number(value: Any, digits: int = 1, lang: str = "ka") -> str:
     return reports.format_number(value, digits, lang)
 
 
+def _report_text(lang: str, key: str, **values: object) -> str:
+    """A report text (``reports/strings``) in ``lang``: a stored report view is shown in the words of its PDF."""
+    return reports.strings(lang).get(key, **values)
+
+
 @pass_context
 def _day(ctx: Context, value: Any) -> str:
     """A date (a stored time: its date in the configured zone), as the page's language writes it."""
@@ -329,6 +334,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "layout": "staff",
         "tz": request.app.state.settings.time_zone,
         "n": lambda value, digits=1: number(value, digits, lang),
+        "rt": _report_text,
         **ctx,
     }
     html = env().get_template(template).render(context)
