@@ -59,6 +59,7 @@ from ._model import (
     Dimension,
     HollandSection,
     IntakeSection,
+    ItemChange,
     Meta,
     NormInfo,
     NormScore,
@@ -657,36 +658,72 @@ def _change(
     after_date: date | None,
     given: Definitions | None = None,
 ) -> ChangeSection:
-    inst, _ = _definition(before, given)
-    if inst.ref != current.ref:
-        raise ReportError(f"cannot compare results of different versions ({inst.ref} and {current.ref})")
+    """Before → after, scale by scale. Two versions of one instrument are compared where their scales
+    match; each scale names the items that changed between the versions (their changes.md), and no
+    reliable change index is given for a scale whose items changed (the scores are not strictly
+    comparable). Different instruments are refused."""
+    old, _ = _definition(before, given)
+    if old.id != current.id or old.model != current.model:
+        raise ReportError(f"cannot compare results of different instruments ({old.ref} and {current.ref})")
+    diff = instruments.version_changes(old, current)
     rows = []
-    low, top = _range(inst)
+    low, top = _range(current)
     if model == "decision":
-        scales = list(inst.scales)
+        scales = list(current.scales)
         lo, hi = float(low), float(top)
     elif model == "holland":
-        scales = sorted((s for s in inst.scales if s.role == "type"), key=lambda s: "RIASEC".index(s.letter or "R"))
-        lo, hi = 0.0, float(max(len(inst.items_of(s.id)) for s in scales))
+        scales = sorted((s for s in current.scales if s.role == "type"), key=lambda s: "RIASEC".index(s.letter or "R"))
+        lo, hi = 0.0, float(max(len(current.items_of(s.id)) for s in scales))
     else:
-        scales = [s for s in inst.scales if s.role == "dimension"]
-        hi = float(max(top * len(inst.items_of(s.id)) for s in scales))
+        scales = [s for s in current.scales if s.role == "dimension"]
+        hi = float(max(top * len(current.items_of(s.id)) for s in scales))
         lo = -hi
-    present = {s.id for s in before.scales} & {s.id for s in after.scales}
+    old_ids = {s.id for s in old.scales}
+    present = {s.id for s in before.scales} & {s.id for s in after.scales} & old_ids
+    item_changes = []
     for s in scales:
         if s.id not in present:
             continue
+        items = dict.fromkeys([*(i.id for i in old.items_of(s.id)), *(i.id for i in current.items_of(s.id))])
+        changed = diff.items_of(items)
         b, a = _score(before, s.id), _score(after, s.id)
         r = rel.get(s.id)
         rci = None
-        if r is not None and not inst.ipsative and not (math.isnan(a) or math.isnan(b)):
+        if r is not None and not current.ipsative and not changed and not (math.isnan(a) or math.isnan(b)):
             rci = (a - b) / (math.sqrt(2) * r.sem)
         name = s.name
         if s.negative_pole is not None and s.positive_pole is not None:
             neg, pos = s.negative_pole, s.positive_pole
             name = Text(ka=f"{neg.ka} – {pos.ka}", en=f"{neg.en} – {pos.en}")
-        rows.append(ChangeRow(s.id, name, b, a, rci, s.clinical))
-    return ChangeSection(model, inst.title, before_date, after_date, tuple(rows), lo, hi)
+        ids = tuple(c.key or "" for c in changed)
+        rows.append(
+            ChangeRow(
+                s.id,
+                name,
+                b,
+                a,
+                rci,
+                s.clinical,
+                changed=ids,
+                not_comparable=tuple(c.key or "" for c in changed if not c.comparable),
+            )
+        )
+        item_changes += [ItemChange(c.key or "", s.id, c.old, c.new, c.comparable, c.why) for c in changed]
+    left_out = tuple(sorted({x.id for x in current.scales} ^ old_ids))
+    return ChangeSection(
+        model,
+        current.title,
+        before_date,
+        after_date,
+        tuple(rows),
+        lo,
+        hi,
+        before_version=old.version,
+        after_version=current.version,
+        documented=diff.documented,
+        item_changes=tuple(item_changes),
+        scales_left_out=left_out,
+    )
 
 
 # -- matching that starts from the person ---------------------------------------------------

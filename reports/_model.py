@@ -412,6 +412,18 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class ItemChange:
+    """An item that changed between the versions of a comparison (from the newer version's changes.md)."""
+
+    item: str
+    scale: str
+    old: str
+    new: str
+    comparable: bool
+    why: str
+
+
+@dataclass(frozen=True)
 class ChangeRow:
     id: str
     label: Text
@@ -420,6 +432,10 @@ class ChangeRow:
     rci: float | None = None
     """Jacobson–Truax reliable change index, (after − before) / (√2·SEM); None without a reliability."""
     clinical: bool = False
+    changed: tuple[str, ...] = ()
+    """Items of this scale whose text or answers changed between the two versions (their changes.md)."""
+    not_comparable: tuple[str, ...] = ()
+    """Of ``changed``, those the changes.md marks as not comparable."""
 
 
 @dataclass(frozen=True)
@@ -431,6 +447,18 @@ class ChangeSection:
     rows: tuple[ChangeRow, ...]
     lo: float
     hi: float
+    before_version: str = ""
+    after_version: str = ""
+    documented: bool = True
+    """False when the versions differ and no changes.md says what changed between them."""
+    item_changes: tuple[ItemChange, ...] = ()
+    """The changed items of the scales compared: id, scale, old and new Georgian text, comparable."""
+    scales_left_out: tuple[str, ...] = ()
+    """Scales of either version the other does not have (not compared)."""
+
+    @property
+    def versions_differ(self) -> bool:
+        return self.before_version != self.after_version
 
 
 @dataclass(frozen=True)

@@ -884,6 +884,12 @@ class _Builder:
                 if r.clinical and not self.aud.clinical:
                     continue
                 diff = r.after - r.before
+                changed = None
+                if r.changed:
+                    changed = self.s.plural("ui.change.changed", len(r.changed), n=len(r.changed))
+                    if r.not_comparable:
+                        k = len(r.not_comparable)
+                        changed += " " + self.s.plural("ui.change.not_comparable_count", k, k=k)
                 rows.append(
                     {
                         "id": r.id,
@@ -893,23 +899,59 @@ class _Builder:
                         "change": _clean(diff),
                         "rci": _clean(r.rci) if (r.rci is not None and self.aud.technical) else None,
                         "reliable": (abs(r.rci) > 1.96) if (r.rci is not None and self.aud.technical) else None,
+                        "changed_items": list(r.changed),
+                        "not_comparable": list(r.not_comparable),
+                        "changed_text": changed,
                     }
                 )
             has_rci = any(r.rci is not None for r in c.rows)
+            shown = {r["id"] for r in rows}
+            notes = []
+            if c.versions_differ:
+                notes.append(self.t("ui.change.versions", before=c.before_version, after=c.after_version))
+                notes.append(self.t("ui.change.version_note" if c.documented else "ui.change.undocumented"))
+                if c.scales_left_out:
+                    notes.append(self.t("ui.change.left_out", scales=", ".join(c.scales_left_out)))
             out.append(
                 {
                     "instrument": c.instrument,
                     "title": self.tx(c.title),
                     "before": day(c.before_date, self.lang) or self.t("ui.change.earlier"),
                     "after": day(c.after_date, self.lang) or self.t("ui.change.latest"),
+                    "before_version": c.before_version,
+                    "after_version": c.after_version,
+                    "versions_differ": c.versions_differ,
+                    "version_notes": notes,
                     "rows": rows,
                     "lo": c.lo,
                     "hi": c.hi,
+                    "item_changes": [
+                        {
+                            "item": x.item,
+                            "scale": x.scale,
+                            "old": x.old,
+                            "new": x.new,
+                            "comparable": x.comparable,
+                            "why": x.why,
+                        }
+                        for x in c.item_changes
+                        if x.scale in shown
+                    ]
+                    if self.aud.technical
+                    else [],
+                    "item_changes_title": self.t("ui.change.item_list", before=c.before_version, after=c.after_version)
+                    if c.item_changes and self.aud.technical
+                    else None,
                     "rci_note": None
                     if not self.aud.technical
-                    else self.t("ui.change.rci")
-                    if has_rci
-                    else self.t("ui.change.no_rci"),
+                    else " ".join(
+                        x
+                        for x in (
+                            self.t("ui.change.rci") if has_rci else self.t("ui.change.no_rci"),
+                            self.t("ui.change.no_rci_changed") if any(r.changed for r in c.rows) else None,
+                        )
+                        if x
+                    ),
                 }
             )
         return out

@@ -226,7 +226,8 @@ def test_congruence_is_computed_against_the_aspiration_used(rendered) -> None:  
         assert line in text, (lang, line)
     # the same in the profile every section reads
     assert [a.given for a in profile.aspirations] == list(case.used)
-    assert profile.aspirations_source == ("holland" if case.sds_aspirations else "intake" if case.intake_given else None)
+    source = "holland" if case.sds_aspirations else "intake" if case.intake_given else None
+    assert profile.aspirations_source == source
 
 
 def test_coherence_follows_the_aspirations_used(rendered) -> None:  # type: ignore[no-untyped-def]
