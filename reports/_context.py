@@ -776,7 +776,10 @@ def _related(
             m, c, mean, best = agreement(codes, occ)
         else:
             m, c, mean, best = 0, 0, 0.0, ""
-        closeness = abs((max_level or 5) - occ.training_level) if reach else occ.training_level
+        if max_level is None:
+            closeness = occ.training_level
+        else:
+            closeness = abs(max_level - occ.training_level) if reach else occ.training_level
         ranked.append(((not reach, -m, -c, closeness, occ.isco, occ.name.en), Match(occ, m, c, mean, best, reach)))
     ranked.sort(key=lambda kv: kv[0])
     return tuple(mt for _, mt in ranked[:RELATED_LIMIT])

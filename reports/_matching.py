@@ -9,7 +9,8 @@ Ranking (Holland's congruence, computed from the published indices):
 3. then the mean M over the orderings (an occupation that fits more of the
    tied readings comes first);
 4. then the training level closest to the highest one the person can reach
-   (occupations that use the person's education come first);
+   (occupations that use the person's education come first); when the education is not
+   known, the lower training level first (more people can start it);
 5. then ISCO code and English name, so the order never depends on language.
 
 Occupations marked ``excluded`` in the catalogue (bars, night clubs, casinos:
@@ -195,7 +196,12 @@ def match_occupations(
         reach = max_level is None or occ.training_level <= max_level
         if not reach and occ.training_level > RETRAINING_MAX_LEVEL:
             continue
-        closeness = abs((max_level or 5) - occ.training_level) if reach else occ.training_level
+        # with the education known, the training level closest to it; unknown, the lower level first
+        # (more people can start it; the fund's beneficiaries often have little or outdated schooling)
+        if max_level is None:
+            closeness = occ.training_level
+        else:
+            closeness = abs(max_level - occ.training_level) if reach else occ.training_level
         key = (-m, -c, -mean, closeness, occ.isco, occ.name.en)
         ranked.append((key, Match(occ, m, c, mean, best, reach)))
     ranked.sort(key=lambda kv: kv[0])

@@ -29,7 +29,7 @@ from instruments import Text
 
 from . import _format
 from ._errors import ReportError
-from ._matching import MAX_ORDERINGS, Match
+from ._matching import MAX_ORDERINGS, Match, max_training_level
 from ._model import (
     BipolarSection,
     DecisionSection,
@@ -374,7 +374,7 @@ class _Builder:
             "title": self.tx(d.provenance.title),
             "status": status,
             "status_name": self.t(f"{iid}.status_name.{status}"),
-            "status_text": self.t(f"{iid}.status.{status}.{self.reg}"),
+            "status_text": self._status_text(iid, status, visible),
             "certainty": {
                 "name": self.tx(c.name),
                 "score": _clean(c.score),
@@ -395,6 +395,14 @@ class _Builder:
             "salient": [self.tx(b.name) for b in d.salient if self.aud.clinical or not b.clinical],
             "no_notable_text": self._no_notable(d),
         }
+
+    def _status_text(self, iid: str, status: str, visible: list[Any]) -> str:
+        """The status in words; "little stands in the way" is not said above a list of salient barriers
+        (the status weighs all barriers together, so a few salient ones can sit under "decided")."""
+        text = self.t(f"{iid}.status.{status}.{self.reg}")
+        if status in ("decided", "exploring") and any(b.band == "salient" for b in visible):
+            return self.t_or(f"{iid}.status.{status}_with_barriers.{self.reg}", text) or text
+        return text
 
     def _no_notable(self, d: DecisionSection) -> str:
         """What to say when no barrier shown is notable; never "nothing" when clinical ones are left out.
@@ -742,6 +750,10 @@ class _Builder:
             lines.append(self.t(f"start.reach.yes.{reg}"))
         elif occ is not None and w.within_reach is False and not w.excluded:
             lines.append(self.t(f"start.reach.no.{reg}", level=self.t(f"training.{occ.training_level}")))
+        elif occ is not None and w.within_reach is None and not w.excluded and self.p.start is not None:
+            # the education is not known, and the occupation needs more than any schooling reaches (level > 2)
+            if (self.p.intake is None or self.p.intake.isced is None) and occ.training_level > max_training_level(0):
+                lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
         m = None
         if self.aud.technical and w.m_range is not None:
             lo, hi = w.m_range

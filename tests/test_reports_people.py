@@ -333,3 +333,13 @@ def test_without_education_data_the_lists_say_so_and_keep_every_level() -> None:
             "ui.match.education_unknown"
         )
     assert [w.given for w in p.start.wishes] == ["shop assistant", "bookkeeper"]  # type: ignore[union-attr]
+
+
+def test_without_education_data_lower_training_levels_come_first_at_equal_agreement() -> None:
+    """Not a university job first for a person whose schooling nobody recorded (it was the highest level)."""
+    p = person("no_education")
+    ranked = [(m.m, m.c, m.occupation.training_level) for m in p.matches.suggested]  # type: ignore[union-attr]
+    for (m1, c1, t1), (m2, c2, t2) in zip(ranked, ranked[1:], strict=False):
+        if (m1, c1) == (m2, c2):
+            assert t1 <= t2, ranked
+    assert ranked[0][2] <= 2
