@@ -928,6 +928,8 @@ def build_profile(
             catalogue=catalogue,
             leave_out=start.occupations if start is not None else (),
         )
+        if intake_s is None:  # occupations were matched without knowing education, trade or limits
+            notes.append("ui.note.no_intake")
 
     changes = []
     for model, before in _by_model(previous, "previous results").items():

@@ -453,11 +453,7 @@ class _Builder:
             "codes": list(h.codes) if not self.you else [],
             "charted": bool(h.codes),
             "tied": len(h.codes) > 1,
-            "code_text": self.t(f"{iid}.code.{self.reg}", code=code, names=names)
-            if code
-            else self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes))
-            if h.codes
-            else None,
+            "code_text": self._code_text(iid, h, code, names),
             "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes))
             if readable and len(h.codes) > 1
             else None,
@@ -497,6 +493,19 @@ class _Builder:
                 }
             )
         return view
+
+    def _code_text(self, iid: str, h: HollandSection, code: str, names: str) -> str | None:
+        """What the code says; the beneficiary with a flat or depressed profile is not told of "the three
+        kinds of work you like most" as if they stood out (review: a flat profile says little)."""
+        if not h.codes:
+            return None
+        if not code:
+            return self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes))
+        if self.you:
+            for flag in ("depressed_profile", "flat_profile"):
+                if flag in h.flags:
+                    return self.t(f"{iid}.{flag}.you", names=names)
+        return self.t(f"{iid}.code.{self.reg}", code=code, names=names)
 
     # -- PPI --------------------------------------------------------------------------------
     def bipolar(self, b: BipolarSection) -> dict[str, Any]:

@@ -343,3 +343,15 @@ def test_without_education_data_lower_training_levels_come_first_at_equal_agreem
         if (m1, c1) == (m2, c2):
             assert t1 <= t2, ranked
     assert ranked[0][2] <= 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_flat_profile_is_not_read_to_the_beneficiary_as_three_standing_out(lang: str) -> None:
+    p = person("flat")
+    assert "flat_profile" in p.holland.flags  # type: ignore[union-attr]
+    view = reports.build_view(p, lang, "beneficiary")
+    s = reports.strings(lang)
+    assert view["holland"]["code_text"].startswith(s.get("holland.flat_profile.you", names="\0").split("\0")[0])
+    assert view["matches"]["caution"] == s.get("ui.match.caution_flat.you")
+    staff = reports.build_view(p, lang, "employment")["holland"]["code_text"]
+    assert staff.startswith(s.get("holland.code.pro", code="\0", names="").split("\0")[0])
