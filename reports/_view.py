@@ -670,7 +670,8 @@ class _Builder:
     def sentence(self, mt: Match) -> str:
         occ = mt.occupation
         out = []
-        if mt.person_code:  # agreement with the code (none when the person has no code)
+        if mt.person_code and not (self.you and self._flat()):  # agreement with the code (none without one;
+            # the beneficiary with a flat profile is not told a job "matches exactly")
             out.append(
                 self.t(
                     f"match.{mt.agreement}.{self.reg}",
@@ -684,6 +685,10 @@ class _Builder:
         if occ.self_employment:
             out.append(self.t("match.self_employment"))
         return " ".join(out)
+
+    def _flat(self) -> bool:
+        h = self.p.holland
+        return h is not None and any(f in h.flags for f in ("flat_profile", "depressed_profile"))
 
     def row(self, mt: Match) -> dict[str, Any]:
         """One suggested occupation (the beneficiary's without codes)."""
@@ -986,7 +991,12 @@ class _Builder:
                 names = self.s.join(self.type_name(t["letter"]) for t in h["top"])
             else:
                 names = self.s.join(f"{t['name']} ({t['letter']})" for t in h["top"])
-            out.append(self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"] or "", names=names))
+            if you and self._flat():
+                out.append(h["code_text"])
+            else:
+                out.append(
+                    self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"] or "", names=names)
+                )
         if b and self.p.bipolar is not None:
             shown = [
                 x
