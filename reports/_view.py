@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import scoring
 from instruments import Text
 
 from . import _format
@@ -471,7 +472,7 @@ class _Builder:
                         {"title": self.tx(s.title), "counts": {L: _clean(s.counts[L]) for L in "RIASEC"}}
                         for s in h.sections
                     ],
-                    "consistency": [{"level": c, "text": self.t(f"{iid}.consistency.{c}")} for c in h.consistency],
+                    "consistency": self._consistency(iid, h),
                     "differentiation": {
                         "iachan": _clean(h.differentiation_iachan),
                         "range": _clean(h.differentiation_range),
@@ -493,6 +494,19 @@ class _Builder:
                 }
             )
         return view
+
+    def _consistency(self, iid: str, h: HollandSection) -> list[dict[str, Any]]:
+        """Each consistency level the code has; when the tied orderings differ, each level names the
+        orderings that have it (otherwise three contradictory sentences would stand side by side)."""
+        readable = 0 < len(h.codes) <= MAX_ORDERINGS
+        out = []
+        for c in h.consistency:
+            text = self.t(f"{iid}.consistency.{c}")
+            if len(h.consistency) > 1 and readable:
+                which = [code for code in h.codes if scoring.consistency(code) == c]
+                text = f"{', '.join(which)} — {text}"
+            out.append({"level": c, "text": text})
+        return out
 
     def _code_text(self, iid: str, h: HollandSection, code: str, names: str) -> str | None:
         """What the code says; the beneficiary with a flat or depressed profile is not told of "the three
