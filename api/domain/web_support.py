@@ -127,7 +127,8 @@ def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {u.id: u.username for u in session.execute(select(User).where(User.id.in_(wanted))).scalars()}
+    # full names where the accounts have them (reporting.display_name), else the login
+    return {u.id: reporting.display_name(u) for u in session.execute(select(User).where(User.id.in_(wanted))).scalars()}
 
 
 def _visible_instrument(principal: Principal, instrument_id: str) -> bool:
