@@ -165,8 +165,8 @@ def match_occupations(
     catalogue has no such field.
 
     >>> r = match_occupations("SAE", isced=3, limit=3)
-    >>> [m.occupation.riasec for m in r.suggested]
-    ['SAE', 'SAE', 'SAE']
+    >>> [(m.occupation.riasec, m.m) for m in r.suggested]
+    [('SAE', 28), ('SAC', 27), ('SEA', 26)]
     """
     codes = split_code(code)
     if not codes:
