@@ -435,7 +435,7 @@ def barrier_profile(
             c.text(0.05, y, not_scored, size=7.5, colour=MUTED, va="center")
             continue
         c.rect(0, y - 0.28, v - lo, 0.56, facecolor=BLUE, edgecolor="none")
-        c.text(v - lo + 0.04, y, written[0] if written else f"{v:.2f}", size=7, va="center", ha="left")
+        c.text(v - lo + 0.04, y, written[0] if written else _format.number(v, 2, "en"), size=7, va="center", ha="left")
     c.line([0, 0], [0, n], color=INK, linewidth=0.8)
     for t in range(int(math.ceil(lo)), int(math.floor(hi)) + 1):
         c.line([t - lo, t - lo], [n, n + 0.08], color=INK, linewidth=0.6)
