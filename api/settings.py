@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
         "ადამიანით ვაჭრობის (ტრეფიკინგის) მსხვერპლთა, დაზარალებულთა დაცვისა და დახმარების სახელმწიფო ფონდი"
     )
     fund_name_en: str = "State Fund for the Protection of and Assistance to (Statutory) Victims of Human Trafficking"
+    fund_short_name_ka: str = Field(
+        default="", description="how the beneficiary's own report names the fund (empty: 'the fund')"
+    )
+    fund_short_name_en: str = Field(
+        default="", description="how the beneficiary's own report names the fund (empty: 'the fund')"
+    )
     organisations: list[Organisation] = Field(default_factory=lambda: list(DEFAULT_ORGANISATIONS))
     max_request_bytes: int = 2_000_000
     max_batch: int = 5_000
@@ -115,6 +122,10 @@ class Settings(BaseSettings):
     audit_checkpoint_file: str = Field(
         default="", description="file outside the database that receives every audit checkpoint (empty: none)"
     )
+    time_zone: str = Field(
+        default="Asia/Tbilisi",
+        description="the IANA time zone every date and time is shown in (times are stored in UTC)",
+    )
     reliability_min_n: int = Field(
         default=100,
         ge=3,
@@ -140,6 +151,17 @@ class Settings(BaseSettings):
                 Fernet(k.encode())
             except ValueError as exc:
                 raise ValueError("PROFORIENT_DATA_KEYS must hold Fernet keys (Fernet.generate_key())") from exc
+        return v
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"PROFORIENT_TIME_ZONE must be an IANA time zone such as Asia/Tbilisi (got {v!r})"
+            ) from exc
         return v
 
     @model_validator(mode="after")

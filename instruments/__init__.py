@@ -23,7 +23,7 @@ from ._catalogue import (
 )
 from ._compile import default_min_answered, intake_spec, scoring_spec
 from ._errors import ErrorCode, InstrumentError, Problem, UnknownInstrument
-from ._lint import draft_changes
+from ._lint import Change, ChangeLog, VersionChanges, draft_changes, read_changes, version_changes
 from ._load import DEFINITIONS
 from ._model import FormField, Instrument, Item, Option
 from ._schema import Text
@@ -72,6 +72,9 @@ def load_path(folder: str | Path, check_activities: bool = True) -> Instrument:
 
 __all__ = [
     "Activity",
+    "Change",
+    "ChangeLog",
+    "VersionChanges",
     "DEFINITIONS",
     "FormField",
     "Instrument",
@@ -88,6 +91,8 @@ __all__ = [
     "data_dir",
     "default_min_answered",
     "draft_changes",
+    "read_changes",
+    "version_changes",
     "roots",
     "find_occupation",
     "intake_spec",

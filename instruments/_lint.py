@@ -22,7 +22,7 @@ definitions thing by thing and collects every problem, each with the line of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -416,3 +416,139 @@ def _ref_order(a: dict[str, object], b: dict[str, object]) -> Callable[[str], tu
         "item",
     )
     return lambda ref: (kinds.index(ref.split(":", 1)[0]), order[ref])
+
+
+# -- reading changes.md as data (the check above says whether it is right) -------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of a change table: what changed between two versions, and whether answers to it compare."""
+
+    ref: str
+    """``item:VDQ01``, ``label:4``, ``section:main``, ``scale:R``, ``title`` …"""
+    old: str
+    new: str
+    comparable: bool
+    why: str
+
+    @property
+    def kind(self) -> str:
+        return self.ref.split(":", 1)[0]
+
+    @property
+    def key(self) -> str | None:
+        return self.ref.split(":", 1)[1] if ":" in self.ref else None
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    """A version's ``changes.md``: the version it starts from and every change listed."""
+
+    instrument: str
+    old_version: str
+    new_version: str
+    changes: tuple[Change, ...]
+    unchanged: frozenset[str]
+
+
+def read_changes(folder: Path) -> ChangeLog | None:
+    """The change tables of ``folder``/changes.md as data (None when there is none or its first line
+    names no older version). Nothing is checked here: ``proforient check`` and ``load_path`` do that."""
+    path = folder / FILE
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    m = HEADER.match(first)
+    if m is None:
+        return None
+    changes: list[Change] = []
+    unchanged: set[str] = set()
+    in_unchanged = False
+    header: list[str] | None = None
+    for ln in lines:
+        stripped = ln.strip()
+        if stripped.startswith("#"):
+            in_unchanged = bool(UNCHANGED.match(stripped))
+            header = None
+            continue
+        if not stripped.startswith("|"):
+            header = None
+            if in_unchanged:
+                unchanged.update(r.strip() for r in REF.findall(ln))
+            continue
+        cells = _cells(stripped)
+        if header is None:
+            header = [c.lower() for c in cells]
+            continue
+        if set(stripped) <= set("|-: ") or header[:1] != ["what"] or len(cells) != 5:
+            continue
+        refs = [r.strip() for r in REF.findall(cells[0])]
+        if len(refs) == 1:
+            changes.append(Change(refs[0], cells[1], cells[2], cells[3].lower() == "yes", cells[4]))
+    return ChangeLog(m["id"], m["old"], m["new"], tuple(changes), frozenset(unchanged))
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What changed between two versions of one instrument, read from the ``changes.md`` of every
+    version from the older one to the newer (a change at any step counts; an item stays comparable
+    only if every step says so)."""
+
+    instrument: str
+    older: str
+    newer: str
+    items: Mapping[str, Change]
+    """Item id → its change (old text of the older version, new text of the newer one)."""
+    other: tuple[Change, ...]
+    """Everything else listed as changed: answer labels, sections, scales, titles …"""
+    documented: bool = True
+    """False when no chain of ``changes.md`` files leads from the newer version to the older one."""
+
+    def items_of(self, item_ids: object) -> tuple[Change, ...]:
+        """The changes of the given items (e.g. one scale's), in the order given."""
+        return tuple(self.items[i] for i in item_ids if i in self.items)  # type: ignore[attr-defined]
+
+    @property
+    def answers_changed(self) -> tuple[Change, ...]:
+        """Changes to the answer format or labels that make answers not comparable."""
+        return tuple(c for c in self.other if c.kind in ("label", "response") and not c.comparable)
+
+
+def version_changes(a: Instrument, b: Instrument) -> VersionChanges:
+    """What changed between two versions ``a`` and ``b`` of one instrument (in either order), from
+    the ``changes.md`` beside each newer version (instruments/FORMAT.md). Same version: nothing."""
+    if a.id != b.id:
+        raise InstrumentError(
+            [Problem("E060", FILE, None, "", f"{a.ref} and {b.ref} are different instruments, not two versions")]
+        )
+    older, newer = sorted((a, b), key=lambda i: _version_key(i.version))
+    if older.version == newer.version:
+        return VersionChanges(a.id, older.version, newer.version, {}, ())
+    items: dict[str, Change] = {}
+    other: dict[str, Change] = {}
+    version = newer.version
+    folder = newer.path
+    while folder is not None and _version_key(version) > _version_key(older.version):
+        log = read_changes(folder)
+        if log is None or log.instrument != newer.id or log.new_version != version:
+            return VersionChanges(a.id, older.version, newer.version, {}, (), documented=False)
+        for c in log.changes:
+            into = items if c.kind == "item" else other
+            later = into.get(c.ref)
+            if later is None:
+                into[c.ref] = c
+            else:  # an earlier step: keep its old text, the later step's new text
+                into[c.ref] = Change(c.ref, c.old, later.new, c.comparable and later.comparable, f"{c.why} {later.why}")
+        version = log.old_version
+        folder = folder.parent / version
+    if version != older.version:
+        return VersionChanges(a.id, older.version, newer.version, {}, (), documented=False)
+    return VersionChanges(
+        a.id,
+        older.version,
+        newer.version,
+        {ref.split(":", 1)[1]: c for ref, c in items.items()},
+        tuple(other.values()),
+    )

@@ -272,6 +272,8 @@ INTAKE_ROLES: dict[str, tuple[str, ...]] = {
     "expectation": ("choice",),
     "driving_licence": ("bool",),
     "aspirations": ("occupations",),
+    "profession": ("text", "occupations"),
+    "experience_years": ("number",),
 }
 """What the intake rules (retraining, skills needs, the suggested job-seeker group) and the reports
 read from a form, by role, with the field types each role takes. A form names its own fields for them."""

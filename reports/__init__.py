@@ -20,6 +20,12 @@ from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart,
 from ._context import build_profile, stored_reliability_source
 from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
+from ._format import DEFAULT_ZONE, local_date, spreadsheet_time, today
+from ._format import day as format_day
+from ._format import number as format_number
+from ._format import plural as plural_category
+from ._format import when as format_when
+from ._format import zone as time_zone
 from ._matching import Match, MatchResult, match_occupations
 from ._model import Profile, Reliability, ReportConfig
 from ._render import (
@@ -40,6 +46,7 @@ LANGS = ("ka", "en")
 
 __all__ = [
     "AUDIENCES",
+    "DEFAULT_ZONE",
     "BipolarRow",
     "FAMILIES",
     "LANGS",
@@ -57,6 +64,14 @@ __all__ = [
     "build_view",
     "change_chart",
     "check_strings",
+    "format_day",
+    "format_number",
+    "format_when",
+    "local_date",
+    "plural_category",
+    "spreadsheet_time",
+    "time_zone",
+    "today",
     "match_occupations",
     "missing_glyphs",
     "render_html",

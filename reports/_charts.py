@@ -30,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 from matplotlib.transforms import Affine2D, Transform
 
+from . import _format
 from ._errors import ReportError
 from ._fonts import FAMILIES, font_files
 
@@ -228,7 +229,8 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+    """A value drawn when the caller wrote none (callers in a report pass the report's own text)."""
+    return _format.number(v, 1, "en")
 
 
 def _check_letters(totals: Mapping[str, float], names: Mapping[str, str]) -> None:
@@ -331,6 +333,7 @@ def riasec_bars(
     highlight: str = "",
     title: str | None = None,
     values: Mapping[str, str] | None = None,
+    letters: bool = True,
     fmt: Format = "svg",
     dpi: int = 150,
 ) -> bytes:
@@ -338,7 +341,8 @@ def riasec_bars(
 
     ``bands`` are (upper limit, label) from the lowest; the last band runs to
     ``max_score``. Code letters are drawn in the accent colour. ``values``: each total as
-    the report writes it (see ``riasec_hexagon``).
+    the report writes it (see ``riasec_hexagon``; an empty text draws no number). ``letters``:
+    the type letters under the bars (without them the names stand alone, as the beneficiary reads them).
     """
     shown = dict(values or {})
     _check_letters(totals, names)
@@ -356,20 +360,23 @@ def riasec_bars(
         strong = L in highlight
         if not math.isnan(v):
             c.rect(k + 0.18, 0, 0.64, max(v, 0.0), facecolor=ACCENT if strong else BLUE, edgecolor="none")
-            c.text(k + 0.5, v + max_score * 0.02, shown.get(L, _fmt(v)), size=7.5, ha="center", va="bottom")
+            label = shown.get(L, _fmt(v))
+            if label:
+                c.text(k + 0.5, v + max_score * 0.02, label, size=7.5, ha="center", va="bottom")
+        if letters:
+            c.text(
+                k + 0.5,
+                -max_score * 0.03,
+                L,
+                size=9.5,
+                ha="center",
+                va="top",
+                fontweight="bold",
+                colour=ACCENT if strong else INK,
+            )
         c.text(
             k + 0.5,
-            -max_score * 0.03,
-            L,
-            size=9.5,
-            ha="center",
-            va="top",
-            fontweight="bold",
-            colour=ACCENT if strong else INK,
-        )
-        c.text(
-            k + 0.5,
-            -max_score * 0.13,
+            -max_score * (0.13 if letters else 0.04),
             _wrap(names[L], 13),
             size=6.2,
             ha="center",
@@ -428,7 +435,7 @@ def barrier_profile(
             c.text(0.05, y, not_scored, size=7.5, colour=MUTED, va="center")
             continue
         c.rect(0, y - 0.28, v - lo, 0.56, facecolor=BLUE, edgecolor="none")
-        c.text(v - lo + 0.04, y, written[0] if written else f"{v:.2f}", size=7, va="center", ha="left")
+        c.text(v - lo + 0.04, y, written[0] if written else _format.number(v, 2, "en"), size=7, va="center", ha="left")
     c.line([0, 0], [0, n], color=INK, linewidth=0.8)
     for t in range(int(math.ceil(lo)), int(math.floor(hi)) + 1):
         c.line([t - lo, t - lo], [n, n + 0.08], color=INK, linewidth=0.6)

@@ -39,7 +39,16 @@ from scoring import (
 )
 
 from ._errors import ReportError
-from ._matching import MAX_ORDERINGS, match_occupations, max_training_level
+from ._matching import (
+    MAX_ORDERINGS,
+    RETRAINING_MAX_LEVEL,
+    Match,
+    agreement,
+    blocked_by,
+    match_occupations,
+    max_training_level,
+    suggestible,
+)
 from ._model import (
     Aspiration,
     Barrier,
@@ -50,9 +59,11 @@ from ._model import (
     Dimension,
     HollandSection,
     IntakeSection,
+    ItemChange,
     Meta,
     NormInfo,
     NormScore,
+    PersonStart,
     Pole,
     Profile,
     Provenance,
@@ -60,7 +71,9 @@ from ._model import (
     ReportConfig,
     ScaleScore,
     SectionCounts,
+    Trade,
     TypeScore,
+    Wish,
     Zone,
 )
 from ._rules import differentiation_level, recommend
@@ -645,36 +658,163 @@ def _change(
     after_date: date | None,
     given: Definitions | None = None,
 ) -> ChangeSection:
-    inst, _ = _definition(before, given)
-    if inst.ref != current.ref:
-        raise ReportError(f"cannot compare results of different versions ({inst.ref} and {current.ref})")
+    """Before → after, scale by scale. Two versions of one instrument are compared where their scales
+    match; each scale names the items that changed between the versions (their changes.md), and no
+    reliable change index is given for a scale whose items changed (the scores are not strictly
+    comparable). Different instruments are refused."""
+    old, _ = _definition(before, given)
+    if old.id != current.id or old.model != current.model:
+        raise ReportError(f"cannot compare results of different instruments ({old.ref} and {current.ref})")
+    diff = instruments.version_changes(old, current)
     rows = []
-    low, top = _range(inst)
+    low, top = _range(current)
     if model == "decision":
-        scales = list(inst.scales)
+        scales = list(current.scales)
         lo, hi = float(low), float(top)
     elif model == "holland":
-        scales = sorted((s for s in inst.scales if s.role == "type"), key=lambda s: "RIASEC".index(s.letter or "R"))
-        lo, hi = 0.0, float(max(len(inst.items_of(s.id)) for s in scales))
+        scales = sorted((s for s in current.scales if s.role == "type"), key=lambda s: "RIASEC".index(s.letter or "R"))
+        lo, hi = 0.0, float(max(len(current.items_of(s.id)) for s in scales))
     else:
-        scales = [s for s in inst.scales if s.role == "dimension"]
-        hi = float(max(top * len(inst.items_of(s.id)) for s in scales))
+        scales = [s for s in current.scales if s.role == "dimension"]
+        hi = float(max(top * len(current.items_of(s.id)) for s in scales))
         lo = -hi
-    present = {s.id for s in before.scales} & {s.id for s in after.scales}
+    old_ids = {s.id for s in old.scales}
+    present = {s.id for s in before.scales} & {s.id for s in after.scales} & old_ids
+    item_changes = []
     for s in scales:
         if s.id not in present:
             continue
+        items = dict.fromkeys([*(i.id for i in old.items_of(s.id)), *(i.id for i in current.items_of(s.id))])
+        changed = diff.items_of(items)
         b, a = _score(before, s.id), _score(after, s.id)
         r = rel.get(s.id)
         rci = None
-        if r is not None and not inst.ipsative and not (math.isnan(a) or math.isnan(b)):
+        if r is not None and not current.ipsative and not changed and not (math.isnan(a) or math.isnan(b)):
             rci = (a - b) / (math.sqrt(2) * r.sem)
         name = s.name
         if s.negative_pole is not None and s.positive_pole is not None:
             neg, pos = s.negative_pole, s.positive_pole
             name = Text(ka=f"{neg.ka} – {pos.ka}", en=f"{neg.en} – {pos.en}")
-        rows.append(ChangeRow(s.id, name, b, a, rci, s.clinical))
-    return ChangeSection(model, inst.title, before_date, after_date, tuple(rows), lo, hi)
+        ids = tuple(c.key or "" for c in changed)
+        rows.append(
+            ChangeRow(
+                s.id,
+                name,
+                b,
+                a,
+                rci,
+                s.clinical,
+                changed=ids,
+                not_comparable=tuple(c.key or "" for c in changed if not c.comparable),
+            )
+        )
+        item_changes += [ItemChange(c.key or "", s.id, c.old, c.new, c.comparable, c.why) for c in changed]
+    left_out = tuple(sorted({x.id for x in current.scales} ^ old_ids))
+    return ChangeSection(
+        model,
+        current.title,
+        before_date,
+        after_date,
+        tuple(rows),
+        lo,
+        hi,
+        before_version=old.version,
+        after_version=current.version,
+        documented=diff.documented,
+        item_changes=tuple(item_changes),
+        scales_left_out=left_out,
+    )
+
+
+# -- matching that starts from the person ---------------------------------------------------
+
+RELATED_LIMIT = 4
+"""At most this many occupations close to the person's trade and wishes."""
+
+
+def _weighed(
+    given: str,
+    occ: Occupation | None,
+    codes: tuple[str, ...],
+    max_level: int | None,
+    limits: tuple[str, ...],
+    code: str | None = None,
+) -> Wish:
+    """One named occupation against the person: Iachan M over every admissible ordering of the code,
+    reach with the completed education, and the limits that rule it out."""
+    code = code or (occ.riasec if occ is not None else None)
+    m_range = None
+    if codes and code:
+        ms = [iachan_m(c, code) for c in codes]
+        m_range = (min(ms), max(ms))
+    reach = None if max_level is None or occ is None else occ.training_level <= max_level
+    blocked = blocked_by(occ, limits) if occ is not None else ()
+    return Wish(given, occ, m_range, reach, blocked, code)
+
+
+def _related(
+    named: Sequence[Occupation],
+    codes: tuple[str, ...],
+    max_level: int | None,
+    limits: tuple[str, ...],
+    catalogue: Sequence[Occupation] | None,
+) -> tuple[Match, ...]:
+    """Catalogue occupations in the ISCO-08 unit group of the trade or of a wish (a trained cook: the
+    other cooks), that the fund suggests, the limits allow and the education (or retraining) reaches;
+    best agreement with the code first, then the training level closest to the person's."""
+    groups = {o.isco for o in named}
+    taken = set(named)
+    cat = catalogue if catalogue is not None else instruments.occupations()
+    ranked = []
+    for occ in cat:
+        if occ.isco not in groups or occ in taken or not suggestible(occ) or blocked_by(occ, limits):
+            continue
+        reach = max_level is None or occ.training_level <= max_level
+        if not reach and occ.training_level > RETRAINING_MAX_LEVEL:
+            continue
+        if codes:
+            m, c, mean, best = agreement(codes, occ)
+        else:
+            m, c, mean, best = 0, 0, 0.0, ""
+        if max_level is None:
+            closeness = occ.training_level
+        else:
+            closeness = abs(max_level - occ.training_level) if reach else occ.training_level
+        ranked.append(((not reach, -m, -c, closeness, occ.isco, occ.name.en), Match(occ, m, c, mean, best, reach)))
+    ranked.sort(key=lambda kv: kv[0])
+    return tuple(mt for _, mt in ranked[:RELATED_LIMIT])
+
+
+def _start(
+    intake: IntakeSection | None,
+    wishes: tuple[Aspiration, ...],
+    codes: tuple[str, ...],
+    catalogue: Sequence[Occupation] | None,
+) -> PersonStart | None:
+    """The person's own trade and wishes first (issue: a trained cook who wants to cook is offered
+    cooking before anything the interests alone suggest). None when neither is known."""
+    trade_given = intake.trade if intake is not None else None
+    if trade_given is None and not wishes:
+        return None
+    max_level = max_training_level(intake.isced) if intake is not None else None
+    limits = intake.limits if intake is not None else ()
+    weighed = tuple(_weighed(a.given, a.occupation, codes, max_level, limits, a.code) for a in wishes)
+    trade = None
+    if trade_given is not None:
+        occ = _lookup(trade_given, catalogue)
+        w = _weighed(trade_given, occ, codes, max_level, limits)
+        demand = intake.value("profession_in_demand") if intake is not None else None
+        years = intake.value("experience_years") if intake is not None else None
+        wished = occ is not None and any(x.occupation == occ for x in weighed)
+        trade = Trade(
+            **{f: getattr(w, f) for f in ("given", "occupation", "m_range", "within_reach", "blocked", "code")},
+            in_demand=demand if isinstance(demand, bool) else None,
+            years=float(years) if isinstance(years, int | float) and not isinstance(years, bool) else None,
+            wished=wished,
+        )
+    named = [w.occupation for w in (*((trade,) if trade else ()), *weighed) if w.occupation is not None]
+    related = _related(named, codes, max_level, limits, catalogue)
+    return PersonStart(trade=trade, wishes=weighed, related=related)
 
 
 # -- the profile ---------------------------------------------------------------------------
@@ -744,8 +884,8 @@ def build_profile(
             )
         choices[model] = _NormChoice(table, str(norm_group), allow_synthetic)
     rel: dict[str, Mapping[str, Reliability]] = {k: norm_reliabilities(c.table) for k, c in choices.items()}
-    for model, given in (reliabilities or {}).items():
-        rel[model] = {**rel.get(model, {}), **given}
+    for model, chosen in (reliabilities or {}).items():
+        rel[model] = {**rel.get(model, {}), **chosen}
     insts: dict[str, Instrument] = {}
     decision = holland = bipolar = None
     if "decision" in recs:
@@ -769,6 +909,8 @@ def build_profile(
     if holland is not None:
         holland = replace(holland, congruence=_congruence(codes, used), coherence=_coherence(used))
 
+    readable = codes if 0 < len(codes) <= MAX_ORDERINGS else ()
+    start = _start(intake_s, used, readable, catalogue)
     notes: list[str] = []
     matches = None
     if holland is None:
@@ -784,7 +926,10 @@ def build_profile(
             limits=intake_s.limits if intake_s else (),
             limit=limit,
             catalogue=catalogue,
+            leave_out=start.occupations if start is not None else (),
         )
+        if intake_s is None:  # occupations were matched without knowing education, trade or limits
+            notes.append("ui.note.no_intake")
 
     changes = []
     for model, before in _by_model(previous, "previous results").items():
@@ -822,4 +967,5 @@ def build_profile(
         notes=tuple(notes),
         aspirations=used,
         aspirations_source=source,
+        start=start,
     )

@@ -9,7 +9,8 @@ Ranking (Holland's congruence, computed from the published indices):
 3. then the mean M over the orderings (an occupation that fits more of the
    tied readings comes first);
 4. then the training level closest to the highest one the person can reach
-   (occupations that use the person's education come first);
+   (occupations that use the person's education come first); when the education is not
+   known, the lower training level first (more people can start it);
 5. then ISCO code and English name, so the order never depends on language.
 
 Occupations marked ``excluded`` in the catalogue (bars, night clubs, casinos:
@@ -122,7 +123,22 @@ def split_code(code: str | Sequence[str]) -> tuple[str, ...]:
     return out
 
 
-def _agreement(codes: tuple[str, ...], occ: Occupation) -> tuple[int, int, float, str]:
+def blocked_by(occ: Occupation, limits: Iterable[str]) -> tuple[str, ...]:
+    """The limits (``LIMIT_RULES``) that rule ``occ`` out for a person who has them."""
+    out = []
+    for name in limits:
+        tags, prefixes = LIMIT_RULES[name]
+        if occ.tags & tags or any(occ.isco.startswith(p) for p in prefixes):
+            out.append(name)
+    return tuple(out)
+
+
+def suggestible(occ: Occupation) -> bool:
+    """Never suggested, whatever the code: settings unsuitable for the fund's beneficiaries."""
+    return not (occ.excluded or occ.tags & NEVER_TAGS)
+
+
+def agreement(codes: tuple[str, ...], occ: Occupation) -> tuple[int, int, float, str]:
     """(best M, its C, mean M, the ordering it came from) over the admissible orderings."""
     scored = [(iachan_m(code, occ.riasec), brown_gore_c(code, occ.riasec), code) for code in codes]
     m, c, code = max(scored, key=lambda t: (t[0], t[1]))
@@ -137,17 +153,20 @@ def match_occupations(
     limit: int = 10,
     retraining_limit: int = 5,
     catalogue: Sequence[Occupation] | None = None,
+    leave_out: Iterable[Occupation] = (),
 ) -> MatchResult:
     """Rank catalogue occupations by agreement with ``code`` (every tied ordering considered).
 
     ``isced``: the ISCED 2011 level of the person's completed education (what the intake form's
     data make of the answer); occupations above the reachable training level go to the separate
     retraining list (up to level 4). ``limits``: what the person cannot do (``night_work``,
-    ``driving``; see ``LIMIT_RULES``). Gender plays no part: the catalogue has no such field.
+    ``driving``; see ``LIMIT_RULES``). ``leave_out``: occupations named already (the person's own
+    trade and wishes, and those close to them), so the list adds others. Gender plays no part: the
+    catalogue has no such field.
 
     >>> r = match_occupations("SAE", isced=3, limit=3)
-    >>> [m.occupation.riasec for m in r.suggested]
-    ['SAE', 'SAE', 'SAE']
+    >>> [(m.occupation.riasec, m.m) for m in r.suggested]
+    [('SAE', 28), ('SAC', 27), ('SEA', 26)]
     """
     codes = split_code(code)
     if not codes:
@@ -159,32 +178,30 @@ def match_occupations(
         raise ReportError(f"unknown limit(s) {', '.join(unknown)}; use {', '.join(LIMIT_RULES)}")
     max_level = max_training_level(isced)
     limit_set = tuple(dict.fromkeys(limits))
+    leave_out = frozenset(leave_out)
     cat = catalogue if catalogue is not None else instruments.occupations()
-
-    def blocked_by(occ: Occupation) -> list[str]:
-        out = []
-        for name in limit_set:
-            tags, prefixes = LIMIT_RULES[name]
-            if occ.tags & tags or any(occ.isco.startswith(p) for p in prefixes):
-                out.append(name)
-        return out
 
     ranked: list[tuple[tuple[object, ...], Match]] = []
     used_constraints: set[str] = set()
     for occ in cat:
-        if occ.excluded or occ.tags & NEVER_TAGS:
+        if not suggestible(occ) or occ in leave_out:
             continue
-        m, c, mean, best = _agreement(codes, occ)
+        m, c, mean, best = agreement(codes, occ)
         if m < MIN_AGREEMENT:
             continue
-        blocked = blocked_by(occ)
+        blocked = blocked_by(occ, limit_set)
         if blocked:
             used_constraints.update(blocked)
             continue
         reach = max_level is None or occ.training_level <= max_level
         if not reach and occ.training_level > RETRAINING_MAX_LEVEL:
             continue
-        closeness = abs((max_level or 5) - occ.training_level) if reach else occ.training_level
+        # with the education known, the training level closest to it; unknown, the lower level first
+        # (more people can start it; the fund's beneficiaries often have little or outdated schooling)
+        if max_level is None:
+            closeness = occ.training_level
+        else:
+            closeness = abs(max_level - occ.training_level) if reach else occ.training_level
         key = (-m, -c, -mean, closeness, occ.isco, occ.name.en)
         ranked.append((key, Match(occ, m, c, mean, best, reach)))
     ranked.sort(key=lambda kv: kv[0])

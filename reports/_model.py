@@ -15,7 +15,7 @@ from datetime import date
 
 from instruments import Activity, Instrument, Occupation, Text
 
-from ._matching import MatchResult
+from ._matching import Match, MatchResult
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class ReportConfig:
 
     fund_name: Text | None = None
     """The fund's full name in ka and en; reports say "the fund" when it is not set."""
+    fund_short_name: Text | None = None
+    """How the beneficiary's own report names the fund (the full name calls its readers "victims");
+    "the fund" when it is not set."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,82 @@ class Aspiration:
     """Its three-letter code: the catalogue's, or the code given with the SDS (e.g. a RIASEC code typed in)."""
 
 
+FITS = ("good", "partial", "little")
+"""How well an occupation fits the person's interests, in words, from Iachan's M (``fit_of``)."""
+
+
+def fit_of(m: int | None) -> str | None:
+    """Iachan's M (0–28) in words: ``good`` (M ≥ 20: the person's first letter leads the occupation's
+    code, or the first two letters are shared), ``partial`` (M ≥ 10: the first letter is second in the
+    occupation's code, or the second letters agree), ``little`` (below). A criterion for reading, not
+    a norm; None when there is no M (no code, or the occupation is not in the catalogue)."""
+    if m is None:
+        return None
+    return "good" if m >= 20 else "partial" if m >= 10 else "little"
+
+
+@dataclass(frozen=True)
+class Wish:
+    """An occupation the person names (a wish) or already has (their trade), weighed against their interests."""
+
+    given: str
+    occupation: Occupation | None
+    m_range: tuple[int, int] | None = None
+    """Iachan M against every admissible ordering of the person's code: (lowest, highest); None
+    without a code or without the occupation's code."""
+    within_reach: bool | None = None
+    """The training level is reachable with the completed education (None: education unknown)."""
+    blocked: tuple[str, ...] = ()
+    """The person's limits (``LIMIT_RULES``: night work, driving) that rule this occupation out."""
+    code: str | None = None
+
+    @property
+    def fit(self) -> str | None:
+        """The fit in words at the best ordering (``fit_of``)."""
+        return None if self.m_range is None else fit_of(self.m_range[1])
+
+    @property
+    def fit_depends_on_order(self) -> bool:
+        """The tied orderings of the person's code give different words for the fit."""
+        return self.m_range is not None and fit_of(self.m_range[0]) != fit_of(self.m_range[1])
+
+    @property
+    def excluded(self) -> bool:
+        occ = self.occupation
+        return occ is not None and (occ.excluded or "night" in occ.tags)
+
+
+@dataclass(frozen=True)
+class Trade(Wish):
+    """The profession or trade the person already has (the intake form's answer)."""
+
+    in_demand: bool | None = None
+    """In demand locally, as the social worker judged it in the form (None: not answered)."""
+    years: float | None = None
+    """Total work experience in years, as given in the form (None: not answered)."""
+    wished: bool = False
+    """The person also names it among their wishes."""
+
+
+@dataclass(frozen=True)
+class PersonStart:
+    """Matching that starts from the person: their own trade, their wishes, and the catalogue's
+    occupations closest to both (same ISCO-08 unit group), before the occupations matched to
+    the interests alone (``Profile.matches``, which leaves these out)."""
+
+    trade: Trade | None
+    wishes: tuple[Wish, ...]
+    related: tuple[Match, ...]
+    """Reachable catalogue occupations in the unit group of the trade or of a wish, best fit first."""
+
+    @property
+    def occupations(self) -> tuple[Occupation, ...]:
+        """Every catalogue occupation this section names (matching leaves them out of its own list)."""
+        out = [w.occupation for w in (*((self.trade,) if self.trade else ()), *self.wishes) if w.occupation]
+        out += [m.occupation for m in self.related]
+        return tuple(dict.fromkeys(out))
+
+
 @dataclass(frozen=True)
 class IntakeSection:
     provenance: Provenance
@@ -293,6 +372,14 @@ class IntakeSection:
         if f is None or answer is None:
             return None
         return next((o.isced for o in f.options if o.value == answer), None)
+
+    @property
+    def trade(self) -> str | None:
+        """The profession or trade the person has, as written in the form (None: none given)."""
+        if self.value("has_profession") is False:
+            return None
+        given = self.value("profession")
+        return given.strip() if isinstance(given, str) and given.strip() else None
 
     @property
     def limits(self) -> tuple[str, ...]:
@@ -325,6 +412,18 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class ItemChange:
+    """An item that changed between the versions of a comparison (from the newer version's changes.md)."""
+
+    item: str
+    scale: str
+    old: str
+    new: str
+    comparable: bool
+    why: str
+
+
+@dataclass(frozen=True)
 class ChangeRow:
     id: str
     label: Text
@@ -333,6 +432,10 @@ class ChangeRow:
     rci: float | None = None
     """Jacobson–Truax reliable change index, (after − before) / (√2·SEM); None without a reliability."""
     clinical: bool = False
+    changed: tuple[str, ...] = ()
+    """Items of this scale whose text or answers changed between the two versions (their changes.md)."""
+    not_comparable: tuple[str, ...] = ()
+    """Of ``changed``, those the changes.md marks as not comparable."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +447,18 @@ class ChangeSection:
     rows: tuple[ChangeRow, ...]
     lo: float
     hi: float
+    before_version: str = ""
+    after_version: str = ""
+    documented: bool = True
+    """False when the versions differ and no changes.md says what changed between them."""
+    item_changes: tuple[ItemChange, ...] = ()
+    """The changed items of the scales compared: id, scale, old and new Georgian text, comparable."""
+    scales_left_out: tuple[str, ...] = ()
+    """Scales of either version the other does not have (not compared)."""
+
+    @property
+    def versions_differ(self) -> bool:
+        return self.before_version != self.after_version
 
 
 @dataclass(frozen=True)
@@ -377,6 +492,8 @@ class Profile:
     when there are any, else the intake's."""
     aspirations_source: str | None = None
     """The model whose record gave them: 'holland' (the SDS's own) or 'intake' (None: none was given)."""
+    start: PersonStart | None = None
+    """The person's own trade and wishes, weighed against their interests (None: neither was given)."""
 
     @property
     def provenance(self) -> tuple[Provenance, ...]:

@@ -37,7 +37,7 @@ class RenderWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
@@ -45,6 +45,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    return env
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +74,13 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
     out: dict[str, bytes] = {}
     h = view["holland"]
     pro = view["register"] == "pro"
-    if h and h["codes"]:
+    you = view["register"] == "you"
+    if h and h.get("charted", bool(h["codes"])):
         totals = {ty["letter"]: _nan(ty["total"]) for ty in h["types"]}
-        written = {ty["letter"]: _written(ty["total"], 1, lang, ty.get("prorated")) for ty in h["types"]}
+        if you:  # the beneficiary reads the bars against the bands: no counts, no letters
+            written = {ty["letter"]: "" for ty in h["types"]}
+        else:
+            written = {ty["letter"]: _written(ty["total"], 1, lang, ty.get("prorated")) for ty in h["types"]}
         names = {ty["letter"]: ty["name"] for ty in h["types"]}
         highlight = "".join(ty["letter"] for ty in h["types"] if ty["in_code"])
         if view["technical"]:  # the hexagon is for reading consistency; others get the plainer bars
@@ -96,6 +101,7 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
             highlight=highlight,
             bands=[(z["hi"], z["label"]) for z in h["zones"]],
             values=written,
+            letters=not you,
             fmt=fmt,
             dpi=dpi,
         )

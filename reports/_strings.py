@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from . import _format
 from ._errors import ReportError
 
 LANGS = ("ka", "en")
@@ -76,6 +77,13 @@ class Strings:
         except (KeyError, IndexError) as exc:
             raise ReportError(f"text {key!r} ({self.lang}) needs the value {exc}") from None
 
+    def plural(self, key: str, count: float, /, **values: object) -> str:
+        """The form of ``key`` that agrees with ``count``: ``key.one`` or ``key.other`` by the
+        language's plural rules (CLDR, through ``_format.plural``); the count itself is given
+        among ``values``, formatted as the text should show it."""
+        form = f"{key}.{_format.plural(count, self.lang)}"
+        return self.get(form if form in self._table else f"{key}.other", **values)
+
     def join(self, items: Iterable[str]) -> str:
         """'a, b and c' in this language."""
         parts = [p for p in items if p]
@@ -119,6 +127,10 @@ def check_strings(tables: dict[str, dict[str, str]] | None = None) -> list[str]:
                 problems.append(f"{key}: empty text in {lang}.toml")
             if _MTAVRULI.search(text):
                 problems.append(f"{key}: Georgian capital letters (Mtavruli) in {lang}.toml")
+    for lang, table in tables.items():
+        for key in sorted(k for k in table if k.endswith(".one")):
+            if key[: -len("one")] + "other" not in table:
+                problems.append(f"{key}: a plural text needs its '.other' form too in {lang}.toml")
     for key in sorted(required_keys()):
         for lang, table in tables.items():
             if key not in table:

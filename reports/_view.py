@@ -25,10 +25,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import scoring
 from instruments import Text
 
+from . import _format
 from ._errors import ReportError
-from ._matching import MAX_ORDERINGS, Match
+from ._matching import MAX_ORDERINGS, Match, max_training_level
 from ._model import (
     BipolarSection,
     DecisionSection,
@@ -38,24 +40,11 @@ from ._model import (
     Profile,
     Provenance,
     Recommendation,
+    Wish,
 )
 from ._strings import Strings, strings
 
 AUDIENCES = ("psychologist", "employment", "beneficiary")
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True)
@@ -132,22 +121,13 @@ def audience_rules(audience: str, consent_includes_clinical: bool = False) -> Au
 
 
 def number(value: object, digits: int, lang: str) -> str:
-    """A number for people: '—' when missing, a decimal comma in Georgian."""
-    if value is None:
-        return "—"
-    v = float(value)  # type: ignore[arg-type]
-    if math.isnan(v):
-        return "—"
-    text = f"{v:.{digits}f}"
-    if digits and v.is_integer() and digits <= 1:
-        text = f"{v:.0f}"
-    return text.replace(".", ",") if lang == "ka" else text
+    """A number for people (``_format.number``: '—' when missing, the language's decimal sign)."""
+    return _format.number(value, digits, lang)
 
 
 def day(d: date | None, lang: str) -> str | None:
-    if d is None:
-        return None
-    return f"{d.day:02d}.{d.month:02d}.{d.year}" if lang == "ka" else f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
+    """A date as the language writes it (``_format.day``)."""
+    return _format.day(d, lang)
 
 
 def _clean(v: float) -> float | None:
@@ -196,6 +176,27 @@ class _Builder:
             return self.t(key, **values)
         return self.tx(fallback) if isinstance(fallback, Text) else fallback
 
+    @property
+    def you(self) -> bool:
+        """Addressed to the beneficiary: second person, everyday words, no letter codes."""
+        return self.reg == "you"
+
+    def cap(self, text: str) -> str:
+        """A sentence's first letter upper-cased in English; Georgian has no capitals (never Mtavruli)."""
+        return text[:1].upper() + text[1:] if self.lang == "en" and text else text
+
+    def type_name(self, letter: str, name: Text | None = None) -> str:
+        """An interest type by name: the beneficiary reads it in everyday words, staff by its Holland name."""
+        if self.you:
+            return self.t(f"riasec_you.{letter}")
+        return self.tx(name) or self.t(f"riasec.{letter}")
+
+    def pole_label(self, letter: str, name: Text | None) -> str:
+        """A personality preference: in everyday words for the beneficiary (no MBTI pole names)."""
+        if self.you:
+            return self.t_or(f"bipolar.pole.{letter}.label_you", name) or letter
+        return self.tx(name) or letter
+
     def source(self, source: str | Text) -> str:
         """Where a reliability comes from, in the report's language."""
         return source if isinstance(source, str) else source.get(self.lang)
@@ -219,6 +220,8 @@ class _Builder:
     def meta(self) -> dict[str, Any]:
         m = self.p.meta
         fund = self.tx(m.config.fund_name) if m.config.fund_name else self.t("ui.fund_generic")
+        if self.you:  # the beneficiary's own document: the fund's short name (its full name says "victims")
+            fund = self.tx(m.config.fund_short_name) if m.config.fund_short_name else self.t("ui.fund_generic")
         return {
             "person_id": m.person_id,
             "name": m.name,
@@ -231,6 +234,16 @@ class _Builder:
 
     def provenance(self) -> list[dict[str, Any]]:
         out = []
+        models = {
+            id(s.provenance): k
+            for k, s in (
+                ("intake", self.p.intake),
+                ("decision", self.p.decision),
+                ("holland", self.p.holland),
+                ("bipolar", self.p.bipolar),
+            )
+            if s is not None
+        }
         for pv in self.p.provenance:
             info = pv.norms if self.normed(pv) else None
             table = None
@@ -259,11 +272,13 @@ class _Builder:
                         "collected_to": info.collected_to.isoformat(),
                         "synthetic": info.synthetic,
                     }
+            model = models.get(id(pv), "")
             out.append(
                 {
                     "instrument": pv.instrument,
+                    "model": model,
                     "version": pv.version,
-                    "title": self.tx(pv.title),
+                    "title": self.instrument_title(model, pv),
                     "checksum": pv.content_hash,
                     "engine_version": pv.engine_version or None,
                     "norms": norms,
@@ -271,6 +286,13 @@ class _Builder:
                 }
             )
         return out
+
+    def instrument_title(self, model: str, pv: Provenance) -> str | None:
+        """An instrument's title; the beneficiary's own document names the intake form without the
+        users' official "victim/affected person" (review #86): ``ui.instrument_you.<model>``."""
+        if self.you:
+            return self.t_or(f"ui.instrument_you.{model}", pv.title)
+        return self.tx(pv.title)
 
     # -- norms ------------------------------------------------------------------------------
     @staticmethod
@@ -353,7 +375,7 @@ class _Builder:
             "title": self.tx(d.provenance.title),
             "status": status,
             "status_name": self.t(f"{iid}.status_name.{status}"),
-            "status_text": self.t(f"{iid}.status.{status}.{self.reg}"),
+            "status_text": self._status_text(iid, status, visible),
             "certainty": {
                 "name": self.tx(c.name),
                 "score": _clean(c.score),
@@ -375,6 +397,14 @@ class _Builder:
             "no_notable_text": self._no_notable(d),
         }
 
+    def _status_text(self, iid: str, status: str, visible: list[Any]) -> str:
+        """The status in words; "little stands in the way" is not said above a list of salient barriers
+        (the status weighs all barriers together, so a few salient ones can sit under "decided")."""
+        text = self.t(f"{iid}.status.{status}.{self.reg}")
+        if status in ("decided", "exploring") and any(b.band == "salient" for b in visible):
+            return self.t_or(f"{iid}.status.{status}_with_barriers.{self.reg}", text) or text
+        return text
+
     def _no_notable(self, d: DecisionSection) -> str:
         """What to say when no barrier shown is notable; never "nothing" when clinical ones are left out.
 
@@ -393,13 +423,16 @@ class _Builder:
         iid = "holland"
         by = {t.letter: t for t in h.types}
         first = h.codes[0] if h.codes else ""
-        names = self.s.join(f"{self.tx(by[ch].name)} ({ch})" for ch in first)
+        if self.you:  # everyday words, no letters (review #75)
+            names = self.s.join(self.type_name(ch) for ch in first)
+        else:
+            names = self.s.join(f"{self.tx(by[ch].name)} ({ch})" for ch in first)
         readable = 0 < len(h.codes) <= MAX_ORDERINGS
         code = h.code if readable else ""
         types = [
             {
                 "letter": t.letter,
-                "name": self.tx(t.name),
+                "name": self.cap(self.type_name(t.letter, t.name)) if self.you else self.tx(t.name),
                 "description": self.tx(t.description),
                 "total": _clean(t.total),
                 "band": t.band,
@@ -417,14 +450,11 @@ class _Builder:
         ]
         view: dict[str, Any] = {
             "title": self.tx(h.provenance.title),
-            "code": code or None,
-            "codes": list(h.codes),
+            "code": (code or None) if not self.you else None,
+            "codes": list(h.codes) if not self.you else [],
+            "charted": bool(h.codes),
             "tied": len(h.codes) > 1,
-            "code_text": self.t(f"{iid}.code.{self.reg}", code=code, names=names)
-            if code
-            else self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes))
-            if h.codes
-            else None,
+            "code_text": self._code_text(iid, h, code, names),
             "tied_text": self.t(f"{iid}.tied.{self.reg}", codes=", ".join(h.codes))
             if readable and len(h.codes) > 1
             else None,
@@ -442,7 +472,7 @@ class _Builder:
                         {"title": self.tx(s.title), "counts": {L: _clean(s.counts[L]) for L in "RIASEC"}}
                         for s in h.sections
                     ],
-                    "consistency": [{"level": c, "text": self.t(f"{iid}.consistency.{c}")} for c in h.consistency],
+                    "consistency": self._consistency(iid, h),
                     "differentiation": {
                         "iachan": _clean(h.differentiation_iachan),
                         "range": _clean(h.differentiation_range),
@@ -465,31 +495,60 @@ class _Builder:
             )
         return view
 
+    def _consistency(self, iid: str, h: HollandSection) -> list[dict[str, Any]]:
+        """Each consistency level the code has; when the tied orderings differ, each level names the
+        orderings that have it (otherwise three contradictory sentences would stand side by side)."""
+        readable = 0 < len(h.codes) <= MAX_ORDERINGS
+        out = []
+        for c in h.consistency:
+            text = self.t(f"{iid}.consistency.{c}")
+            if len(h.consistency) > 1 and readable:
+                which = [code for code in h.codes if scoring.consistency(code) == c]
+                text = f"{', '.join(which)} — {text}"
+            out.append({"level": c, "text": text})
+        return out
+
+    def _code_text(self, iid: str, h: HollandSection, code: str, names: str) -> str | None:
+        """What the code says; the beneficiary with a flat or depressed profile is not told of "the three
+        kinds of work you like most" as if they stood out (review: a flat profile says little)."""
+        if not h.codes:
+            return None
+        if not code:
+            return self.t(f"{iid}.undetermined.{self.reg}", count=len(h.codes))
+        if self.you:
+            for flag in ("depressed_profile", "flat_profile"):
+                if flag in h.flags:
+                    return self.t(f"{iid}.{flag}.you", names=names)
+        return self.t(f"{iid}.code.{self.reg}", code=code, names=names)
+
     # -- PPI --------------------------------------------------------------------------------
     def bipolar(self, b: BipolarSection) -> dict[str, Any]:
         iid = "bipolar"
         dims = []
         for d in b.dimensions:
             pole = d.preferred
+            if self.you:  # everyday words, no MBTI pole names or letters (review #75)
+                left, right = self.pole_label(d.negative.letter, None), self.pole_label(d.positive.letter, None)
+            else:
+                left = f"{self.tx(d.negative.name)} ({d.negative.letter})"
+                right = f"{self.tx(d.positive.name)} ({d.positive.letter})"
             dims.append(
                 {
                     "id": d.id,
-                    "name": self.tx(d.name),
-                    "left": f"{self.tx(d.negative.name)} ({d.negative.letter})",
-                    "right": f"{self.tx(d.positive.name)} ({d.positive.letter})",
+                    "name": self.tx(d.name) if not self.you else None,
+                    "left": left,
+                    "right": right,
                     "score": _clean(d.score),
                     "max": d.max_score,
-                    "pole": pole.letter if pole else None,
-                    "pole_name": self.tx(pole.name) if pole else None,
+                    "pole": (pole.letter if pole else None) if not self.you else None,
+                    "pole_name": self.cap(self.pole_label(pole.letter, pole.name)) if pole else None,
                     "clarity": _clean(d.clarity),
                     "clarity_band": d.clarity_band,
                     "clarity_label": self.tx(d.clarity_label),
                     "clarity_text": self.t_or(f"{iid}.clarity.{d.clarity_band}", d.clarity_label)
                     if d.clarity_band
                     else None,
-                    "work": self.t_or(f"{iid}.pole.{pole.letter}.work", None)
-                    if pole
-                    else (self.t_or(f"{iid}.band.balanced", None) if d.band == "balanced" else None),
+                    "work": self._pole_work(iid, d),
                     "sem": self.sem(d.sem_band),
                     "norm": self.norm(b.provenance, d.norm),
                     "missing": d.n_missing,
@@ -497,22 +556,41 @@ class _Builder:
                 }
             )
         env = b.environments
+        if self.you:
+            env_text = self.t("ui.environments_you", kinds=self.s.join(self.type_name(L) for L in env)) if env else None
+        else:
+            env_text = (
+                self.t("ui.environments", letters=self.s.join(f"{self._type_names().get(L, L)} ({L})" for L in env))
+                if env
+                else None
+            )
         return {
             "title": self.tx(b.provenance.title),
-            "type": b.type_code or None,
+            "type": (b.type_code or None) if not self.you else None,
             "type_text": self.t(f"{iid}.type_intro.{self.reg}", type=b.type_code),
             "dimensions": dims,
             "normed": self.aud.technical and self.normed(b.provenance),
             "zones": [{"lo": z.lo, "hi": z.hi, "label": self.tx(z.label)} for z in b.clarity_zones],
-            "environments": env or None,
-            "environments_text": self.t(
-                "ui.environments", letters=self.s.join(f"{self._type_names().get(L, L)} ({L})" for L in env)
-            )
-            if env
-            else None,
+            "environments": (env or None) if not self.you else None,
+            "environments_text": env_text,
             "reversals": b.reversals if self.aud.technical else None,
             "inconsistency": _clean(b.inconsistency) if self.aud.technical else None,
         }
+
+    def _pole_work(self, iid: str, d: Any) -> str | None:
+        """What a preference means for work; the beneficiary's version in the second person, with a
+        word that a slight preference leaves both ways open."""
+        pole = d.preferred
+        if pole is None:
+            if d.band != "balanced":
+                return None
+            return self.t_or(f"{iid}.balanced_you", None) if self.you else self.t_or(f"{iid}.band.balanced", None)
+        if not self.you:
+            return self.t_or(f"{iid}.pole.{pole.letter}.work", None)
+        text = self.t_or(f"{iid}.pole.{pole.letter}.you", None)
+        if d.clarity_band == "slight":
+            text = " ".join(x for x in (text, self.t(f"{iid}.slight.you")) if x)
+        return text
 
     def _congruence_with(self) -> dict[str, str | None]:
         """The aspiration the congruence indices were computed against: the first one with a code."""
@@ -605,66 +683,174 @@ class _Builder:
     # -- matching ---------------------------------------------------------------------------
     def sentence(self, mt: Match) -> str:
         occ = mt.occupation
-        letters = self.s.join(mt.shared)
-        out = [
-            self.t(
-                f"match.{mt.agreement}.{self.reg}",
-                occ_code=occ.riasec,
-                code=mt.person_code,
-                letters=letters,
-                first=mt.person_code[0],
+        out = []
+        if mt.person_code and not (self.you and self._flat()):  # agreement with the code (none without one;
+            # the beneficiary with a flat profile is not told a job "matches exactly")
+            out.append(
+                self.t(
+                    f"match.{mt.agreement}.{self.reg}",
+                    occ_code=occ.riasec,
+                    code=mt.person_code,
+                    letters=self.s.join(mt.shared),
+                    first=mt.person_code[0],
+                )
             )
-        ]
         out.append(self.t("match.training", level=self.t(f"training.{occ.training_level}")))
         if occ.self_employment:
             out.append(self.t("match.self_employment"))
         return " ".join(out)
 
+    def _flat(self) -> bool:
+        h = self.p.holland
+        return h is not None and any(f in h.flags for f in ("flat_profile", "depressed_profile"))
+
+    def row(self, mt: Match) -> dict[str, Any]:
+        """One suggested occupation (the beneficiary's without codes)."""
+        o = mt.occupation
+        return {
+            "name": self.tx(o.name),
+            "isco": o.isco if self.aud.technical else None,
+            "code": o.riasec if not self.you else None,
+            "training_level": o.training_level,
+            "training": self.t(f"training.{o.training_level}"),
+            "self_employment": o.self_employment,
+            "sentence": self.sentence(mt),
+            "m": mt.m if self.aud.technical else None,
+            "c": mt.c if self.aud.technical else None,
+        }
+
+    def _education_note(self, max_level: int | None) -> str:
+        """Which training levels the lists keep to, and why (the beneficiary's without levels, review #74)."""
+        if self.you:
+            return self.t("ui.match.you.education_unknown" if max_level is None else "ui.match.you.education_filter")
+        if max_level is None:
+            return self.t("ui.match.education_unknown")
+        edu = ""
+        i = self.p.intake
+        f = i.instrument.role("education") if i is not None else None
+        if i is not None and f is not None:
+            answer = i.value("education")
+            edu = next((self.tx(o.label) or "" for o in f.options if o.value == answer), str(answer or ""))
+        return self.t("ui.match.education_filter", education=edu, max=max_level)
+
+    def _constraints(self, limits: Sequence[str]) -> str:
+        return self.s.join(self.t(f"ui.limit.{x}.{self.reg}") for x in limits)
+
     def matches(self) -> dict[str, Any] | None:
         r = self.p.matches
         if r is None:
             return None
-
-        def row(mt: Match) -> dict[str, Any]:
-            o = mt.occupation
-            return {
-                "name": self.tx(o.name),
-                "isco": o.isco,
-                "code": o.riasec,
-                "training_level": o.training_level,
-                "training": self.t(f"training.{o.training_level}"),
-                "self_employment": o.self_employment,
-                "sentence": self.sentence(mt),
-                "m": mt.m if self.aud.technical else None,
-                "c": mt.c if self.aud.technical else None,
-            }
-
-        if r.max_level is None:
-            filter_note = self.t("ui.match.education_unknown")
-        else:
-            edu = ""
-            i = self.p.intake
-            f = i.instrument.role("education") if i is not None else None
-            if i is not None and f is not None:
-                answer = i.value("education")
-                edu = next((self.tx(o.label) or "" for o in f.options if o.value == answer), str(answer or ""))
-            filter_note = self.t("ui.match.education_filter", education=edu, max=r.max_level)
-        constraint_names = [self.t(f"ui.limit.{x}.{self.reg}") for x in r.limits]
+        constraints = self._constraints(r.limits)
         h = self.p.holland
         flat = h is not None and any(f in h.flags for f in ("flat_profile", "depressed_profile"))
         return {
-            "codes": list(r.codes),
-            "suggested": [row(m) for m in r.suggested[: self.aud.max_matches]],
-            "retraining": [row(m) for m in r.retraining[: self.aud.max_retraining]],
-            "filter_note": filter_note,
-            "constraints_note": self.t("ui.match.constraints", constraints=self.s.join(constraint_names))
-            if constraint_names
+            "codes": list(r.codes) if not self.you else [],
+            "suggested": [self.row(m) for m in r.suggested[: self.aud.max_matches]],
+            "retraining": [self.row(m) for m in r.retraining[: self.aud.max_retraining]],
+            "after_start": self.p.start is not None,
+            "filter_note": self._education_note(r.max_level),
+            "constraints_note": self.t(
+                "ui.match.you.constraints" if self.you else "ui.match.constraints", constraints=constraints
+            )
+            if constraints
             else None,
             "excluded_note": self.t("ui.match.excluded") if self.reg == "pro" else None,
             "caution": self.t(f"ui.match.caution_flat.{self.reg}") if flat else None,
-            "none_note": self.t("ui.match.none") if not r.suggested else None,
+            "none_note": self.t("ui.match.none_you" if self.you else "ui.match.none") if not r.suggested else None,
             "method_note": self.t("ui.match.method") if self.aud.technical else None,
         }
+
+    # -- the person's own trade and wishes -------------------------------------------------
+    def _weighed(self, w: Wish) -> dict[str, Any]:
+        """One wish (or the trade) against the person: the fit in words, reach, what rules it out."""
+        reg = self.reg
+        occ = w.occupation
+        lines = []
+        fit = w.fit
+        lines.append(self.t(f"start.fit.{fit or 'unknown'}.{reg}"))
+        if w.fit_depends_on_order:
+            lines.append(self.t(f"start.fit.order.{reg}"))
+        if w.excluded:
+            lines.append(self.t(f"start.excluded.{reg}"))
+        elif w.blocked:
+            lines.append(self.t(f"start.blocked.{reg}", constraints=self._constraints(w.blocked)))
+        if occ is not None and w.within_reach is True and not w.excluded:
+            lines.append(self.t(f"start.reach.yes.{reg}"))
+        elif occ is not None and w.within_reach is False and not w.excluded:
+            lines.append(self.t(f"start.reach.no.{reg}", level=self.t(f"training.{occ.training_level}")))
+        elif occ is not None and w.within_reach is None and not w.excluded and self.p.start is not None:
+            # the education is not known, and the occupation needs more than any schooling reaches (level > 2)
+            if (self.p.intake is None or self.p.intake.isced is None) and occ.training_level > max_training_level(0):
+                lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
+        m = None
+        if self.aud.technical and w.m_range is not None:
+            lo, hi = w.m_range
+            m = str(hi) if lo == hi else f"{lo}–{hi}"
+        return {
+            "name": self.tx(occ.name) if occ is not None else w.given,
+            "code": w.code if not self.you else None,
+            "m": m,
+            "fit": fit,
+            "fit_short": self.t(f"start.fit_short.{fit}") if fit else None,
+            "lines": lines,
+            "text": " ".join(lines),
+        }
+
+    def start(self) -> dict[str, Any] | None:
+        """The person's own trade and wishes, first (the employment version says so plainly)."""
+        st = self.p.start
+        if st is None:
+            return None
+        reg = self.reg
+        trade = None
+        if st.trade is not None:
+            tr = st.trade
+            # the trade the person has: how it fits the interests (unless it is also a wish, where that
+            # is said once), never whether the education reaches it
+            weighed = self._weighed(replace(tr, within_reach=None))
+            facts = [self.t(f"start.trade.{reg}", trade=weighed["name"])]
+            if tr.years:
+                facts.append(self.s.plural(f"start.years.{reg}", tr.years, n=number(tr.years, 1, self.lang)))
+            if tr.in_demand is not None:
+                facts.append(self.t(f"start.demand.{'yes' if tr.in_demand else 'no'}.{reg}"))
+            elif not self.you:
+                facts.append(self.t("start.demand.unknown.pro"))
+            if tr.wished:
+                facts.append(self.t(f"start.wished.{reg}"))
+            if tr.occupation is None:
+                weighed["lines"] = [self.t(f"start.trade_unknown.{reg}")]
+            elif tr.wished:
+                weighed["lines"] = []
+            weighed["text"] = " ".join(weighed["lines"])
+            trade = {**weighed, "facts": facts, "in_demand": tr.in_demand, "years": tr.years}
+        wishes = [self._weighed(w) for w in st.wishes]
+        H = f"ui.heading.{reg}."
+        return {
+            "heading": self.t(H + ("start" if trade else "start_wishes")),
+            "related_heading": self.t(H + ("related" if trade else "related_wishes")),
+            "intro": self.t(f"start.intro.{reg}"),
+            "trade": trade,
+            "wishes": wishes,
+            "wishes_text": self.t(f"start.wishes.{reg}", names=self.s.join(w["name"] for w in wishes))
+            if wishes
+            else None,
+            "related": [self.row(m) for m in st.related],
+        }
+
+    def first_occupations(self, view: dict[str, Any]) -> list[str]:
+        """The occupations to explore first, in order: the wishes that are open to the person, the own
+        trade, those close to both, then those the interests suggest (no name twice)."""
+        out: list[str] = []
+        st = self.p.start
+        if st is not None:
+            for w in (*st.wishes, *((st.trade,) if st.trade else ())):
+                if w.occupation is not None and not w.excluded and not w.blocked and w.within_reach is not False:
+                    out.append(self.tx(w.occupation.name) or w.given)
+        if view.get("start"):
+            out += [x["name"] for x in view["start"]["related"]]
+        if view.get("matches"):
+            out += [x["name"] for x in view["matches"]["suggested"]]
+        return list(dict.fromkeys(x for x in out if x))
 
     # -- activities -------------------------------------------------------------------------
     def activities(self) -> list[dict[str, Any]]:
@@ -690,7 +876,9 @@ class _Builder:
                 {
                     "id": rec.activity.id,
                     "name": self.tx(rec.activity.name),
-                    "description": self.tx(rec.activity.description),
+                    "description": self.t_or(f"activity.{rec.activity.id}.you", rec.activity.description)
+                    if self.you
+                    else self.tx(rec.activity.description),
                     "reasons": reasons,
                 }
             )
@@ -736,6 +924,12 @@ class _Builder:
                 if r.clinical and not self.aud.clinical:
                     continue
                 diff = r.after - r.before
+                changed = None
+                if r.changed:
+                    changed = self.s.plural("ui.change.changed", len(r.changed), n=len(r.changed))
+                    if r.not_comparable:
+                        k = len(r.not_comparable)
+                        changed += " " + self.s.plural("ui.change.not_comparable_count", k, k=k)
                 rows.append(
                     {
                         "id": r.id,
@@ -745,40 +939,89 @@ class _Builder:
                         "change": _clean(diff),
                         "rci": _clean(r.rci) if (r.rci is not None and self.aud.technical) else None,
                         "reliable": (abs(r.rci) > 1.96) if (r.rci is not None and self.aud.technical) else None,
+                        "changed_items": list(r.changed),
+                        "not_comparable": list(r.not_comparable),
+                        "changed_text": changed,
                     }
                 )
             has_rci = any(r.rci is not None for r in c.rows)
+            shown = {r["id"] for r in rows}
+            notes = []
+            if c.versions_differ:
+                notes.append(self.t("ui.change.versions", before=c.before_version, after=c.after_version))
+                notes.append(self.t("ui.change.version_note" if c.documented else "ui.change.undocumented"))
+                if c.scales_left_out:
+                    notes.append(self.t("ui.change.left_out", scales=", ".join(c.scales_left_out)))
             out.append(
                 {
                     "instrument": c.instrument,
                     "title": self.tx(c.title),
                     "before": day(c.before_date, self.lang) or self.t("ui.change.earlier"),
                     "after": day(c.after_date, self.lang) or self.t("ui.change.latest"),
+                    "before_version": c.before_version,
+                    "after_version": c.after_version,
+                    "versions_differ": c.versions_differ,
+                    "version_notes": notes,
                     "rows": rows,
                     "lo": c.lo,
                     "hi": c.hi,
+                    "item_changes": [
+                        {
+                            "item": x.item,
+                            "scale": x.scale,
+                            "old": x.old,
+                            "new": x.new,
+                            "comparable": x.comparable,
+                            "why": x.why,
+                        }
+                        for x in c.item_changes
+                        if x.scale in shown
+                    ]
+                    if self.aud.technical
+                    else [],
+                    "item_changes_title": self.t("ui.change.item_list", before=c.before_version, after=c.after_version)
+                    if c.item_changes and self.aud.technical
+                    else None,
                     "rci_note": None
                     if not self.aud.technical
-                    else self.t("ui.change.rci")
-                    if has_rci
-                    else self.t("ui.change.no_rci"),
+                    else " ".join(
+                        x
+                        for x in (
+                            self.t("ui.change.rci") if has_rci else self.t("ui.change.no_rci"),
+                            self.t("ui.change.no_rci_changed") if any(r.changed for r in c.rows) else None,
+                        )
+                        if x
+                    ),
                 }
             )
         return out
 
     def summary(self, view: dict[str, Any]) -> list[str]:
         out: list[str] = []
-        you = self.reg == "you"
+        you = self.you
         d, h, b = view["decision"], view["holland"], view["bipolar"]
-        if h and h["code"]:
-            names = self.s.join(f"{t['name']} ({t['letter']})" for t in h["top"])
-            out.append(self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"], names=names))
-        if b:
-            poles = [
-                f"{x['pole_name']} ({x['pole']})"
-                for x in b["dimensions"]
-                if x["pole"] and x["clarity_band"] not in (None, "slight")
+        if h and h["top"] and (h["code"] or you):
+            if you:
+                names = self.s.join(self.type_name(t["letter"]) for t in h["top"])
+            else:
+                names = self.s.join(f"{t['name']} ({t['letter']})" for t in h["top"])
+            if you and self._flat():
+                out.append(h["code_text"])
+            else:
+                out.append(
+                    self.t("ui.summary.code_you" if you else "ui.summary.code", code=h["code"] or "", names=names)
+                )
+        if b and self.p.bipolar is not None:
+            shown = [
+                x
+                for x in self.p.bipolar.dimensions
+                if x.preferred is not None and x.clarity_band not in (None, "slight")
             ]
+            if you:  # the labels have "and" in them: listed with semicolons
+                poles = [self.pole_label(x.preferred.letter, None) for x in shown]  # type: ignore[union-attr]
+                poles = ["; ".join(poles)]
+            else:
+                poles = [f"{self.tx(x.preferred.name)} ({x.preferred.letter})" for x in shown]  # type: ignore[union-attr]
             if poles:
                 out.append(
                     self.t(
@@ -797,12 +1040,25 @@ class _Builder:
                     if d["salient"]
                     else self.t("ui.summary.no_barriers" if self.aud.clinical else "ui.summary.no_barriers_shown")
                 )
-        m = view["matches"]
-        if m and m["suggested"]:
+        st = view.get("start")
+        if st:
+            tr = st["trade"]
+            if tr:
+                if tr["in_demand"] and not you:
+                    out.append(self.t("ui.summary.trade_in_demand.pro", trade=tr["name"]))
+                else:
+                    out.append(self.t(f"ui.summary.trade.{self.reg}", trade=tr["name"]))
+            if st["wishes"]:
+                items = [
+                    w["name"] if you or not w["fit_short"] else f"{w['name']} ({w['fit_short']})" for w in st["wishes"]
+                ]
+                out.append(self.t(f"ui.summary.wishes.{self.reg}", wishes=self.s.join(items)))
+        first = self.first_occupations(view)
+        if first:
             out.append(
                 self.t(
                     "ui.summary.matches_you" if you else "ui.summary.matches",
-                    occupations=self.s.join(x["name"] for x in m["suggested"][:5]),
+                    occupations=self.s.join(first[:5]),
                 )
             )
         g = view["group"]
@@ -818,7 +1074,7 @@ class _Builder:
             )
         v = view["validity"]
         if v and v["items"]:
-            out.append(self.t("ui.summary.flags", count=len(v["items"])))
+            out.append(self.s.plural("ui.summary.flags", len(v["items"]), count=len(v["items"])))
         elif v and v["text"] and self.aud.flags == "caution":
             out.append(v["text"])
         return out
@@ -832,7 +1088,9 @@ class _Builder:
             if s is not None
         ]
         single = len(sources) == 1 and sources[0] != "intake"
-        if single:
+        if self.you:
+            title = self.t("ui.title.you")
+        elif single:
             title = self.t("ui.title.single", instrument=self.tx(p.provenance[0].title))
         else:
             title = self.t("ui.title.profile")
@@ -880,6 +1138,7 @@ class _Builder:
             "decision": self.decision(p.decision) if p.decision is not None and profile else None,
             "holland": self.holland(p.holland) if p.holland is not None and profile else None,
             "bipolar": self.bipolar(p.bipolar) if p.bipolar is not None and profile else None,
+            "start": self.start() if profile else None,
             "matches": self.matches() if profile else None,
             "group": self.group(p.intake) if p.intake is not None and self.aud.group and intake else None,
             "activities": self.activities() if self.aud.shows("activities") else [],

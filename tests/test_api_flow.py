@@ -80,7 +80,7 @@ def test_full_process_consent_gates_the_packet(service):
     entry = reg["items"][0]
     assert (entry["beneficiary"], entry["sender"], entry["addressee"]) == (code, "social_worker", "ssa-employment")
     csv = sw.get("/v1/registry?format=csv")
-    assert csv.status_code == 200 and code in csv.text and csv.text.startswith("beneficiary,sender,sent_at")
+    assert csv.status_code == 200 and code in csv.text and csv.text.startswith("\ufeffBeneficiary,Sender,Date sent")
 
     inbox = officer.get("/v1/inbox").json()
     assert [i["packet"] for i in inbox] == [packet["id"]]

@@ -96,7 +96,7 @@ INTAKE_FORM = instruments.load("intake")
 FIELD_LABELS = {lang: [f.label.get(lang) for f in INTAKE_FORM.packet_fields] for lang in LANGS}
 SECTION_HEADINGS = {  # the sections of each part, by their headings in the employment view
     "intake_summary": ("intake", "group"),
-    "profile": ("interests", "personality", "decision", "matches"),
+    "profile": ("interests", "personality", "decision", "start_wishes", "matches_other"),  # the person's wishes first
     "activities": ("activities",),
 }
 

@@ -226,9 +226,8 @@ def test_congruence_is_computed_against_the_aspiration_used(rendered) -> None:  
         assert line in text, (lang, line)
     # the same in the profile every section reads
     assert [a.given for a in profile.aspirations] == list(case.used)
-    assert profile.aspirations_source == (
-        "holland" if case.sds_aspirations else "intake" if case.intake_given else None
-    )
+    source = "holland" if case.sds_aspirations else "intake" if case.intake_given else None
+    assert profile.aspirations_source == source
 
 
 def test_coherence_follows_the_aspirations_used(rendered) -> None:  # type: ignore[no-untyped-def]
@@ -287,18 +286,18 @@ def test_the_education_filter_names_the_intakes_answer(rendered) -> None:  # typ
     known = case.intake is not None and case.education
     for (audience, lang), (text, data) in out.items():
         s = reports.strings(lang)
-        if known:
+        if audience == "beneficiary":  # in everyday words: no training levels (review #74)
+            note = s.get("ui.match.you.education_filter" if known else "ui.match.you.education_unknown")
+            other = s.get("ui.match.you.education_unknown" if known else "ui.match.you.education_filter")
+        elif known:
             label = _EDUCATION["secondary"][f"label_{lang}"]
             note = s.get("ui.match.education_filter", education=label, max=MAX_LEVEL["secondary"])
+            other = s.get("ui.match.education_unknown")
         else:
             note = s.get("ui.match.education_unknown")
+            other = s.get("ui.match.education_filter", education="x", max=3)[:25]
         assert data["matches"]["filter_note"] == note, (audience, lang)
         assert note in text
-        other = (
-            s.get("ui.match.education_unknown")
-            if known
-            else s.get("ui.match.education_filter", education="x", max=3)[:25]
-        )
         assert other not in text
         if data["intake"] is not None:
             field = next(f for f in data["intake"]["fields"] if f["id"] == "education_level")
@@ -335,7 +334,12 @@ def test_a_prorated_score_reads_the_same_everywhere(prorated, audience: str, lan
     html = reports.render_html(p, lang, audience)
     text = _text(html)
     name = instruments.load("sds").scale("E").name.get(lang)
-    assert f"{name} (E) {shown}* ({mark})" in text  # the note under the charts, in every audience
+    if audience == "beneficiary":  # no counts and no "prorated" in the beneficiary's own report
+        assert mark not in text and not re.findall(r"\d\*", text)
+        drawn = [t for svg in _svgs(html) for t in re.findall(r">([^<>]*)</text>", svg)]
+        assert drawn and not [t for t in drawn if re.search(r"\d", t)], drawn
+        return
+    assert f"{name} (E) {shown}* ({mark})" in text  # the note under the charts, in every staff audience
     starred = re.findall(r"(\d+(?:[.,]\d+)?)\*", text)
     assert starred and set(starred) == {shown}, starred  # no other rounding of it anywhere in the text
     charts = _svgs(html)

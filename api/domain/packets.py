@@ -272,6 +272,7 @@ def registry(
 ) -> tuple[list[dict[str, Any]], int]:
     """The registry of sendings: beneficiary, sender, date sent, addressee (and what, by hash)."""
     principal.require("packets.registry")
+
     rows = session.execute(select(Sending).order_by(Sending.sent_at.desc())).scalars().all()
     users = accounts.display_names(session, {s.sender_id for s in rows})
     out = [
@@ -289,12 +290,32 @@ def registry(
     return out[offset : offset + limit], len(out)
 
 
-def registry_csv(rows: list[dict[str, Any]]) -> str:
+REGISTRY_COLUMNS = ("beneficiary", "sender", "sent_at", "addressee", "packet", "content_hash")
+REGISTRY_HEADERS = {
+    "ka": ("ბენეფიციარი", "გამგზავნი", "გაგზავნის თარიღი ({zone})", "ადრესატი", "პაკეტი", "შიგთავსის SHA-256"),
+    "en": ("Beneficiary", "Sender", "Date sent ({zone})", "Addressee", "Packet", "Content SHA-256"),
+}
+"""The registry file's column headings (the fund's own words: ბენეფიციარი, გამგზავნი, გაგზავნის თარიღი,
+ადრესატი), in the language asked for."""
+
+
+def registry_csv(rows: list[dict[str, Any]], settings: Settings, lang: str = "en") -> str:
+    """The registry as a spreadsheet opens it: a UTF-8 byte-order mark (so Excel reads Georgian), the
+    time sent in the configured zone as ``2026-12-06 21:15`` (read as a date and time), the
+    addressee's name in ``lang`` (not its id), the sender's full name, headings in ``lang``."""
+    import reports
+
+    if lang not in REGISTRY_HEADERS:
+        raise Invalid("lang must be ka or en", field="lang", value=lang)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["beneficiary", "sender", "sent_at", "addressee", "packet", "content_hash"])
-    w.writeheader()
+    buf.write("\ufeff")
+    w = csv.writer(buf)
+    w.writerow([h.format(zone=settings.time_zone) for h in REGISTRY_HEADERS[lang]])
     for r in rows:
-        w.writerow({**r, "sent_at": _aware(r["sent_at"]).isoformat()})  # type: ignore[union-attr]
+        org = settings.organisation(r["addressee"])
+        name = (org.name_ka if lang == "ka" else org.name_en) if org is not None else r["addressee"]
+        values = {**r, "sent_at": reports.spreadsheet_time(r["sent_at"], settings.time_zone), "addressee": name}
+        w.writerow([values[c] for c in REGISTRY_COLUMNS])
     return buf.getvalue()
 
 

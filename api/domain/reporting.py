@@ -8,7 +8,6 @@ packet only that packet, rendered from exactly the results and parts it carries.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,11 +15,11 @@ from sqlalchemy.orm import Session
 import instruments
 import reports
 from api import service
-from api.db.tables import Administration, Packet, Result, User
+from api.db.tables import Administration, Packet, Result
 from api.settings import Settings
 from scoring import research
 
-from . import audit, results
+from . import accounts, audit, results
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -131,18 +130,18 @@ def profile_from(
     if by is None:
         adm = session.get(Administration, latest.administration_id)
         by = adm.administered_by if adm is not None else None
-    user = session.get(User, by) if by is not None else None
     tables = load_norms(norms)
+    zone = settings.time_zone  # every date a report shows is the date in the configured zone
     try:
         return reports.build_profile(
             code,
             [results.record_of(r) for r in chosen],
             previous=[results.record_of(previous)] if previous is not None else (),
-            previous_date=previous.created_at.date() if previous is not None else None,
+            previous_date=reports.local_date(previous.created_at, zone) if previous is not None else None,
             name=name,
-            administrator=display_name(user),
-            administered=latest.created_at.date(),
-            report_date=dt.date.today(),
+            administrator=accounts.display_name(session, by),
+            administered=reports.local_date(latest.created_at, zone),
+            report_date=reports.today(zone),
             config=_config(settings),
             norms=tables or None,
             reliabilities=(reliabilities_for(session, settings, chosen, tables) if reliability else None) or None,
@@ -162,14 +161,12 @@ def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinic
 
 
 def _config(settings: Settings) -> reports.ReportConfig:
-    return reports.ReportConfig(fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en))
-
-
-def display_name(user: User | None) -> str:
-    """How a report names a member of staff: the full name when the account has one."""
-    if user is None:
-        return ""
-    return str(getattr(user, "full_name", None) or user.username)
+    short = None
+    if settings.fund_short_name_ka and settings.fund_short_name_en:
+        short = instruments.Text(ka=settings.fund_short_name_ka, en=settings.fund_short_name_en)
+    return reports.ReportConfig(
+        fund_name=instruments.Text(ka=settings.fund_name_ka, en=settings.fund_name_en), fund_short_name=short
+    )
 
 
 def latest_results(session: Session, beneficiary_id: int) -> dict[str, Result]:

@@ -144,13 +144,16 @@ def registry(
     session: SessionDep,
     ip: IpDep,
     page: Annotated[Page, Depends()],
+    settings: SettingsDep,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    lang: Lang = "en",
 ) -> dict[str, Any] | Response:
-    """The registry of sendings (რეესტრი); ``format=csv`` for the whole list as a file."""
+    """The registry of sendings (რეესტრი); ``format=csv`` for the whole list as a file (local times,
+    organisation names, headings in ``lang``)."""
     if format == "csv":
         rows, _ = pk.registry(session, principal, 0, 10**9, ip)
         return Response(
-            pk.registry_csv(rows),
+            pk.registry_csv(rows, settings, lang).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="registry.csv"'},
         )

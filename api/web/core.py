@@ -26,10 +26,12 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+import reports
 from api.deps import CSRF_COOKIE, Identity, busy, identify
 from api.domain.access import Principal
 from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
@@ -278,24 +280,27 @@ def env() -> Environment:
 
 
 def number(value: Any, digits: int = 1, lang: str = "ka") -> str:
-    """A number for people: '—' when missing, a decimal comma in Georgian."""
-    if value is None or isinstance(value, str):
-        return "—" if value in (None, "") else str(value)
-    v = float(value)
-    if v != v:
-        return "—"
-    text = f"{v:.{digits}f}"
-    return text.replace(".", ",") if lang == "ka" else text
+    """A number for people (``reports.format_number``: the one formatting module), '—' when missing."""
+    if isinstance(value, str):
+        return value or "—"
+    return reports.format_number(value, digits, lang)
 
 
-def _day(value: Any) -> str:
-    return "—" if value is None else f"{value.day:02d}.{value.month:02d}.{value.year}"
+def _report_text(lang: str, key: str, **values: object) -> str:
+    """A report text (``reports/strings``) in ``lang``: a stored report view is shown in the words of its PDF."""
+    return reports.strings(lang).get(key, **values)
 
 
-def _when(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value.day:02d}.{value.month:02d}.{value.year} {value.hour:02d}:{value.minute:02d}"
+@pass_context
+def _day(ctx: Context, value: Any) -> str:
+    """A date (a stored time: its date in the configured zone), as the page's language writes it."""
+    return reports.format_day(value, ctx["lang"], ctx["tz"]) or "—"
+
+
+@pass_context
+def _when(ctx: Context, value: Any) -> str:
+    """A stored time (UTC) in the configured zone, as the page's language writes it."""
+    return reports.format_when(value, ctx["lang"], ctx["tz"]) or "—"
 
 
 NAV = (
@@ -377,7 +382,9 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "idle_minutes": request.app.state.settings.respondent_idle_minutes
         if request.url.path.startswith("/r/") and request.cookies.get(SHARED_COOKIE) == "1"
         else 0,
+        "tz": request.app.state.settings.time_zone,
         "n": lambda value, digits=1: number(value, digits, lang),
+        "rt": _report_text,
         **ctx,
     }
     html = env().get_template(template).render(context)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+import reports
 from api import service
 from api.deps import IpDep, SessionDep, SettingsDep
 from api.domain import packets as pk
@@ -142,7 +143,7 @@ def _consent_page(
         error=error,
         values=values or {"addressee": "", "scope": [], "expires": "", "note": ""},
         can_write=principal.can("consents.write"),
-        today=dt.date.today().isoformat(),
+        today=reports.today(request.app.state.settings.time_zone).isoformat(),
     )
 
 
@@ -169,8 +170,10 @@ def give_consent(
     }
     expires = None
     if values["expires"]:
-        try:  # valid to the end of the chosen day
-            expires = dt.datetime.combine(dt.date.fromisoformat(values["expires"]), dt.time(23, 59, 59), dt.UTC)
+        try:  # valid to the end of the chosen day where the fund works (shown as that same date)
+            zone = reports.time_zone(settings.time_zone)
+            end = dt.datetime.combine(dt.date.fromisoformat(values["expires"]), dt.time(23, 59, 59), zone)
+            expires = end.astimezone(dt.UTC)  # stored in UTC
         except ValueError:
             return _consent_page(request, principal, session, code, ip, "expires_at", values, 422)
     if not values["scope"]:
