@@ -58,7 +58,7 @@ def _state(service, admin_id: str) -> tuple[float | None, str | None, dict]:  # 
 def _flags(service, code: str) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
     """The flags of the person's one result, and its id."""
     (result,) = service.client("psychologist").get(f"/v1/beneficiaries/{code}/results").json()
-    return [f for f in (result["scores"]["flags"] or "").split(";") if f], result["id"]
+    return list(result["record"]["validity"]["flags"]), result["id"]
 
 
 def _patch(client, token: str, answers: dict, **time):  # type: ignore[no-untyped-def]

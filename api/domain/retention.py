@@ -114,22 +114,71 @@ def scrub_result(result: Result, personal: frozenset[str]) -> bool:
 
 def scrub_packet(packet: Packet, personal: frozenset[str]) -> bool:
     """Depersonalize one packet's stored views (every language): the ``personal`` intake fields it
-    shows and the aspired occupations it names go. (Its ``content_hash`` stays: it is the registry's
-    record of what was sent.)"""
+    shows and the aspired occupations it names go, and so does every other place a view repeats
+    their wording (the person's own trade and wishes, the summary's sentences): each such value is
+    cut out of every text of the packet. (Its ``content_hash`` stays: it is the registry's record of
+    what was sent.)
+
+    >>> p = Packet(content={"views": {"en": {"intake": {"fields": [{"id": "profession", "value": "baker"}],
+    ...     "aspirations": [{"name": "pilot", "code": "RIE", "note": "baker"}]}, "start": {"trade": {"name": "baker"}},
+    ...     "summary": ["Works as a baker; would like to be a pilot."]}}})
+    >>> scrub_packet(p, frozenset({"profession"}))
+    True
+    >>> p.content["views"]["en"]["start"], p.content["views"]["en"]["summary"]
+    ({'trade': {'name': '…'}}, ['Works as a …; would like to be a ….'])
+    """
     content = copy.deepcopy(packet.content or {})
     changed = False
+    wording: set[str] = set()
     for view in (content.get("views") or {}).values():
         intake = (view or {}).get("intake") or {}
         for f in intake.get("fields") or ():
             if f.get("id") in personal and f.get("value") is not None:
+                wording.update(_texts(f["value"]))
                 f["value"] = None
                 changed = True
         if intake.get("aspirations"):
+            # the wording a person gave (or the catalogue's name for it); never its code or a note
+            wording.update(t for a in intake["aspirations"] for k in ("name", "given") for t in _texts(a.get(k)))
             intake["aspirations"] = []
             changed = True
+    # longest first, so that a value containing another is cut whole
+    cut = sorted((w for w in wording if len(w.strip()) >= 2), key=len, reverse=True)
+    if cut:
+        content, n = _cut(content, cut)
+        changed = changed or n > 0
     if changed:
         packet.content = content
     return changed
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text inside a field's value (a string or a list of them), and each ``;``-separated part."""
+    if isinstance(value, str):
+        return [p.strip() for p in value.replace(";", "\n").splitlines() if p.strip()] + [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def _cut(value: Any, wording: list[str]) -> tuple[Any, int]:
+    """``value`` with every occurrence of each of ``wording`` in its texts replaced by an ellipsis."""
+    if isinstance(value, str):
+        out = value
+        for w in wording:
+            out = out.replace(w, "…")
+        return out, int(out != value)
+    if isinstance(value, dict):
+        n = 0
+        d = {}
+        for k, v in value.items():
+            d[k], c = _cut(v, wording)
+            n += c
+        return d, n
+    if isinstance(value, list):
+        items = [_cut(v, wording) for v in value]
+        return [v for v, _ in items], sum(c for _, c in items)
+    return value, 0
 
 
 def _packet_personal(packet: Packet) -> frozenset[str]:
