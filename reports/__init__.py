@@ -27,7 +27,7 @@ from ._format import plural as plural_category
 from ._format import when as format_when
 from ._format import zone as time_zone
 from ._matching import Match, MatchResult, match_occupations
-from ._model import Profile, Reliability, ReportConfig
+from ._model import Profile, Reliability, ReportConfig, ResultNote
 from ._render import (
     RenderWarning,
     jsonable_view,
@@ -55,6 +55,7 @@ __all__ = [
     "MissingGlyphWarning",
     "Profile",
     "Reliability",
+    "ResultNote",
     "RenderWarning",
     "ReportConfig",
     "ReportError",

@@ -69,6 +69,7 @@ from ._model import (
     Provenance,
     Reliability,
     ReportConfig,
+    ResultNote,
     ScaleScore,
     SectionCounts,
     Trade,
@@ -849,6 +850,7 @@ def build_profile(
     norm_group: str = NORM_ALL,
     allow_synthetic: bool = False,
     definitions: Sequence[Instrument] = (),
+    history: Sequence[ResultNote] = (),
 ) -> Profile:
     """Combine whatever results exist for one person into a report's content.
 
@@ -865,7 +867,9 @@ def build_profile(
     ``allow_synthetic=True`` lifts the last refusal, for tests only. ``definitions``: instrument
     definitions that are not shipped (e.g. ``instruments.load_path`` of a new instrument or
     version); a record naming one of them (id + version, checked by its content hash) is
-    reported with it, every other record with the shipped definition it names.
+    reported with it, every other record with the shipped definition it names. ``history``: how
+    the results came to be when they were corrected or scored again (``ResultNote``, oldest
+    first); the psychologist's version says so under the administration's date.
     """
     person_id = str(person_id).strip()
     if not person_id:
@@ -953,6 +957,7 @@ def build_profile(
         administrator=administrator.strip(),
         config=config or ReportConfig(),
         software_version=software_version(),
+        history=tuple(history),
     )
     return Profile(
         meta=meta,

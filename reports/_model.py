@@ -462,6 +462,20 @@ class ChangeSection:
 
 
 @dataclass(frozen=True)
+class ResultNote:
+    """One step in a result's line (for the psychologist's version): the result was scored again
+    (``rescored``) or its answers were corrected (``corrected``) on ``on`` by ``by``."""
+
+    kind: str
+    """``corrected`` or ``rescored``."""
+    on: date
+    by: str = ""
+    reason: str | None = None
+    changes: tuple[tuple[str, str | None, str | None], ...] = ()
+    """The answers corrected: item id, old value, new value (None: skipped)."""
+
+
+@dataclass(frozen=True)
 class Meta:
     person_id: str
     name: str | None
@@ -470,6 +484,8 @@ class Meta:
     administrator: str
     config: ReportConfig
     software_version: str
+    history: tuple[ResultNote, ...] = ()
+    """How the results reported came to be, when not scored once (oldest first)."""
 
 
 @dataclass(frozen=True)

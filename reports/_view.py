@@ -228,9 +228,35 @@ class _Builder:
             "administered": day(m.administered, self.lang),
             "report_date": day(m.report_date, self.lang),
             "administrator": m.administrator or None,
+            "history": self.history() if self.aud.technical else [],
             "fund": fund,
             "software_version": m.software_version,
         }
+
+    def history(self) -> list[str]:
+        """The result's line in sentences: each correction (who, when, why, which answers) and
+        each rescoring (the psychologist's version only: a reason is free text)."""
+        out = []
+        for n in self.p.meta.history:
+            by = n.by or self.t("ui.meta.not_given")
+            if n.kind == "corrected":
+                shown = self.s.join(
+                    self.t(
+                        "ui.history.change",
+                        item=item,
+                        old=old if old is not None else self.t("ui.history.skipped"),
+                        new=new if new is not None else self.t("ui.history.skipped"),
+                    )
+                    for item, old, new in n.changes
+                )
+                out.append(
+                    self.t(
+                        "ui.history.corrected", date=day(n.on, self.lang), by=by, reason=n.reason or "—", changes=shown
+                    )
+                )
+            else:
+                out.append(self.t("ui.history.rescored", date=day(n.on, self.lang), by=by))
+        return out
 
     def provenance(self) -> list[dict[str, Any]]:
         out = []

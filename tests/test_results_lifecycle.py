@@ -107,9 +107,17 @@ def test_correcting_an_answer_makes_a_new_result_and_keeps_the_change(service) -
     assert same.status_code == 409
     body = {"answers": {item: "2"}, "reason": "a social worker tries"}
     assert sw.post(f"/v1/results/{corrected['id']}/corrections", json=body).status_code in (403, 404)
-    # the report of the corrected result says so
+    # the psychologist's report of the corrected result says so: when, by whom, which answer, why
     rep = psy.get(f"/v1/results/{corrected['id']}/report", params={"lang": "en"})
     assert rep.status_code == 200
+    assert f"({item}: {answers[item]} → 1). Reason: keyed in from paper: the person ticked 1." in rep.text
+    ka = psy.get(f"/v1/results/{corrected['id']}/report", params={"lang": "ka", "format": "json"}).json()
+    (note,) = ka["meta"]["history"]
+    assert f"შესწორებული პასუხები: {item}: {answers[item]} → 1; მიზეზი: keyed in from paper" in note
+    # the first result's report has no history; the employment version never shows the free-text reason
+    assert psy.get(f"/v1/results/{first['id']}/report", params={"format": "json"}).json()["meta"]["history"] == []
+    emp = psy.get(f"/v1/results/{corrected['id']}/report", params={"audience": "employment", "lang": "en"})
+    assert emp.status_code == 200 and "keyed in from paper" not in emp.text
 
 
 def test_a_mistaken_administration_is_discarded_with_a_reason(service) -> None:  # type: ignore[no-untyped-def]

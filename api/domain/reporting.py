@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import instruments
 import reports
 from api import service
-from api.db.tables import Administration, Packet, Result
+from api.db.tables import Administration, Correction, Packet, Result
 from api.settings import Settings
 from scoring import research
 
@@ -124,14 +125,18 @@ def profile_from(
         seen.add(kind)
     if previous is not None and kind_of(previous) not in seen:
         raise Invalid("the earlier result is of another instrument", field="previous", value=previous.id)
-    latest = max(chosen, key=lambda r: r.created_at)
-    # who administered: the one who submitted, or (a respondent submitted) the one who started it
-    by = latest.created_by
-    if by is None:
-        adm = session.get(Administration, latest.administration_id)
-        by = adm.administered_by if adm is not None else None
-    tables = load_norms(norms)
     zone = settings.time_zone  # every date a report shows is the date in the configured zone
+    lines = {r.id: line_of(session, r) for r in chosen}
+    # the date and the administrator are the administration's: a correction or a rescoring later
+    # changes neither (its own date and author are in the result's history)
+    latest = max(chosen, key=lambda r: lines[r.id][0].created_at)
+    first = lines[latest.id][0]
+    adm = session.get(Administration, latest.administration_id)
+    # who administered: the one who submitted, or (a respondent submitted) the one who started it
+    by = first.created_by if first.created_by is not None else (adm.administered_by if adm is not None else None)
+    when = (adm.submitted_at if adm is not None else None) or first.created_at
+    history = [note for r in chosen for note in _history(session, lines[r.id], zone)]
+    tables = load_norms(norms)
     try:
         return reports.build_profile(
             code,
@@ -140,7 +145,8 @@ def profile_from(
             previous_date=reports.local_date(previous.created_at, zone) if previous is not None else None,
             name=name,
             administrator=accounts.display_name(session, by),
-            administered=reports.local_date(latest.created_at, zone),
+            administered=reports.local_date(when, zone),
+            history=history,
             report_date=reports.today(zone),
             config=_config(settings),
             norms=tables or None,
@@ -148,6 +154,37 @@ def profile_from(
         )
     except reports.ReportError as exc:
         raise Conflict(f"the report cannot be made: {exc}") from exc
+
+
+def line_of(session: Session, r: Result) -> list[Result]:
+    """``r`` and the results it supersedes, oldest first (the first is the administration's own)."""
+    line = [r]
+    while line[0].supersedes_id is not None:
+        before = session.get(Result, line[0].supersedes_id)
+        if before is None or before in line:
+            break
+        line.insert(0, before)
+    return line
+
+
+def _history(session: Session, line: list[Result], zone: str) -> list[reports.ResultNote]:
+    """The corrections and rescorings in a result's line, as the psychologist's report names them."""
+    out = []
+    for r in line[1:]:
+        changes: tuple[tuple[str, str | None, str | None], ...] = ()
+        if r.kind == "corrected":
+            rows = session.execute(select(Correction).where(Correction.result_id == r.id).order_by(Correction.id))
+            changes = tuple((c.item, c.old_value, c.new_value) for c in rows.scalars())
+        out.append(
+            reports.ResultNote(
+                kind="corrected" if r.kind == "corrected" else "rescored",
+                on=reports.local_date(r.created_at, zone),
+                by=accounts.display_name(session, r.created_by) or "",
+                reason=r.reason,
+                changes=changes,
+            )
+        )
+    return out
 
 
 def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinical: bool) -> tuple[bytes, str]:
