@@ -80,7 +80,7 @@ def wait_ready(url: str, seconds: float = 90) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
-            with httpx.Client(timeout=1) as probe:
+            with httpx.Client(timeout=5) as probe:  # a loaded machine answers slowly, not never
                 if probe.get(f"{url}/healthz").status_code == 200:
                     return
         except httpx.HTTPError:
