@@ -161,3 +161,43 @@ def test_instances_get_their_own_research_key(tmp_path) -> None:  # type: ignore
     first = ensure_instance(old)["research_key"]
     assert first and ensure_instance(old)["research_key"] == first  # written once, then kept
     assert tomllib.loads((old / "settings.toml").read_text(encoding="utf-8"))["secret_key"] == "k" * 40
+
+
+def test_item_analysis_of_stored_answers_takes_a_named_missing_data_policy(service) -> None:  # type: ignore[no-untyped-def]
+    """Before: the API's item analysis had no missing-data parameter and did not name its policy."""
+    import numpy as np
+
+    import instruments
+
+    sw, psy, res = service.client("social_worker"), service.client("psychologist"), service.client("researcher")
+    code = _person(sw, "female", 1990)
+    vdq = instruments.load("vdq")
+    rng = np.random.default_rng(5)
+    rows = []
+    for n in range(8):
+        level = rng.integers(1, 5)
+        answers = {i: str(int(np.clip(level + rng.integers(-1, 2), 1, 4))) for i in vdq.item_ids}
+        if n in (2, 6):  # two administrations skip one item each
+            del answers[vdq.item_ids[n]]
+        administer(psy, code, "vdq", answers)
+        rows.append([float(answers[i]) if i in answers else np.nan for i in vdq.item_ids])
+    x = np.array(rows)
+    complete = ~np.isnan(x).any(axis=1)
+    assert complete.sum() == 6
+    cols = [j for j, it in enumerate(vdq.items) if it.scale == "certainty"]
+
+    def textbook_alpha(block: np.ndarray) -> float:
+        keyed = np.array([block[:, j] if vdq.items[j].keyed == 1 else 5 - block[:, j] for j in cols]).T
+        k = keyed.shape[1]
+        return float(k / (k - 1) * (1 - keyed.var(axis=0, ddof=1).sum() / keyed.sum(axis=1).var(ddof=1)))
+
+    listwise = res.get("/v1/research/item-analysis", params={"instrument": "vdq", "missing": "listwise"}).json()
+    assert listwise["n"] == 8 and listwise["n_analysed"] == 6 and listwise["missing"] == "listwise"
+    assert listwise["missing_description"].startswith("listwise: only the rows that answered every")
+    certainty = next(s for s in listwise["scales"] if s["scale"] == "certainty")
+    assert abs(certainty["alpha"] - textbook_alpha(x[complete])) < 1e-10 and certainty["n"] == 6
+    pairwise = res.get("/v1/research/item-analysis", params={"instrument": "vdq"}).json()
+    assert pairwise["missing"] == "pairwise" and pairwise["n_analysed"] == 8
+    assert pairwise["scores_policy"].startswith("prorate")
+    bad = res.get("/v1/research/item-analysis", params={"instrument": "vdq", "missing": "everything"})
+    assert bad.status_code == 422

@@ -316,9 +316,17 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
 
 
 def item_analysis(
-    session: Session, principal: Principal, instrument: str, version: str | None = None, ip: str | None = None
+    session: Session,
+    principal: Principal,
+    instrument: str,
+    version: str | None = None,
+    ip: str | None = None,
+    missing: str = "pairwise",
 ) -> dict[str, Any]:
-    """Classical item and scale analysis of the stored answers (aggregates only)."""
+    """Classical item and scale analysis of the stored answers (aggregates only), under the named
+    missing-data policy (``pairwise``, ``listwise_scale`` or ``listwise``; ``research.describe_missing``)."""
+    if missing not in research.MISSING_POLICIES:
+        raise Invalid(f"missing must be one of {', '.join(research.MISSING_POLICIES)}", field="missing", value=missing)
     principal.require("research.read")
     inst = service.instrument(instrument, version)
     if inst.model == "intake":
@@ -330,7 +338,8 @@ def item_analysis(
             field="instrument",
             value=instrument,
         )
-    ia = research.item_analysis(service.spec(inst.id, inst.version), x)  # undefined statistics: named in notes
+    spec = service.spec(inst.id, inst.version)
+    ia = research.item_analysis(spec, x, missing=missing)  # type: ignore[arg-type]  # undefined statistics: notes
     audit.append(
         session,
         principal.actor,
@@ -339,12 +348,16 @@ def item_analysis(
         None,
         None,
         ip,
-        {"instrument": inst.ref, "rows": int(len(x))},
+        {"instrument": inst.ref, "rows": int(len(x)), "missing": missing},
     )
     return {
         "instrument": inst.id,
         "instrument_version": inst.version,
-        "n": ia.n_rows,
+        "n": int(len(x)),
+        "n_analysed": ia.n_rows,
+        "missing": ia.missing,
+        "missing_description": research.describe_missing(ia.missing),
+        "scores_policy": ia.scores,
         "scales": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.scales_frame().to_dict("records")],
         "items": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.items.to_frame().to_dict("records")],
         "intercorrelations": {

@@ -77,7 +77,23 @@ def research_results(
 
 @router.get("/research/item-analysis")
 def item_analysis(
-    principal: PrincipalDep, session: SessionDep, ip: IpDep, instrument: str, version: str | None = None
+    principal: PrincipalDep,
+    session: SessionDep,
+    ip: IpDep,
+    instrument: str,
+    version: str | None = None,
+    missing: Annotated[
+        Literal["pairwise", "listwise_scale", "listwise"],
+        Query(
+            description="skipped answers: pairwise (each covariance from the rows answering both items, psych's "
+            "default), listwise_scale (each scale from the rows that answered all of its items) or listwise "
+            "(only the administrations that answered every scored item)"
+        ),
+    ] = "pairwise",
 ) -> dict[str, Any]:
-    """Item statistics, α with its interval, ω, λ6, split-half, SEM and scale correlations of the stored answers."""
-    return research.item_analysis(session, principal, instrument, version, ip)
+    """Item statistics, α with its interval, ω, λ6, split-half, SEM and scale correlations of the stored answers.
+
+    ``n`` counts the stored administrations, ``n_analysed`` those the policy keeps; ``missing`` and
+    ``missing_description`` name the policy, ``scores_policy`` how the scale scores behind the mean
+    and SD treat skipped items."""
+    return research.item_analysis(session, principal, instrument, version, ip, missing)
