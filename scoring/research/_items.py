@@ -155,7 +155,9 @@ class ScaleReliability:
     n: int
     """Rows the scale's estimates use: those that answered at least one of its (varying) items
     (pairwise), all of its items (listwise within scale), or every scored item (listwise). Feldt's
-    interval and the ase use it, as psych's ``alpha`` uses its rows."""
+    interval and the ase use it, as psych's ``alpha`` uses the rows of the data it is given (psych
+    counts a row that answered none of the scale's items too; here such a row, which says nothing
+    about the scale, is not counted — without such rows the two agree)."""
     alpha: float
     alpha_std: float
     alpha_ci: tuple[float, float]
