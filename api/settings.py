@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(default=10.0, gt=0, description="seconds a write may wait for its turn (then 503)")
     log_level: str = Field(default="info", description="debug, info, warning or error (JSON lines on stderr)")
     audit_key: str = Field(default="", description="signs the audit log's checkpoints (HMAC); kept apart from it")
+    research_key: str = Field(
+        default="",
+        description="keys the researchers' study pseudonyms (HMAC), apart from the cookie secret so that rotating "
+        "secret_key does not re-key every study; changing it re-keys them all (empty: derived from secret_key)",
+    )
     audit_checkpoint_file: str = Field(
         default="", description="file outside the database that receives every audit checkpoint (empty: none)"
     )
@@ -177,6 +182,14 @@ class Settings(BaseSettings):
         if self.audit_key:
             return self.audit_key.encode()
         return hashlib.sha256(f"proforient-audit|{self.secret_key}".encode()).digest()
+
+    @property
+    def research_pseudonym_key(self) -> bytes:
+        """The key of every study pseudonym (``research_key``; derived from ``secret_key`` only when none
+        is configured, which an instance made by ``ensure_instance`` always has)."""
+        if self.research_key:
+            return self.research_key.encode()
+        return hashlib.sha256(f"proforient-research|{self.secret_key}".encode()).digest()
 
     @property
     def backup_fernet_key(self) -> bytes:
@@ -250,13 +263,22 @@ def ensure_instance(folder: Path = INSTANCE) -> dict[str, object]:
             f'secret_key = "{secrets.token_urlsafe(32)}"\n'
             f'data_keys_file = "{(folder / "data-keys").resolve()}"\n'
             f'audit_key = "{secrets.token_urlsafe(32)}"\n'
+            f'research_key = "{secrets.token_urlsafe(32)}"\n'
             f'backup_key = "{Fernet.generate_key().decode()}"\n'
             f'audit_checkpoint_file = "{(folder / "audit-checkpoints.jsonl").resolve()}"\n',
             encoding="utf-8",
         )
         path.chmod(0o600)
         write_keyring(folder / "data-keys", [Fernet.generate_key()])
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if not data.get("research_key"):  # an instance made by an earlier release: its own research key, kept
+        text = path.read_text(encoding="utf-8")
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(
+                ("" if text.endswith("\n") or not text else "\n") + f'research_key = "{secrets.token_urlsafe(32)}"\n'
+            )
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def build_settings(**overrides: object) -> Settings:

@@ -449,6 +449,21 @@ class _Builder:
                     )
 
     # -- items.csv -----------------------------------------------------------
+    def _raw_references(
+        self, raw_row: dict[str, str], n: int, err: ValidationError, sections: set[str], scales: set[str]
+    ) -> None:
+        """Unknown sections and scales of a row that failed validation for another cell, so one bad
+        cell does not hide the row's other problems."""
+        failed = {str(e["loc"][0]) for e in err.errors() if e.get("loc")}
+        tag = f"item {(raw_row.get('id') or '').strip()!r}"
+        section = (raw_row.get("section") or "").strip()
+        if "section" not in failed and section and section not in sections:
+            self.add("E011", "items.csv", n, "section", f"{tag} names unknown section {section!r}")
+        for col in ("scale", "left_scale", "right_scale"):
+            ref = (raw_row.get(col) or "").strip()
+            if col not in failed and ref and ref not in scales:
+                self.add("E012", "items.csv", n, col, f"{tag} is keyed to unknown scale {ref!r}")
+
     def _items(self, h: Header) -> tuple[Item, ...]:
         path = self.folder / "items.csv"
         if not path.is_file():
@@ -469,6 +484,7 @@ class _Builder:
                 row = ItemRow.model_validate(raw_row)
             except ValidationError as err:
                 self.problems.extend(_pydantic_problems(err, "items.csv", row=n))
+                self._raw_references(raw_row, n, err, sections, scales)
                 continue
             tag = f"item {row.id!r}"
             if row.id in seen:

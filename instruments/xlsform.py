@@ -21,7 +21,8 @@ malformed form. Layout:
   questions, ``required`` as the form says.
 
 Labels come from the definition in the chosen languages (``ka``, ``en`` or
-both, Georgian first); asking for a language the definition does not have is
+both, Georgian first; by default every language the definition declares, so an
+English-only research definition gives an English form); asking for a language the definition does not have is
 an error, never a fallback. Submissions exported from ODK Central or
 KoboToolbox are read back by ``scoring.research.read_submissions``.
 """
@@ -54,7 +55,11 @@ def _column(kind: str, lang: str) -> str:
     return f"{kind}::{LANGUAGE_NAMES[lang]} ({lang})"
 
 
-def _languages(inst: Instrument, lang: str) -> tuple[str, ...]:
+def _languages(inst: Instrument, lang: str | None) -> tuple[str, ...]:
+    """The form's languages: those asked for, or (``None``) every language the definition declares,
+    Georgian first."""
+    if lang is None:
+        return tuple(x for x in LANG_OPTIONS["both"] if x in inst.languages)
     if lang not in LANG_OPTIONS:
         raise ValueError(f"--lang must be ka, en or both (got {lang!r})")
     langs = LANG_OPTIONS[lang]
@@ -102,7 +107,7 @@ def _side(text: Text | None, lang: str) -> str:
     return "" if text is None else text.get(lang)
 
 
-def xlsform_sheets(inst: Instrument, lang: str = "both") -> dict[str, list[dict[str, str]]]:
+def xlsform_sheets(inst: Instrument, lang: str | None = None) -> dict[str, list[dict[str, str]]]:
     """The survey, choices and settings sheets of ``inst``'s XLSForm, as rows of cells."""
     langs = _languages(inst, lang)
     survey: list[dict[str, str]] = [
@@ -169,7 +174,7 @@ def xlsform_sheets(inst: Instrument, lang: str = "both") -> dict[str, list[dict[
     return {"survey": survey, "choices": choices, "settings": settings}
 
 
-def write_xlsform(inst: Instrument, path: str | Path, lang: str = "both") -> Path:
+def write_xlsform(inst: Instrument, path: str | Path, lang: str | None = None) -> Path:
     """Write ``inst``'s XLSForm to ``path`` (.xlsx), atomically; returns the path."""
     import os
     import tempfile

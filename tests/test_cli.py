@@ -131,6 +131,30 @@ def test_check_keeps_every_location_and_goes_on_after_an_extra_cell(tmp_path):
     assert "[items.csv row 6] section: item 'VDQ05' names unknown section 'nowhere' (E011)" in text
 
 
+def test_check_lists_a_rows_unknown_references_next_to_its_bad_cell(tmp_path):
+    """A row whose keyed cell is invalid still has its unknown section and scale listed (before: only
+    the keyed problem, the rest of the row hidden until it was fixed)."""
+    from instruments import DEFINITIONS
+
+    broken = tmp_path / "broken"
+    shutil.copytree(DEFINITIONS / "vdq" / "1.0", broken)
+    lines = (broken / "items.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[5].split(",")  # spreadsheet row 6
+    cells[header.index("section")] = "nowhere"
+    cells[header.index("scale")] = "no_such_scale"
+    cells[header.index("keyed")] = "2"
+    lines[5] = ",".join(cells)
+    (broken / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run("check", str(broken))
+    assert res.exit_code == 1
+    text = " ".join(res.output.split())
+    assert "3 problem(s)" in text
+    assert "[items.csv row 6] keyed:" in text and "(E001)" in text
+    assert "[items.csv row 6] section: item 'VDQ05' names unknown section 'nowhere' (E011)" in text
+    assert "[items.csv row 6] scale: item 'VDQ05' is keyed to unknown scale 'no_such_scale' (E012)" in text
+
+
 def test_cli_startup_does_not_load_the_research_toolkit():
     code = (
         "import sys, api.cli, api.tableio; "

@@ -210,5 +210,12 @@ def test_a_research_instrument_in_english_only(tmp_path):
     res = run("xlsform", "--definition", inst.path, "-o", form, "--lang", "en")
     assert res.exit_code == 0, res.output
     assert validate_xlsform(form)[1] == []
+    # without --lang the form takes the definition's own languages (before: "both", refused for want of Georgian)
+    default = tmp_path / "default.xlsx"
+    res = run("xlsform", "--definition", inst.path, "-o", default)
+    assert res.exit_code == 0, res.output
+    assert "(en)" in res.output and validate_xlsform(default)[1] == []
+    assert xlsform_sheets(inst)["settings"][0]["default_language"] == "English (en)"
+    assert not any("Georgian" in k for row in xlsform_sheets(inst)["survey"] for k in row)
     res = run("xlsform", "--definition", inst.path, "-o", tmp_path / "ka.xlsx", "--lang", "ka")
     assert res.exit_code == 2 and "no Georgian texts" in res.output and not (tmp_path / "ka.xlsx").exists()

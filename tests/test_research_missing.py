@@ -180,6 +180,48 @@ def test_items_that_do_not_correlate_give_nan_and_a_named_warning():
         assert res.scales[0].alpha < 0
 
 
+def slow_g6(block: np.ndarray) -> float:
+    """Guttman's λ6 literally: each item's R² from a least-squares regression on the other items."""
+    r = np.corrcoef(block.T)
+    k = block.shape[1]
+    r2 = []
+    for j in range(k):
+        others = np.column_stack([np.ones(len(block)), np.delete(block, j, axis=1)])
+        beta, *_ = np.linalg.lstsq(others, block[:, j], rcond=None)
+        resid = block[:, j] - others @ beta
+        r2.append(1 - resid.var() / block[:, j].var())
+    return float(1 - (k - sum(r2)) / r.sum())
+
+
+def test_a_pilot_with_fewer_rows_than_items_gives_nan_lambda6_not_noise():
+    """Before: R⁻¹ of a singular correlation matrix (4 people, 4 items) gave 'divide by zero' warnings
+    (errors under warnings-as-errors) or λ6 from numerical noise; now λ6 and r.cor are NaN, named."""
+    spec = two_scale_spec()
+    x = gappy(4, 0.0)[:, :8]
+    x[:4, :4] = [[1, 2, 4, 2], [3, 3, 3, 4], [4, 5, 1, 5], [2, 2, 5, 1]]  # scale A: 4 rows, 4 items
+    res = rs.item_analysis(spec, x)  # pytest turns any RuntimeWarning into an error
+    a = res.scales[0]
+    assert math.isclose(a.alpha, slow_alpha(keyed(x)[:, :4]), rel_tol=1e-12)  # α is still defined
+    assert math.isnan(a.lambda6) and np.isnan(res.items.r_cor[:4]).all()
+    assert any("scale A" in n and "singular: only 4 rows for 4 items" in n for n in res.notes)
+
+
+def test_a_duplicated_item_leaves_lambda6_if_deleted_for_the_duplicate():
+    spec = two_scale_spec()
+    x = gappy(300, 0.0)
+    x[:, 3] = x[:, 0]  # a4 repeats a1 word for word
+    res = rs.item_analysis(spec, x)
+    k = keyed(x)[7:]  # the first seven rows answered nothing of scale A (gappy); every other row all of it
+    assert math.isnan(res.scales[0].lambda6)
+    assert any("linear combination" in n for n in res.notes)
+    g6 = res.items.g6_if_deleted
+    # dropping either copy leaves an ordinary three-item scale; dropping a2 or a3 leaves both copies
+    assert math.isclose(g6[3], slow_g6(k[:, [0, 1, 2]]), rel_tol=1e-10)
+    assert math.isclose(g6[0], slow_g6(k[:, [1, 2, 3]]), rel_tol=1e-10)
+    assert np.isnan(g6[1]) and np.isnan(g6[2])
+    assert math.isclose(res.scales[1].lambda6, slow_g6(keyed(x)[:, 4:]), rel_tol=1e-10)  # scale B untouched
+
+
 def test_constant_items_give_nan_and_a_named_warning():
     spec = two_scale_spec()
     x = gappy(100, 0.0)

@@ -399,7 +399,10 @@ def xlsform(
     instrument: InstrumentOpt = None,
     version: VersionOpt = None,
     definition: DefinitionOpt = None,
-    lang: Annotated[str, typer.Option("--lang", "-l", help="ka, en or both (Georgian first)")] = "both",
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", "-l", help="ka, en or both (Georgian first); default: the definition's languages"),
+    ] = None,
 ) -> None:
     """Write an instrument as an XLSForm for ODK Collect / KoboToolbox, validated with pyxform.
 
@@ -422,7 +425,8 @@ def xlsform(
         fail(str(e))
     for note in notes:
         warn(f"pyxform: {note}")
-    err.print(f"XLSForm of {inst.ref} ({lang}) → {output} (pyxform: valid)")
+    langs = "+".join(x for x in ("ka", "en") if x in inst.languages) if lang is None else lang
+    err.print(f"XLSForm of {inst.ref} ({langs}) → {output} (pyxform: valid)")
 
 
 def import_submissions(

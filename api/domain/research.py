@@ -4,14 +4,17 @@ invented: a table exists only if ``proforient build-norms --write`` made it)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import hmac
+import io
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, select
@@ -34,9 +37,32 @@ def norms_root() -> Path:
     return instruments.data_dir() / "norms"
 
 
-def pseudonym(secret: str, study: str, code: str) -> str:
-    """A per-study salted hash: stable within a study, unlinkable across studies."""
-    return hmac.new(f"{secret}:{study}".encode(), code.encode(), hashlib.sha256).hexdigest()[:16]
+def pseudonym(key: bytes | str, study: str, code: str) -> str:
+    """A per-study keyed hash (HMAC-SHA-256 under the research key): stable within a study, unlinkable
+    across studies, and unknown to anyone without the key."""
+    raw = key.encode() if isinstance(key, str) else key
+    return hmac.new(raw + b"|" + study.encode(), code.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+AGE_BANDS: tuple[tuple[int, int | None], ...] = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, None))
+"""The age bands research exports give instead of a birth year (age in the year of scoring)."""
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """The band of the age reached in ``year``: ``"18-24"``, …, ``"65+"``; ``"<18"`` below 18; None unknown.
+
+    >>> age_band(2000, 2026), age_band(2009, 2026), age_band(1950, 2026), age_band(None, 2026)
+    ('25-34', '<18', '65+', None)
+    """
+    if birth_year is None:
+        return None
+    age = year - birth_year
+    for lo, hi in AGE_BANDS:
+        if hi is None:
+            return f"{lo}+"
+        if age <= hi:
+            return f"<{hi + 1}" if lo == 0 else f"{lo}-{hi}"
+    raise AssertionError("unreachable: the last band is open")
 
 
 def research_record(r: Result) -> dict[str, Any]:
@@ -48,19 +74,8 @@ def research_record(r: Result) -> dict[str, Any]:
     return record
 
 
-def results(
-    session: Session,
-    principal: Principal,
-    secret: str,
-    instrument: str,
-    study: str,
-    offset: int,
-    limit: int,
-    ip: str | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """Scores of one instrument, each under a study pseudonym; no names, codes or contacts."""
-    principal.require("research.read")
-    q = (
+def _current_results(instrument: str) -> Any:
+    return (
         select(Result, Beneficiary)
         .join(Beneficiary, Beneficiary.id == Result.beneficiary_id)
         .where(
@@ -68,20 +83,71 @@ def results(
             Result.id.not_in(select(Result.supersedes_id).where(Result.supersedes_id.is_not(None))),
         )
     )
-    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-    rows = session.execute(q.order_by(Result.created_at).offset(offset).limit(limit)).all()
-    items = [  # the personal (free-text) fields of a form never leave in an export
-        {
-            "pseudonym": pseudonym(secret, study, b.code),
-            "gender": b.gender,
-            "birth_year": b.birth_year,
-            "instrument_version": r.instrument_version,
-            "engine_version": r.engine_version,
-            "scored_at": r.created_at,
-            "record": research_record(r),
-        }
-        for r, b in rows
-    ]
+
+
+def _month(at: dt.datetime, zone: str) -> str:
+    """``YYYY-MM`` of a stored (UTC) time in the service's time zone."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+
+
+def _quasi(b: Beneficiary, r: Result, zone: str) -> tuple[str | None, str | None, str]:
+    """(gender, age band, month scored): the quasi-identifiers an export carries, coarsened."""
+    month = _month(r.created_at, zone)
+    return b.gender, age_band(b.birth_year, int(month[:4])), month
+
+
+@dataclass(frozen=True)
+class ResearchResults:
+    """One page (or all) of an instrument's current results for a study, and the export's k."""
+
+    items: list[dict[str, Any]]
+    total: int
+    smallest_group: int
+    """k-anonymity of the whole export: the fewest results sharing one (gender, age band, month)."""
+
+
+def results(
+    session: Session,
+    principal: Principal,
+    key: bytes | str,
+    instrument: str,
+    study: str,
+    offset: int,
+    limit: int,
+    ip: str | None = None,
+    zone: str = "Asia/Tbilisi",
+) -> ResearchResults:
+    """Current scores of one instrument, each under a study pseudonym; no names, codes or contacts.
+
+    Quasi-identifiers are coarsened: birth year → age band (``age_band``, the age reached in the
+    year scored), the scoring time → its month in ``zone``. ``smallest_group`` reports the
+    export's k (over every current result, not just this page).
+    """
+    principal.require("research.read")
+    q = _current_results(instrument)
+    every = session.execute(
+        select(Beneficiary.gender, Beneficiary.birth_year, Result.created_at)
+        .join(Beneficiary, Beneficiary.id == Result.beneficiary_id)
+        .where(Result.id.in_(select(q.subquery().c.id)))
+    ).all()
+    groups = Counter((g, age_band(y, int(_month(at, zone)[:4])), _month(at, zone)) for g, y, at in every)
+    rows = session.execute(q.order_by(Result.created_at, Result.id).offset(offset).limit(limit)).all()
+    items = []
+    for r, b in rows:  # the personal (free-text) fields of a form never leave in an export
+        gender, band, month = _quasi(b, r, zone)
+        items.append(
+            {
+                "pseudonym": pseudonym(key, study, b.code),
+                "gender": gender,
+                "age_band": band,
+                "scored_month": month,
+                "instrument_version": r.instrument_version,
+                "engine_version": r.engine_version,
+                "record": research_record(r),
+            }
+        )
     audit.append(
         session,
         principal.actor,
@@ -92,7 +158,42 @@ def results(
         ip,
         {"instrument": instrument, "study": study, "rows": len(items)},
     )
-    return items, total
+    return ResearchResults(items, len(every), min(groups.values(), default=0))
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    """Dotted columns of a JSON record: lists of objects with an ``id`` keyed by it, other lists joined."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) and "id" in v for v in value):
+        for v in value:
+            _flatten(f"{prefix}.{v['id']}", {k: x for k, x in v.items() if k != "id"}, out)
+    elif isinstance(value, list):
+        out[prefix] = ";".join("".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+    else:
+        out[prefix] = value
+
+
+def results_csv(items: list[dict[str, Any]]) -> str:
+    """The exported results as one CSV table: the coarsened quasi-identifiers, then every field of the
+    record as a dotted column (``scales.<id>.score``, ``provenance.version``, …), in first-seen order;
+    a UTF-8 byte-order mark so that spreadsheets read Georgian."""
+    flat: list[dict[str, Any]] = []
+    for it in items:
+        row = {k: v for k, v in it.items() if k != "record"}
+        _flatten("", it["record"], row)
+        flat.append(row)
+    columns: dict[str, None] = {}
+    for row in flat:
+        columns.update(dict.fromkeys(row))
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(columns))
+    for row in flat:
+        w.writerow(["" if row.get(c) is None else row[c] for c in columns])
+    return buf.getvalue()
 
 
 def stored_answers(session: Session, instrument: str, version: str) -> np.ndarray:
@@ -215,9 +316,17 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
 
 
 def item_analysis(
-    session: Session, principal: Principal, instrument: str, version: str | None = None, ip: str | None = None
+    session: Session,
+    principal: Principal,
+    instrument: str,
+    version: str | None = None,
+    ip: str | None = None,
+    missing: str = "pairwise",
 ) -> dict[str, Any]:
-    """Classical item and scale analysis of the stored answers (aggregates only)."""
+    """Classical item and scale analysis of the stored answers (aggregates only), under the named
+    missing-data policy (``pairwise``, ``listwise_scale`` or ``listwise``; ``research.describe_missing``)."""
+    if missing not in research.MISSING_POLICIES:
+        raise Invalid(f"missing must be one of {', '.join(research.MISSING_POLICIES)}", field="missing", value=missing)
     principal.require("research.read")
     inst = service.instrument(instrument, version)
     if inst.model == "intake":
@@ -229,7 +338,8 @@ def item_analysis(
             field="instrument",
             value=instrument,
         )
-    ia = research.item_analysis(service.spec(inst.id, inst.version), x)  # undefined statistics: named in notes
+    spec = service.spec(inst.id, inst.version)
+    ia = research.item_analysis(spec, x, missing=missing)  # type: ignore[arg-type]  # undefined statistics: notes
     audit.append(
         session,
         principal.actor,
@@ -238,12 +348,16 @@ def item_analysis(
         None,
         None,
         ip,
-        {"instrument": inst.ref, "rows": int(len(x))},
+        {"instrument": inst.ref, "rows": int(len(x)), "missing": missing},
     )
     return {
         "instrument": inst.id,
         "instrument_version": inst.version,
-        "n": ia.n_rows,
+        "n": int(len(x)),
+        "n_analysed": ia.n_rows,
+        "missing": ia.missing,
+        "missing_description": research.describe_missing(ia.missing),
+        "scores_policy": ia.scores,
         "scales": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.scales_frame().to_dict("records")],
         "items": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.items.to_frame().to_dict("records")],
         "intercorrelations": {

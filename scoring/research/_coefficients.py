@@ -117,9 +117,17 @@ def feldt_interval(alpha: float, n: int, k: int, confidence: float = 0.95) -> tu
 def smc(r: np.ndarray) -> np.ndarray:
     """Squared multiple correlation of each item with all the others: 1 − 1/(R⁻¹)_jj.
 
-    Guttman (1940); psych's ``smc``. Raises ``ValueError`` for a singular matrix.
+    Guttman (1940); psych's ``smc``. Raises ``ValueError`` for a singular matrix (numerically: rank
+    below its order, as with fewer respondents than items or an item that duplicates others), where
+    an item's multiple correlation with the others is 1 or undefined and the inverse is noise.
+
+    >>> r = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    >>> [round(float(v), 6) for v in smc(r)]   # R² of one item on the two others: 2·.25/(1 + .5)
+    [0.333333, 0.333333, 0.333333]
     """
     a = _square(r, "correlation")
+    if not np.isfinite(a).all() or np.linalg.matrix_rank(a) < a.shape[0]:
+        raise ValueError("the correlation matrix is singular; squared multiple correlations are undefined")
     try:
         inv = np.linalg.inv(a)
     except np.linalg.LinAlgError as exc:

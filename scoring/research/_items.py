@@ -155,7 +155,9 @@ class ScaleReliability:
     n: int
     """Rows the scale's estimates use: those that answered at least one of its (varying) items
     (pairwise), all of its items (listwise within scale), or every scored item (listwise). Feldt's
-    interval and the ase use it, as psych's ``alpha`` uses its rows."""
+    interval and the ase use it, as psych's ``alpha`` uses the rows of the data it is given (psych
+    counts a row that answered none of the scale's items too; here such a row, which says nothing
+    about the scale, is not counted — without such rows the two agree)."""
     alpha: float
     alpha_std: float
     alpha_ci: tuple[float, float]
@@ -290,16 +292,25 @@ def _if_deleted(c: np.ndarray, r: np.ndarray) -> dict[str, np.ndarray]:
         sum_r_drop = r.sum() - 2 * row_r + 1.0
         out["std_alpha"] = np.where(sum_r_drop > 0, m / (m - 1) * (1 - m / sum_r_drop), np.nan)
         out["average_r"] = (sum_r_drop - m) / (m * (m - 1))
-        try:
+        if _invertible(r):
             p = np.linalg.inv(r)
             # inverse of R without item i: P_{-i,-i} − P_{-i,i} P_{i,-i} / P_ii (row i = dropped item)
             d = np.diag(p)[None, :] - p**2 / np.diag(p)[:, None]
             np.fill_diagonal(d, 1.0)  # the dropped item itself: no smc
             smc_drop = 1.0 - 1.0 / d
             out["g6"] = np.where(sum_r_drop > 0, 1.0 - (m - smc_drop.sum(axis=1)) / sum_r_drop, np.nan)
-        except np.linalg.LinAlgError:
-            pass
+        else:  # R singular: each R without one item may still be invertible (a duplicated item dropped)
+            for i in range(k):
+                keep = np.arange(k) != i
+                sub = r[np.ix_(keep, keep)]
+                if sum_r_drop[i] > 0 and _invertible(sub):
+                    out["g6"][i] = 1.0 - (m - (1.0 - 1.0 / np.diag(np.linalg.inv(sub))).sum()) / sum_r_drop[i]
     return out
+
+
+def _invertible(r: np.ndarray) -> bool:
+    """Whether a correlation matrix is numerically of full rank (its inverse means something)."""
+    return bool(np.isfinite(r).all() and np.linalg.matrix_rank(r) == r.shape[0])
 
 
 def _keyed_block(spec: InstrumentSpec, b: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -404,14 +415,14 @@ def _scale_reliability(
     if not sum_r > 0:
         undefined.append("standardized α and std.r (the correlations sum to zero or less)")
     av_r = (sum_r - k) / (k * (k - 1))
-    try:
-        inv = np.linalg.inv(r)
-        smc_r = 1.0 - 1.0 / np.diag(inv)
+    if _invertible(r):
+        smc_r = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
         g6 = float(1.0 - (k - smc_r.sum()) / sum_r) if sum_r > 0 else nan
-    except np.linalg.LinAlgError:
+    else:
         smc_r = np.full(k, np.nan)
         g6 = nan
-        undefined.append("λ6 and r.cor (the correlation matrix is singular)")
+        why = f"only {n} rows for {k} items" if n <= k else "an item is a linear combination of others"
+        undefined.append(f"λ6 and r.cor (the items' correlation matrix is singular: {why})")
     try:
         omega = (omega_total(r) if k >= 3 else alpha_std) if sum_r > 0 else nan
     except (ValueError, np.linalg.LinAlgError):
@@ -451,7 +462,8 @@ def _scale_reliability(
         undefined.append("r.cor (the correlations with smc on the diagonal sum to zero or less)")
     per_item.update(_if_deleted(c, r))
     if undefined:
-        notes.add(f"scale {s.id}: its items do not correlate positively; undefined, so NaN: {'; '.join(undefined)}")
+        why = "its items do not correlate positively; " if not (total_c > 0 and sum_r > 0 and sum_rc > 0) else ""
+        notes.add(f"scale {s.id}: {why}undefined for these data, so NaN: {'; '.join(undefined)}")
     return rel, per_item, live
 
 
