@@ -272,7 +272,8 @@ def run(db: Any, settings: Settings, job_id: str, worker: str) -> bool:
         return False
     with db.read() as s:
         job = s.get(ReportJob, job_id)
-        assert job is not None  # claimed just now
+        if job is None:  # deleted between the claim and now
+            return False
         spec = (job.lang, job.audience, job.fmt, job.requested_by)
         people = cohort(s, job.registered_from, job.registered_to)
         made = set(s.scalars(select(ReportJobFile.beneficiary_id).where(ReportJobFile.job_id == job_id)))
