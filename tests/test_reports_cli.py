@@ -232,3 +232,61 @@ def test_missing_codes_reach_the_report(tmp_path: Path) -> None:
     b = json.loads((tmp_path / "c" / "B-001_psychologist_ka.json").read_text(encoding="utf-8"))
     a.pop("generated", None), b.pop("generated", None)
     assert a == b  # the code is exactly a skipped answer
+
+
+def _many(tmp: Path, n: int) -> dict[str, Path]:
+    """n people with different answers (each VDQ answer shifted by the person's number)."""
+    rows = []
+    for k in range(n):
+        row = {**vdq_answers(), "id": f"C-{k:03d}"}
+        items = [c for c in row if c != "id"]
+        for j, col in enumerate(items):
+            row[col] = (int(row[col]) - 1 + (k if j % 3 == 0 else 0)) % 4 + 1
+        rows.append(row)
+    path = tmp / "many-vdq.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return {"vdq": path}
+
+
+def test_parallel_reports_equal_the_ones_made_one_after_another(tmp_path: Path) -> None:
+    """-j 2 (two worker processes) writes the same files, byte for byte apart from the time of
+    making, as -j 1 (this process); the PDFs of a pool are real PDFs of the right people."""
+    files = _many(tmp_path, 7)
+    one, two = tmp_path / "one", tmp_path / "two"
+    a = runner.invoke(app, _args(files, "-o", str(one), "-f", "json", "-q", "-j", "1"))
+    b = runner.invoke(app, _args(files, "-o", str(two), "-f", "json", "-q", "-j", "2"))
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    names = sorted(p.name for p in one.iterdir())
+    assert names == [f"C-{k:03d}_psychologist_ka.json" for k in range(7)]
+    assert sorted(p.name for p in two.iterdir()) == names
+    decisions = set()
+    for name in names:
+        x, y = (json.loads((d / name).read_text(encoding="utf-8")) for d in (one, two))
+        assert x == y
+        assert x["meta"]["person_id"] == name.split("_")[0]
+        decisions.add(json.dumps(x["decision"], sort_keys=True))
+    assert len(decisions) > 1  # different people, different reports
+    pdf = tmp_path / "pdf"
+    result = runner.invoke(app, _args(files, "-o", str(pdf), "-q", "-j", "2", "-p", "C-001", "-p", "C-004"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in pdf.iterdir()) == ["C-001_psychologist_ka.pdf", "C-004_psychologist_ka.pdf"]
+    for p in pdf.iterdir():
+        assert p.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_failure_in_a_worker_leaves_nothing_and_names_the_first_person_in_order(tmp_path: Path) -> None:
+    """Two of five records corrupt: with two processes the message names the first in the file's
+    order (as one process would), and no report of the three good people appears."""
+    raw = tmp_path / "sds.csv"
+    pd.DataFrame([{**sds_answers(), "id": f"C-{k:03d}"} for k in range(5)]).to_csv(raw, index=False)
+
+    def corrupt(pid: str, rec):  # type: ignore[no-untyped-def]
+        return rec.model_copy(update={"codes": ("XYZ",)}) if pid in ("C-002", "C-004") else rec
+
+    path = _records_file(tmp_path, "sds", raw, corrupt)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(app, ["report", "--sds", str(path), "-o", str(out), "-f", "html", "-q", "-j", "2"])
+    assert result.exit_code == 2
+    assert "C-002" in result.output and "C-004" not in result.output
+    assert list(out.iterdir()) == []

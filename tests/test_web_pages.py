@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 import instruments
 from api.db.tables import AuditEntry, Consent, Sending
+from api.domain import jobs
 from api.web.core import WebRoute, strings
 from tests.api_helpers import INTAKE, Web, answers_for
 from tests.conftest import PASSWORDS
@@ -36,7 +37,10 @@ def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
     packet = sw.post("/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]})
     assert sw.post(f"/v1/packets/{packet.json()['id']}/send").status_code == 201
     users = {u["username"]: u["id"] for u in service.client("admin").get("/v1/users").json()}
+    batch = psy.post("/v1/report-batches", json={"format": "json"}).json()["id"]
+    assert jobs.run(service.app.state.db, service.settings, batch, "test-worker")
     return {
+        "batch": batch,
         "user_id": str(users["researcher"]),
         "code": code,
         "admin": open_vdq["id"],
@@ -72,6 +76,9 @@ PAGES: dict[str, set[str]] = {
     "/administrations/{admin}/check": PSY,
     "/administrations/{intake}/intake": CARE,
     "/registry": SW,
+    "/report-batches": CARE,
+    "/report-batches/{batch}": PSY,  # a batch is shown to the one who asked for it
+    "/report-batches/{batch}/archive": PSY,
     "/inbox": {"employment_officer", "other_officer"},
     "/packets/{packet}": {"social_worker", "employment_officer"},
     "/admin/users": ADMIN,
@@ -131,8 +138,8 @@ def test_menus_show_only_what_the_role_may_open(service):
         page = Web(service, who).get("/home").text
         nav = re.search(r'<nav class="main-nav".*?</nav>', page, re.S)
         menus[who] = re.findall(r'href="([^"]+)"', nav.group(0)) if nav else []
-    assert menus["psychologist"] == ["/beneficiaries"]
-    assert menus["social_worker"] == ["/beneficiaries", "/registry"]
+    assert menus["psychologist"] == ["/beneficiaries", "/report-batches"]
+    assert menus["social_worker"] == ["/beneficiaries", "/registry", "/report-batches"]
     assert menus["employment_officer"] == ["/inbox"]
     assert menus["researcher"] == []
 

@@ -4,6 +4,7 @@
 - ``service``: serve, init-db, create-user, create-api-client, backup, restore,
   rotate-key, retention, audit verify
 - ``reports``: report
+- ``worker``: worker (report batches in the background)
 - ``research``: analyze, build-norms, simulate, export, xlsform, import-submissions
 
 Each module's ``register(app)`` adds its top-level command functions; the work
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import typer
 
-from . import reports, research, score, service
+from . import reports, research, score, service, worker
 from .score import EXAMPLES
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ score.register(app)
 service.register(app)
 reports.register(app)
 research.register(app)
+worker.register(app)
 
 
 def main() -> None:

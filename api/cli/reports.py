@@ -11,12 +11,14 @@ input leaves nothing half-written.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -258,6 +260,10 @@ def report(
     missing_code: MissingOpt = None,
     overwrite: Annotated[bool, typer.Option(help="replace report files that already exist")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="processes rendering reports at once (default: one per CPU core)"),
+    ] = None,
 ) -> None:
     """Write interpretation reports: one file per person, from any of intake, VDQ, SDS and PPI.
 
@@ -291,6 +297,7 @@ def report(
             norm_files=norms or [],
             norm_group=norm_group,
             missing_codes=missing_keys(missing_code),
+            jobs=jobs,
         )
     except (_Fail, reports.ReportError, scoring.ProforientError) as exc:
         _err.print(f"[bold red]error:[/] {exc}\nNo report was written.", highlight=False, soft_wrap=True)
@@ -318,9 +325,11 @@ def _run(
     norm_files: list[Path] | None = None,
     norm_group: str = "all",
     missing_codes: Sequence[str] = (),
+    jobs: int | None = None,
 ) -> list[Path]:
     """Check the options, read and score every input, render every report into a staging
-    folder, then move them into ``output``: all reports or none (raises ``_Fail``)."""
+    folder (``jobs`` processes at once, default one per core), then move them into ``output``:
+    all reports or none (raises ``_Fail``)."""
     import reports
 
     if fmt not in FORMATS:
@@ -371,48 +380,31 @@ def _run(
         if existing:
             raise _Fail(f"{output / existing[0]} already exists ({len(existing)} file(s)); use --overwrite")
 
-    render = _renderer(fmt, lang, audience, consent)
+    tasks: list[_Person] = []
+    for pid in people:
+        rows = {k: s.rows.get(pid) for k, s in sources.items()}
+        if all(v is None for v in rows.values()):
+            continue
+        prev = {k: s.rows[pid] for k, s in earlier.items() if pid in s.rows and rows.get(k) is not None}
+        tasks.append(
+            _Person(
+                pid=pid,
+                records=[r for r in rows.values() if r is not None],
+                previous=list(prev.values()),
+                name=next((s.names[pid] for s in sources.values() if pid in s.names), None),
+                day=when or next((s.dates[pid] for s in sources.values() if pid in s.dates), None),
+                previous_day=before or next((s.dates[pid] for s in earlier.values() if pid in s.dates), None),
+                norm_kinds={r.model: k for k, r in rows.items() if r is not None and k in tables},
+                file_name=names[pid],
+            )
+        )
     staging = Path(tempfile.mkdtemp(prefix=".proforient-report-", dir=output))
+    job = _Job(fmt, lang, audience, consent, config, tables, norm_group, top, administrator, staging)
     try:
-        with Progress(
+        bar = Progress(
             TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=_err, disable=quiet
-        ) as bar:
-            task = bar.add_task("", total=len(people))
-            for pid in people:
-                rows = {k: s.rows.get(pid) for k, s in sources.items()}
-                if all(v is None for v in rows.values()):
-                    continue
-                prev = {k: s.rows[pid] for k, s in earlier.items() if pid in s.rows and rows.get(k) is not None}
-                name = next((s.names[pid] for s in sources.values() if pid in s.names), None)
-                day = when or next((s.dates[pid] for s in sources.values() if pid in s.dates), None)
-                prev_day = before or next((s.dates[pid] for s in earlier.values() if pid in s.dates), None)
-                try:
-                    profile = reports.build_profile(
-                        pid,
-                        [r for r in rows.values() if r is not None],
-                        previous=list(prev.values()),
-                        previous_date=prev_day,
-                        name=name,
-                        administrator=administrator,
-                        administered=day,
-                        config=config,
-                        limit=top,
-                        norms={sources[k].rows[pid].model: t for k, t in tables.items() if rows.get(k) is not None}
-                        or None,
-                        norm_group=norm_group,
-                    )
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always")
-                        data = render(profile)
-                except reports.ReportError as exc:
-                    raise _Fail(f"id {pid}: {exc}") from exc
-                glyphs = [w for w in caught if issubclass(w.category, reports.MissingGlyphWarning)]
-                if glyphs:
-                    raise _Fail(f"id {pid}: {glyphs[0].message} (install the Debian package fonts-noto-core)")
-                for w in caught:
-                    _err.print(f"[yellow]warning:[/] id {pid}: {w.message}", highlight=False)
-                _write_atomic(staging, names[pid], data)
-                bar.advance(task)
+        )
+        _render_all(job, tasks, bar, worker_count(jobs, len(tasks)))
         written = []
         for staged in sorted(staging.iterdir()):
             target = output / staged.name
@@ -421,6 +413,134 @@ def _run(
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- rendering, in this process or in a pool
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every report of one command shares (given once to each worker process)."""
+
+    fmt: str
+    lang: str
+    audience: str
+    consent: bool
+    config: reports.ReportConfig
+    tables: dict[str, research.NormTable]
+    norm_group: str
+    top: int
+    administrator: str
+    staging: Path
+
+
+@dataclass(frozen=True)
+class _Person:
+    """One person's report to make: their records and where the file goes."""
+
+    pid: str
+    records: list[scoring.ScoreRecord]
+    previous: list[scoring.ScoreRecord]
+    name: str | None
+    day: date | None
+    previous_day: date | None
+    norm_kinds: dict[str, str]  # model → instrument (input) whose norm table applies
+    file_name: str
+
+
+_JOB: _Job | None = None  # set in each worker process by _start_worker (and around an in-process run)
+
+
+def _start_worker(job: _Job | None) -> None:
+    global _JOB
+    _JOB = job
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int | None, tasks: int) -> int:
+    """Processes to render with: ``jobs`` (default one per core), never more than the reports."""
+    return max(1, min(jobs or cores(), tasks))
+
+
+def _render_person(person: _Person) -> list[str]:
+    """Build, render and write one person's report into the staging folder (atomically);
+    the warnings to show. A problem raises ``_Fail`` naming the person."""
+    import reports
+
+    job = _JOB
+    if job is None:
+        raise RuntimeError("_render_person runs only inside _render_all")
+    try:
+        profile = reports.build_profile(
+            person.pid,
+            person.records,
+            previous=person.previous,
+            previous_date=person.previous_day,
+            name=person.name,
+            administrator=job.administrator,
+            administered=person.day,
+            config=job.config,
+            limit=job.top,
+            norms={model: job.tables[kind] for model, kind in person.norm_kinds.items()} or None,
+            norm_group=job.norm_group,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = _renderer(job.fmt, job.lang, job.audience, job.consent)(profile)
+    except reports.ReportError as exc:
+        raise _Fail(f"id {person.pid}: {exc}") from None
+    glyphs = [w for w in caught if issubclass(w.category, reports.MissingGlyphWarning)]
+    if glyphs:
+        raise _Fail(f"id {person.pid}: {glyphs[0].message} (install the Debian package fonts-noto-core)")
+    _write_atomic(job.staging, person.file_name, data)
+    return [str(w.message) for w in caught]
+
+
+def _render_all(job: _Job, tasks: list[_Person], bar: Progress, workers: int) -> None:
+    """Render every task into ``job.staging``: in this process when ``workers`` is 1, else in a pool
+    of that many processes. Warnings are shown and the first failure raised in the people's order."""
+    progress = bar.add_task("", total=len(tasks))
+    if workers <= 1:
+        _start_worker(job)
+        try:
+            with bar:
+                for person in tasks:
+                    _show(person, _render_person(person))
+                    bar.advance(progress)
+        finally:
+            _start_worker(None)
+        return
+    if job.fmt == "pdf":
+        from reports import _render_pdf  # noqa: F401  (WeasyPrint imported once, before the workers fork)
+    # fork where there is one: workers start with everything imported (a spawned one imports it all
+    # again). All processes are started by the first submit, before any thread (the pool's own, the
+    # progress bar's) exists, as forking a threaded process is unsafe.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_start_worker, initargs=(job,))  # fmt: skip
+    try:
+        futures = []
+        for person in tasks:
+            future = pool.submit(_render_person, person)
+            future.add_done_callback(lambda _f: bar.advance(progress))
+            futures.append(future)
+        with bar:
+            for person, future in zip(tasks, futures, strict=True):
+                _show(person, future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _show(person: _Person, messages: list[str]) -> None:
+    for message in messages:
+        _err.print(f"[yellow]warning:[/] id {person.pid}: {message}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

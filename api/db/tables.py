@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -344,3 +345,44 @@ Index(
 """One submission, one result: every further result of an administration supersedes an earlier one."""
 Index("uq_results_supersedes", Result.supersedes_id, unique=True)
 """A result is superseded at most once: the results of an administration form one line."""
+
+
+class ReportJob(Base):
+    """A batch of reports made in the background (``proforient worker``): one report per
+    beneficiary of a cohort, in one language, audience and format. ``done`` counts the files
+    made; a worker claims a queued job with one conditional UPDATE, so only one ever runs it."""
+
+    __tablename__ = "report_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    """The principal's actor string (who asked; every report made is audited in their name)."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    """queued → running → done (or failed, with ``error``)."""
+    lang: Mapped[str] = mapped_column(String(8))
+    audience: Mapped[str] = mapped_column(String(32))
+    fmt: Mapped[str] = mapped_column(String(8))
+    registered_from: Mapped[dt.date | None] = mapped_column(Date)
+    registered_to: Mapped[dt.date | None] = mapped_column(Date)
+    """The cohort: beneficiaries registered in this period (both ends included; none: everyone)."""
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times a worker claimed the job (1 unless a worker died and it was put back)."""
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class ReportJobFile(Base):
+    """One report of a batch: at most one per beneficiary and job (a unique constraint)."""
+
+    __tablename__ = "report_job_files"
+    __table_args__ = (UniqueConstraint("job_id", "beneficiary_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("report_jobs.id", ondelete="CASCADE"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)

@@ -44,6 +44,11 @@ def _check(principal: Principal, audience: str, lang: str, fmt: str) -> None:
         raise Forbidden("a social worker sees the employment department's version of a report")
 
 
+def check(principal: Principal, audience: str, lang: str, fmt: str) -> None:
+    """Whether ``principal`` may have reports of this audience, language and format (raises)."""
+    _check(principal, audience, lang, fmt)
+
+
 def kind_of(r: Result) -> str:
     """Which report section a result fills: its instrument's model."""
     model = results.model_of(r)
@@ -195,6 +200,11 @@ def _render(profile: reports.Profile, lang: str, audience: str, fmt: str, clinic
         return text.encode("utf-8"), "application/json"
     html = reports.render_html(profile, lang, audience, consent_includes_clinical=clinical)
     return html.encode("utf-8"), "text/html; charset=utf-8"
+
+
+def render(profile: reports.Profile, lang: str, audience: str, fmt: str) -> tuple[bytes, str]:
+    """The report file's bytes and media type (clinical details by the audience rule alone)."""
+    return _render(profile, lang, audience, fmt, clinical=False)
 
 
 def _config(settings: Settings) -> reports.ReportConfig:

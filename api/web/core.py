@@ -307,6 +307,7 @@ NAV = (
     ("/beneficiaries", "nav.beneficiaries", "beneficiaries.read"),
     ("/registry", "nav.registry", "packets.registry"),
     ("/inbox", "nav.inbox", "packets.inbox"),
+    ("/report-batches", "nav.batches", "reports.read"),
     ("/admin/users", "nav.users", "accounts.manage"),
     ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
     ("/admin/audit", "nav.audit", "audit.read"),
