@@ -1,7 +1,7 @@
 """Background report batches: ``report_jobs`` and their files; on PostgreSQL, procrastinate's
 job-queue schema (the queue the API processes defer to and ``proforient worker`` runs).
 
-Revision ID: 0009
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-07 01:00:00.000000
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
