@@ -1036,7 +1036,7 @@ class _Builder:
             else:
                 out.append(self.t("ui.summary.decision", status=d["status_name"]))
                 out.append(
-                    self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
+                    self.t("ui.summary.barriers", barriers=self.s.join(d["salient"], mid_sentence=True))
                     if d["salient"]
                     else self.t("ui.summary.no_barriers" if self.aud.clinical else "ui.summary.no_barriers_shown")
                 )
@@ -1069,7 +1069,7 @@ class _Builder:
             out.append(
                 self.t(
                     "ui.summary.activities_you" if you else "ui.summary.activities",
-                    activities=self.s.join(a["name"] for a in acts[:4]),
+                    activities=self.s.join((a["name"] for a in acts[:4]), mid_sentence=True),
                 )
             )
         v = view["validity"]

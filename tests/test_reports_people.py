@@ -355,3 +355,47 @@ def test_a_flat_profile_is_not_read_to_the_beneficiary_as_three_standing_out(lan
     assert view["matches"]["caution"] == s.get("ui.match.caution_flat.you")
     staff = reports.build_view(p, lang, "employment")["holland"]["code_text"]
     assert staff.startswith(s.get("holland.code.pro", code="\0", names="").split("\0")[0])
+
+
+# -- English typography: names that are titles, in sentences and as headings ---------------------
+
+
+def _activity_names_en() -> list[str]:
+    """The catalogue's English activity names, read from the data file (not from the report code)."""
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads((Path(__file__).parents[1] / "data" / "activities.toml").read_text(encoding="utf-8"))
+    found = re.findall(r"en = \"([^\"]+)\"", str(data))  # every English text; names are among them
+    return [n for n in found if n[:1].isupper() and len(n.split()) <= 5 and not n.endswith(".")]
+
+
+@pytest.mark.parametrize("audience", ["psychologist", "employment", "beneficiary"])
+def test_english_summary_lists_do_not_capitalise_titles_mid_sentence(
+    people: tuple[str, reports.Profile], audience: str
+) -> None:
+    """'What can help you: practical support, supported employment and …', not 'Practical support,
+    Supported employment'; the same for barrier names in the staff summary."""
+    _, p = people
+    summary = reports.build_view(p, "en", audience)["summary"]
+    titles = _activity_names_en() + ["Practical barriers", "Low self-confidence", "Emotional strain"]
+    titles += ["Lack of information about occupations and the labour market"]
+    for line in summary:
+        for name in titles:
+            for before in (": ", ", ", " and "):
+                assert before + name not in line, (line, name)
+    acts = reports.build_view(p, "en", audience)["activities"]
+    if acts:
+        first = acts[0]["name"]
+        assert any(first[0].lower() + first[1:] in line for line in summary), (first, summary)
+
+
+def test_occupation_names_standing_as_headings_take_a_capital_in_english_only() -> None:
+    p = person("cook")
+    en = reports.render_html(p, "en", "beneficiary", charts=False)
+    assert '<span class="name">Cook</span>' in en and '<span class="name">Confectioner</span>' in en
+    assert '<span class="name">cook</span>' not in en
+    assert "Your trade: cook." in unescape(en)  # inside a sentence the catalogue's lower case stays
+    ka = reports.render_html(p, "ka", "beneficiary", charts=False)
+    assert '<span class="name">მზარეული</span>' in ka
+    assert not re.search("[\u1c90-\u1cbf]", ka)  # no Mtavruli: Georgian is never upper-cased
