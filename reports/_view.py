@@ -380,7 +380,11 @@ class _Builder:
                 "name": self.tx(c.name),
                 "score": _clean(c.score),
                 "band_label": self.tx(c.band_label),
-                "text": self.t_or(f"{iid}.certainty.{c.band}.{self.reg}", c.band_label) if c.band else None,
+                # the status crosses certainty with indecision and already says "you know what work you
+                # want" / "you have not chosen yet": the beneficiary does not read it twice in a row
+                "text": self.t_or(f"{iid}.certainty.{c.band}.{self.reg}", c.band_label)
+                if c.band and (self.reg == "pro" or status == "unknown")
+                else None,
                 "missing": c.n_missing,
                 "prorated": self.prorated(c.prorated, c.n_missing),
                 "sem": self.sem(c.sem_band),

@@ -399,3 +399,18 @@ def test_occupation_names_standing_as_headings_take_a_capital_in_english_only() 
     ka = reports.render_html(p, "ka", "beneficiary", charts=False)
     assert '<span class="name">მზარეული</span>' in ka
     assert not re.search("[\u1c90-\u1cbf]", ka)  # no Mtavruli: Georgian is never upper-cased
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_beneficiary_reads_where_they_stand_with_the_choice_once(people: tuple[str, reports.Profile], lang: str) -> None:
+    """The status ("you know what work you want …") already carries the certainty band; the certainty
+    paragraph ("you already have a fairly clear idea of the work you want …") said it again right
+    below. Staff keep both (theirs adds the reality check)."""
+    _, p = people
+    s = reports.strings(lang)
+    band = p.decision.certainty.band  # type: ignore[union-attr]
+    you = " ".join(visible_blocks(reports.render_html(p, lang, "beneficiary", charts=False)))
+    assert s.get(f"decision.certainty.{band}.you") not in you
+    assert reports.build_view(p, lang, "beneficiary")["decision"]["status_text"] in you
+    staff = " ".join(visible_blocks(reports.render_html(p, lang, "psychologist", charts=False)))
+    assert s.get(f"decision.certainty.{band}.pro") in staff
