@@ -181,7 +181,7 @@ def test_json_matches_the_audience(person: reports.Profile) -> None:
         "title": VDQ.title.en,
         "checksum": VDQ.content_hash[:12],
         "engine_version": "1.0.0",
-        "norms": "no norm table: bands are criterion-based",
+        "norms": "no norm table — bands are criterion-based",
         "norm_table": None,
     }
     beneficiary = json.loads(reports.render_json(person, "en", "beneficiary"))
