@@ -164,6 +164,7 @@ def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str
                 css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
                 t=strings(lang).get,
                 head=lambda text: heading_case(text, lang),
+                listed=lambda items: strings(lang).join(items, mid_sentence=True),
                 n=lambda value, digits=1: number(value, digits, lang),
             )
         )

@@ -414,3 +414,18 @@ def test_the_beneficiary_reads_where_they_stand_with_the_choice_once(people: tup
     assert reports.build_view(p, lang, "beneficiary")["decision"]["status_text"] in you
     staff = " ".join(visible_blocks(reports.render_html(p, lang, "psychologist", charts=False)))
     assert s.get(f"decision.certainty.{band}.pro") in staff
+
+
+def test_staff_read_the_moderate_barriers_as_a_list_in_a_sentence() -> None:
+    """'Moderate barriers: low self-confidence, … and lack of self-knowledge.' (was 'Low self-confidence,
+    General indecisiveness, …' with no 'and')."""
+    p = person("no_education")
+    moderate = [b for b in p.decision.barriers if b.band == "moderate"]  # type: ignore[union-attr]
+    assert len(moderate) >= 3
+    for lang, and_ in (("en", " and "), ("ka", " და ")):
+        text = " ".join(visible_blocks(reports.render_html(p, lang, "employment", charts=False)))
+        names = [b.name.get(lang) for b in sorted(moderate, key=lambda b: (b.rank, b.id))]
+        if lang == "en":
+            names = [n[0].lower() + n[1:] for n in names]
+        line = next(x for x in re.split(r"(?<=\.) ", text) if names[0] in x and names[-1] in x)
+        assert and_ + names[-1] in line, line
