@@ -429,3 +429,22 @@ def test_staff_read_the_moderate_barriers_as_a_list_in_a_sentence() -> None:
             names = [n[0].lower() + n[1:] for n in names]
         line = next(x for x in re.split(r"(?<=\.) ", text) if names[0] in x and names[-1] in x)
         assert and_ + names[-1] in line, line
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_wishes_table_has_no_empty_note_column(lang: str) -> None:
+    """The cook's two wishes are catalogue occupations with nothing to note: no "Note" column full of
+    empty cells. A wish the catalogue does not know keeps the column (and its note)."""
+    s = reports.strings(lang)
+    header = f"<th>{s.get('ui.col.note')}</th>"
+    p = person("cook")
+    assert all(not a["note"] for a in reports.build_view(p, lang, "employment")["intake"]["aspirations"])
+    for audience in ("psychologist", "employment"):
+        assert header not in reports.render_html(p, lang, audience, charts=False)
+    odd = reports.build_profile(
+        "B-104", [record("intake", {**COOK_INTAKE, "id": "B-104", "aspired_occupations": "cook;astronaut trainer"})]
+    )
+    notes = [a["note"] for a in reports.build_view(odd, lang, "employment")["intake"]["aspirations"]]
+    assert notes == [None, s.get("ui.aspiration.unknown")]
+    html = reports.render_html(odd, lang, "employment", charts=False)
+    assert header in html and s.get("ui.aspiration.unknown") in unescape(html)
