@@ -402,7 +402,9 @@ def test_occupation_names_standing_as_headings_take_a_capital_in_english_only() 
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_beneficiary_reads_where_they_stand_with_the_choice_once(people: tuple[str, reports.Profile], lang: str) -> None:
+def test_the_beneficiary_reads_where_they_stand_with_the_choice_once(
+    people: tuple[str, reports.Profile], lang: str
+) -> None:
     """The status ("you know what work you want …") already carries the certainty band; the certainty
     paragraph ("you already have a fairly clear idea of the work you want …") said it again right
     below. Staff keep both (theirs adds the reality check)."""
