@@ -30,6 +30,7 @@ from ._matching import Match, MatchResult, match_occupations
 from ._model import Profile, Reliability, ReportConfig, ResultNote
 from ._render import (
     RenderWarning,
+    heading_case,
     jsonable_view,
     render_html,
     render_json,
@@ -68,6 +69,7 @@ __all__ = [
     "format_day",
     "format_number",
     "format_when",
+    "heading_case",
     "local_date",
     "plural_category",
     "spreadsheet_time",

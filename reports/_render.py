@@ -139,6 +139,16 @@ def view_charts(view: dict[str, Any], fmt: _charts.Format = "svg", dpi: int = 15
     return out
 
 
+def heading_case(text: str, lang: str) -> str:
+    """A name set as a heading: catalogue names are lower case so that sentences can use them
+    ("Your trade: cook."); standing alone as a heading, an English name takes a capital ("Cook").
+    Georgian has no capitals (upper-casing Mkhedruli would give Mtavruli), so only a Latin first
+    letter in an English report is changed."""
+    if lang == "en" and text and text[0].isascii() and text[0].islower():
+        return text[0].upper() + text[1:]
+    return text
+
+
 def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str:
     """The report's HTML; without ``inline_css`` the ``<style>`` is left empty (the PDF
     path hands WeasyPrint the stylesheet parsed once instead)."""
@@ -153,6 +163,8 @@ def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str
                 charts=uris,
                 css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
                 t=strings(lang).get,
+                head=lambda text: heading_case(text, lang),
+                listed=lambda items: strings(lang).join(items, mid_sentence=True),
                 n=lambda value, digits=1: number(value, digits, lang),
             )
         )

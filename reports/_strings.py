@@ -84,9 +84,14 @@ class Strings:
         form = f"{key}.{_format.plural(count, self.lang)}"
         return self.get(form if form in self._table else f"{key}.other", **values)
 
-    def join(self, items: Iterable[str]) -> str:
-        """'a, b and c' in this language."""
+    def join(self, items: Iterable[str], *, mid_sentence: bool = False) -> str:
+        """'a, b and c' in this language. ``mid_sentence``: the items are names written as titles
+        ("Practical support") that the list puts inside a sentence; in English their capital is
+        dropped ("practical support"), except for abbreviations ("CV writing" stays). Georgian has
+        no capitals, and is left as it is."""
         parts = [p for p in items if p]
+        if mid_sentence and self.lang == "en":
+            parts = [p[0].lower() + p[1:] if len(p) > 1 and p[0].isupper() and p[1].islower() else p for p in parts]
         if len(parts) <= 1:
             return "".join(parts)
         return ", ".join(parts[:-1]) + self.get("ui.list_and") + parts[-1]

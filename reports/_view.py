@@ -406,7 +406,11 @@ class _Builder:
                 "name": self.tx(c.name),
                 "score": _clean(c.score),
                 "band_label": self.tx(c.band_label),
-                "text": self.t_or(f"{iid}.certainty.{c.band}.{self.reg}", c.band_label) if c.band else None,
+                # the status crosses certainty with indecision and already says "you know what work you
+                # want" / "you have not chosen yet": the beneficiary does not read it twice in a row
+                "text": self.t_or(f"{iid}.certainty.{c.band}.{self.reg}", c.band_label)
+                if c.band and (self.reg == "pro" or status == "unknown")
+                else None,
                 "missing": c.n_missing,
                 "prorated": self.prorated(c.prorated, c.n_missing),
                 "sem": self.sem(c.sem_band),
@@ -1062,7 +1066,7 @@ class _Builder:
             else:
                 out.append(self.t("ui.summary.decision", status=d["status_name"]))
                 out.append(
-                    self.t("ui.summary.barriers", barriers=self.s.join(d["salient"]))
+                    self.t("ui.summary.barriers", barriers=self.s.join(d["salient"], mid_sentence=True))
                     if d["salient"]
                     else self.t("ui.summary.no_barriers" if self.aud.clinical else "ui.summary.no_barriers_shown")
                 )
@@ -1095,7 +1099,7 @@ class _Builder:
             out.append(
                 self.t(
                     "ui.summary.activities_you" if you else "ui.summary.activities",
-                    activities=self.s.join(a["name"] for a in acts[:4]),
+                    activities=self.s.join((a["name"] for a in acts[:4]), mid_sentence=True),
                 )
             )
         v = view["validity"]

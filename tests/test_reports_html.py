@@ -61,8 +61,8 @@ def test_report_contains_code_and_matched_occupations(person: reports.Profile, l
     assert ("SAE" in text) == (audience != "beneficiary")  # the beneficiary reads no letter codes
     expected = _expected_top(lang)
     assert len(expected) >= 3
-    for name in expected:
-        assert name in text, name
+    for name in expected:  # an English name standing as a heading takes a capital ("Tour guide")
+        assert name in text or (lang == "en" and name[0].upper() + name[1:] in text), name
 
 
 @pytest.mark.parametrize("lang", ["ka", "en"])
@@ -181,7 +181,7 @@ def test_json_matches_the_audience(person: reports.Profile) -> None:
         "title": VDQ.title.en,
         "checksum": VDQ.content_hash[:12],
         "engine_version": "1.0.0",
-        "norms": "no norm table: bands are criterion-based",
+        "norms": "no norm table — bands are criterion-based",
         "norm_table": None,
     }
     beneficiary = json.loads(reports.render_json(person, "en", "beneficiary"))

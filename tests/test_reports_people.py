@@ -355,3 +355,98 @@ def test_a_flat_profile_is_not_read_to_the_beneficiary_as_three_standing_out(lan
     assert view["matches"]["caution"] == s.get("ui.match.caution_flat.you")
     staff = reports.build_view(p, lang, "employment")["holland"]["code_text"]
     assert staff.startswith(s.get("holland.code.pro", code="\0", names="").split("\0")[0])
+
+
+# -- English typography: names that are titles, in sentences and as headings ---------------------
+
+
+def _activity_names_en() -> list[str]:
+    """The catalogue's English activity names, read from the data file (not from the report code)."""
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads((Path(__file__).parents[1] / "data" / "activities.toml").read_text(encoding="utf-8"))
+    found = re.findall(r"en = \"([^\"]+)\"", str(data))  # every English text; names are among them
+    return [n for n in found if n[:1].isupper() and len(n.split()) <= 5 and not n.endswith(".")]
+
+
+@pytest.mark.parametrize("audience", ["psychologist", "employment", "beneficiary"])
+def test_english_summary_lists_do_not_capitalise_titles_mid_sentence(
+    people: tuple[str, reports.Profile], audience: str
+) -> None:
+    """'What can help you: practical support, supported employment and …', not 'Practical support,
+    Supported employment'; the same for barrier names in the staff summary."""
+    _, p = people
+    summary = reports.build_view(p, "en", audience)["summary"]
+    titles = _activity_names_en() + ["Practical barriers", "Low self-confidence", "Emotional strain"]
+    titles += ["Lack of information about occupations and the labour market"]
+    for line in summary:
+        for name in titles:
+            for before in (": ", ", ", " and "):
+                assert before + name not in line, (line, name)
+    acts = reports.build_view(p, "en", audience)["activities"]
+    if acts:
+        first = acts[0]["name"]
+        assert any(first[0].lower() + first[1:] in line for line in summary), (first, summary)
+
+
+def test_occupation_names_standing_as_headings_take_a_capital_in_english_only() -> None:
+    p = person("cook")
+    en = reports.render_html(p, "en", "beneficiary", charts=False)
+    assert '<span class="name">Cook</span>' in en and '<span class="name">Confectioner</span>' in en
+    assert '<span class="name">cook</span>' not in en
+    assert "Your trade: cook." in unescape(en)  # inside a sentence the catalogue's lower case stays
+    ka = reports.render_html(p, "ka", "beneficiary", charts=False)
+    assert '<span class="name">მზარეული</span>' in ka
+    assert not re.search("[\u1c90-\u1cbf]", ka)  # no Mtavruli: Georgian is never upper-cased
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_beneficiary_reads_where_they_stand_with_the_choice_once(
+    people: tuple[str, reports.Profile], lang: str
+) -> None:
+    """The status ("you know what work you want …") already carries the certainty band; the certainty
+    paragraph ("you already have a fairly clear idea of the work you want …") said it again right
+    below. Staff keep both (theirs adds the reality check)."""
+    _, p = people
+    s = reports.strings(lang)
+    band = p.decision.certainty.band  # type: ignore[union-attr]
+    you = " ".join(visible_blocks(reports.render_html(p, lang, "beneficiary", charts=False)))
+    assert s.get(f"decision.certainty.{band}.you") not in you
+    assert reports.build_view(p, lang, "beneficiary")["decision"]["status_text"] in you
+    staff = " ".join(visible_blocks(reports.render_html(p, lang, "psychologist", charts=False)))
+    assert s.get(f"decision.certainty.{band}.pro") in staff
+
+
+def test_staff_read_the_moderate_barriers_as_a_list_in_a_sentence() -> None:
+    """'Moderate barriers: low self-confidence, … and lack of self-knowledge.' (was 'Low self-confidence,
+    General indecisiveness, …' with no 'and')."""
+    p = person("no_education")
+    moderate = [b for b in p.decision.barriers if b.band == "moderate"]  # type: ignore[union-attr]
+    assert len(moderate) >= 3
+    for lang, and_ in (("en", " and "), ("ka", " და ")):
+        text = " ".join(visible_blocks(reports.render_html(p, lang, "employment", charts=False)))
+        names = [b.name.get(lang) for b in sorted(moderate, key=lambda b: (b.rank, b.id))]
+        if lang == "en":
+            names = [n[0].lower() + n[1:] for n in names]
+        line = next(x for x in re.split(r"(?<=\.) ", text) if names[0] in x and names[-1] in x)
+        assert and_ + names[-1] in line, line
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_wishes_table_has_no_empty_note_column(lang: str) -> None:
+    """The cook's two wishes are catalogue occupations with nothing to note: no "Note" column full of
+    empty cells. A wish the catalogue does not know keeps the column (and its note)."""
+    s = reports.strings(lang)
+    header = f"<th>{s.get('ui.col.note')}</th>"
+    p = person("cook")
+    assert all(not a["note"] for a in reports.build_view(p, lang, "employment")["intake"]["aspirations"])
+    for audience in ("psychologist", "employment"):
+        assert header not in reports.render_html(p, lang, audience, charts=False)
+    odd = reports.build_profile(
+        "B-104", [record("intake", {**COOK_INTAKE, "id": "B-104", "aspired_occupations": "cook;astronaut trainer"})]
+    )
+    notes = [a["note"] for a in reports.build_view(odd, lang, "employment")["intake"]["aspirations"]]
+    assert notes == [None, s.get("ui.aspiration.unknown")]
+    html = reports.render_html(odd, lang, "employment", charts=False)
+    assert header in html and s.get("ui.aspiration.unknown") in unescape(html)

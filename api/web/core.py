@@ -276,6 +276,8 @@ def env() -> Environment:
     )
     e.filters["day"] = _day
     e.filters["when"] = _when
+    e.filters["head"] = lambda text, lang: reports.heading_case(text, lang)  # a name standing as a heading
+    e.filters["listed"] = lambda items, lang: reports.strings(lang).join(items, mid_sentence=True)  # "a, b and c"
     return e
 
 
