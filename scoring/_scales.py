@@ -78,30 +78,146 @@ def band_matrix(values: np.ndarray, limits: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), np.int8(-1), band)
 
 
-def longest_run(x: np.ndarray, answered: np.ndarray) -> np.ndarray:
+class Work:
+    """Scratch arrays reused from block to block (one per thread): ``get`` hands out a view of a
+    buffer grown as needed, so a block's temporaries are not allocated again for every block."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self._buffers.get(name)
+        if buf is None or buf.dtype != dtype or buf.size < size:
+            buf = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        return buf[:size].reshape(shape)
+
+
+def _chunk_runs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each 16-bit chunk of flags (bit k = the k-th flag): the run of set flags at its start,
+    at its end, and the longest run inside it."""
+    bits = ((np.arange(1 << 16, dtype=np.uint32)[:, None] >> np.arange(16, dtype=np.uint32)) & 1).astype(np.uint8)
+    pad = np.zeros((1 << 16, 1), dtype=np.uint8)
+    pre = np.argmin(np.hstack([bits, pad]), axis=1)
+    suf = np.argmin(np.hstack([bits[:, ::-1], pad]), axis=1)
+    mid = np.zeros(1 << 16, dtype=np.uint8)
+    run = np.zeros(1 << 16, dtype=np.uint8)
+    for k in range(16):
+        run = (run + 1) * bits[:, k]
+        np.maximum(mid, run, out=mid)
+    return pre.astype(np.uint8), suf.astype(np.uint8), mid
+
+
+_PRE, _SUF, _MID = _chunk_runs()
+
+
+def equal_pairs(x: np.ndarray, work: Work | None = None) -> np.ndarray:
+    """Rows × w flags, w ≥ items a multiple of 16: item c is answered and equal to item c + 1
+    (False from the last item on)."""
+    work = work or Work()
+    n, j = x.shape
+    w = -(-j // 16) * 16 or 16
+    flat = np.ascontiguousarray(x).reshape(-1)
+    eq = work.get("eq", (n * j,), np.bool_)
+    ans = work.get("ans", (n * j,), np.bool_)
+    if n * j:
+        np.equal(flat[1:], flat[:-1], out=eq[:-1])
+        np.not_equal(flat, MISSING, out=ans)
+        np.logical_and(eq[:-1], ans[1:], out=eq[:-1])  # equal to an answered item: both answered
+    out = work.get("eq16", (n, w), np.bool_)
+    out[:, : j - 1] = eq.reshape(n, j)[:, : j - 1]
+    out[:, max(j - 1, 0) :] = False
+    return out
+
+
+def longest_pairs(eq: np.ndarray) -> np.ndarray:
+    """Per row, the longest run of consecutive True flags (``equal_pairs``; columns a multiple of 16).
+
+    The flags are packed sixteen to a chunk, and a row is read a chunk at a time with
+    look-up tables (the run at a chunk's start, at its end, inside it): the run carried
+    into a chunk is extended by its leading flags, and continues past it only if the
+    chunk is full. Returned as uint8 (uint16 from 256 columns).
+    """
+    n, w = eq.shape
+    dtype = np.uint8 if w <= 256 else np.uint16
+    if w == 0 or n == 0:
+        return np.zeros(n, dtype=dtype)
+    packed = np.packbits(eq.reshape(-1), bitorder="little").view("<u2").reshape(n, w // 16)
+    chunks = np.ascontiguousarray(packed.T)
+    best = np.take(_MID, chunks).max(axis=0).astype(dtype, copy=False)
+    if w == 16:
+        return best
+    pre, suf = np.take(_PRE, chunks), np.take(_SUF, chunks)
+    full = np.equal(chunks, 0xFFFF).view(np.uint8)
+    np.negative(full, out=full)  # 0xFF where all sixteen are set
+    if dtype != np.uint8:
+        full = full.astype(np.uint16) * np.uint16(0x101)
+    run = suf[0].astype(dtype)
+    t = np.empty(n, dtype=dtype)
+    for c in range(1, chunks.shape[0]):
+        np.add(run, pre[c], out=t)
+        np.maximum(best, t, out=best)
+        np.bitwise_and(run, full[c], out=run)
+        np.add(run, suf[c], out=run)
+    return best
+
+
+def longest_run(x: np.ndarray, answered: np.ndarray | None = None, work: Work | None = None) -> np.ndarray:
     """Longest run of identical consecutive answers per row; a skipped item breaks a run.
 
-    Works on the transposed block so each step is one contiguous vector
-    operation across all rows (a loop over items, never over respondents).
+    A loop over chunks of packed flags, never over respondents (see ``longest_pairs``).
     """
     n, j = x.shape
     if j == 0:
         return np.zeros(n, dtype=np.int16)
-    eq = np.ascontiguousarray(((x[:, 1:] == x[:, :-1]) & answered[:, 1:] & answered[:, :-1]).T)
-    dtype = np.uint8 if j <= 256 else np.int16
-    run = np.zeros(n, dtype=dtype)
-    best = np.zeros(n, dtype=dtype)
-    for c in range(j - 1):
-        np.add(run, 1, out=run)
-        np.multiply(run, eq[c], out=run)
-        np.maximum(best, run, out=best)
-    return np.where(answered.any(axis=1), best.astype(np.int16) + 1, 0).astype(np.int16)
+    anyone = (x != MISSING).any(axis=1) if answered is None else answered.any(axis=1)
+    best = longest_pairs(equal_pairs(x, work))
+    return np.where(anyone, best.astype(np.int16) + 1, 0).astype(np.int16)
 
 
-def score_scales(spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None) -> ScaleBlock:
+def grouped_sums(
+    spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, rows: int = 1024
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``keyed_sums`` by the one-product plan of ``spec.group_plan`` (which must not be None).
+
+    The block is converted to ``x + 128`` (float32) ``rows`` at a time, so the product's
+    input stays in cache. Returns ``(section_raw, counts, total)`` as ``keyed_sums`` does.
+    """
+    plan = spec.group_plan
+    assert plan is not None
+    work = work or Work()
+    n, j = x.shape
+    g = plan.groups.shape[1]
+    n_sec, n_sc = len(spec.sections), len(spec.scales)
+    k = n_sec * n_sc
+    sc = work.get("sc", (n, 2 * g), np.float32)
+    u8 = work.get("u8", (min(rows, n), j), np.uint8)
+    uf = work.get("uf", (min(rows, n), j), np.float32)
+    codes = x.view(np.uint8)
+    for s in range(0, n, rows):
+        e = min(s + rows, n)
+        np.bitwise_xor(codes[s:e], np.uint8(0x80), out=u8[: e - s])  # x + 128: MISSING → 0
+        np.copyto(uf[: e - s], u8[: e - s])
+        np.matmul(uf[: e - s], plan.groups, out=sc[s:e, :g])
+    cnt = sc[:, g:]
+    # answered items per group: ⌊(S + ½) / (128 + lo)⌋, exact in float32 for these small sums
+    np.add(sc[:, :g], np.float32(0.5), out=cnt)
+    np.multiply(cnt, np.float32(1) / plan.divisor, out=cnt)
+    np.floor(cnt, out=cnt)
+    out = sc @ plan.decode
+    section_raw = out[:, :k].reshape(n, n_sec, n_sc)
+    return section_raw, out[:, k : k + n_sc + 1], out[:, -1]
+
+
+def score_scales(
+    spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None, work: Work | None = None
+) -> ScaleBlock:
     """Score every scale of ``spec`` for the int8 block ``x`` and compute validity flags."""
-    answered = x != MISSING
-    section_raw, counts, total = keyed_sums(spec, x, answered)
+    if spec.group_plan is not None:
+        section_raw, counts, total = grouped_sums(spec, x, work)
+    else:
+        answered = x != MISSING
+        section_raw, counts, total = keyed_sums(spec, x, answered)
     n_ans = counts[:, :-1].astype(np.int16)
     answered_total = counts[:, -1].astype(np.int32)
     n_items = np.array([s.n_items for s in spec.scales], dtype=np.int16)
@@ -116,7 +232,8 @@ def score_scales(spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None
     score = np.where(scored, np.where(spec.mean_scored, as_mean, as_sum), np.nan)
     n_missing = n_items - n_ans
     band = band_matrix(score, spec.band_limits)
-    run = longest_run(x, answered)
+    run = longest_pairs(equal_pairs(x, work)).astype(np.int16) + np.int16(1)
+    run[answered_total == 0] = 0
     flags = {
         "scale_not_scored": ~scored.all(axis=1),
         "prorated": (scored & (n_missing > 0)).any(axis=1),

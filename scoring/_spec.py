@@ -179,5 +179,73 @@ class InstrumentSpec:
         ones = np.ones((len(self.items), 1), dtype=np.float32)
         return np.hstack([self.value_keys, self._by_section(self.reverse_offset), self.membership, ones])
 
+    @cached_property
+    def group_plan(self) -> GroupPlan | None:
+        """The one-product plan for scale sums and counts (see ``GroupPlan``); None where it does not
+        apply (forced choices, or a group of items too large for the packed encoding)."""
+        return GroupPlan.of(self)
+
     def scale_index(self, role: str) -> list[int]:
         return [k for k, s in enumerate(self.scales) if s.role == role]
+
+
+_OFFSET = 128
+"""``x + 128`` turns an int8 answer into 0 for ``MISSING`` and a positive number otherwise."""
+
+
+@dataclass(frozen=True, eq=False)
+class GroupPlan:
+    """Scale sums and answered counts from one matrix product, without a separate mask.
+
+    Items are grouped by (section, scale, key sign); items on no scale form one more
+    group. The answers enter as ``u = x + 128`` (``MISSING`` → 0, an answer v → v + 128),
+    so one product ``u @ groups`` gives, per group, ``S = Σ v + 128·c`` over its ``c``
+    answered items. With every answer in [lo, hi], ``S`` lies in [c·(128 + lo), c·(128 + hi)];
+    these intervals do not overlap while ``c·(hi − lo) < 128 + lo``, so ``c = S // (128 + lo)``
+    and ``Σ v = S − 128·c`` exactly (all sums are small integers, exact in float32).
+    Every output (section sums with reversed items as min + max − x, scale counts,
+    the answered count and the plain sum of answers) is then linear in ``[S | c]``: ``decode``.
+    """
+
+    groups: np.ndarray
+    """items × groups, 0/1 (float32)."""
+    divisor: np.float32
+    """128 + the lowest valid answer."""
+    decode: np.ndarray
+    """(2·groups) × (sections·scales + scales + 2): ``[S | c] @ decode`` =
+    [section sums | scale counts | answered items | sum of answers] (float32)."""
+
+    @classmethod
+    def of(cls, spec: InstrumentSpec) -> GroupPlan | None:
+        if spec.ipsative:
+            return None
+        lo, hi = min(spec.valid_values), max(spec.valid_values)
+        n_sec, n_sc = len(spec.sections), len(spec.scales)
+        k = n_sec * n_sc
+        index: dict[tuple[int, int, int], int] = {}
+        member = []
+        for it in spec.items:
+            if it.scale is None:
+                key = (-1, -1, 1)
+            elif abs(it.keyed) == 1:
+                key = (spec.sections.index(it.section), it.scale, it.keyed)
+            else:
+                return None
+            member.append(index.setdefault(key, len(index)))
+        g = len(index)
+        groups = np.zeros((len(spec.items), g), dtype=np.float32)
+        groups[np.arange(len(spec.items)), member] = 1
+        if (groups.sum(axis=0) * (hi - lo) >= _OFFSET + lo).any():
+            return None
+        decode = np.zeros((2 * g, k + n_sc + 2), dtype=np.float32)
+        s_rows, c_rows = decode[:g], decode[g:]
+        for (sec, sc, sign), col in index.items():
+            c_rows[col, k + n_sc] = 1  # answered items
+            s_rows[col, -1], c_rows[col, -1] = 1, -_OFFSET  # sum of answers
+            if sc < 0:
+                continue
+            cell = sec * n_sc + sc
+            s_rows[col, cell] = sign
+            c_rows[col, cell] = -_OFFSET * sign + (spec.min + spec.max if sign < 0 and spec.kind != "paired" else 0)
+            c_rows[col, k + sc] = 1  # answered items of the scale
+        return cls(groups=groups, divisor=np.float32(_OFFSET + lo), decode=decode)
