@@ -175,21 +175,18 @@ def longest_run(x: np.ndarray, answered: np.ndarray | None = None, work: Work | 
     return np.where(anyone, best.astype(np.int16) + 1, 0).astype(np.int16)
 
 
-def grouped_sums(
-    spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, rows: int = 1024
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``keyed_sums`` by the one-product plan of ``spec.group_plan`` (which must not be None).
+def grouped_sums(spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, rows: int = 1024) -> np.ndarray:
+    """Section sums, scale sums and counts by the one-product plan ``spec.group_plan`` (not None).
 
     The block is converted to ``x + 128`` (float32) ``rows`` at a time, so the product's
-    input stays in cache. Returns ``(section_raw, counts, total)`` as ``keyed_sums`` does.
+    input stays in cache. Returns rows × (sections·scales + 2·scales + 2), float32:
+    [section sums | scale sums | answered per scale | answered | sum of answers].
     """
     plan = spec.group_plan
     assert plan is not None
     work = work or Work()
     n, j = x.shape
     g = plan.groups.shape[1]
-    n_sec, n_sc = len(spec.sections), len(spec.scales)
-    k = n_sec * n_sc
     sc = work.get("sc", (n, 2 * g), np.float32)
     u8 = work.get("u8", (min(rows, n), j), np.uint8)
     uf = work.get("uf", (min(rows, n), j), np.float32)
@@ -204,41 +201,54 @@ def grouped_sums(
     np.add(sc[:, :g], np.float32(0.5), out=cnt)
     np.multiply(cnt, np.float32(1) / plan.divisor, out=cnt)
     np.floor(cnt, out=cnt)
-    out = sc @ plan.decode
-    section_raw = out[:, :k].reshape(n, n_sec, n_sc)
-    return section_raw, out[:, k : k + n_sc + 1], out[:, -1]
+    return sc @ plan.decode
+
+
+def _sums(spec: InstrumentSpec, x: np.ndarray, work: Work | None) -> tuple[np.ndarray, ...]:
+    """(section_raw float32, raw float64, answered per scale int16, answered int32, sum of answers float32)."""
+    n_sec, n_sc = len(spec.sections), len(spec.scales)
+    k = n_sec * n_sc
+    if spec.group_plan is not None:
+        out = grouped_sums(spec, x, work)
+        section_raw = out[:, :k].reshape(len(x), n_sec, n_sc)
+        raw = out[:, k : k + n_sc].astype(np.float64)
+        counts = out[:, k + n_sc :]
+    else:
+        section_raw, counts, total = keyed_sums(spec, x, x != MISSING)
+        raw = (
+            section_raw.sum(axis=1, dtype=np.float64)
+            if n_sec > 1
+            else section_raw[:, 0, :].astype(np.float64)
+        )
+        counts = np.hstack([counts, total[:, None]])
+    return section_raw, raw, counts[:, :n_sc].astype(np.int16), counts[:, n_sc].astype(np.int32), counts[:, -1]
 
 
 def score_scales(
     spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None, work: Work | None = None
 ) -> ScaleBlock:
     """Score every scale of ``spec`` for the int8 block ``x`` and compute validity flags."""
-    if spec.group_plan is not None:
-        section_raw, counts, total = grouped_sums(spec, x, work)
-    else:
-        answered = x != MISSING
-        section_raw, counts, total = keyed_sums(spec, x, answered)
-    n_ans = counts[:, :-1].astype(np.int16)
-    answered_total = counts[:, -1].astype(np.int32)
-    n_items = np.array([s.n_items for s in spec.scales], dtype=np.int16)
-    min_ans = np.array([s.min_answered for s in spec.scales], dtype=np.int16)
-    scored = n_ans >= min_ans
-    raw = (
-        section_raw.sum(axis=1, dtype=np.float64) if len(spec.sections) > 1 else section_raw[:, 0, :].astype(np.float64)
-    )
+    section_raw, raw, n_ans, answered_total, total = _sums(spec, x, work)
+    not_scored = n_ans < spec.scale_min_answered
+    scored = ~not_scored
+    # score = raw · (1 for a mean, items for a prorated sum) / answered; NaN where not scored
+    answered = n_ans.astype(np.float64)
+    np.copyto(answered, np.nan, where=not_scored)
+    score = raw * spec.score_multiplier
     with np.errstate(divide="ignore", invalid="ignore"):
-        as_sum = raw * n_items / n_ans
-        as_mean = raw / n_ans
-    score = np.where(scored, np.where(spec.mean_scored, as_mean, as_sum), np.nan)
-    n_missing = n_items - n_ans
+        np.divide(score, answered, out=score)
+    n_missing = spec.scale_items - n_ans
+    prorated = scored & (n_missing > 0)
     band = band_matrix(score, spec.band_limits)
-    run = longest_pairs(equal_pairs(x, work)).astype(np.int16) + np.int16(1)
-    run[answered_total == 0] = 0
+    run = longest_pairs(equal_pairs(x, work)).astype(np.int16)
+    np.add(run, np.int16(1), out=run)
+    nothing = answered_total == 0
+    run[nothing] = 0
     flags = {
-        "scale_not_scored": ~scored.all(axis=1),
-        "prorated": (scored & (n_missing > 0)).any(axis=1),
+        "scale_not_scored": not_scored.any(axis=1),
+        "prorated": prorated.any(axis=1),
         "long_string": run >= spec.max_run,
-        "nothing_answered": answered_total == 0,
+        "nothing_answered": nothing,
     }
     if spec.kind == "binary":
         likes = total.astype(np.int32)
@@ -254,8 +264,8 @@ def score_scales(
         section_raw=section_raw,
         score=score,
         n_answered=n_ans,
-        n_missing=n_missing.astype(np.int16),
-        prorated=scored & (n_missing > 0),
+        n_missing=n_missing,
+        prorated=prorated,
         band=band,
         n_missing_total=(x.shape[1] - answered_total).astype(np.int16),
         longest_run=run,

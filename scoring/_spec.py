@@ -180,6 +180,20 @@ class InstrumentSpec:
         return np.hstack([self.value_keys, self._by_section(self.reverse_offset), self.membership, ones])
 
     @cached_property
+    def scale_items(self) -> np.ndarray:
+        """Items per scale (int16)."""
+        return np.array([s.n_items for s in self.scales], dtype=np.int16)
+
+    @cached_property
+    def scale_min_answered(self) -> np.ndarray:
+        return np.array([s.min_answered for s in self.scales], dtype=np.int16)
+
+    @cached_property
+    def score_multiplier(self) -> np.ndarray:
+        """1 for a mean-scored scale, its number of items for a prorated sum: score = raw · this / answered."""
+        return np.where(self.mean_scored, 1.0, self.scale_items.astype(np.float64))
+
+    @cached_property
     def group_plan(self) -> GroupPlan | None:
         """The one-product plan for scale sums and counts (see ``GroupPlan``); None where it does not
         apply (forced choices, or a group of items too large for the packed encoding)."""
@@ -212,8 +226,8 @@ class GroupPlan:
     divisor: np.float32
     """128 + the lowest valid answer."""
     decode: np.ndarray
-    """(2·groups) × (sections·scales + scales + 2): ``[S | c] @ decode`` =
-    [section sums | scale counts | answered items | sum of answers] (float32)."""
+    """(2·groups) × (sections·scales + 2·scales + 2): ``[S | c] @ decode`` =
+    [section sums | scale sums | scale counts | answered items | sum of answers] (float32)."""
 
     @classmethod
     def of(cls, spec: InstrumentSpec) -> GroupPlan | None:
@@ -237,15 +251,15 @@ class GroupPlan:
         groups[np.arange(len(spec.items)), member] = 1
         if (groups.sum(axis=0) * (hi - lo) >= _OFFSET + lo).any():
             return None
-        decode = np.zeros((2 * g, k + n_sc + 2), dtype=np.float32)
+        decode = np.zeros((2 * g, k + 2 * n_sc + 2), dtype=np.float32)
         s_rows, c_rows = decode[:g], decode[g:]
         for (sec, sc, sign), col in index.items():
-            c_rows[col, k + n_sc] = 1  # answered items
+            c_rows[col, -2] = 1  # answered items
             s_rows[col, -1], c_rows[col, -1] = 1, -_OFFSET  # sum of answers
             if sc < 0:
                 continue
-            cell = sec * n_sc + sc
-            s_rows[col, cell] = sign
-            c_rows[col, cell] = -_OFFSET * sign + (spec.min + spec.max if sign < 0 and spec.kind != "paired" else 0)
-            c_rows[col, k + sc] = 1  # answered items of the scale
+            for cell in (sec * n_sc + sc, k + sc):  # the section's sum, the scale's sum
+                s_rows[col, cell] = sign
+                c_rows[col, cell] = -_OFFSET * sign + (spec.min + spec.max if sign < 0 and spec.kind != "paired" else 0)
+            c_rows[col, k + n_sc + sc] = 1  # answered items of the scale
         return cls(groups=groups, divisor=np.float32(_OFFSET + lo), decode=decode)
