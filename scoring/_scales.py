@@ -175,19 +175,22 @@ def longest_run(x: np.ndarray, answered: np.ndarray | None = None, work: Work | 
     return np.where(anyone, best.astype(np.int16) + 1, 0).astype(np.int16)
 
 
-def grouped_sums(spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, rows: int = 1024) -> np.ndarray:
+def grouped_sums(
+    spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, rows: int = 1024
+) -> tuple[np.ndarray, ...]:
     """Section sums, scale sums and counts by the one-product plan ``spec.group_plan`` (not None).
 
     The block is converted to ``x + 128`` (float32) ``rows`` at a time, so the product's
-    input stays in cache. Returns rows × (sections·scales + 2·scales + 2), float32:
-    [section sums | scale sums | answered per scale | answered | sum of answers].
+    input stays in cache. Returns float32 arrays (section sums, scale sums, answered per
+    scale, answered items, sum of the answers).
     """
     plan = spec.group_plan
     assert plan is not None
     work = work or Work()
     n, j = x.shape
     g = plan.groups.shape[1]
-    sc = work.get("sc", (n, 2 * g), np.float32)
+    v = work.get("group_sums", (n, g), np.float32)
+    c = work.get("group_counts", (n, g), np.float32)
     u8 = work.get("u8", (min(rows, n), j), np.uint8)
     uf = work.get("uf", (min(rows, n), j), np.float32)
     codes = x.view(np.uint8)
@@ -195,33 +198,35 @@ def grouped_sums(spec: InstrumentSpec, x: np.ndarray, work: Work | None = None, 
         e = min(s + rows, n)
         np.bitwise_xor(codes[s:e], np.uint8(0x80), out=u8[: e - s])  # x + 128: MISSING → 0
         np.copyto(uf[: e - s], u8[: e - s])
-        np.matmul(uf[: e - s], plan.groups, out=sc[s:e, :g])
-    cnt = sc[:, g:]
+        np.matmul(uf[: e - s], plan.groups, out=v[s:e])
     # answered items per group: ⌊(S + ½) / (128 + lo)⌋, exact in float32 for these small sums
-    np.add(sc[:, :g], np.float32(0.5), out=cnt)
-    np.multiply(cnt, np.float32(1) / plan.divisor, out=cnt)
-    np.floor(cnt, out=cnt)
-    return sc @ plan.decode
+    np.add(v, np.float32(0.5), out=c)
+    np.multiply(c, np.float32(1) / plan.divisor, out=c)
+    np.floor(c, out=c)
+    v -= c * np.float32(128)  # Σ v per group
+    section = v.copy() if plan.signs is None else v @ plan.signs
+    if plan.offsets is not None:
+        section += c @ plan.offsets
+    scale = section if plan.sections is None else section @ plan.sections
+    ones = np.ones(g, dtype=np.float32)
+    return section, scale, c @ plan.counts, c @ ones, v @ ones
 
 
 def _sums(spec: InstrumentSpec, x: np.ndarray, work: Work | None) -> tuple[np.ndarray, ...]:
     """(section_raw float32, raw float64, answered per scale int16, answered int32, sum of answers float32)."""
     n_sec, n_sc = len(spec.sections), len(spec.scales)
-    k = n_sec * n_sc
     if spec.group_plan is not None:
-        out = grouped_sums(spec, x, work)
-        section_raw = out[:, :k].reshape(len(x), n_sec, n_sc)
-        raw = out[:, k : k + n_sc].astype(np.float64)
-        counts = out[:, k + n_sc :]
-    else:
-        section_raw, counts, total = keyed_sums(spec, x, x != MISSING)
-        raw = (
-            section_raw.sum(axis=1, dtype=np.float64)
-            if n_sec > 1
-            else section_raw[:, 0, :].astype(np.float64)
+        section, scale, per_scale, answered, total = grouped_sums(spec, x, work)
+        return (
+            section.reshape(len(x), n_sec, n_sc),
+            scale.astype(np.float64),
+            per_scale.astype(np.int16),
+            answered.astype(np.int32),
+            total,
         )
-        counts = np.hstack([counts, total[:, None]])
-    return section_raw, raw, counts[:, :n_sc].astype(np.int16), counts[:, n_sc].astype(np.int32), counts[:, -1]
+    section_raw, counts, total = keyed_sums(spec, x, x != MISSING)
+    raw = section_raw.sum(axis=1, dtype=np.float64) if n_sec > 1 else section_raw[:, 0, :].astype(np.float64)
+    return section_raw, raw, counts[:, :n_sc].astype(np.int16), counts[:, n_sc].astype(np.int32), total
 
 
 def score_scales(

@@ -217,17 +217,23 @@ class GroupPlan:
     answered items. With every answer in [lo, hi], ``S`` lies in [c·(128 + lo), c·(128 + hi)];
     these intervals do not overlap while ``c·(hi − lo) < 128 + lo``, so ``c = S // (128 + lo)``
     and ``Σ v = S − 128·c`` exactly (all sums are small integers, exact in float32).
-    Every output (section sums with reversed items as min + max − x, scale counts,
-    the answered count and the plain sum of answers) is then linear in ``[S | c]``: ``decode``.
+    Everything else is a small product of the group sums and counts: section sums
+    (``v @ signs + c @ offsets``, a reversed item counting min + max − x), scale sums,
+    answered items per scale and in all, and the plain sum of the answers.
     """
 
     groups: np.ndarray
     """items × groups, 0/1 (float32)."""
     divisor: np.float32
     """128 + the lowest valid answer."""
-    decode: np.ndarray
-    """(2·groups) × (sections·scales + 2·scales + 2): ``[S | c] @ decode`` =
-    [section sums | scale sums | scale counts | answered items | sum of answers] (float32)."""
+    signs: np.ndarray | None
+    """groups × (sections·scales): the key sign of each group's cell; None when that is the identity."""
+    offsets: np.ndarray | None
+    """groups × (sections·scales): min + max per answered reversed item; None without reversed items."""
+    sections: np.ndarray | None
+    """(sections·scales) × scales, 0/1: a scale's sum over its sections; None with one section."""
+    counts: np.ndarray
+    """groups × scales, 0/1: answered items per scale."""
 
     @classmethod
     def of(cls, spec: InstrumentSpec) -> GroupPlan | None:
@@ -251,15 +257,22 @@ class GroupPlan:
         groups[np.arange(len(spec.items)), member] = 1
         if (groups.sum(axis=0) * (hi - lo) >= _OFFSET + lo).any():
             return None
-        decode = np.zeros((2 * g, k + 2 * n_sc + 2), dtype=np.float32)
-        s_rows, c_rows = decode[:g], decode[g:]
+        signs = np.zeros((g, k), dtype=np.float32)
+        offsets = np.zeros((g, k), dtype=np.float32)
+        counts = np.zeros((g, n_sc), dtype=np.float32)
         for (sec, sc, sign), col in index.items():
-            c_rows[col, -2] = 1  # answered items
-            s_rows[col, -1], c_rows[col, -1] = 1, -_OFFSET  # sum of answers
             if sc < 0:
                 continue
-            for cell in (sec * n_sc + sc, k + sc):  # the section's sum, the scale's sum
-                s_rows[col, cell] = sign
-                c_rows[col, cell] = -_OFFSET * sign + (spec.min + spec.max if sign < 0 and spec.kind != "paired" else 0)
-            c_rows[col, k + n_sc + sc] = 1  # answered items of the scale
-        return cls(groups=groups, divisor=np.float32(_OFFSET + lo), decode=decode)
+            signs[col, sec * n_sc + sc] = sign
+            if sign < 0 and spec.kind != "paired":
+                offsets[col, sec * n_sc + sc] = spec.min + spec.max
+            counts[col, sc] = 1
+        sections = np.tile(np.eye(n_sc, dtype=np.float32), (n_sec, 1))
+        return cls(
+            groups=groups,
+            divisor=np.float32(_OFFSET + lo),
+            signs=None if signs.shape == (g, g) and (signs == np.eye(g)).all() else signs,
+            offsets=offsets if offsets.any() else None,
+            sections=sections if n_sec > 1 else None,
+            counts=counts,
+        )
