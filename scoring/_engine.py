@@ -143,6 +143,19 @@ def _score_block(
 
 
 _BLAS: ThreadpoolController | None = None
+_SPARE: list[Work] = []
+_SPARE_LOCK = threading.Lock()
+
+
+def _borrow_work() -> Work:
+    """Scratch arrays for one thread, kept from call to call (no fresh pages for every batch)."""
+    with _SPARE_LOCK:
+        return _SPARE.pop() if _SPARE else Work()
+
+
+def _return_work(works: list[Work]) -> None:
+    with _SPARE_LOCK:
+        _SPARE.extend(works[: max(0, (os.cpu_count() or 1) + 1 - len(_SPARE))])
 
 
 def _one_blas_thread() -> Any:
@@ -189,39 +202,27 @@ def score(
     block_rows = max(int(block_rows), 1)
     starts = list(range(0, n, block_rows)) or [0]
     local = threading.local()
-    bad: list[int] = []
+    borrowed: list[Work] = []
 
     def run(s: int) -> Any:
         e = s + block_rows
         xb = x[s:e]
         if not checked and not codes_valid(spec, xb):
-            bad.append(s)
             return None
         work = getattr(local, "work", None)
         if work is None:
-            work = local.work = Work()
+            work = local.work = _borrow_work()
+            borrowed.append(work)
         return _score_block(
             spec, xb, None if sec is None else sec[s:e], None if asp is None else asp[s:e], missing, work
         )
 
     workers = workers or min(len(starts), os.cpu_count() or 1)
-    with _one_blas_thread():  # our threads split the rows; BLAS threading on top of that only contends
-        first = run(0)
-        out = None if first is None else tuple(_empty_like_rows(p, n) for p in first)
-
-        def put(s: int) -> None:
-            part = first if s == 0 else run(s)
-            if part is not None and out is not None:
-                for o, p in zip(out, part, strict=True):
-                    _put(o, p, s)
-
-        if workers > 1 and len(starts) > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(put, starts))
-        else:
-            for s in starts:
-                put(s)
-    if bad or out is None:
+    try:
+        out = _run_blocks(run, starts, n, workers)
+    finally:
+        _return_work(borrowed)
+    if out is None:
         as_codes(spec, x)  # raises, naming every rejected cell
         raise AssertionError("a block failed the quick check but every answer is valid")  # pragma: no cover
     block, dec, hol, bip = out
@@ -234,6 +235,32 @@ def score(
         bipolar=bip,
         missing=missing,
     )
+
+
+def _run_blocks(run: Any, starts: list[int], n: int, workers: int) -> Any:
+    """Score the blocks starting at ``starts`` (``run(start)`` → a block's results, or None when
+    its answers failed the check) on ``workers`` threads, into arrays of ``n`` rows; None if any failed."""
+    failed = False
+    with _one_blas_thread():  # our threads split the rows; BLAS threading on top of that only contends
+        first = run(0)
+        out = None if first is None else tuple(_empty_like_rows(p, n) for p in first)
+
+        def put(s: int) -> None:
+            nonlocal failed
+            part = first if s == 0 else run(s)
+            if part is None:
+                failed = True
+            elif out is not None:
+                for o, p in zip(out, part, strict=True):
+                    _put(o, p, s)
+
+        if workers > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(put, starts))
+        else:
+            for s in starts:
+                put(s)
+    return None if failed else out
 
 
 def _labels(index: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

@@ -70,20 +70,28 @@ def band_index(values: np.ndarray, below: tuple[float, ...]) -> np.ndarray:
     return np.where(np.isnan(values), -1, idx).astype(np.int8)
 
 
-def band_matrix(values: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """``band_index`` for all columns at once; ``limits`` is columns × k, padded with +inf."""
+def band_matrix(values: np.ndarray, limits: np.ndarray, work: Work | None = None, owner: object = None) -> np.ndarray:
+    """``band_index`` for all columns at once; ``limits`` is columns × k, padded with +inf.
+
+    With ``work``, each limit is compared as a whole rows × columns array (``Work.rows``;
+    ``owner`` names whose limits they are)."""
     band = np.zeros(values.shape, dtype=np.int8)
     for k in range(limits.shape[1]):
-        band += values >= limits[:, k]
-    return np.where(np.isnan(values), np.int8(-1), band)
+        lim = limits[:, k] if work is None else work.rows(owner, f"band_limit_{k}", limits[:, k], len(values))
+        band += values >= lim
+    band[np.isnan(values)] = -1
+    return band
 
 
 class Work:
     """Scratch arrays reused from block to block (one per thread): ``get`` hands out a view of a
-    buffer grown as needed, so a block's temporaries are not allocated again for every block."""
+    buffer grown as needed, so a block's temporaries are not allocated again for every block;
+    ``rows`` repeats a per-column constant down ``n`` rows, so operations with it run over
+    contiguous memory instead of broadcasting row by row."""
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
+        self._rows: dict[tuple[object, str], np.ndarray] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         size = int(np.prod(shape))
@@ -91,6 +99,22 @@ class Work:
         if buf is None or buf.dtype != dtype or buf.size < size:
             buf = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
         return buf[:size].reshape(shape)
+
+    def rows(self, owner: object, name: str, row: np.ndarray, n: int) -> np.ndarray:
+        """``row`` repeated ``n`` times (rows × len(row)); ``owner`` and ``name`` identify it."""
+        key = (owner, name)
+        tile = self._rows.get(key)
+        if tile is None or len(tile) < n:
+            if len(self._rows) > 64:  # many instruments: keep only the recent ones
+                self._rows.clear()
+            tile = self._rows[key] = np.tile(row, (max(n, 1), 1))
+        return tile[:n]
+
+
+def row_any(mask: np.ndarray) -> np.ndarray:
+    """``mask.any(axis=1)`` for a rows × few matrix, across contiguous rows of its transpose
+    (a reduction along a short last axis pays a call per row)."""
+    return np.ascontiguousarray(mask.T).any(axis=0)
 
 
 def _chunk_runs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,25 +257,27 @@ def score_scales(
     spec: InstrumentSpec, x: np.ndarray, seconds: np.ndarray | None = None, work: Work | None = None
 ) -> ScaleBlock:
     """Score every scale of ``spec`` for the int8 block ``x`` and compute validity flags."""
+    work = work or Work()
+    n = len(x)
     section_raw, raw, n_ans, answered_total, total = _sums(spec, x, work)
-    not_scored = n_ans < spec.scale_min_answered
+    not_scored = n_ans < work.rows(spec, "min_answered", spec.scale_min_answered, n)
     scored = ~not_scored
     # score = raw · (1 for a mean, items for a prorated sum) / answered; NaN where not scored
     answered = n_ans.astype(np.float64)
     np.copyto(answered, np.nan, where=not_scored)
-    score = raw * spec.score_multiplier
+    score = raw * work.rows(spec, "multiplier", spec.score_multiplier, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(score, answered, out=score)
-    n_missing = spec.scale_items - n_ans
+    n_missing = work.rows(spec, "items", spec.scale_items, n) - n_ans
     prorated = scored & (n_missing > 0)
-    band = band_matrix(score, spec.band_limits)
+    band = band_matrix(score, spec.band_limits, work, spec)
     run = longest_pairs(equal_pairs(x, work)).astype(np.int16)
     np.add(run, np.int16(1), out=run)
     nothing = answered_total == 0
     run[nothing] = 0
     flags = {
-        "scale_not_scored": not_scored.any(axis=1),
-        "prorated": prorated.any(axis=1),
+        "scale_not_scored": row_any(not_scored),
+        "prorated": row_any(prorated),
         "long_string": run >= spec.max_run,
         "nothing_answered": nothing,
     }
