@@ -23,6 +23,7 @@ Zener–Schnuelle patterns; these functions follow the publications instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import permutations
 
 import numpy as np
@@ -187,35 +188,51 @@ class HollandScores:
         return admissible_codes(self.pattern)
 
 
-_FIRST_T = np.ascontiguousarray(_FIRST.T)
 _CONGRUENCE = np.stack([_SMALL[k] for k in _SMALL], axis=-1).view(np.int32).reshape(-1)
 """(code · 120 + other code) → the four indices packed as int8 in one int32 (in ``_SMALL`` order)."""
 _SORT6 = ((0, 5), (1, 3), (2, 4), (1, 2), (3, 4), (0, 3), (2, 5), (0, 1), (2, 3), (4, 5), (1, 2), (3, 4))
 """A sorting network for six values (12 compare-exchanges)."""
+_LEAD = _CAND_IDX[:, 0].copy()
+"""The first letter (as an index into LETTERS) of each of ``CANDIDATES``."""
+
+
+@cache
+def _congruence_table() -> tuple[np.ndarray, np.ndarray]:
+    """(pattern → row, row · 120 + aspiration → the four indices' minima then maxima as 8 int8).
+
+    A row per distinct list of first admissible codes (``_FIRST``), built on first use."""
+    key = np.zeros(len(_FIRST), dtype=np.int64)
+    for k in range(_FEW):
+        key = key * len(CANDIDATES) + _FIRST[:, k]
+    _, first_rows, row_of = np.unique(key, return_index=True, return_inverse=True)
+    codes = _FIRST[first_rows].astype(np.int64)  # rows × 6
+    idx = codes[:, :, None] * len(CANDIDATES) + np.arange(len(CANDIDATES))  # rows × 6 × aspirations
+    vals = _CONGRUENCE.take(idx).view(np.int8).reshape(*idx.shape, len(_SMALL))
+    both = np.concatenate([vals.min(axis=1), vals.max(axis=1)], axis=-1)  # rows × aspirations × 8
+    return row_of.astype(np.int32), np.ascontiguousarray(both).view(np.uint64).reshape(-1)
 
 
 def _congruence(pattern: np.ndarray, n_codes: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
     """Min and max of each index over the admissible codes, against the first aspiration."""
-    n = len(pattern)
     has = (first >= 0) & (pattern >= 0)
-    # every row through its first six admissible codes (padded by repeats), all four indices at once
-    idx = _FIRST_T[:, np.maximum(pattern, 0)].astype(np.int32)
+    # every row through its first six admissible codes (padded by repeats), all four indices in one look-up
+    row_of, table = _congruence_table()
+    idx = row_of.take(np.maximum(pattern, 0))
     idx *= len(CANDIDATES)
     idx += np.maximum(first, 0)
-    vals = _CONGRUENCE.take(idx).view(np.int8).reshape(len(_FIRST_T), n, len(_SMALL))
-    lo, hi = vals.min(axis=0), vals.max(axis=0)
+    both = table.take(idx).view(np.int8).reshape(len(pattern), 2 * len(_SMALL))
     many = has & (n_codes > _FEW)
     if many.any():  # heavy ties (up to 120 codes): mask over all candidates
         rows = np.flatnonzero(many)
         adm = ADMISSIBLE[pattern[rows]]
         for t, table in enumerate(_SMALL.values()):
             v = table[:, first[rows]].T
-            lo[rows, t] = np.where(adm, v, 127).min(axis=1)
-            hi[rows, t] = np.where(adm, v, -1).max(axis=1)
+            both[rows, t] = np.where(adm, v, 127).min(axis=1)
+            both[rows, len(_SMALL) + t] = np.where(adm, v, -1).max(axis=1)
     out = {}
     for t, name in enumerate(_SMALL):
-        out[f"{name}_min"] = np.where(has, lo[:, t], np.nan)
-        out[f"{name}_max"] = np.where(has, hi[:, t], np.nan)
+        out[f"{name}_min"] = np.where(has, both[:, t], np.nan)
+        out[f"{name}_max"] = np.where(has, both[:, len(_SMALL) + t], np.nan)
     return out
 
 
@@ -238,7 +255,9 @@ def score_holland(
 ) -> HollandScores:
     p = spec.params
     order = [next(k for k, s in enumerate(spec.scales) if s.letter == L) for L in LETTERS]
-    tt = np.ascontiguousarray(block.score.T[order])  # 6 × rows: each type's scores contiguous
+    in_order = order == list(range(len(spec.scales)))
+    totals = block.score if in_order else block.score[:, order]
+    tt = np.ascontiguousarray(totals.T)  # 6 × rows: each type's scores contiguous
     n = tt.shape[1]
     complete = ~np.isnan(tt).any(axis=0)
     # the six totals sorted high to low, by a sorting network (0 where a type was not scored)
@@ -282,13 +301,15 @@ def score_holland(
             raise ScoringError(f"aspirations must be rows × k code indices, got shape {asp.shape}")
         cong = _congruence(pattern, n_codes, asp[:, 0])
         if asp.shape[1] >= 3:
-            lead = _CAND_IDX[np.where(asp[:, :3] >= 0, asp[:, :3], 0), 0]
-            all3 = (asp[:, :3] >= 0).all(axis=1)
-            same = (lead[:, 1:] == lead[:, :1]).sum(axis=1)
-            coherence = np.where(all3, same, -1).astype(np.int8)
+            a0, a1, a2 = asp[:, 0], asp[:, 1], asp[:, 2]
+            lead0 = _LEAD.take(np.maximum(a0, 0))
+            same = (_LEAD.take(np.maximum(a1, 0)) == lead0).astype(np.int8)
+            same += _LEAD.take(np.maximum(a2, 0)) == lead0
+            all3 = (a0 >= 0) & (a1 >= 0) & (a2 >= 0)
+            coherence = np.where(all3, same, np.int8(-1)).astype(np.int8)
     return HollandScores(
-        totals=tt.T,
-        section_counts=block.section_raw[:, :, order].astype(np.int16),
+        totals=totals,
+        section_counts=(block.section_raw if in_order else block.section_raw[:, :, order]).astype(np.int16),
         pattern=pattern,
         n_codes=n_codes,
         consistency_min=cmin,
