@@ -36,19 +36,26 @@ class BipolarScores:
 def score_bipolar(spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock) -> BipolarScores:
     p = spec.params
     dims = spec.scale_index("dimension")
-    scores = block.score[:, dims]
+    scores = block.score if dims == list(range(len(spec.scales))) else block.score[:, dims]
     pole = np.sign(np.nan_to_num(scores)).astype(np.int8)
     n_items = np.array([spec.scales[d].n_items for d in dims], dtype=np.float64)
-    clarity = np.abs(scores) / (spec.max * n_items)
+    n = x.shape[0]
+    # the per-dimension divisor as a whole rows × dimensions array (no row-by-row broadcasting)
+    clarity = np.abs(scores) / np.broadcast_to(spec.max * n_items, (n, len(dims))).copy()
     bands = p["clarity_bands"]
     below = tuple(float(b["below"]) for b in bands[:-1])  # type: ignore[index,union-attr]
-    cband = (
-        np.stack([band_index(clarity[:, k], below) for k in range(len(dims))], axis=1)
-        if dims
-        else np.empty((len(x), 0), np.int8)
-    )
+    if list(below) == sorted(below):  # band = how many limits are at or below the value
+        cband = np.zeros(clarity.shape, dtype=np.int8)
+        for limit in below:
+            cband += clarity >= limit
+        cband[np.isnan(clarity)] = -1
+    else:
+        cband = (
+            np.stack([band_index(clarity[:, k], below) for k in range(len(dims))], axis=1)
+            if dims
+            else np.empty((n, 0), np.int8)
+        )
 
-    n = x.shape[0]
     reversals = np.zeros(n, dtype=np.int8)
     distance = np.zeros(n, dtype=np.int16)
     checked = np.zeros(n, dtype=np.int8)
@@ -56,8 +63,10 @@ def score_bipolar(spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock) -> Bip
         a, b = x[:, orig].astype(np.int16), x[:, rep].astype(np.int16)
         both = (a != MISSING) & (b != MISSING)
         checked += both
-        reversals += both & (np.sign(a) == np.sign(b))
-        distance += np.where(both, np.abs(a + b), 0).astype(np.int16)
+        reversals += both & ((a > 0) == (b > 0))  # same sign (answers are never 0)
+        s = np.abs(a + b)
+        s *= both
+        distance += s
     inconsistent = reversals > int(p["inconsistency_max"])  # type: ignore[call-overload]
     return BipolarScores(scores, pole, clarity, cband, reversals, distance, checked, inconsistent)
 

@@ -45,18 +45,21 @@ def score_decision(spec: InstrumentSpec, block: ScaleBlock) -> DecisionScores:
     (c,) = spec.scale_index("certainty")
     b = spec.scale_index("barrier")
     certainty = block.score[:, c]
-    barriers = block.score[:, b]
-    level = block.band[:, b]
+    bt = np.ascontiguousarray(block.score.T[b])  # barriers × rows, each barrier contiguous
+    missing = np.isnan(bt)
     # rank = 1 + number of barriers strictly stronger; NaN compares False, so
     # unscored barriers neither get a rank nor push others down.
-    stronger = (barriers[:, None, :] > barriers[:, :, None]).sum(axis=2)
-    rank = np.where(np.isnan(barriers), 0, stronger + 1).astype(np.int8)
-    n_scored = (~np.isnan(barriers)).sum(axis=1)
-    # Summed column by column in scale order so the result is reproducible
+    rank = np.ones(bt.shape, dtype=np.int8)
+    for k in range(len(b)):
+        rank[k] += np.add.reduce(bt > bt[k], axis=0, dtype=np.int8)
+    rank[missing] = 0
+    n_scored = np.add.reduce(~missing, axis=0, dtype=np.int64)
+    # Summed barrier by barrier in scale order so the result is reproducible
     # to the last bit (numpy's pairwise nansum is not).
-    acc = np.zeros(len(barriers))
-    for k in range(barriers.shape[1]):
-        acc += np.nan_to_num(barriers[:, k], nan=0.0)
+    filled = np.nan_to_num(bt, nan=0.0)
+    acc = np.zeros(bt.shape[1])
+    for k in range(len(b)):
+        acc += filled[k]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = acc / n_scored
     total = np.where(n_scored >= int(p["min_barriers_scored"]), mean, np.nan)  # type: ignore[call-overload]
@@ -64,4 +67,4 @@ def score_decision(spec: InstrumentSpec, block: ScaleBlock) -> DecisionScores:
     high_i = total >= float(p["indecision_cut"])  # type: ignore[arg-type]
     status = np.where(high_c, np.where(high_i, 1, 0), np.where(high_i, 3, 2))
     status = np.where(np.isnan(certainty) | np.isnan(total), -1, status).astype(np.int8)
-    return DecisionScores(certainty, barriers, level, rank, total, status)
+    return DecisionScores(certainty, bt.T, block.band[:, b], rank.T, total, status)

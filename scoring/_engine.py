@@ -9,13 +9,14 @@ meanwhile) and stitches the per-block results. There is no Python loop over resp
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._bipolar import BipolarScores, score_bipolar, type_string
 from ._decision import LEVELS, STATUSES, DecisionScores, score_decision
@@ -23,8 +24,8 @@ from ._errors import ScoringError
 from ._holland import COHERENCE, CONSISTENCY, LETTERS, HollandScores, code_strings, score_holland
 from ._holland_indices import differentiation_indices
 from ._missing import MissingPolicy
-from ._parse import as_codes
-from ._scales import ScaleBlock, score_scales
+from ._parse import as_codes, codes_valid
+from ._scales import ScaleBlock, Work, score_scales
 from ._spec import ENGINE_VERSION, InstrumentSpec
 
 BLOCK_ROWS = 8_192
@@ -94,17 +95,31 @@ class ScoreResult:
         return list(records_of(self, aspirations))
 
 
-def _concat(parts: list[Any]) -> Any:
-    first = parts[0]
-    if first is None:
+def _empty_like_rows(part: Any, n: int) -> Any:
+    """Arrays shaped like ``part``'s (same dtypes, same trailing shape) with ``n`` rows."""
+    if part is None:
         return None
-    if isinstance(first, np.ndarray):
-        return np.concatenate(parts, axis=0)
-    if isinstance(first, dict):
-        return {k: _concat([p[k] for p in parts]) for k in first}
-    if is_dataclass(first):
-        return type(first)(**{f.name: _concat([getattr(p, f.name) for p in parts]) for f in fields(first)})
-    raise TypeError(f"cannot join {type(first)!r}")
+    if isinstance(part, np.ndarray):
+        return np.empty((n,) + part.shape[1:], dtype=part.dtype)
+    if isinstance(part, dict):
+        return {k: _empty_like_rows(v, n) for k, v in part.items()}
+    if is_dataclass(part):
+        return type(part)(**{f.name: _empty_like_rows(getattr(part, f.name), n) for f in fields(part)})
+    raise TypeError(f"cannot allocate {type(part)!r}")
+
+
+def _put(out: Any, part: Any, start: int) -> None:
+    """Copy a block's results into rows ``start…`` of ``out`` (built by ``_empty_like_rows``)."""
+    if out is None:
+        return
+    if isinstance(out, np.ndarray):
+        out[start : start + len(part)] = part
+    elif isinstance(out, dict):
+        for k, v in out.items():
+            _put(v, part[k], start)
+    else:
+        for f in fields(out):
+            _put(getattr(out, f.name), getattr(part, f.name), start)
 
 
 def _score_block(
@@ -113,8 +128,9 @@ def _score_block(
     seconds: np.ndarray | None,
     asp: np.ndarray | None,
     missing: MissingPolicy | None = None,
+    work: Work | None = None,
 ) -> tuple[ScaleBlock, DecisionScores | None, HollandScores | None, BipolarScores | None]:
-    block = score_scales(spec, x, seconds)
+    block = score_scales(spec, x, seconds, work)
     if missing is not None:
         block = missing.rescore(spec, x, block)
     if spec.model == "decision":
@@ -124,6 +140,29 @@ def _score_block(
     if spec.model == "bipolar":
         return block, None, None, score_bipolar(spec, x, block)
     return block, None, None, None
+
+
+_BLAS: ThreadpoolController | None = None
+_SPARE: list[Work] = []
+_SPARE_LOCK = threading.Lock()
+
+
+def _borrow_work() -> Work:
+    """Scratch arrays for one thread, kept from call to call (no fresh pages for every batch)."""
+    with _SPARE_LOCK:
+        return _SPARE.pop() if _SPARE else Work()
+
+
+def _return_work(works: list[Work]) -> None:
+    with _SPARE_LOCK:
+        _SPARE.extend(works[: max(0, (os.cpu_count() or 1) + 1 - len(_SPARE))])
+
+
+def _one_blas_thread() -> Any:
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def score(
@@ -147,29 +186,46 @@ def score(
     """
     if spec.model == "intake":
         raise ScoringError("an intake form is scored with score_intake")
-    x = as_codes(spec, responses)
+    checked = not (isinstance(responses, np.ndarray) and responses.dtype == np.int8)
+    # an int8 matrix is checked block by block below, while each block is in cache
+    x = as_codes(spec, responses) if checked else as_codes(spec, responses, check=False)
     n = x.shape[0]
     for name, extra in (("ids", ids), ("seconds", seconds), ("aspirations", aspirations)):
         if extra is not None and len(extra) != n:
             raise ScoringError(f"{name} has {len(extra)} rows but responses have {n}")
     if missing is not None and missing.imputes and missing.values is None:
+        if not checked:
+            x, checked = as_codes(spec, x), True
         missing = missing.fit(spec, x)
     sec = None if seconds is None else np.asarray(seconds, dtype=np.float64)
     asp = None if aspirations is None else np.asarray(aspirations, dtype=np.int16)
+    block_rows = max(int(block_rows), 1)
     starts = list(range(0, n, block_rows)) or [0]
+    local = threading.local()
+    borrowed: list[Work] = []
 
     def run(s: int) -> Any:
         e = s + block_rows
-        return _score_block(spec, x[s:e], None if sec is None else sec[s:e], None if asp is None else asp[s:e], missing)
+        xb = x[s:e]
+        if not checked and not codes_valid(spec, xb):
+            return None
+        work = getattr(local, "work", None)
+        if work is None:
+            work = local.work = _borrow_work()
+            borrowed.append(work)
+        return _score_block(
+            spec, xb, None if sec is None else sec[s:e], None if asp is None else asp[s:e], missing, work
+        )
 
     workers = workers or min(len(starts), os.cpu_count() or 1)
-    if workers > 1:
-        # our threads split the rows; BLAS threading on top of that only contends
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(run, starts))
-    else:
-        parts = [run(s) for s in starts]
-    block, dec, hol, bip = (_concat([p[k] for p in parts]) for k in range(4))
+    try:
+        out = _run_blocks(run, starts, n, workers)
+    finally:
+        _return_work(borrowed)
+    if out is None:
+        as_codes(spec, x)  # raises, naming every rejected cell
+        raise AssertionError("a block failed the quick check but every answer is valid")  # pragma: no cover
+    block, dec, hol, bip = out
     return ScoreResult(
         spec=spec,
         ids=None if ids is None else np.asarray(ids, dtype=object),
@@ -179,6 +235,32 @@ def score(
         bipolar=bip,
         missing=missing,
     )
+
+
+def _run_blocks(run: Any, starts: list[int], n: int, workers: int) -> Any:
+    """Score the blocks starting at ``starts`` (``run(start)`` → a block's results, or None when
+    its answers failed the check) on ``workers`` threads, into arrays of ``n`` rows; None if any failed."""
+    failed = False
+    with _one_blas_thread():  # our threads split the rows; BLAS threading on top of that only contends
+        first = run(0)
+        out = None if first is None else tuple(_empty_like_rows(p, n) for p in first)
+
+        def put(s: int) -> None:
+            nonlocal failed
+            part = first if s == 0 else run(s)
+            if part is None:
+                failed = True
+            elif out is not None:
+                for o, p in zip(out, part, strict=True):
+                    _put(o, p, s)
+
+        if workers > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(put, starts))
+        else:
+            for s in starts:
+                put(s)
+    return None if failed else out
 
 
 def _labels(index: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

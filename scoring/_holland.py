@@ -23,6 +23,7 @@ Zener–Schnuelle patterns; these functions follow the publications instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import permutations
 
 import numpy as np
@@ -187,26 +188,51 @@ class HollandScores:
         return admissible_codes(self.pattern)
 
 
+_CONGRUENCE = np.stack([_SMALL[k] for k in _SMALL], axis=-1).view(np.int32).reshape(-1)
+"""(code · 120 + other code) → the four indices packed as int8 in one int32 (in ``_SMALL`` order)."""
+_SORT6 = ((0, 5), (1, 3), (2, 4), (1, 2), (3, 4), (0, 3), (2, 5), (0, 1), (2, 3), (4, 5), (1, 2), (3, 4))
+"""A sorting network for six values (12 compare-exchanges)."""
+_LEAD = _CAND_IDX[:, 0].copy()
+"""The first letter (as an index into LETTERS) of each of ``CANDIDATES``."""
+
+
+@cache
+def _congruence_table() -> tuple[np.ndarray, np.ndarray]:
+    """(pattern → row, row · 120 + aspiration → the four indices' minima then maxima as 8 int8).
+
+    A row per distinct list of first admissible codes (``_FIRST``), built on first use."""
+    key = np.zeros(len(_FIRST), dtype=np.int64)
+    for k in range(_FEW):
+        key = key * len(CANDIDATES) + _FIRST[:, k]
+    _, first_rows, row_of = np.unique(key, return_index=True, return_inverse=True)
+    codes = _FIRST[first_rows].astype(np.int64)  # rows × 6
+    idx = codes[:, :, None] * len(CANDIDATES) + np.arange(len(CANDIDATES))  # rows × 6 × aspirations
+    vals = _CONGRUENCE.take(idx).view(np.int8).reshape(*idx.shape, len(_SMALL))
+    both = np.concatenate([vals.min(axis=1), vals.max(axis=1)], axis=-1)  # rows × aspirations × 8
+    return row_of.astype(np.int32), np.ascontiguousarray(both).view(np.uint64).reshape(-1)
+
+
 def _congruence(pattern: np.ndarray, n_codes: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
     """Min and max of each index over the admissible codes, against the first aspiration."""
-    n = len(pattern)
-    out = {f"{k}_{m}": np.full(n, np.nan) for k in _SMALL for m in ("min", "max")}
     has = (first >= 0) & (pattern >= 0)
-    few = has & (n_codes <= _FEW)
-    many = has & ~few
-    rows = np.flatnonzero(few)
-    codes = _FIRST[pattern[rows]]
-    for name, table in _SMALL.items():
-        vals = table[codes, first[rows, None]]
-        out[f"{name}_min"][rows] = vals.min(axis=1)
-        out[f"{name}_max"][rows] = vals.max(axis=1)
+    # every row through its first six admissible codes (padded by repeats), all four indices in one look-up
+    row_of, table = _congruence_table()
+    idx = row_of.take(np.maximum(pattern, 0))
+    idx *= len(CANDIDATES)
+    idx += np.maximum(first, 0)
+    both = table.take(idx).view(np.int8).reshape(len(pattern), 2 * len(_SMALL))
+    many = has & (n_codes > _FEW)
     if many.any():  # heavy ties (up to 120 codes): mask over all candidates
         rows = np.flatnonzero(many)
         adm = ADMISSIBLE[pattern[rows]]
-        for name, table in _SMALL.items():
-            vals = table[:, first[rows]].T
-            out[f"{name}_min"][rows] = np.where(adm, vals, 127).min(axis=1)
-            out[f"{name}_max"][rows] = np.where(adm, vals, -1).max(axis=1)
+        for t, table in enumerate(_SMALL.values()):
+            v = table[:, first[rows]].T
+            both[rows, t] = np.where(adm, v, 127).min(axis=1)
+            both[rows, len(_SMALL) + t] = np.where(adm, v, -1).max(axis=1)
+    out = {}
+    for t, name in enumerate(_SMALL):
+        out[f"{name}_min"] = np.where(has, both[:, t], np.nan)
+        out[f"{name}_max"] = np.where(has, both[:, len(_SMALL) + t], np.nan)
     return out
 
 
@@ -229,31 +255,40 @@ def score_holland(
 ) -> HollandScores:
     p = spec.params
     order = [next(k for k, s in enumerate(spec.scales) if s.letter == L) for L in LETTERS]
-    t = block.score[:, order]
-    n = t.shape[0]
-    complete = ~np.isnan(t).any(axis=1)
-    srt = np.sort(np.where(complete[:, None], t, 0.0), axis=1)[:, ::-1]
-    pattern = np.zeros(n, dtype=np.int32)  # Σ_k 6^k · (number of types scoring strictly above type k)
+    in_order = order == list(range(len(spec.scales)))
+    totals = block.score if in_order else block.score[:, order]
+    tt = np.ascontiguousarray(totals.T)  # 6 × rows: each type's scores contiguous
+    n = tt.shape[1]
+    complete = ~np.isnan(tt).any(axis=0)
+    # the six totals sorted high to low, by a sorting network (0 where a type was not scored)
+    srt = list(np.where(complete, tt, 0.0))
+    for i, j in _SORT6:
+        srt[i], srt[j] = np.maximum(srt[i], srt[j]), np.minimum(srt[i], srt[j])
+    # Σ_k 6^k · (number of types scoring strictly above type k)
+    higher = np.zeros((6, n), dtype=np.int8)
     for k in range(6):
-        higher = np.zeros(n, dtype=np.int32)
-        for m in range(6):
-            higher += t[:, m] > t[:, k]
-        pattern += higher * 6**k
-    pattern = np.where(complete, pattern, -1)
+        for m in range(k + 1, 6):
+            higher[k] += tt[m] > tt[k]
+            higher[m] += tt[k] > tt[m]
+    pattern = higher[5].astype(np.int32)
+    for k in range(4, -1, -1):
+        pattern *= 6
+        pattern += higher[k]
+    pattern[~complete] = -1
     safe = np.maximum(pattern, 0)
     n_codes = np.where(complete, _N_CODES[safe], 0).astype(np.int16)
     cmin = np.where(complete, _CONS_MIN[safe], 0).astype(np.int8)
     cmax = np.where(complete, _CONS_MAX[safe], 0).astype(np.int8)
 
     nan = np.full(n, np.nan)
-    diff_i = np.where(complete, srt[:, 0] - (srt[:, 1] + srt[:, 3]) / 2, nan)
-    diff_r = np.where(complete, srt[:, 0] - srt[:, 5], nan)
+    diff_i = np.where(complete, srt[0] - (srt[1] + srt[3]) / 2, nan)
+    diff_r = np.where(complete, srt[0] - srt[5], nan)
     elev = np.zeros(n)
     for k in range(6):  # fixed order, so the sum is reproducible bit for bit
-        elev += t[:, k]
+        elev += tt[k]
     margin = float(p["code_margin"])  # type: ignore[arg-type]
     unstable = complete & (
-        (srt[:, 0] - srt[:, 1] < margin) | (srt[:, 1] - srt[:, 2] < margin) | (srt[:, 2] - srt[:, 3] < margin)
+        (srt[0] - srt[1] < margin) | (srt[1] - srt[2] < margin) | (srt[2] - srt[3] < margin)
     )
     flat = complete & (diff_r <= float(p["flat_max_range"]))  # type: ignore[arg-type]
     depressed = complete & (elev <= float(p["depressed_max_total"]))  # type: ignore[arg-type]
@@ -266,13 +301,15 @@ def score_holland(
             raise ScoringError(f"aspirations must be rows × k code indices, got shape {asp.shape}")
         cong = _congruence(pattern, n_codes, asp[:, 0])
         if asp.shape[1] >= 3:
-            lead = _CAND_IDX[np.where(asp[:, :3] >= 0, asp[:, :3], 0), 0]
-            all3 = (asp[:, :3] >= 0).all(axis=1)
-            same = (lead[:, 1:] == lead[:, :1]).sum(axis=1)
-            coherence = np.where(all3, same, -1).astype(np.int8)
+            a0, a1, a2 = asp[:, 0], asp[:, 1], asp[:, 2]
+            lead0 = _LEAD.take(np.maximum(a0, 0))
+            same = (_LEAD.take(np.maximum(a1, 0)) == lead0).astype(np.int8)
+            same += _LEAD.take(np.maximum(a2, 0)) == lead0
+            all3 = (a0 >= 0) & (a1 >= 0) & (a2 >= 0)
+            coherence = np.where(all3, same, np.int8(-1)).astype(np.int8)
     return HollandScores(
-        totals=t,
-        section_counts=block.section_raw[:, :, order].astype(np.int16),
+        totals=totals,
+        section_counts=(block.section_raw if in_order else block.section_raw[:, :, order]).astype(np.int16),
         pattern=pattern,
         n_codes=n_codes,
         consistency_min=cmin,

@@ -117,19 +117,34 @@ def _reject(spec: InstrumentSpec, arr: np.ndarray, bad: np.ndarray, reason: str)
         raise ResponseValidationError(problems, len(where))
 
 
-def _all_valid(spec: InstrumentSpec, codes: np.ndarray) -> bool:
-    """A quick whole-matrix check with reductions (the common case: all valid)."""
-    if codes.size == 0:
-        return True
-    hi = int(codes.max())
-    lo = int(np.where(codes == MISSING, np.int8(spec.max), codes).min())
-    if spec.kind == "paired":
-        return hi <= spec.max and lo >= -spec.max and not (codes == 0).any()
-    return hi <= spec.max and lo >= spec.min
+def codes_valid(spec: InstrumentSpec, codes: np.ndarray) -> bool:
+    """Whether every code of an int8 matrix is a valid answer or ``MISSING``: three reductions.
+
+    ``codes − 1`` wraps ``MISSING`` (−128) round to 127, so its minimum + 1 is the smallest
+    answered code (the check is split into chunks so the temporary stays small).
+    """
+    flat = np.ascontiguousarray(codes).reshape(-1)
+    step = 1 << 20
+    for s in range(0, flat.size, step):
+        chunk = flat[s : s + step]
+        if spec.kind == "paired":
+            chunk = np.abs(chunk)  # |MISSING| wraps to MISSING
+            lo, hi = 1, spec.max
+        else:
+            lo, hi = spec.min, spec.max
+        if int(chunk.max()) > hi:
+            return False
+        shifted = np.subtract(chunk, np.int8(1))
+        if int(shifted.min()) + 1 < lo:
+            return False
+    return True
 
 
-def as_codes(spec: InstrumentSpec, x: np.ndarray) -> np.ndarray:
-    """Validate a numeric matrix (NaN, or ``MISSING`` in int8, = skipped) and return int8 codes."""
+def as_codes(spec: InstrumentSpec, x: np.ndarray, *, check: bool = True) -> np.ndarray:
+    """Validate a numeric matrix (NaN, or ``MISSING`` in int8, = skipped) and return int8 codes.
+
+    ``check=False`` (int8 input only) skips the value check, for a caller that runs
+    ``codes_valid`` itself and calls ``as_codes`` again to report what failed."""
     arr = np.asarray(x)
     if arr.ndim != 2:
         raise ScoringError(f"responses must be a 2-D array (rows × items), got {arr.ndim}-D")
@@ -137,7 +152,9 @@ def as_codes(spec: InstrumentSpec, x: np.ndarray) -> np.ndarray:
         raise ScoringError(f"{spec.ref} has {len(spec.items)} items but the responses have {arr.shape[1]} columns")
     expected = f"is not an accepted answer; expected {_expected(spec)}"
     if arr.dtype == np.int8:
-        codes, miss = arr, arr == MISSING
+        codes = arr
+        if not check:
+            return np.ascontiguousarray(codes)
     elif np.issubdtype(arr.dtype, np.floating):
         miss = np.isnan(arr)
         filled = np.where(miss, 0.0, arr)
@@ -150,7 +167,7 @@ def as_codes(spec: InstrumentSpec, x: np.ndarray) -> np.ndarray:
     else:
         raise ScoringError(f"responses must be numeric, got dtype {arr.dtype}")
     codes = np.ascontiguousarray(codes)
-    if not _all_valid(spec, codes):
+    if not codes_valid(spec, codes):
         valid = np.zeros(256, dtype=bool)  # look-up table: code (as a byte) → accepted
         valid[np.array(spec.valid_values + (int(MISSING),), dtype=np.int8).view(np.uint8)] = True
         _reject(spec, codes, ~valid[codes.view(np.uint8)], expected)

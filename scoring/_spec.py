@@ -179,5 +179,100 @@ class InstrumentSpec:
         ones = np.ones((len(self.items), 1), dtype=np.float32)
         return np.hstack([self.value_keys, self._by_section(self.reverse_offset), self.membership, ones])
 
+    @cached_property
+    def scale_items(self) -> np.ndarray:
+        """Items per scale (int16)."""
+        return np.array([s.n_items for s in self.scales], dtype=np.int16)
+
+    @cached_property
+    def scale_min_answered(self) -> np.ndarray:
+        return np.array([s.min_answered for s in self.scales], dtype=np.int16)
+
+    @cached_property
+    def score_multiplier(self) -> np.ndarray:
+        """1 for a mean-scored scale, its number of items for a prorated sum: score = raw · this / answered."""
+        return np.where(self.mean_scored, 1.0, self.scale_items.astype(np.float64))
+
+    @cached_property
+    def group_plan(self) -> GroupPlan | None:
+        """The one-product plan for scale sums and counts (see ``GroupPlan``); None where it does not
+        apply (forced choices, or a group of items too large for the packed encoding)."""
+        return GroupPlan.of(self)
+
     def scale_index(self, role: str) -> list[int]:
         return [k for k, s in enumerate(self.scales) if s.role == role]
+
+
+_OFFSET = 128
+"""``x + 128`` turns an int8 answer into 0 for ``MISSING`` and a positive number otherwise."""
+
+
+@dataclass(frozen=True, eq=False)
+class GroupPlan:
+    """Scale sums and answered counts from one matrix product, without a separate mask.
+
+    Items are grouped by (section, scale, key sign); items on no scale form one more
+    group. The answers enter as ``u = x + 128`` (``MISSING`` → 0, an answer v → v + 128),
+    so one product ``u @ groups`` gives, per group, ``S = Σ v + 128·c`` over its ``c``
+    answered items. With every answer in [lo, hi], ``S`` lies in [c·(128 + lo), c·(128 + hi)];
+    these intervals do not overlap while ``c·(hi − lo) < 128 + lo``, so ``c = S // (128 + lo)``
+    and ``Σ v = S − 128·c`` exactly (all sums are small integers, exact in float32).
+    Everything else is a small product of the group sums and counts: section sums
+    (``v @ signs + c @ offsets``, a reversed item counting min + max − x), scale sums,
+    answered items per scale and in all, and the plain sum of the answers.
+    """
+
+    groups: np.ndarray
+    """items × groups, 0/1 (float32)."""
+    divisor: np.float32
+    """128 + the lowest valid answer."""
+    signs: np.ndarray | None
+    """groups × (sections·scales): the key sign of each group's cell; None when that is the identity."""
+    offsets: np.ndarray | None
+    """groups × (sections·scales): min + max per answered reversed item; None without reversed items."""
+    sections: np.ndarray | None
+    """(sections·scales) × scales, 0/1: a scale's sum over its sections; None with one section."""
+    counts: np.ndarray
+    """groups × scales, 0/1: answered items per scale."""
+
+    @classmethod
+    def of(cls, spec: InstrumentSpec) -> GroupPlan | None:
+        if spec.ipsative:
+            return None
+        lo, hi = min(spec.valid_values), max(spec.valid_values)
+        n_sec, n_sc = len(spec.sections), len(spec.scales)
+        k = n_sec * n_sc
+        index: dict[tuple[int, int, int], int] = {}
+        member = []
+        for it in spec.items:
+            if it.scale is None:
+                key = (-1, -1, 1)
+            elif abs(it.keyed) == 1:
+                key = (spec.sections.index(it.section), it.scale, it.keyed)
+            else:
+                return None
+            member.append(index.setdefault(key, len(index)))
+        g = len(index)
+        groups = np.zeros((len(spec.items), g), dtype=np.float32)
+        groups[np.arange(len(spec.items)), member] = 1
+        if (groups.sum(axis=0) * (hi - lo) >= _OFFSET + lo).any():
+            return None
+        signs = np.zeros((g, k), dtype=np.float32)
+        offsets = np.zeros((g, k), dtype=np.float32)
+        counts = np.zeros((g, n_sc), dtype=np.float32)
+        for (sec, sc, sign), col in index.items():
+            if sc < 0:
+                continue
+            signs[col, sec * n_sc + sc] = sign
+            if sign < 0 and spec.kind != "paired":
+                offsets[col, sec * n_sc + sc] = spec.min + spec.max
+            counts[col, sc] = 1
+        sections = np.tile(np.eye(n_sc, dtype=np.float32), (n_sec, 1))
+        return cls(
+            groups=groups,
+            divisor=np.float32(_OFFSET + lo),
+            signs=None if signs.shape == (g, g) and (signs == np.eye(g)).all() else signs,
+            offsets=offsets if offsets.any() else None,
+            sections=sections if n_sec > 1 else None,
+            counts=counts,
+        )
