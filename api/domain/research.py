@@ -22,7 +22,6 @@ import scoring
 from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Result
 from scoring import research
-from scoring.research._norms import sample_reliability
 
 from . import audit
 from .access import Principal
@@ -199,7 +198,7 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     if hit is None:
         x = stored_answers(session, inst.id, inst.version)
         spec = service.spec(inst.id, inst.version)
-        per = sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
+        per = research.sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
         hit = StoredReliability(
             inst.id,
             inst.version,

@@ -125,12 +125,12 @@ def respondent_open(
 
 
 def _code(session: Session, adm: Administration) -> str:
-    return adm_domain._code(session, adm)
+    return adm_domain.code_of(session, adm)
 
 
 def _visible_instrument(principal: Principal, instrument_id: str) -> bool:
     try:
-        adm_domain._check_instrument_role(principal, instrument_id)
+        adm_domain.check_instrument_role(principal, instrument_id)
     except Forbidden:
         return False
     return True
