@@ -10,6 +10,7 @@ belong to one dimension, so these scores are not ipsative.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -40,8 +41,8 @@ def score_bipolar(spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock) -> Bip
     pole = np.sign(np.nan_to_num(scores)).astype(np.int8)
     n_items = np.array([spec.scales[d].n_items for d in dims], dtype=np.float64)
     clarity = np.abs(scores) / (spec.max * n_items)
-    bands = p["clarity_bands"]
-    below = tuple(float(b["below"]) for b in bands[:-1])  # type: ignore[index,union-attr]
+    bands = cast("list[dict[str, float | str]]", p["clarity_bands"])  # checked by the instrument loader
+    below = tuple(float(b["below"]) for b in bands[:-1])
     cband = (
         np.stack([band_index(clarity[:, k], below) for k in range(len(dims))], axis=1)
         if dims

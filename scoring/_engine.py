@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,8 @@ def _concat(parts: list[Any]) -> Any:
     if isinstance(first, dict):
         return {k: _concat([p[k] for p in parts]) for k in first}
     if is_dataclass(first):
-        return type(first)(**{f.name: _concat([getattr(p, f.name) for p in parts]) for f in fields(first)})
+        cls: Any = type(first)  # a dataclass of arrays: join it field by field
+        return cls(**{f.name: _concat([getattr(p, f.name) for p in parts]) for f in fields(first)})
     raise TypeError(f"cannot join {type(first)!r}")
 
 
@@ -203,8 +204,8 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
     spec, n = r.spec, len(r)
     cols: dict[str, Any] = {}
     cols["id"] = r.ids if r.ids is not None else np.arange(1, n + 1)
-    for k, v in r.provenance.items():
-        cols[k] = np.full(n, v, dtype=object)
+    for key, v in r.provenance.items():
+        cols[key] = np.full(n, v, dtype=object)
     for k, s in enumerate(spec.scales):
         cols[s.id] = r.scales.score[:, k]
         cols[f"{s.id}_band"] = _labels(r.scales.band[:, k], s.band_ids)
@@ -228,9 +229,9 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
         cols["interventions"] = actions
     if r.holland is not None:
         h = r.holland
-        for s, sec in enumerate(spec.sections):
+        for si, sec in enumerate(spec.sections):
             for t, letter in enumerate(LETTERS):
-                cols[f"{sec}_{letter}"] = h.section_counts[:, s, t]
+                cols[f"{sec}_{letter}"] = h.section_counts[:, si, t]
         cols["code"] = code_strings(h.pattern)
         cols["code_orderings"] = h.n_codes
         lo = _labels(h.consistency_min.astype(np.int8) - 1, tuple(CONSISTENCY.values()))
@@ -248,7 +249,7 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
     if r.bipolar is not None:
         b = r.bipolar
         dims = [spec.scales[k] for k in spec.scale_index("dimension")]
-        bands = tuple(str(x["id"]) for x in spec.params["clarity_bands"])  # type: ignore[index,union-attr]
+        bands = tuple(str(x["id"]) for x in cast("list[dict[str, object]]", spec.params["clarity_bands"]))
         cols["type"] = type_string(spec, b.pole, b.clarity_band)
         for k, s in enumerate(dims):
             neg, pos = s.poles or ("-", "+")

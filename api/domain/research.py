@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import instruments
@@ -187,7 +187,9 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     if newest is None or newest[2] < max(min_n, 3):  # re-scorings add results: the answers decide below
         return None
     newest_id, newest_at, count = newest
-    database = session.get_bind().url.render_as_string(hide_password=True)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    database = engine.url.render_as_string(hide_password=True)
     key = (database, inst.id, inst.version, int(count), str(newest_id))
     with _RELIABILITY_LOCK:
         hit = _RELIABILITY_CACHE.get(key)

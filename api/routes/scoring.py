@@ -30,13 +30,17 @@ def score(
     if len(body.administrations) > settings.max_batch:
         raise Invalid(f"at most {settings.max_batch} administrations per request", field="administrations")
     inst = service.instrument(body.instrument, body.version)
-    scorer = service.score_rows if format == "flat" else service.score_answers
-    rows = scorer(
-        inst,
-        [a.answers for a in body.administrations],
-        [a.aspirations for a in body.administrations] if any(a.aspirations for a in body.administrations) else None,
-        [a.seconds for a in body.administrations] if any(a.seconds is not None for a in body.administrations) else None,
-        [a.id or str(k + 1) for k, a in enumerate(body.administrations)],
+    answers = [a.answers for a in body.administrations]
+    aspirations = (
+        [a.aspirations for a in body.administrations] if any(a.aspirations for a in body.administrations) else None
     )
-    results = rows if format == "flat" else [r.model_dump(mode="json") for r in rows]  # type: ignore[union-attr]
+    seconds = (
+        [a.seconds for a in body.administrations] if any(a.seconds is not None for a in body.administrations) else None
+    )
+    ids = [a.id or str(k + 1) for k, a in enumerate(body.administrations)]
+    results: list[dict[str, object]] = (
+        service.score_rows(inst, answers, aspirations, seconds, ids)
+        if format == "flat"
+        else [r.model_dump(mode="json") for r in service.score_answers(inst, answers, aspirations, seconds, ids)]
+    )
     return {"instrument": inst.id, "instrument_version": inst.version, "results": results}
