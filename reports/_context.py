@@ -365,17 +365,17 @@ def _scale(
     """The fields every scale section shares, from the definition's scale and the record's score."""
     v = rec.scale(s.id)
     score = _nan(v.score)
-    return dict(
-        id=s.id,
-        name=s.name,
-        score=score,
-        band=v.band,
-        band_label=_band(s, v.band),
-        n_missing=v.missing,
-        prorated=v.prorated,
-        sem_band=_sem_band(score, rel.get(s.id), ipsative),
-        norm=normed.get(s.id),
-    )
+    return {
+        "id": s.id,
+        "name": s.name,
+        "score": score,
+        "band": v.band,
+        "band_label": _band(s, v.band),
+        "n_missing": v.missing,
+        "prorated": v.prorated,
+        "sem_band": _sem_band(score, rel.get(s.id), ipsative),
+        "norm": normed.get(s.id),
+    }
 
 
 def _missing_scale(inst: Instrument, rec: ScoredRecord, scale_id: str) -> ReportError:

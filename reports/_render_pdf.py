@@ -196,7 +196,7 @@ def _make_svg_text(original: Any) -> Any:
         svg.stream.end_text()
         svg.stream.pop_state()
         draw_emojis(svg.stream, style, x, y, emojis)
-        return None
+        return
 
     return svg_text
 

@@ -778,10 +778,16 @@ class _Builder:
             lines.append(self.t(f"start.reach.yes.{reg}"))
         elif occ is not None and w.within_reach is False and not w.excluded:
             lines.append(self.t(f"start.reach.no.{reg}", level=self.t(f"training.{occ.training_level}")))
-        elif occ is not None and w.within_reach is None and not w.excluded and self.p.start is not None:
+        elif (
+            occ is not None
+            and w.within_reach is None
+            and not w.excluded
+            and self.p.start is not None
             # the education is not known, and the occupation needs more than any schooling reaches (level > 2)
-            if (self.p.intake is None or self.p.intake.isced is None) and occ.training_level > (max_training_level(0) or 0):
-                lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
+            and (self.p.intake is None or self.p.intake.isced is None)
+            and occ.training_level > (max_training_level(0) or 0)
+        ):
+            lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
         m = None
         if self.aud.technical and w.m_range is not None:
             lo, hi = w.m_range

@@ -324,10 +324,7 @@ def records_of(
         elif result.holland is not None:
             h = result.holland
             codes = tuple(c for c, ok in zip(CANDIDATES, adm[i], strict=True) if ok) if adm is not None else ()
-            levels = tuple(
-                CONSISTENCY[d]
-                for d in sorted({hexagon_distance(c[0], c[1]) for c in codes})
-            )
+            levels = tuple(CONSISTENCY[d] for d in sorted({hexagon_distance(c[0], c[1]) for c in codes}))
             diff: dict[str, float | None] = {
                 "iachan": _num(h.differentiation_iachan[i]),
                 "range": _num(h.differentiation_range[i]),

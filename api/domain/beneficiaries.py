@@ -182,9 +182,7 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
     )
     sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
     trail = (
-        session.execute(
-            select(AuditEntry).where(AuditEntry.beneficiary == b.code).order_by(AuditEntry.seq)
-        )
+        session.execute(select(AuditEntry).where(AuditEntry.beneficiary == b.code).order_by(AuditEntry.seq))
         .scalars()
         .all()
     )

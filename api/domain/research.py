@@ -285,7 +285,7 @@ def norm_tables(principal: Principal) -> list[dict[str, Any]]:
 def norm_table(principal: Principal, instrument: str, norm_id: str) -> dict[str, Any]:
     """One norm table (newest version of ``norm_id`` for the instrument)."""
     principal.require("norms.read")
-    found = [m for m in norms_root().glob(f"{instrument}-*/{norm_id}-*.json")]
+    found = list(norms_root().glob(f"{instrument}-*/{norm_id}-*.json"))
     if not found:
         raise NotFound(f"no norm table {norm_id!r} for {instrument!r}", field="norm", value=norm_id)
     t = research.read_norms(sorted(found)[-1])

@@ -112,7 +112,7 @@ def intake_save(
         return redirect(request, f"/beneficiaries/{code}", saved="intake")
     missing = ws.submit_problems(a, posted)
     if missing:  # the draft stays saved; the required fields are pointed out
-        return _intake_page(request, a, code, posted, {k: "required" for k in missing}, status=422)
+        return _intake_page(request, a, code, posted, dict.fromkeys(missing, "required"), status=422)
     ws.submit_staff(session, principal, admin_id, ip)
     return redirect(request, f"/beneficiaries/{code}", saved="intake_submitted")
 
