@@ -345,7 +345,7 @@ class _Builder:
                             m,
                             None,
                             f"scales[{k}].interventions",
-                            f"activity {a!r} is not in data/activities.toml",
+                            f"activity {a!r} is not in instruments/data/activities.toml",
                         )
         if h.model == "intake":
             if h.response is not None:

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["research"])
 
 @router.get("/norms")
 def norms(principal: PrincipalDep) -> list[dict[str, Any]]:
-    """The norm tables in data/norms/ (none until a real sample is normed)."""
+    """The norm tables in instruments/data/norms/ (none until a real sample is normed)."""
     return research.norm_tables(principal)
 
 
