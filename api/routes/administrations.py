@@ -9,12 +9,19 @@ from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep
 from api.domain import administrations as adm
 from api.domain import audit, results
 from api.routes.common import created, result_view
-from api.schemas import AdministrationCreate, AnswersSave, Discard, ResultPublic
+from api.schemas import (
+    AdministrationCreate,
+    AdministrationPublic,
+    AdministrationStarted,
+    AnswersSave,
+    Discard,
+    ResultPublic,
+)
 
 router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=None, responses={201: {"model": AdministrationStarted}})
 def start(
     body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep
 ) -> JSONResponse:
@@ -28,7 +35,7 @@ def start(
     return created(idem.run(body.model_dump(), work, replay=replay))
 
 
-@router.get("/{admin_id}")
+@router.get("/{admin_id}", response_model=None, responses={200: {"model": AdministrationPublic}})
 def read(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     a = adm.get_visible(session, principal, admin_id, write=False)
     audit.append(session, principal.actor, "read", "administration", a.id, adm.code_of(session, a), ip)
@@ -53,7 +60,7 @@ def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDe
     return result_view(r, adm.code_of(session, a), None, a.submitted_at)
 
 
-@router.post("/{admin_id}/discard")
+@router.post("/{admin_id}/discard", response_model=None, responses={200: {"model": AdministrationPublic}})
 def discard(admin_id: str, body: Discard, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """An administration started by mistake: discarded with a reason (audited); it gets no result."""
     a = adm.get_visible(session, principal, admin_id, write=True)

@@ -9,12 +9,14 @@ from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDe
 from api.domain import packets as pk
 from api.domain import reporting
 from api.routes.common import Format, Lang, Page, created, download
-from api.schemas import ConsentCreate, PacketCreate
+from api.schemas import ConsentCreate, ConsentPublic, PacketCreate, PacketPublic
 
 router = APIRouter(prefix="/v1", tags=["consent and packets"])
 
 
-@router.post("/beneficiaries/{code}/consents", status_code=201)
+@router.post(
+    "/beneficiaries/{code}/consents", status_code=201, response_model=None, responses={201: {"model": ConsentPublic}}
+)
 def give(
     code: str,
     body: ConsentCreate,
@@ -40,12 +42,12 @@ def give(
     )
 
 
-@router.get("/beneficiaries/{code}/consents")
+@router.get("/beneficiaries/{code}/consents", response_model=None, responses={200: {"model": list[ConsentPublic]}})
 def consents(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
     return [pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip)]
 
 
-@router.post("/consents/{consent_id}/withdraw")
+@router.post("/consents/{consent_id}/withdraw", response_model=None, responses={200: {"model": ConsentPublic}})
 def withdraw(
     consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def withdraw(
     return pk.consent_view(c, pk.find_code(session, c.beneficiary_id))
 
 
-@router.post("/packets", status_code=201)
+@router.post("/packets", status_code=201, response_model=None, responses={201: {"model": PacketPublic}})
 def build(
     body: PacketCreate,
     principal: PrincipalDep,
@@ -75,7 +77,7 @@ def build(
     )
 
 
-@router.get("/packets/{packet_id}")
+@router.get("/packets/{packet_id}", response_model=None, responses={200: {"model": PacketPublic}})
 def read(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     p = pk.read_packet(session, principal, packet_id, ip)
     return pk.packet_view(p, pk.find_code(session, p.beneficiary_id))
