@@ -16,10 +16,10 @@ echo "== build the wheel"
 "$python" -m pip wheel --quiet --no-deps --wheel-dir "$tmp/dist" "$src"
 wheel=$(ls "$tmp"/dist/proforient-*.whl)
 # what the package needs at run time is in the wheel, not only in the source tree
+listing=$("$python" -m zipfile -l "$wheel")
 for f in instruments/data/occupations.csv instruments/data/activities.toml instruments/data/examples/sds.csv \
   instruments/FORMAT.md reports/strings/ka.toml api/web/strings/ka.toml; do
-  "$python" -m zipfile -l "$wheel" | grep -q " *$f " || "$python" -m zipfile -l "$wheel" | grep -q "$f" \
-    || { echo "wheel-check: $f is not in $(basename "$wheel")" >&2; exit 1; }
+  grep -q "^$f " <<<"$listing" || { echo "wheel-check: $f is not in $(basename "$wheel")" >&2; exit 1; }
 done
 
 echo "== install it in a fresh venv"
