@@ -129,7 +129,11 @@ def resolve_aspirations(frame: pd.DataFrame, columns: Sequence[str], ids: Sequen
                 who = None if ids is None else str(ids[r])
                 problems.append(
                     BadAnswer(
-                        r + 1, who, col, value, "is neither a RIASEC code nor an occupation in instruments/data/occupations.csv"
+                        r + 1,
+                        who,
+                        col,
+                        value,
+                        "is neither a RIASEC code nor an occupation in instruments/data/occupations.csv",
                     )
                 )
                 continue
