@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import docs, errors, web
 from api.admission import Admission
@@ -60,7 +60,7 @@ class BodyLimit:
                 return
             received = 0
 
-            async def limited() -> dict:  # type: ignore[type-arg]
+            async def limited() -> Message:
                 nonlocal received
                 message = await receive()
                 received += len(message.get("body", b""))

@@ -67,10 +67,7 @@ def common() -> frozenset[str]:
 def _repetitive(pw: str) -> bool:
     if len(set(pw)) <= 2:
         return True
-    for n in range(1, len(pw) // 3 + 1):  # a block repeated three or more times makes the whole password
-        if len(pw) % n == 0 and pw[:n] * (len(pw) // n) == pw:
-            return True
-    return False
+    return any(len(pw) % n == 0 and pw[:n] * (len(pw) // n) == pw for n in range(1, len(pw) // 3 + 1))
 
 
 def problem(password: str, min_length: int = 12, username: str = "", full_name: str = "") -> str | None:

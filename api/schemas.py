@@ -183,3 +183,56 @@ class ResultPublic(BaseModel):
     administered_at: dt.datetime
     created_at: dt.datetime
     record: ScoreRecord
+
+
+# -- answers (documented shapes; the routes build them in api.domain) ------------------------------
+
+
+class AdministrationPublic(BaseModel):
+    """An administration: its state and the answers saved so far (never the hand-over token)."""
+
+    id: str
+    beneficiary: str = Field(description="the beneficiary's code (never the name)")
+    instrument: str
+    instrument_version: str
+    status: str = Field(description="in_progress, submitted or discarded")
+    mode: str = Field(description="respondent (the person answers with a hand-over code) or staff")
+    aspirations: list[str | None] | None
+    seconds: float | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    discarded_at: dt.datetime | None
+    discard_reason: str | None
+    answers: dict[str, str | None] = Field(description="item id → the answer as saved (null: skipped)")
+
+
+class AdministrationStarted(AdministrationPublic):
+    resume_token: str | None = Field(description="the hand-over code, shown once (null on a replay)")
+
+
+class ConsentPublic(BaseModel):
+    """A consent: to whom, for which parts, until when; withdrawn or not."""
+
+    id: int
+    beneficiary: str
+    addressee: str
+    scope: list[str]
+    given_at: dt.datetime
+    expires_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
+    note: str | None
+    valid_now: bool
+
+
+class PacketPublic(BaseModel):
+    """A packet for one addressee: the parts it carries and its content, fixed by its hash."""
+
+    id: str
+    beneficiary: str
+    addressee: str
+    parts: list[str]
+    content: dict[str, object]
+    content_hash: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None

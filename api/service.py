@@ -5,7 +5,7 @@ The CLI (and later the REST API) are thin wrappers over these functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -129,7 +129,11 @@ def resolve_aspirations(frame: pd.DataFrame, columns: Sequence[str], ids: Sequen
                 who = None if ids is None else str(ids[r])
                 problems.append(
                     BadAnswer(
-                        r + 1, who, col, value, "is neither a RIASEC code nor an occupation in data/occupations.csv"
+                        r + 1,
+                        who,
+                        col,
+                        value,
+                        "is neither a RIASEC code nor an occupation in instruments/data/occupations.csv",
                     )
                 )
                 continue
@@ -148,7 +152,8 @@ def _seconds(frame: pd.DataFrame, col: str | None, ids: Sequence[object] | None)
         r = int(np.flatnonzero(bad.to_numpy())[0])
         who = None if ids is None else str(ids[r])
         raise ResponseValidationError([BadAnswer(r + 1, who, col, frame[col].iloc[r], "is not a number of seconds")])
-    return values.to_numpy(dtype=np.float64)
+    out: np.ndarray = values.to_numpy(dtype=np.float64)
+    return out
 
 
 def score_frame(
@@ -329,7 +334,7 @@ def json_safe(value: object) -> object:
 
 def score_answers(
     inst: instruments.Instrument,
-    answers: Sequence[dict[str, object]],
+    answers: Sequence[Mapping[str, object]],
     aspirations: Sequence[Sequence[str] | None] | None = None,
     seconds: Sequence[float | None] | None = None,
     ids: Sequence[object] | None = None,
@@ -388,7 +393,7 @@ def score_answers(
 
 def score_rows(
     inst: instruments.Instrument,
-    answers: Sequence[dict[str, object]],
+    answers: Sequence[Mapping[str, object]],
     aspirations: Sequence[Sequence[str] | None] | None = None,
     seconds: Sequence[float | None] | None = None,
     ids: Sequence[object] | None = None,
@@ -400,7 +405,7 @@ def score_rows(
     frame.insert(0, "id", row_ids)
     if aspirations is not None and inst.model == "holland":
         for k in range(3):
-            frame[f"aspiration_{k + 1}"] = [(a or [None] * 3)[k] if len(a or []) > k else None for a in aspirations]
+            frame[f"aspiration_{k + 1}"] = [a[k] if a and len(a) > k else None for a in aspirations]
     if seconds is not None:
         frame["seconds"] = list(seconds)
     scored = score_frame(inst, frame, Columns.detect(list(frame.columns), id_column="id"))
@@ -413,7 +418,10 @@ def _columns(inst: instruments.Instrument) -> list[str]:
 
 def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
     """An instrument in one language: what a respondent page or another system shows."""
-    t = lambda text: None if text is None else text.get(lang)  # noqa: E731
+
+    def t(text: instruments.Text | None) -> str | None:
+        return None if text is None else text.get(lang)
+
     sections: list[dict[str, object]] = [
         {"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections
     ]

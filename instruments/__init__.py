@@ -43,7 +43,7 @@ def available() -> list[tuple[str, str]]:
     for root in roots():
         for key in _load.available(root):
             seen.setdefault(key)
-    return sorted(seen, key=lambda t: (t[0], _load._version_key(t[1])))
+    return sorted(seen, key=lambda t: (t[0], _load._version_key(t[1])))  # noqa: SLF001 - its own package
 
 
 def load(instrument_id: str, version: str | None = None) -> Instrument:

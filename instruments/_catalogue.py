@@ -9,6 +9,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -28,8 +29,8 @@ ACTIVITY_KINDS = frozenset(
 
 
 def data_dir() -> Path:
-    """``data/`` beside the packages, or ``PROFORIENT_DATA_DIR``."""
-    return Path(os.environ.get("PROFORIENT_DATA_DIR") or Path(__file__).resolve().parents[1] / "data")
+    """The catalogues and examples shipped in the package (``instruments/data/``), or ``PROFORIENT_DATA_DIR``."""
+    return Path(os.environ.get("PROFORIENT_DATA_DIR") or str(resources.files("instruments") / "data"))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._errors import InstrumentError, Problem
 from ._model import Instrument, Item
@@ -78,21 +79,19 @@ def entities(inst: Instrument) -> dict[str, object]:
     return out
 
 
-def georgian(ref: str, value: object) -> str | None:
+def georgian(ref: str, value: Any) -> str | None:
     """The Georgian text a change-table cell must quote for ``ref``; None where the cell is free text."""
     kind = ref.split(":", 1)[0]
     if value is None:
         return None
     if kind == "item":
-        return _item_text(value)  # type: ignore[arg-type]
-    if kind == "label":
-        return value.ka  # type: ignore[attr-defined]
+        return _item_text(value)
+    if kind in ("label", "title", "description"):
+        return str(value.ka)
     if kind == "field":
-        return value[3].ka  # type: ignore[index]
+        return str(value[3].ka)
     if kind == "option":
-        return value.label.ka  # type: ignore[attr-defined]
-    if kind in ("title", "description"):
-        return value.ka  # type: ignore[attr-defined]
+        return str(value.label.ka)
     return None
 
 

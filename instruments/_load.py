@@ -345,7 +345,7 @@ class _Builder:
                             m,
                             None,
                             f"scales[{k}].interventions",
-                            f"activity {a!r} is not in data/activities.toml",
+                            f"activity {a!r} is not in instruments/data/activities.toml",
                         )
         if h.model == "intake":
             if h.response is not None:
@@ -740,8 +740,8 @@ class _Builder:
                     f"field {fid!r} is a {by_id[fid].type}; the role takes {' or '.join(INTAKE_ROLES[role])}",
                 )
         for name, values in rules.values.items():
-            role = INTAKE_VALUE_SETS.get(name)
-            if role is None:
+            set_role = INTAKE_VALUE_SETS.get(name)
+            if set_role is None:
                 self.add(
                     "E073",
                     "rules.toml",
@@ -750,14 +750,14 @@ class _Builder:
                     f"unknown value set (known: {', '.join(INTAKE_VALUE_SETS)})",
                 )
                 continue
-            fid = rules.roles.get(role)
-            if fid is None or fid not in by_id:
-                self.add("E073", "rules.toml", None, f"values.{name}", f"needs the role {role!r} in [roles]")
+            set_field = rules.roles.get(set_role)
+            if set_field is None or set_field not in by_id:
+                self.add("E073", "rules.toml", None, f"values.{name}", f"needs the role {set_role!r} in [roles]")
                 continue
-            known = {o.value for o in by_id[fid].options}
+            known = {o.value for o in by_id[set_field].options}
             for v in values:
                 if v not in known:
-                    self.add("E073", "rules.toml", None, f"values.{name}", f"{v!r} is not an option of {fid!r}")
+                    self.add("E073", "rules.toml", None, f"values.{name}", f"{v!r} is not an option of {set_field!r}")
         for k, fid in enumerate(rules.packet.fields):
             if fid not in by_id:
                 self.add("E074", "rules.toml", None, f"packet.fields[{k}]", f"field {fid!r} is not in fields.csv")

@@ -18,7 +18,7 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import matplotlib
 from matplotlib import cbook
@@ -101,7 +101,7 @@ class _MeasuringRenderer(RendererSVG):
         )
         found = _METRICS.get(key)
         if found is None:
-            found = super().get_text_width_height_descent(s, prop, ismath)
+            found = super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-untyped-call]
             if len(_METRICS) >= _METRICS_MAX:
                 _METRICS.clear()
             _METRICS[key] = found
@@ -113,26 +113,25 @@ class _SVGCanvas(FigureCanvasSVG):
 
     def print_svg(
         self,
-        filename: object,
+        filename: Any,
         *,
         bbox_inches_restore: object = None,
         metadata: dict[str, object] | None = None,
         **_ignored: object,
     ) -> None:
         # print_figure has already applied facecolor/edgecolor/orientation; they are not needed here
-        with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
-            if not cbook.file_requires_unicode(fh):
-                fh = codecs.getwriter("utf-8")(fh)
+        with cbook.open_file_cm(filename, "w", encoding="utf-8") as opened:
+            fh: Any = opened if cbook.file_requires_unicode(opened) else codecs.getwriter("utf-8")(opened)
             dpi = self.figure.dpi
             self.figure.dpi = 72
             width, height = self.figure.get_size_inches()
-            renderer = MixedModeRenderer(
-                self.figure,
-                width,
-                height,
-                dpi,
-                _MeasuringRenderer(width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata),
-                bbox_inches_restore=bbox_inches_restore,
+            # matplotlib's SVG and mixed-mode renderers are not annotated (and the mixed-mode one
+            # stands in for a RendererBase without being one)
+            measuring = _MeasuringRenderer(  # type: ignore[no-untyped-call]
+                width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata
+            )
+            renderer: Any = MixedModeRenderer(  # type: ignore[no-untyped-call]
+                self.figure, width, height, dpi, measuring, bbox_inches_restore=bbox_inches_restore
             )
             self.figure.draw(renderer)
             renderer.finalize()
@@ -163,19 +162,19 @@ class _Canvas:
             + self.fig.transFigure
         )
 
-    def rect(self, x: float, y: float, w: float, h: float, **kw: object) -> None:
+    def rect(self, x: float, y: float, w: float, h: float, **kw: Any) -> None:
         self.fig.add_artist(Rectangle((x, y), w, h, transform=self.data, **kw))
 
-    def line(self, xs: Sequence[float], ys: Sequence[float], **kw: object) -> None:
+    def line(self, xs: Sequence[float], ys: Sequence[float], **kw: Any) -> None:
         self.fig.add_artist(Line2D(xs, ys, transform=self.data, **kw))
 
-    def polygon(self, points: Sequence[tuple[float, float]], **kw: object) -> None:
+    def polygon(self, points: Sequence[tuple[float, float]], **kw: Any) -> None:
         self.fig.add_artist(Polygon(points, closed=True, transform=self.data, **kw))
 
-    def arrow(self, x0: float, y0: float, x1: float, y1: float, **kw: object) -> None:
+    def arrow(self, x0: float, y0: float, x1: float, y1: float, **kw: Any) -> None:
         self.fig.add_artist(FancyArrowPatch((x0, y0), (x1, y1), transform=self.data, **kw))
 
-    def text(self, x: float, y: float, s: str, size: float = 8.0, colour: str = INK, **kw: object) -> None:
+    def text(self, x: float, y: float, s: str, size: float = 8.0, colour: str = INK, **kw: Any) -> None:
         self.fig.text(x, y, s, transform=self.data, fontsize=size, color=colour, fontfamily=_FONT, **kw)
 
     def title(self, s: str | None) -> None:

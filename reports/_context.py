@@ -325,7 +325,7 @@ def _usable(r: float, sd: float) -> bool:
     return math.isfinite(r) and 0 < r < 1 and math.isfinite(sd) and sd > 0
 
 
-def norm_reliabilities(table: object) -> dict[str, Reliability]:
+def norm_reliabilities(table: Any) -> dict[str, Reliability]:
     """Scale id → ``Reliability`` from the α and SD a norm table carries for its sample (empty when
     it carries none, as tables built from scores alone or older files)."""
     carried = getattr(table, "reliability", None) or {}
@@ -333,9 +333,9 @@ def norm_reliabilities(table: object) -> dict[str, Reliability]:
         return {}
     source = _both(
         "ui.sem.from_norms",
-        table=f"{table.instrument}/{table.ref}",  # type: ignore[attr-defined]
+        table=f"{table.instrument}/{table.ref}",
         n=int(table.sample.n),
-    )  # type: ignore[attr-defined]
+    )
     return {
         sid: Reliability(r=float(x.alpha), sd=float(x.sd), source=source)
         for sid, x in carried.items()
@@ -366,17 +366,17 @@ def _scale(
     """The fields every scale section shares, from the definition's scale and the record's score."""
     v = rec.scale(s.id)
     score = _nan(v.score)
-    return dict(
-        id=s.id,
-        name=s.name,
-        score=score,
-        band=v.band,
-        band_label=_band(s, v.band),
-        n_missing=v.missing,
-        prorated=v.prorated,
-        sem_band=_sem_band(score, rel.get(s.id), ipsative),
-        norm=normed.get(s.id),
-    )
+    return {
+        "id": s.id,
+        "name": s.name,
+        "score": score,
+        "band": v.band,
+        "band_label": _band(s, v.band),
+        "n_missing": v.missing,
+        "prorated": v.prorated,
+        "sem_band": _sem_band(score, rel.get(s.id), ipsative),
+        "norm": normed.get(s.id),
+    }
 
 
 def _missing_scale(inst: Instrument, rec: ScoredRecord, scale_id: str) -> ReportError:
@@ -438,7 +438,7 @@ def _holland(
     inst, prov = _definition(rec, given)
     normed, info = _norm_scores(rec, inst, "holland", choice)
     prov = _with_norms(prov, info)
-    by_letter = {s.letter: s for s in inst.scales if s.role == "type"}
+    by_letter = {str(s.letter): s for s in inst.scales if s.role == "type"}
     if set(by_letter) != set("RIASEC"):
         raise ReportError(f"{inst.ref} does not have one scale for each of R I A S E C")
     present = {s.id for s in rec.scales}
@@ -507,13 +507,13 @@ def _bipolar(
     normed, info = _norm_scores(rec, inst, "bipolar", choice)
     prov = _with_norms(prov, info)
     top = _range(inst)[1]
-    given = {d.id: d for d in rec.dimensions}
+    scored_dims = {d.id: d for d in rec.dimensions}
     clarity_bands = getattr(inst.params, "clarity_bands", [])
     dims = []
     for s in inst.scales:
-        if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None or s.id not in given:
+        if s.role != "dimension" or s.negative_pole is None or s.positive_pole is None or s.id not in scored_dims:
             continue
-        d = given[s.id]
+        d = scored_dims[s.id]
         scored = next((x for x in rec.scales if x.id == s.id), None)
         neg = Pole(
             s.negative_pole.letter, Text(ka=s.negative_pole.ka, en=s.negative_pole.en), "".join(s.negative_pole.riasec)
@@ -577,8 +577,8 @@ def _intake(
         if f.type == "multi" and isinstance(v, tuple) and set(v) - allowed:
             raise ReportError(f"{inst.ref}: {fid} has unknown choice(s) {sorted(set(v) - allowed)}")
     field = inst.role("aspirations")
-    given = rec.values.get(field.id) if field is not None else None
-    aspirations = tuple(Aspiration(g, _lookup(g, catalogue)) for g in (given or ()))  # type: ignore[union-attr]
+    named = rec.values.get(field.id) if field is not None else None
+    aspirations = tuple(Aspiration(g, _lookup(g, catalogue)) for g in (named if isinstance(named, tuple) else ()))
     return IntakeSection(
         provenance=prov,
         instrument=inst,

@@ -386,8 +386,9 @@ class IntakeSection:
         """What the person cannot do, for matching: ``night_work`` (a constraint in the form's
         ``night_work_limits``), ``driving`` (no driving licence)."""
         out = []
-        constraints = self.value("constraints") or ()
-        if set(constraints) & self.instrument.value_set("night_work_limits"):  # type: ignore[arg-type]
+        constraints = self.value("constraints")  # a multiple choice: a tuple of option values
+        chosen = set(constraints) if isinstance(constraints, list | tuple | set | frozenset) else set()
+        if chosen & self.instrument.value_set("night_work_limits"):
             out.append("night_work")
         if self.value("driving_licence") is False:
             out.append("driving")

@@ -37,7 +37,7 @@ class RenderWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
@@ -45,7 +45,6 @@ def _env() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return env
 
 
 @lru_cache(maxsize=1)
@@ -161,7 +160,7 @@ def _html(view: dict[str, Any], charts: bool, *, inline_css: bool = True) -> str
             .render(
                 view=view,
                 charts=uris,
-                css=Markup(_css() if inline_css else ""),  # our own stylesheet, not user data
+                css=Markup(_css() if inline_css else ""),  # noqa: S704 - our own stylesheet, not user data
                 t=strings(lang).get,
                 head=lambda text: heading_case(text, lang),
                 listed=lambda items: strings(lang).join(items, mid_sentence=True),

@@ -47,7 +47,8 @@ def _state(css: str, base_url: str) -> tuple[FontConfiguration, weasyprint.CSS]:
 def write_pdf(html: str, css: str, base_url: str) -> bytes:
     """The PDF of ``html`` (which carries no ``<style>`` of its own) styled by ``css``."""
     font_config, sheet = _state(css, base_url)
-    return weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
+    pdf: bytes = weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
+    return pdf
 
 
 # ---------------------------------------------------------------- cyclic GC paused while rendering
@@ -119,13 +120,15 @@ def _make_svg_text(original: Any) -> Any:
         """WeasyPrint's ``svg.text.text`` for a label with one position: laid out and drawn as one run."""
         string = node.text
         if not string or "\n" in string or any(node.get(a) is not None for a in _PER_LETTER_ONLY):
-            return original(svg, node, font_size)
+            original(svg, node, font_size)
+            return
         x, ok_x = _single(node, "x", font_size, svg.inner_width)
         y, ok_y = _single(node, "y", font_size, svg.inner_height)
         dx, ok_dx = _single(node, "dx", font_size, svg.inner_width)
         dy, ok_dy = _single(node, "dy", font_size, svg.inner_height)
         if not (ok_x and ok_y and ok_dx and ok_dy):
-            return original(svg, node, font_size)
+            original(svg, node, font_size)
+            return
 
         # the style exactly as WeasyPrint's own text() builds it
         style = Style()
@@ -145,7 +148,8 @@ def _make_svg_text(original: Any) -> Any:
 
         layout, _, resume_index, width, height, baseline = split_first_line(string, style, svg.context, inf, 0)
         if resume_index is not None:  # more than one line after all
-            return original(svg, node, font_size)
+            original(svg, node, font_size)
+            return
 
         ascent, descent = font_size * 0.8, font_size * 0.2  # as WeasyPrint's text()
         y_align = 0.0
@@ -192,7 +196,7 @@ def _make_svg_text(original: Any) -> Any:
         svg.stream.end_text()
         svg.stream.pop_state()
         draw_emojis(svg.stream, style, x, y, emojis)
-        return None
+        return
 
     return svg_text
 

@@ -1,7 +1,7 @@
 """Interpretation rules: what is clinical, which activities to recommend and why.
 
 The words live in ``strings/*.toml``; this module only decides *which* text
-keys apply. Activities come from ``data/activities.toml`` and are chosen by:
+keys apply. Activities come from ``instruments/data/activities.toml`` and are chosen by:
 
 - each salient VDQ barrier: all its interventions (as listed in the VDQ
   definition), strongest barrier first; a moderate barrier: its first one;
@@ -84,7 +84,7 @@ class _Collector:
 
     def add(self, activity_id: str, reason: Reason) -> None:
         if activity_id not in self.by_id:
-            raise KeyError(f"activity {activity_id!r} is not in data/activities.toml")
+            raise KeyError(f"activity {activity_id!r} is not in instruments/data/activities.toml")
         if activity_id not in self.reasons:
             self.order.append(activity_id)
             self.reasons[activity_id] = []

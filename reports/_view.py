@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 import scoring
-from instruments import Text
+from instruments import Occupation, Text
 
 from . import _format
 from ._errors import ReportError
@@ -653,8 +653,8 @@ class _Builder:
                 shown = None
             elif f.type == "choice":
                 shown = options.get(str(v), str(v))
-            elif f.type == "multi":
-                shown = self.s.join(options.get(x, x) for x in v)  # type: ignore[union-attr]
+            elif f.type == "multi" and isinstance(v, tuple):
+                shown = self.s.join(options.get(x) or x for x in v)
             elif f.type == "bool":
                 shown = self.t("ui.yes") if v else self.t("ui.no")
             elif f.type == "number":
@@ -696,8 +696,8 @@ class _Builder:
             return self.t("ui.aspiration.from_sds")
         return None
 
-    def _aspiration_name(self, given: str, occ: object) -> str:
-        return self.tx(occ.name) if occ is not None else given  # type: ignore[attr-defined]
+    def _aspiration_name(self, given: str, occ: Occupation | None) -> str:
+        return (self.tx(occ.name) if occ is not None else None) or given
 
     def group(self, i: IntakeSection) -> dict[str, Any]:
         g = i.group or "none"
@@ -808,10 +808,16 @@ class _Builder:
             lines.append(self.t(f"start.reach.yes.{reg}"))
         elif occ is not None and w.within_reach is False and not w.excluded:
             lines.append(self.t(f"start.reach.no.{reg}", level=self.t(f"training.{occ.training_level}")))
-        elif occ is not None and w.within_reach is None and not w.excluded and self.p.start is not None:
+        elif (
+            occ is not None
+            and w.within_reach is None
+            and not w.excluded
+            and self.p.start is not None
             # the education is not known, and the occupation needs more than any schooling reaches (level > 2)
-            if (self.p.intake is None or self.p.intake.isced is None) and occ.training_level > max_training_level(0):
-                lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
+            and (self.p.intake is None or self.p.intake.isced is None)
+            and occ.training_level > (max_training_level(0) or 0)
+        ):
+            lines.append(self.t(f"start.reach.unknown.{reg}", level=self.t(f"training.{occ.training_level}")))
         m = None
         if self.aud.technical and w.m_range is not None:
             lo, hi = w.m_range

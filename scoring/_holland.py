@@ -131,7 +131,7 @@ def _admissible_table() -> np.ndarray:
     """
     g = np.array(list(np.ndindex(*(6,) * 6)), dtype=np.int8)[:, ::-1]  # g[:, k] is the k-th digit
     ga, gb, gc = g[:, _CAND_IDX[:, 0]], g[:, _CAND_IDX[:, 1]], g[:, _CAND_IDX[:, 2]]
-    return (ga <= gb) & (gb <= gc) & (gc == (ga < gc).astype(np.int8) + (gb < gc))
+    return np.asarray((ga <= gb) & (gb <= gc) & (gc == (ga < gc).astype(np.int8) + (gb < gc)))
 
 
 ADMISSIBLE = _admissible_table()
@@ -148,7 +148,7 @@ _FIRST = np.where(np.arange(_FEW) < _N_CODES[:, None], _FIRST, _FIRST[:, :1])
 
 def admissible_codes(pattern: np.ndarray) -> np.ndarray:
     """Rows × 120 booleans from order patterns (−1 = no code)."""
-    return ADMISSIBLE[np.maximum(pattern, 0)] & (pattern >= 0)[:, None]
+    return np.asarray(ADMISSIBLE[np.maximum(pattern, 0)] & (pattern >= 0)[:, None])
 
 
 @dataclass(frozen=True)

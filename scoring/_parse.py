@@ -95,7 +95,7 @@ def parse_block(spec: InstrumentSpec, block: np.ndarray, ids: Sequence[object] |
                 )
             )
         raise ResponseValidationError(problems, total)
-    return out16.astype(np.int8)
+    return np.asarray(out16.astype(np.int8))
 
 
 _BAD = -1000

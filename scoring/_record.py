@@ -15,11 +15,11 @@ an error, never a dict of strings to re-parse.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 Letter = Literal["R", "I", "A", "S", "E", "C"]
 
@@ -232,7 +232,7 @@ def read_record(data: Any) -> DecisionRecord | HollandRecord | BipolarRecord | G
 
 def record_schema() -> dict[str, Any]:
     """The JSON Schema of a stored record (published under ``/v1/schemas/record``)."""
-    return _ADAPTER.json_schema()  # type: ignore[no-any-return]
+    return _ADAPTER.json_schema()
 
 
 # -- from the engine's arrays ------------------------------------------------------------------
@@ -316,7 +316,7 @@ def records_of(
                     **common,
                     certainty=_num(d.certainty[i]),
                     total_indecision=_num(d.total_indecision[i]),
-                    status=STATUSES[status] if status >= 0 else None,  # type: ignore[arg-type]
+                    status=STATUSES[status] if status >= 0 else None,
                     salient=salient,
                     interventions=tuple(acts),
                 )
@@ -324,10 +324,7 @@ def records_of(
         elif result.holland is not None:
             h = result.holland
             codes = tuple(c for c, ok in zip(CANDIDATES, adm[i], strict=True) if ok) if adm is not None else ()
-            levels = tuple(
-                CONSISTENCY[d]  # type: ignore[misc]
-                for d in sorted({hexagon_distance(c[0], c[1]) for c in codes})
-            )
+            levels = tuple(CONSISTENCY[d] for d in sorted({hexagon_distance(c[0], c[1]) for c in codes}))
             diff: dict[str, float | None] = {
                 "iachan": _num(h.differentiation_iachan[i]),
                 "range": _num(h.differentiation_range[i]),
@@ -343,23 +340,23 @@ def records_of(
             out.append(
                 HollandRecord(
                     **common,
-                    totals={L: _num(h.totals[i, t]) for t, L in enumerate(LETTERS)},  # type: ignore[misc]
+                    totals={L: _num(h.totals[i, t]) for t, L in enumerate(LETTERS)},
                     sections=tuple(
                         SectionCounts(
                             id=sec,
-                            counts={L: float(h.section_counts[i, si, t]) for t, L in enumerate(LETTERS)},  # type: ignore[misc]
+                            counts={L: float(h.section_counts[i, si, t]) for t, L in enumerate(LETTERS)},
                         )
                         for si, sec in enumerate(spec.sections)
                     ),
                     codes=codes,
-                    consistency=levels,  # type: ignore[arg-type]
+                    consistency=levels,
                     differentiation=diff,
                     elevation=_num(h.elevation[i]),
                     aspirations=tuple(Aspired(given=g, code=c) for g, c in aspirations[i])
                     if aspirations is not None
                     else (),
                     congruence=cong,
-                    coherence=COHERENCE[coh] if coh >= 0 else None,  # type: ignore[arg-type]
+                    coherence=COHERENCE[coh] if coh >= 0 else None,
                 )
             )
         elif result.bipolar is not None:
@@ -433,7 +430,7 @@ def intake_records(spec: Any, parsed: Any, scored: Any, engine_version: str) -> 
                 hard_skills_needs=tuple(sc["hard_skills_needs"]),
                 soft_skills_needs=tuple(sc["soft_skills_needs"]),
                 self_employment_interest=bool(sc["self_employment_interest"]),
-                job_seeker_group=group,  # type: ignore[arg-type]
+                job_seeker_group=group,
                 group_reasons=tuple(sc["group_reasons"]),
             )
         )

@@ -130,7 +130,7 @@ class InstrumentSpec:
     def membership(self) -> np.ndarray:
         """1 where an item counts towards a scale (for answered/missing counts)."""
         left, right = self.forced_keys
-        return ((self.keys != 0) | (left != 0) | (right != 0)).astype(np.float32)
+        return np.asarray(((self.keys != 0) | (left != 0) | (right != 0)).astype(np.float32))
 
     @cached_property
     def repeat_pairs(self) -> tuple[tuple[int, int], ...]:
@@ -159,7 +159,7 @@ class InstrumentSpec:
 
     def _by_section(self, m: np.ndarray) -> np.ndarray:
         sec = np.array([[it.section == s for s in self.sections] for it in self.items], dtype=np.float32)
-        return (sec[:, :, None] * m[:, None, :]).reshape(len(self.items), -1)
+        return np.asarray((sec[:, :, None] * m[:, None, :]).reshape(len(self.items), -1))
 
     @cached_property
     def section_keys(self) -> np.ndarray:

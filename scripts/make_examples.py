@@ -1,4 +1,4 @@
-"""Write the synthetic example files in data/examples/ (deterministic; no real person).
+"""Write the synthetic example files in instruments/data/examples/ (deterministic; no real person).
 
     .venv/bin/python scripts/make_examples.py
 
@@ -15,7 +15,7 @@ import numpy as np
 
 import instruments
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "examples"
+OUT = Path(__file__).resolve().parents[1] / "instruments" / "data" / "examples"
 N = 12
 
 

@@ -33,7 +33,7 @@ fi
 # Python environment; reinstall only when pyproject.toml changed.
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-extra=""; [ "$mode" = "dev" ] && extra="[dev,research]"
+extra="[postgres]"; [ "$mode" = "dev" ] && extra="[dev,research,postgres]"
 stamp=".venv/.proforient-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing proforient$extra into .venv" >&2

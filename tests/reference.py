@@ -171,7 +171,7 @@ def score_row(
         for L in LETTERS:
             elevation += t[L]
         out["elevation"] = elevation
-        asp = [a for a in (aspirations or [])]
+        asp = list(aspirations or [])
         first = asp[0] if asp else None
 
         def two_letter(person: str, other: str) -> int:  # Healy & Mourton (1983), as written

@@ -50,7 +50,7 @@ def _login(service, username: str, password: str, **extra: object):  # type: ign
 
 
 @pytest.mark.parametrize(
-    ("password", "reason"),
+    "password, reason",
     [
         ("short-one", "too_short"),
         ("password2024!", "common"),  # a listed password with digits and signs added
@@ -352,7 +352,7 @@ def test_api_clients_are_created_used_and_revoked(service) -> None:  # type: ign
     assert partner.post("/v1/score", json=body).status_code == 401
     with service.app.state.sessions() as s:
         for row in s.execute(select(IdempotencyRecord)).scalars():
-            assert key not in str(vars(row)) and "k1" != row.key
+            assert key not in str(vars(row)) and row.key != "k1"
 
 
 # -- least privilege -----------------------------------------------------------------------------
@@ -511,9 +511,8 @@ def test_web_users_and_api_client_pages(service) -> None:  # type: ignore[no-unt
 
 
 def test_the_cli_and_fixtures_still_make_accounts_with_a_chosen_password(service) -> None:  # type: ignore[no-untyped-def]
-    with service.app.state.sessions() as s, s.begin():
-        with pytest.raises(Exception, match="most commonly used"):
-            accounts.create_user(s, SYSTEM, "weak.one", "password12345", "researcher")
+    with service.app.state.sessions() as s, s.begin(), pytest.raises(Exception, match="most commonly used"):
+        accounts.create_user(s, SYSTEM, "weak.one", "password12345", "researcher")
     with service.app.state.sessions() as s, s.begin():
         u = accounts.create_user(s, SYSTEM, "strong.one", "a strong passphrase here", "researcher", full_name="ანა")
         assert u.must_change_password is False and u.full_name == "ანა"

@@ -105,7 +105,7 @@ def test_full_process_consent_gates_the_packet(service):
 def test_clinical_detail_only_with_consent_scope(service):
     sw, psy = service.client("social_worker"), service.client("psychologist")
     code = new_beneficiary(sw)
-    answers = {k: "4" for k in answers_for("vdq")}
+    answers = dict.fromkeys(answers_for("vdq"), "4")
     administer(psy, code, "vdq", answers)
     plain = sw.post(
         "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile", "activities"]}

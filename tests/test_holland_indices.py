@@ -120,7 +120,7 @@ def test_consistency_differentiation_elevation():
 
 
 def test_flat_and_depressed_profiles():
-    row = score_sds({L: 2 for L in "RIASEC"})
+    row = score_sds(dict.fromkeys("RIASEC", 2))
     assert "flat_profile" in row["flags"] and "depressed_profile" in row["flags"]
     assert row["code_orderings"] == 120
 

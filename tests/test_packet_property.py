@@ -32,7 +32,7 @@ def clinical_texts() -> set[str]:
             out |= {a.name.ka, a.name.en}
     for lang in reports.LANGS:
         strings = reports.strings(lang)
-        for key in strings.keys():
+        for key in strings:
             if key.startswith(("flag.", "decision.barrier.emotional_strain.", "ui.validity.")):
                 out.add(strings.get(key, margin="2").split(".")[0][:40])
     return {t for t in out if t}

@@ -143,7 +143,7 @@ def test_pdf_output(tmp_path: Path) -> None:
 
 
 def _no_reports(folder: Path) -> bool:
-    return not folder.exists() or not [p for p in folder.iterdir()]
+    return not folder.exists() or not list(folder.iterdir())
 
 
 def test_a_bad_answer_writes_nothing(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_a_failure_on_the_last_person_leaves_nothing_half_written(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    "extra, message",
     [
         (["-f", "docx"], "--format"),
         (["-a", "beneficiary", "--consent-clinical"], "--consent-clinical"),

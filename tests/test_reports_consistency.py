@@ -321,7 +321,7 @@ def prorated() -> tuple[reports.Profile, float]:
     return reports.build_profile(PERSON, [rec, intake_record()]), value
 
 
-@pytest.mark.parametrize(("audience", "lang"), RENDERS)
+@pytest.mark.parametrize("audience, lang", RENDERS)
 def test_a_prorated_score_reads_the_same_everywhere(prorated, audience: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     p, value = prorated
     s = reports.strings(lang)

@@ -136,12 +136,12 @@ def records() -> dict[str, scoring.ScoreRecord]:
 def profile(name: str | None = "Nino Beridze", only: tuple[str, ...] | None = None, **kw: object) -> reports.Profile:
     r = records()
     chosen = [v for k, v in r.items() if only is None or k in only]
-    args: dict[str, object] = dict(
-        name=name,
-        administrator="Psychologist M. K.",
-        administered=date(2025, 3, 14),
-        report_date=date(2025, 3, 20),
-    )
+    args: dict[str, object] = {
+        "name": name,
+        "administrator": "Psychologist M. K.",
+        "administered": date(2025, 3, 14),
+        "report_date": date(2025, 3, 20),
+    }
     args.update(kw)
     return reports.build_profile(PERSON, chosen, **args)  # type: ignore[arg-type]
 

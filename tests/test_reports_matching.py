@@ -1,4 +1,4 @@
-"""Occupation matching, checked against an independent reading of data/occupations.csv.
+"""Occupation matching, checked against an independent reading of instruments/data/occupations.csv.
 
 Matching takes the ISCED 2011 level of the completed education (``isced=``: what the intake form's
 data, its isced.csv, make of the education answer) and what the person cannot do (``limits=``:

@@ -120,14 +120,14 @@ def _t_text(t: float) -> str:
 
 def _table(kind: str, **kw: object) -> rs.NormTable:
     spec = instruments.scoring_spec(instruments.load(kind))
-    args: dict[str, object] = dict(
-        norm_id="pilot",
-        version="1.0",
-        population=POPULATION,
-        collected_from=date(2025, 1, 10),
-        collected_to=date(2025, 4, 30),
-        min_group_n=1,
-    )
+    args: dict[str, object] = {
+        "norm_id": "pilot",
+        "version": "1.0",
+        "population": POPULATION,
+        "collected_from": date(2025, 1, 10),
+        "collected_to": date(2025, 4, 30),
+        "min_group_n": 1,
+    }
     args.update(kw)
     return rs.build_norms(spec, _sample(kind), **args)  # type: ignore[arg-type]
 
@@ -233,10 +233,7 @@ def test_psychologist_sees_pr_t_and_stanine_of_every_scale(normed: reports.Profi
             if kind == "vdq" and scale.role == "certainty":
                 assert s.get("ui.norms.inline", pr=want[0], t=want[1], stanine=want[2]) in text
                 continue
-            if kind == "sds":
-                label = f"{scale.letter} · {scale.name.get(lang)}"
-            else:
-                label = scale.name.get(lang)
+            label = f"{scale.letter} · {scale.name.get(lang)}" if kind == "sds" else scale.name.get(lang)
             hits = [r for r in body if label in r[:2]]
             assert len(hits) == 1, (sid, label)
             assert _contains_run(hits[0], want), (sid, hits[0], want)
@@ -525,7 +522,7 @@ def test_cli_norms_end_to_end(tmp_path: Path, norm_files: dict[str, Path]) -> No
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
+    "make, message",
     [
         (lambda tmp, files: tmp / "missing.json", "not a readable norm table"),
         (lambda tmp, files: _write(tmp / "broken.json", "{not json"), "not a readable norm table"),

@@ -83,7 +83,7 @@ def _barriers() -> list[tuple[str, str]]:
     return sorted(out)
 
 
-@pytest.mark.parametrize(("ref", "barrier"), _barriers())
+@pytest.mark.parametrize("ref, barrier", _barriers())
 def test_every_barrier_has_a_narrative(ref: str, barrier: str) -> None:
     """A curated text in both languages and both registers, or the definition's own description."""
     curated = [f"decision.barrier.{barrier}.{r}" for r in ("pro", "you")]

@@ -59,7 +59,7 @@ def test_declared_missing_codes_and_natural_encodings(tmp_path):
 
 def test_spss_user_missing_values_are_missing(tmp_path):
     frame = vdq_frame(2).drop(columns=["gender"])
-    frame = frame.astype({c: "float64" for c in VDQ.item_ids})
+    frame = frame.astype(dict.fromkeys(VDQ.item_ids, "float64"))
     frame.loc[0, "VDQ05"] = 9.0
     path = tmp_path / "um.sav"
     pyreadstat.write_sav(frame, str(path), missing_ranges={"VDQ05": [9]})
@@ -205,7 +205,7 @@ def test_write_table_is_atomic(tmp_path):
             Path(a[0]).write_text("partial")
             raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         rs.write_table(Boom({"a": [1]}), tmp_path / "t.csv")
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="must end in"):

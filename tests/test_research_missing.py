@@ -299,4 +299,4 @@ def test_policy_validation():
         scoring.score(spec, x, missing=MissingPolicy("median"))
     with pytest.raises(ValueError, match="missing must be one of"):
         rs.item_analysis(spec, gappy(), missing="mean")  # type: ignore[arg-type]
-    assert MISSING == np.int8(-128)
+    assert np.int8(-128) == MISSING

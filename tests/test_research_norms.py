@@ -126,9 +126,9 @@ def test_ipsative_scores_are_refused():
 @pytest.mark.parametrize(
     "kw, message",
     [
-        (dict(population=" "), "population"),
-        (dict(norm_id=""), "norm_id"),
-        (dict(min_group_n=0), "min_group_n"),
+        ({"population": " "}, "population"),
+        ({"norm_id": ""}, "norm_id"),
+        ({"min_group_n": 0}, "min_group_n"),
     ],
 )
 def test_build_norms_validates(kw, message):

@@ -294,8 +294,8 @@ def test_ipsative_instruments_are_refused():
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (dict(missing="mean"), "pairwise"),
-        (dict(confidence=1.2), "confidence"),
+        ({"missing": "mean"}, "pairwise"),
+        ({"confidence": 1.2}, "confidence"),
     ],
 )
 def test_item_analysis_validates_options(bad, message):
@@ -311,10 +311,16 @@ def test_item_analysis_rejects_out_of_range_answers():
 
 
 @pytest.mark.parametrize(
-    "bad", [np.ones((3, 2)), np.array([[1, 0.5], [0.4, 1]]), np.array([[1.0]]), np.array([[1, np.nan], [np.nan, 1]])]
+    "bad, message",
+    [
+        (np.ones((3, 2)), "must be square"),
+        (np.array([[1, 0.5], [0.4, 1]]), "must be symmetric"),
+        (np.array([[1.0]]), "at least 2 items"),
+        (np.array([[1, np.nan], [np.nan, 1]]), "missing or infinite"),
+    ],
 )
-def test_coefficients_validate_matrices(bad):
-    with pytest.raises(ValueError):
+def test_coefficients_validate_matrices(bad, message):
+    with pytest.raises(ValueError, match=message):
         rs.cronbach_alpha(bad)
 
 

@@ -82,12 +82,12 @@ def test_population_values_match_a_huge_sample():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(n=0), "positive"),
-        (dict(missing=1.0), "missing"),
-        (dict(trait_corr=np.eye(3)), "one row per scale"),
-        (dict(trait_corr=np.array([[1, 2], [2, 1.0]])), "positive definite"),
-        (dict(dif=[rs.DIF("nope", 1.0)]), "not an item"),
-        (dict(dif=[rs.DIF("S1_01", 1.0)]), "focal group"),
+        ({"n": 0}, "positive"),
+        ({"missing": 1.0}, "missing"),
+        ({"trait_corr": np.eye(3)}, "one row per scale"),
+        ({"trait_corr": np.array([[1, 2], [2, 1.0]])}, "positive definite"),
+        ({"dif": [rs.DIF("nope", 1.0)]}, "not an item"),
+        ({"dif": [rs.DIF("S1_01", 1.0)]}, "focal group"),
     ],
 )
 def test_simulate_validates(kwargs, message):

@@ -160,7 +160,7 @@ def test_a_renamed_copy_needs_data_not_code(service_for, tmp_path, monkeypatch) 
         svc = service_for("sqlite")
         sw, psy, officer = svc.client("social_worker"), svc.client("psychologist"), svc.client("employment_officer")
         code = _new(sw)
-        answers = {k: "4" for k in answers_for("vdq")}
+        answers = dict.fromkeys(answers_for("vdq"), "4")
         r = administer(psy, code, "vdqx", answers)
         assert r["instrument"] == "vdqx" and r["instrument_version"] == "2.0"
         assert "circumstances" in {s["id"] for s in r["record"]["scales"]}

@@ -160,10 +160,7 @@ def test_no_marker_survives_retention(backend: str, service_for, tmp_path) -> No
     url = svc.settings.database_url
     assert _rows_with_marker(engine), "the markers were not planted"
     db = url.rsplit("/", 1)[1]
-    if backend == "sqlite":
-        files = _sqlite_files(url)
-    else:
-        files = _pg_files(engine, db)
+    files = _sqlite_files(url) if backend == "sqlite" else _pg_files(engine, db)
     if files is not None:  # the search must be able to see them, or finding none would prove nothing
         assert _files_with_marker(files), f"no marker found in the raw files before retention: {files}"
 

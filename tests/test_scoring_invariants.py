@@ -186,9 +186,9 @@ def test_engine_rejects_wrong_shapes_and_values():
         scoring.score(s, np.ones((2, 3), dtype=np.int8))
     with pytest.raises(scoring.ResponseValidationError, match="VDQ02"):
         scoring.score(s, np.array([[1, 7] + [1] * 54], dtype=np.int8))
+    bad = np.ones((1, 56))
+    bad[0, 3] = 2.5
     with pytest.raises(scoring.ResponseValidationError, match="whole number"):
-        bad = np.ones((1, 56))
-        bad[0, 3] = 2.5
         scoring.score(s, bad)
     f = scoring.score(s, np.where(np.eye(1, 56, 2) == 1, np.nan, 2.0)).to_frame()
     assert f["n_missing"][0] == 1

@@ -283,7 +283,7 @@ def test_psychologist_keys_in_paper_forms_and_downloads_the_pdf(live: Live, brow
     assert saved == {ids[0]: "4", ids[1]: None, ids[2]: "2"}
 
     # a second VDQ result, then the two compared
-    again = {i: "1" for i in ids}
+    again = dict.fromkeys(ids, "1")
     a = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
     psy.patch(f"/v1/administrations/{a['id']}/answers", json={"answers": again})
     assert psy.post(f"/v1/administrations/{a['id']}/submit").status_code == 201

@@ -186,7 +186,7 @@ def test_language_switch_and_security_headers(service):
     r = web.get("/beneficiaries")
     assert '<html lang="ka">' in r.text and KA["ben.list_title"] in r.text
     assert (
-        "no-referrer" == r.headers["referrer-policy"]
+        r.headers["referrer-policy"] == "no-referrer"
         and "frame-ancestors 'none'" in r.headers["content-security-policy"]
     )
     assert r.headers["cache-control"] == "no-store"
@@ -287,7 +287,7 @@ def test_read_aloud_and_paper_entry_without_javascript(service):
     assert state == {items[0]: "4", items[1]: None}
 
     psy.get(f"/administrations/{admin}/paper")
-    sheet = {i: "3" for i in items}
+    sheet = dict.fromkeys(items, "3")
     sheet[items[5]] = "7"  # not on a 1–4 scale: nothing of the sheet is saved
     r = psy.post(f"/administrations/{admin}/paper", {**sheet, "go": "save"})
     assert r.status_code == 422 and f'href="#p-{items[5]}"' in r.text
@@ -390,7 +390,7 @@ def test_packet_preview_shows_every_part_in_words(service):
     from tests.api_helpers import administer
 
     administer(sw, code, "intake", {**INTAKE, "aspired_occupations": "hairdresser;cook"})
-    vdq = administer(psy, code, "vdq", {i: "4" for i in answers_for("vdq")})
+    vdq = administer(psy, code, "vdq", dict.fromkeys(answers_for("vdq"), "4"))
     sds = administer(psy, code, "sds", answers_for("sds", 2))
     ppi = administer(psy, code, "ppi", answers_for("ppi", 3))
     web = Web(service, "social_worker")

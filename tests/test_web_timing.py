@@ -262,7 +262,7 @@ def test_read_aloud_is_timed_through_the_script_and_paper_entry_never(service) -
 
     code, paper, _ = _start(service, mode="paper")
     psy.get(f"/administrations/{paper}/paper")
-    sheet = {i: "3" for i in ITEMS}
+    sheet = dict.fromkeys(ITEMS, "3")
     assert psy.post(f"/administrations/{paper}/paper", {**sheet, "go": "save"}).status_code == 303
     r = api.patch(f"/v1/administrations/{paper}/answers", json={"answers": {ITEMS[0]: "2"}})  # paper.js
     assert r.status_code == 200

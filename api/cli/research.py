@@ -224,7 +224,7 @@ def build_norms_cmd(
     write: Annotated[
         bool, typer.Option("--write", help="store the table under --root (otherwise only show it)")
     ] = False,
-    root: Annotated[Path | None, typer.Option(help="norms folder (default: data/norms)")] = None,
+    root: Annotated[Path | None, typer.Option(help="norms folder (default: instruments/data/norms)")] = None,
 ) -> None:
     """Build a norm table (PR, T, stanine per group); stored only with --write.
 

@@ -7,11 +7,12 @@ import gzip
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.backup import BackupError, is_backup, read_backup, write_backup
 from api.backup import restore as restore_backup
@@ -28,9 +29,10 @@ from ._common import fail as _fail
 from ._common import out
 
 
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions() -> sessionmaker[Session]:
     settings = get_settings()
-    return session_factory(make_engine(settings.database_url), **{accounts.MIN_LENGTH: settings.password_min_length})
+    info: dict[str, Any] = {accounts.MIN_LENGTH: settings.password_min_length}
+    return session_factory(make_engine(settings.database_url), **info)
 
 
 def ensure_admin() -> tuple[str, str] | None:

@@ -122,7 +122,7 @@ def make_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0, lo
             if conn.get_execution_options().get(READONLY):
                 conn.exec_driver_sql("BEGIN")
                 return
-            info = conn.connection._connection_record.info
+            info = conn.connection._connection_record.info  # noqa: SLF001 - the pool's per-connection info
             if not info.get("locked"):
                 lock.acquire(info.get("lock_fd"))
                 info["locked"] = True

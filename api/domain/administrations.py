@@ -16,6 +16,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,7 +44,7 @@ MAX_ACTIVE_SECONDS = ACTIVE_SECONDS_CAP * 500
 _NOT_SUMMED = ("incomplete", "given")
 
 
-def _check_instrument_role(principal: Principal, instrument_id: str, version: str | None = None) -> None:
+def check_instrument_role(principal: Principal, instrument_id: str, version: str | None = None) -> None:
     """A social worker administers intake forms (by the instrument's model); the rest are the psychologist's."""
     if principal.kind == "user" and principal.role == "social_worker":
         model = _load(instrument_id, version).model
@@ -69,7 +70,7 @@ def start(
 ) -> tuple[Administration, str]:
     """Open an administration; returns it and the resume token (shown once, stored hashed)."""
     principal.require("administrations.write")
-    _check_instrument_role(principal, instrument_id, version)
+    check_instrument_role(principal, instrument_id, version)
     if mode not in MODES:
         raise Invalid(f"mode must be one of {', '.join(MODES)}", field="mode", value=mode)
     inst = _load(instrument_id, version)
@@ -206,7 +207,7 @@ def save_answers(
         session.execute(stmt)
     adm.updated_at = now
     audit.append(
-        session, actor, "autosave", "administration", adm.id, _code(session, adm), ip, {"items": [i for i, _ in rows]}
+        session, actor, "autosave", "administration", adm.id, code_of(session, adm), ip, {"items": [i for i, _ in rows]}
     )
     return len(rows)
 
@@ -217,8 +218,41 @@ def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
     }
 
 
-def _code(session: Session, adm: Administration) -> str:
+def code_of(session: Session, adm: Administration) -> str:
+    """The beneficiary's pseudonymous code (never the name) for audit lines and API answers."""
     return session.get(Beneficiary, adm.beneficiary_id).code  # type: ignore[union-attr]
+
+
+def get_visible(session: Session, principal: Principal, admin_id: str, *, write: bool) -> Administration:
+    """The administration if this caller may read (or change) it; a social worker asking for a
+    psychologist's administration is told it does not exist."""
+    principal.require("administrations.write" if write else "administrations.read")
+    adm = get(session, admin_id, lock=write)
+    try:
+        check_instrument_role(principal, adm.instrument)
+    except Forbidden as exc:
+        raise NotFound(f"no administration {admin_id!r}") from exc
+    return adm
+
+
+def view(session: Session, adm: Administration) -> dict[str, Any]:
+    """The administration as the API shows it (``schemas.AdministrationPublic``)."""
+    return {
+        "id": adm.id,
+        "beneficiary": code_of(session, adm),
+        "instrument": adm.instrument,
+        "instrument_version": adm.instrument_version,
+        "status": adm.status,
+        "mode": adm.mode,
+        "aspirations": adm.aspirations,
+        "seconds": adm.seconds,
+        "created_at": adm.created_at,
+        "updated_at": adm.updated_at,
+        "submitted_at": adm.submitted_at,
+        "discarded_at": adm.discarded_at,
+        "discard_reason": adm.discard_reason,
+        "answers": answers_of(session, adm),
+    }
 
 
 def set_details(adm: Administration, aspirations: list[str] | None, seconds: float | None) -> None:
@@ -368,7 +402,7 @@ def submit(session: Session, adm: Administration, actor: str, created_by: int | 
         "submit",
         "administration",
         adm.id,
-        _code(session, adm),
+        code_of(session, adm),
         ip,
         {"result": result.id, "instrument": f"{adm.instrument}@{adm.instrument_version}"},
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Consent, Packet, Result, Sending, User
+from api.db.tables import Administration, Answer, AuditEntry, Beneficiary, Consent, Packet, Result, Sending, User
 from api.security import Vault, new_code
 
 from . import accounts, audit
@@ -142,7 +142,7 @@ def export_labels() -> dict[str, dict[str, str]]:
     return out
 
 
-def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str]]:
+def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str | None]]:
     """What each answer was an answer to, in both languages (intake field labels, item texts)."""
     try:
         inst = service.instrument(instrument_id, version)
@@ -150,7 +150,7 @@ def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str]]:
         return {}
     if inst.model == "intake":
         return {f.id: {"ka": f.label.ka, "en": f.label.en} for f in inst.fields}
-    out = {}
+    out: dict[str, dict[str, str | None]] = {}
     for it in inst.items:
         if it.text is not None:
             out[it.id] = {"ka": it.text.ka, "en": it.text.en}
@@ -182,9 +182,7 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
     )
     sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
     trail = (
-        session.execute(
-            select(audit.AuditEntry).where(audit.AuditEntry.beneficiary == b.code).order_by(audit.AuditEntry.seq)
-        )
+        session.execute(select(AuditEntry).where(AuditEntry.beneficiary == b.code).order_by(AuditEntry.seq))
         .scalars()
         .all()
     )
@@ -212,7 +210,7 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
         rows = session.execute(select(Answer).where(Answer.administration_id == a.id).order_by(Answer.item)).scalars()
         return [{"item": x.item, "label": labels.get(x.item), "value": x.value, "saved_at": x.saved_at} for x in rows]
 
-    def title(instrument_id: str) -> dict[str, str] | None:
+    def title(instrument_id: str) -> dict[str, str | None] | None:
         try:
             t = service.instrument(instrument_id).title
         except instruments.InstrumentError:

@@ -48,6 +48,35 @@ def consent_valid(c: Consent, at: dt.datetime) -> bool:
     return c.withdrawn_at is None and _aware(c.given_at) <= at and (expires is None or expires > at)  # type: ignore[operator]
 
 
+def consent_view(c: Consent, code: str) -> dict[str, Any]:
+    """A consent as the API shows it, under the beneficiary's code."""
+    return {
+        "id": c.id,
+        "beneficiary": code,
+        "addressee": c.addressee,
+        "scope": c.scope,
+        "given_at": c.given_at,
+        "expires_at": c.expires_at,
+        "withdrawn_at": c.withdrawn_at,
+        "note": c.note,
+        "valid_now": consent_valid(c, now()),
+    }
+
+
+def packet_view(p: Packet, code: str) -> dict[str, Any]:
+    """A packet as the API shows it, under the beneficiary's code."""
+    return {
+        "id": p.id,
+        "beneficiary": code,
+        "addressee": p.addressee,
+        "parts": p.parts,
+        "content": p.content,
+        "content_hash": p.content_hash,
+        "created_at": p.created_at,
+        "sent_at": p.sent_at,
+    }
+
+
 def _check_parts(parts: list[str], field: str) -> list[str]:
     bad = [p for p in parts if p not in PARTS]
     if bad or not parts:

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import instruments
@@ -25,7 +25,6 @@ import scoring
 from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Result
 from scoring import research
-from scoring.research._norms import sample_reliability
 
 from . import audit
 from .access import Principal
@@ -289,7 +288,9 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     if newest is None or newest[2] < max(min_n, 3):  # re-scorings add results: the answers decide below
         return None
     newest_id, newest_at, count = newest
-    database = session.get_bind().url.render_as_string(hide_password=True)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    database = engine.url.render_as_string(hide_password=True)
     key = (database, inst.id, inst.version, int(count), str(newest_id))
     with _RELIABILITY_LOCK:
         hit = _RELIABILITY_CACHE.get(key)
@@ -300,7 +301,7 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     if hit is None:
         x = stored_answers(session, inst.id, inst.version)
         spec = service.spec(inst.id, inst.version)
-        per = sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
+        per = research.sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
         hit = StoredReliability(
             inst.id,
             inst.version,
@@ -398,7 +399,7 @@ def norm_tables(principal: Principal) -> list[dict[str, Any]]:
 def norm_table(principal: Principal, instrument: str, norm_id: str) -> dict[str, Any]:
     """One norm table (newest version of ``norm_id`` for the instrument)."""
     principal.require("norms.read")
-    found = [m for m in norms_root().glob(f"{instrument}-*/{norm_id}-*.json")]
+    found = list(norms_root().glob(f"{instrument}-*/{norm_id}-*.json"))
     if not found:
         raise NotFound(f"no norm table {norm_id!r} for {instrument!r}", field="norm", value=norm_id)
     t = research.read_norms(sorted(found)[-1])

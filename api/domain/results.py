@@ -349,4 +349,4 @@ def newer_than(session: Session, beneficiary_id: int, result_ids: list[str]) -> 
             Result.beneficiary_id == beneficiary_id, Result.supersedes_id.in_(result_ids)
         )
     ).scalars()
-    return sorted(set(rows))
+    return sorted({r for r in rows if r is not None})

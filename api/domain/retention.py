@@ -225,10 +225,10 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
     for p in session.execute(select(Packet).where(Packet.beneficiary_id == b.id)).scalars():
         ids.add(p.id)
         counts["packets"] += scrub_packet(p, _packet_personal(p))
-    for c in session.execute(select(Consent).where(Consent.beneficiary_id == b.id)).scalars():
-        ids.add(str(c.id))
-        if c.note is not None:
-            c.note = None
+    for consent in session.execute(select(Consent).where(Consent.beneficiary_id == b.id)).scalars():
+        ids.add(str(consent.id))
+        if consent.note is not None:
+            consent.note = None
             counts["consents"] += 1
     counts["idempotency"] = _affected(
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -125,12 +126,12 @@ def respondent_open(
 
 
 def _code(session: Session, adm: Administration) -> str:
-    return adm_domain._code(session, adm)
+    return adm_domain.code_of(session, adm)
 
 
 def _visible_instrument(principal: Principal, instrument_id: str) -> bool:
     try:
-        adm_domain._check_instrument_role(principal, instrument_id)
+        adm_domain.check_instrument_role(principal, instrument_id)
     except Forbidden:
         return False
     return True
@@ -239,7 +240,7 @@ def answer_problems(instrument_id: str, version: str, answers: dict[str, object]
     return problems
 
 
-def submit_problems(adm: Administration, answers: dict[str, str | None]) -> dict[str, str]:
+def submit_problems(adm: Administration, answers: Mapping[str, object]) -> dict[str, str]:
     """What would stop a submission now (for the intake: required fields left empty), by item."""
     inst = service.instrument(adm.instrument, adm.instrument_version)
     try:

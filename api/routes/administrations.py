@@ -5,72 +5,48 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.db.tables import Administration
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep
 from api.domain import administrations as adm
-from api.domain import results
-from api.domain.errors import Forbidden, NotFound
+from api.domain import audit, results
 from api.routes.common import created, result_view
-from api.schemas import AdministrationCreate, AnswersSave, Discard, ResultPublic
+from api.schemas import (
+    AdministrationCreate,
+    AdministrationPublic,
+    AdministrationStarted,
+    AnswersSave,
+    Discard,
+    ResultPublic,
+)
 
 router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
 
 
-def view(session: Any, a: Administration) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "beneficiary": adm._code(session, a),
-        "instrument": a.instrument,
-        "instrument_version": a.instrument_version,
-        "status": a.status,
-        "mode": a.mode,
-        "aspirations": a.aspirations,
-        "seconds": a.seconds,
-        "created_at": a.created_at,
-        "updated_at": a.updated_at,
-        "submitted_at": a.submitted_at,
-        "discarded_at": a.discarded_at,
-        "discard_reason": a.discard_reason,
-        "answers": adm.answers_of(session, a),
-    }
-
-
-def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administration:
-    principal.require("administrations.write" if write else "administrations.read")
-    a = adm.get(session, admin_id, lock=write)
-    try:
-        adm._check_instrument_role(principal, a.instrument)
-    except Forbidden as exc:  # a social worker asking for a psychologist's administration
-        raise NotFound(f"no administration {admin_id!r}") from exc
-    return a
-
-
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=None, responses={201: {"model": AdministrationStarted}})
 def start(
     body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep
 ) -> JSONResponse:
     def work() -> dict[str, Any]:
         a, token = adm.start(session, principal, body.beneficiary, body.instrument, body.version, body.mode, ip)
-        return {**view(session, a), "resume_token": token}
+        return {**adm.view(session, a), "resume_token": token}
 
     def replay(admin_id: str) -> dict[str, Any]:  # the token was shown once: not again
-        return {**view(session, _mine(session, principal, admin_id, write=False)), "resume_token": None}
+        return {**adm.view(session, adm.get_visible(session, principal, admin_id, write=False)), "resume_token": None}
 
     return created(idem.run(body.model_dump(), work, replay=replay))
 
 
-@router.get("/{admin_id}")
+@router.get("/{admin_id}", response_model=None, responses={200: {"model": AdministrationPublic}})
 def read(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
-    a = _mine(session, principal, admin_id, write=False)
-    adm.audit.append(session, principal.actor, "read", "administration", a.id, adm._code(session, a), ip)
-    return view(session, a)
+    a = adm.get_visible(session, principal, admin_id, write=False)
+    audit.append(session, principal.actor, "read", "administration", a.id, adm.code_of(session, a), ip)
+    return adm.view(session, a)
 
 
 @router.patch("/{admin_id}/answers")
 def autosave(
     admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
-    a = _mine(session, principal, admin_id, write=True)
+    a = adm.get_visible(session, principal, admin_id, write=True)
     adm.set_details(a, body.aspirations, None)
     timed = adm.record_time(session, a, body.seconds, body.active_seconds, len(body.answers), body.increment_id)
     saved = adm.save_answers(session, a, body.answers, principal.actor, ip, timed=timed)
@@ -79,14 +55,14 @@ def autosave(
 
 @router.post("/{admin_id}/submit", status_code=201)
 def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> ResultPublic:
-    a = _mine(session, principal, admin_id, write=True)
+    a = adm.get_visible(session, principal, admin_id, write=True)
     r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
-    return result_view(r, adm._code(session, a), None, a.submitted_at)
+    return result_view(r, adm.code_of(session, a), None, a.submitted_at)
 
 
-@router.post("/{admin_id}/discard")
+@router.post("/{admin_id}/discard", response_model=None, responses={200: {"model": AdministrationPublic}})
 def discard(admin_id: str, body: Discard, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """An administration started by mistake: discarded with a reason (audited); it gets no result."""
-    a = _mine(session, principal, admin_id, write=True)
+    a = adm.get_visible(session, principal, admin_id, write=True)
     results.discard(session, principal, a.id, body.reason, ip)
-    return view(session, a)
+    return adm.view(session, a)

@@ -5,44 +5,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.db.tables import Consent, Packet
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import packets as pk
 from api.domain import reporting
 from api.routes.common import Format, Lang, Page, created, download
-from api.schemas import ConsentCreate, PacketCreate
+from api.schemas import ConsentCreate, ConsentPublic, PacketCreate, PacketPublic
 
 router = APIRouter(prefix="/v1", tags=["consent and packets"])
 
 
-def consent_view(c: Consent, code: str) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "beneficiary": code,
-        "addressee": c.addressee,
-        "scope": c.scope,
-        "given_at": c.given_at,
-        "expires_at": c.expires_at,
-        "withdrawn_at": c.withdrawn_at,
-        "note": c.note,
-        "valid_now": pk.consent_valid(c, pk.now()),
-    }
-
-
-def packet_view(p: Packet, code: str) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "beneficiary": code,
-        "addressee": p.addressee,
-        "parts": p.parts,
-        "content": p.content,
-        "content_hash": p.content_hash,
-        "created_at": p.created_at,
-        "sent_at": p.sent_at,
-    }
-
-
-@router.post("/beneficiaries/{code}/consents", status_code=201)
+@router.post(
+    "/beneficiaries/{code}/consents", status_code=201, response_model=None, responses={201: {"model": ConsentPublic}}
+)
 def give(
     code: str,
     body: ConsentCreate,
@@ -55,33 +29,33 @@ def give(
     return created(
         idem.run(
             body.model_dump(),
-            lambda: consent_view(
+            lambda: pk.consent_view(
                 pk.give_consent(
                     session, principal, settings, code, body.addressee, body.scope, body.expires_at, body.note, ip
                 ),
                 code,
             ),
             replay=lambda cid: next(
-                consent_view(c, code) for c in pk.consents_of(session, principal, code, ip) if str(c.id) == cid
+                pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip) if str(c.id) == cid
             ),
         )
     )
 
 
-@router.get("/beneficiaries/{code}/consents")
+@router.get("/beneficiaries/{code}/consents", response_model=None, responses={200: {"model": list[ConsentPublic]}})
 def consents(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
-    return [consent_view(c, code) for c in pk.consents_of(session, principal, code, ip)]
+    return [pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip)]
 
 
-@router.post("/consents/{consent_id}/withdraw")
+@router.post("/consents/{consent_id}/withdraw", response_model=None, responses={200: {"model": ConsentPublic}})
 def withdraw(
     consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
     c = pk.withdraw_consent(session, principal, consent_id, ip)
-    return consent_view(c, pk.find_code(session, c.beneficiary_id))
+    return pk.consent_view(c, pk.find_code(session, c.beneficiary_id))
 
 
-@router.post("/packets", status_code=201)
+@router.post("/packets", status_code=201, response_model=None, responses={201: {"model": PacketPublic}})
 def build(
     body: PacketCreate,
     principal: PrincipalDep,
@@ -94,19 +68,19 @@ def build(
     return created(
         idem.run(
             body.model_dump(),
-            lambda: packet_view(
+            lambda: pk.packet_view(
                 pk.build_packet(session, principal, settings, body.beneficiary, body.addressee, body.parts, ip),
                 body.beneficiary,
             ),
-            replay=lambda pid: packet_view(pk.read_packet(session, principal, pid, ip), body.beneficiary),
+            replay=lambda pid: pk.packet_view(pk.read_packet(session, principal, pid, ip), body.beneficiary),
         )
     )
 
 
-@router.get("/packets/{packet_id}")
+@router.get("/packets/{packet_id}", response_model=None, responses={200: {"model": PacketPublic}})
 def read(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     p = pk.read_packet(session, principal, packet_id, ip)
-    return packet_view(p, pk.find_code(session, p.beneficiary_id))
+    return pk.packet_view(p, pk.find_code(session, p.beneficiary_id))
 
 
 @router.post("/packets/{packet_id}/send", status_code=201)

@@ -20,7 +20,7 @@ def _file_stem(*parts: str) -> str:
 
 @router.get("/norms")
 def norms(principal: PrincipalDep) -> list[dict[str, Any]]:
-    """The norm tables in data/norms/ (none until a real sample is normed)."""
+    """The norm tables in instruments/data/norms/ (none until a real sample is normed)."""
     return research.norm_tables(principal)
 
 

@@ -112,7 +112,7 @@ def intake_save(
         return redirect(request, f"/beneficiaries/{code}", saved="intake")
     missing = ws.submit_problems(a, posted)
     if missing:  # the draft stays saved; the required fields are pointed out
-        return _intake_page(request, a, code, posted, {k: "required" for k in missing}, status=422)
+        return _intake_page(request, a, code, posted, dict.fromkeys(missing, "required"), status=422)
     ws.submit_staff(session, principal, admin_id, ip)
     return redirect(request, f"/beneficiaries/{code}", saved="intake_submitted")
 
@@ -162,21 +162,20 @@ def give_consent(
     settings: SettingsDep,
     ip: IpDep,
 ) -> Response:
-    values = {
-        "addressee": str(form.get("addressee") or ""),
-        "scope": [str(v) for v in form.getlist("scope")],
-        "expires": str(form.get("expires") or "").strip(),
-        "note": str(form.get("note") or "").strip()[:2000],
-    }
+    addressee = str(form.get("addressee") or "")
+    scope = [str(v) for v in form.getlist("scope")]
+    expires_on = str(form.get("expires") or "").strip()
+    note = str(form.get("note") or "").strip()[:2000]
+    values = {"addressee": addressee, "scope": scope, "expires": expires_on, "note": note}
     expires = None
-    if values["expires"]:
+    if expires_on:
         try:  # valid to the end of the chosen day where the fund works (shown as that same date)
             zone = reports.time_zone(settings.time_zone)
-            end = dt.datetime.combine(dt.date.fromisoformat(values["expires"]), dt.time(23, 59, 59), zone)
+            end = dt.datetime.combine(dt.date.fromisoformat(expires_on), dt.time(23, 59, 59), zone)
             expires = end.astimezone(dt.UTC)  # stored in UTC
         except ValueError:
             return _consent_page(request, principal, session, code, ip, "expires_at", values, 422)
-    if not values["scope"]:
+    if not scope:
         return _consent_page(request, principal, session, code, ip, "scope", values, 422)
     _, err = attempt(
         session,
@@ -185,10 +184,10 @@ def give_consent(
             principal,
             settings,
             code,
-            values["addressee"],
-            values["scope"],
+            addressee,
+            scope,
             expires,
-            values["note"] or None,
+            note or None,
             ip,
         ),
     )

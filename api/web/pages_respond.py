@@ -22,7 +22,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api import service
-from api.db.tables import Administration
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm_domain
 from api.domain import web_support as ws
@@ -34,8 +33,8 @@ from .core import Form, PageError, WebRoute, lang_of, redirect, render
 router = APIRouter(prefix="/r", route_class=WebRoute, include_in_schema=False)
 
 
-def _form(request: Request, a: Administration) -> forms.Form:
-    inst = service.instrument(a.instrument, a.instrument_version)
+def _form(request: Request, instrument_id: str, version: str) -> forms.Form:
+    inst = service.instrument(instrument_id, version)
     if inst.model == "intake":  # filled in by the social worker, never handed over
         raise PageError(404, "not_found")
     return forms.build(inst, lang_of(request))
@@ -43,7 +42,7 @@ def _form(request: Request, a: Administration) -> forms.Form:
 
 def _open(request: Request, session: SessionDep, token: str, page: str, ip: str | None):  # type: ignore[no-untyped-def]
     a, answers = ws.respondent_open(session, token, page, ip)
-    return a, answers, _form(request, a)
+    return a, answers, _form(request, a.instrument, a.instrument_version)
 
 
 Answers = dict[str, str | None]
@@ -131,7 +130,7 @@ def part(request: Request, token: str, n: int, session: SessionDep, ip: IpDep) -
 def save_part(request: Request, token: str, n: int, form: Form, session: SessionDep, ip: IpDep) -> Response:
     """The no-script path (and the safety net): save what the page holds, then move on."""
     a = adm_domain.by_code(session, token, ip, lock=True)
-    f = _form(request, a)
+    f = _form(request, a.instrument, a.instrument_version)
     if not 1 <= n <= len(f.sections):
         raise PageError(404, "not_found")
     if a.status != "in_progress":
@@ -174,7 +173,7 @@ def review(request: Request, token: str, session: SessionDep, ip: IpDep) -> Resp
 @router.post("/{token}/submit")
 def submit(request: Request, token: str, form: Form, session: SessionDep, ip: IpDep) -> Response:
     a = adm_domain.by_code(session, token, ip, lock=True)
-    _form(request, a)
+    _form(request, a.instrument, a.instrument_version)
     if a.status == "in_progress":
         adm_domain.submit(session, a, "respondent", None, ip)
     return redirect(request, f"/r/{token}/done")

@@ -172,7 +172,8 @@ def _org_name(request: Request, org_id: str) -> str:
     org = request.app.state.settings.organisation(org_id)
     if org is None:
         return org_id
-    return org.name_ka if lang_of(request) == "ka" else org.name_en
+    name: str = org.name_ka if lang_of(request) == "ka" else org.name_en
+    return name
 
 
 def _compare_groups(entries: list[Any], lang: str) -> list[dict[str, Any]]:

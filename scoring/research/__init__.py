@@ -77,7 +77,7 @@ from ._items import (
     item_analysis,
 )
 from ._moments import ItemMoments, item_moments
-from ._norms import NormSample, NormScores, NormTable, build_norms, stanine_from_pr, t_from_pr
+from ._norms import NormSample, NormScores, NormTable, build_norms, sample_reliability, stanine_from_pr, t_from_pr
 from ._simulate import (
     DIF,
     Group,
@@ -153,6 +153,7 @@ __all__ = [
     "read_norms",
     "read_submissions",
     "reliable_change",
+    "sample_reliability",
     "simulate",
     "smc",
     "spearman_brown",

@@ -38,7 +38,7 @@ def hexagon_distances(labels: str = RIASEC) -> np.ndarray:
     k = len(labels)
     i = np.arange(k)
     d = np.abs(i[:, None] - i[None, :])
-    return np.minimum(d, k - d)
+    return np.asarray(np.minimum(d, k - d))
 
 
 def hexagon_correlations(adjacent: float, alternate: float, opposite: float) -> np.ndarray:
@@ -46,7 +46,7 @@ def hexagon_correlations(adjacent: float, alternate: float, opposite: float) -> 
     if not -1 < opposite < 1 or not -1 < alternate < 1 or not -1 < adjacent < 1:
         raise ValueError("correlations must lie strictly between −1 and 1")
     table = np.array([1.0, adjacent, alternate, opposite])
-    return table[hexagon_distances()]
+    return np.asarray(table[hexagon_distances()])
 
 
 @dataclass(frozen=True, eq=False)

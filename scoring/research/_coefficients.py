@@ -41,7 +41,7 @@ def cov2cor(c: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = a / np.outer(d, d)
     np.fill_diagonal(r, 1.0)
-    return r
+    return np.asarray(r)
 
 
 def cronbach_alpha(c: np.ndarray) -> float:

@@ -331,7 +331,7 @@ class LogisticDIF:
     @property
     def flagged(self) -> np.ndarray:
         """Items whose 2-df test is significant at ``alpha`` (unadjusted)."""
-        return np.nan_to_num(self.p_total, nan=1.0) < self.alpha
+        return np.asarray(np.nan_to_num(self.p_total, nan=1.0) < self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -371,11 +371,11 @@ def _ordered_logit() -> type:
 
     class OrderedLogit(OrderedModel):  # type: ignore[misc]
         def cdf(self, x: np.ndarray) -> np.ndarray:
-            return expit(x)
+            return np.asarray(expit(x))
 
         def pdf(self, x: np.ndarray) -> np.ndarray:
             p = expit(x)
-            return p * (1.0 - p)
+            return np.asarray(p * (1.0 - p))
 
     return OrderedLogit
 

@@ -61,7 +61,7 @@ class ItemMoments:
     def means(self) -> np.ndarray:
         """Item means over the rows that answered the item (raw, unkeyed)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diag(self.sum_pair) / self.n
+            return np.asarray(np.diag(self.sum_pair) / self.n)
 
     def covariance(self) -> np.ndarray:
         """Pairwise-complete covariance matrix (denominator n_jk − 1).
@@ -73,7 +73,7 @@ class ItemMoments:
         """
         s = self.sum_pair
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (self.cross - s * s.T / self.n_pair) / (self.n_pair - 1)
+            return np.asarray((self.cross - s * s.T / self.n_pair) / (self.n_pair - 1))
 
 
 def block_rows(max_abs: int) -> int:

@@ -185,7 +185,7 @@ def _trait_of(spec: InstrumentSpec) -> list[tuple[int, int, float, int]]:
 
 def _trait_matrix(trait_corr: float | np.ndarray, m: int) -> np.ndarray:
     if np.ndim(trait_corr) == 0:
-        r = np.full((m, m), float(trait_corr))  # type: ignore[arg-type]
+        r = np.full((m, m), float(trait_corr))
         np.fill_diagonal(r, 1.0)
     else:
         r = np.asarray(trait_corr, dtype=float)
@@ -232,7 +232,7 @@ def _dif_table(spec: InstrumentSpec, groups: Sequence[Group], dif: Sequence[DIF]
 def _cum_prob(theta: np.ndarray, a: np.ndarray | float, b: np.ndarray, slope: np.ndarray | float = 1.0) -> np.ndarray:
     """P(S ≥ c | θ) = logistic(a (slope·θ − b_c)) for every threshold: (..., C − 1)."""
     z = np.asarray(a)[..., None] * ((np.asarray(slope) * theta)[..., None] - b)
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic, without overflow warnings
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))  # the logistic, without overflow warnings
 
 
 def simulate(

@@ -13,6 +13,8 @@ target_metadata = Base.metadata
 
 def run() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no sqlalchemy.url in the Alembic configuration (see api.db.session.alembic_config)")
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

@@ -31,7 +31,7 @@ def _chain_duplicate_results() -> None:
     for rid, aid, sup in rows:
         by_admin.setdefault(aid, []).append((rid, sup))
     for results in by_admin.values():
-        supersedes = {rid: sup for rid, sup in results}
+        supersedes = dict(results)
         originals = [rid for rid, sup in results if sup is None]
         for dup in originals[1:]:
             # the line that starts at ``dup`` must not be the one it is linked to
