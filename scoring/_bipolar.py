@@ -10,6 +10,7 @@ belong to one dimension, so these scores are not ipsative.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -42,8 +43,8 @@ def score_bipolar(spec: InstrumentSpec, x: np.ndarray, block: ScaleBlock) -> Bip
     n = x.shape[0]
     # the per-dimension divisor as a whole rows × dimensions array (no row-by-row broadcasting)
     clarity = np.abs(scores) / np.broadcast_to(spec.max * n_items, (n, len(dims))).copy()
-    bands = p["clarity_bands"]
-    below = tuple(float(b["below"]) for b in bands[:-1])  # type: ignore[index,union-attr]
+    bands = cast("list[dict[str, float | str]]", p["clarity_bands"])  # checked by the instrument loader
+    below = tuple(float(b["below"]) for b in bands[:-1])
     if list(below) == sorted(below):  # band = how many limits are at or below the value
         cband = np.zeros(clarity.shape, dtype=np.int8)
         for limit in below:

@@ -12,7 +12,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,8 @@ def _empty_like_rows(part: Any, n: int) -> Any:
     if isinstance(part, dict):
         return {k: _empty_like_rows(v, n) for k, v in part.items()}
     if is_dataclass(part):
-        return type(part)(**{f.name: _empty_like_rows(getattr(part, f.name), n) for f in fields(part)})
+        cls: Any = type(part)  # a dataclass of arrays: allocate it field by field
+        return cls(**{f.name: _empty_like_rows(getattr(part, f.name), n) for f in fields(part)})
     raise TypeError(f"cannot allocate {type(part)!r}")
 
 
@@ -285,8 +286,8 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
     spec, n = r.spec, len(r)
     cols: dict[str, Any] = {}
     cols["id"] = r.ids if r.ids is not None else np.arange(1, n + 1)
-    for k, v in r.provenance.items():
-        cols[k] = np.full(n, v, dtype=object)
+    for key, v in r.provenance.items():
+        cols[key] = np.full(n, v, dtype=object)
     for k, s in enumerate(spec.scales):
         cols[s.id] = r.scales.score[:, k]
         cols[f"{s.id}_band"] = _labels(r.scales.band[:, k], s.band_ids)
@@ -310,9 +311,9 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
         cols["interventions"] = actions
     if r.holland is not None:
         h = r.holland
-        for s, sec in enumerate(spec.sections):
+        for si, sec in enumerate(spec.sections):
             for t, letter in enumerate(LETTERS):
-                cols[f"{sec}_{letter}"] = h.section_counts[:, s, t]
+                cols[f"{sec}_{letter}"] = h.section_counts[:, si, t]
         cols["code"] = code_strings(h.pattern)
         cols["code_orderings"] = h.n_codes
         lo = _labels(h.consistency_min.astype(np.int8) - 1, tuple(CONSISTENCY.values()))
@@ -330,7 +331,7 @@ def _columns(r: ScoreResult) -> dict[str, Any]:
     if r.bipolar is not None:
         b = r.bipolar
         dims = [spec.scales[k] for k in spec.scale_index("dimension")]
-        bands = tuple(str(x["id"]) for x in spec.params["clarity_bands"])  # type: ignore[index,union-attr]
+        bands = tuple(str(x["id"]) for x in cast("list[dict[str, object]]", spec.params["clarity_bands"]))
         cols["type"] = type_string(spec, b.pole, b.clarity_band)
         for k, s in enumerate(dims):
             neg, pos = s.poles or ("-", "+")

@@ -114,7 +114,8 @@ class Work:
 def row_any(mask: np.ndarray) -> np.ndarray:
     """``mask.any(axis=1)`` for a rows × few matrix, across contiguous rows of its transpose
     (a reduction along a short last axis pays a call per row)."""
-    return np.ascontiguousarray(mask.T).any(axis=0)
+    out: np.ndarray = np.asarray(np.ascontiguousarray(mask.T).any(axis=0))
+    return out
 
 
 def _chunk_runs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +171,7 @@ def longest_pairs(eq: np.ndarray) -> np.ndarray:
     chunks = np.ascontiguousarray(packed.T)
     best = np.take(_MID, chunks).max(axis=0).astype(dtype, copy=False)
     if w == 16:
-        return best
+        return np.asarray(best)
     pre, suf = np.take(_PRE, chunks), np.take(_SUF, chunks)
     full = np.equal(chunks, 0xFFFF).view(np.uint8)
     np.negative(full, out=full)  # 0xFF where all sixteen are set
@@ -183,7 +184,7 @@ def longest_pairs(eq: np.ndarray) -> np.ndarray:
         np.maximum(best, t, out=best)
         np.bitwise_and(run, full[c], out=run)
         np.add(run, suf[c], out=run)
-    return best
+    return np.asarray(best)
 
 
 def longest_run(x: np.ndarray, answered: np.ndarray | None = None, work: Work | None = None) -> np.ndarray:

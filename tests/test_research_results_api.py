@@ -39,7 +39,7 @@ def _scored_at(service, code: str, when: dt.datetime) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize(
-    ("birth_year", "year", "band"),
+    "birth_year, year, band",
     [
         (2009, 2026, "<18"),  # 17
         (2008, 2026, "18-24"),  # 18: the lower edge

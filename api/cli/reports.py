@@ -518,7 +518,7 @@ def _render_all(job: _Job, tasks: list[_Person], bar: Progress, workers: int) ->
             _start_worker(None)
         return
     if job.fmt == "pdf":
-        from reports import _render_pdf  # noqa: F401  (WeasyPrint imported once, before the workers fork)
+        import weasyprint  # noqa: F401  (imported once, before the workers fork)
     # fork where there is one: workers start with everything imported (a spawned one imports it all
     # again). All processes are started by the first submit, before any thread (the pool's own, the
     # progress bar's) exists, as forking a threaded process is unsafe.

@@ -11,23 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ._common import err
 
 
-def _database():  # type: ignore[no-untyped-def]
+def _database() -> tuple[Any, Any]:
     from api.db.session import Database
-    from api.domain import audit
     from api.settings import get_settings
 
     settings = get_settings()
     db = Database(
         settings.database_url,
         pool_size=2,
-        **{audit.KEY: settings.audit_mac_key, audit.FILE: settings.audit_checkpoint_file or None},
+        audit_key=settings.audit_mac_key,
+        audit_checkpoint_file=settings.audit_checkpoint_file or None,
     )
     return settings, db
 

@@ -228,13 +228,16 @@ def archive(session: Session, principal: Principal, job_id: str, ip: str | None 
 def next_queued(db: Any) -> str | None:
     """The oldest queued batch (the polling worker's way to find work)."""
     with db.read() as s:
-        return s.scalar(select(ReportJob.id).where(ReportJob.state == "queued").order_by(ReportJob.created_at).limit(1))
+        found: str | None = s.scalar(
+            select(ReportJob.id).where(ReportJob.state == "queued").order_by(ReportJob.created_at).limit(1)
+        )
+        return found
 
 
 def claim(db: Any, job_id: str, worker: str) -> bool:
     """Take a queued batch for this worker: True for exactly one caller."""
     with db.write() as s:
-        n = s.execute(
+        n: int = s.execute(  # a DML result: its rowcount
             update(ReportJob)
             .where(ReportJob.id == job_id, ReportJob.state == "queued")
             .values(state="running", worker=worker, runs=ReportJob.runs + 1, started_at=dt.datetime.now(dt.UTC))

@@ -340,7 +340,7 @@ def item_analysis(
             value=instrument,
         )
     spec = service.spec(inst.id, inst.version)
-    ia = research.item_analysis(spec, x, missing=missing)  # type: ignore[arg-type]  # undefined statistics: notes
+    ia = research.item_analysis(spec, x, missing=missing)  # undefined statistics: notes
     audit.append(
         session,
         principal.actor,
