@@ -186,6 +186,7 @@ WORDS_SPLIT = """(sel) => {
     const box = el.getBoundingClientRect();
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.sr-only')) continue;  // for screen readers only, never shown
       const re = /\\S+/g;
       let m;
       while ((m = re.exec(node.data))) {

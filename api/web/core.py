@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from markupsafe import Markup, escape
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -276,7 +277,24 @@ def env() -> Environment:
     )
     e.filters["day"] = _day
     e.filters["when"] = _when
+    e.filters["whole_words"] = whole_words
     return e
+
+
+_HYPHENATED = re.compile(r"\S*\w-\w\S*")
+
+
+def whole_words(text: str | None) -> Markup:
+    """A text whose lines break only at spaces: a hyphenated word ("ნაბიჯ-ნაბიჯ") is kept on one line
+    (a browser may otherwise break after its hyphen). Escaped first."""
+    out, at = [], 0
+    raw = text or ""
+    for m in _HYPHENATED.finditer(raw):
+        out.append(str(escape(raw[at : m.start()])))
+        out.append(f'<span class="nobr">{escape(m.group(0))}</span>')
+        at = m.end()
+    out.append(str(escape(raw[at:])))
+    return Markup("".join(out))
 
 
 def number(value: Any, digits: int = 1, lang: str = "ka") -> str:
