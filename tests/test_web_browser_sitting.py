@@ -143,6 +143,11 @@ def test_one_sitting_one_code_paused_mid_sds_and_resumed_elsewhere(live: Live, b
                 _answer(p, kind, rng, given[iid], 6)
             else:
                 _answer(p, kind, rng, given[iid])
+                # the whole sitting's progress line moves as answers are given (answered or skipped)
+                assert p.evaluate("Number(document.getElementById('sitting-bar').value)") == sum(
+                    len(g) for g in given.values()
+                )
+                assert p.evaluate("Number(document.getElementById('sitting-bar').max)") == 56 + 132 + 36
                 if n == 1:
                     _status_near_the_button(p)
                     shot(p, f"sitting-phone-{iid}-page1")
@@ -215,7 +220,7 @@ def test_paired_items_never_split_a_word(live: Live, browser) -> None:  # type: 
         for n in (1, 2, 3):
             p.goto(f"{live.url}/r/{token}/part/{n}")
             stacked = p.evaluate(
-                "() => { const [l, r] = document.querySelectorAll('.item .poles')[0].children;"
+                "() => { const l = document.querySelector('.item .pole-L'), r = document.querySelector('.item .pole-R');"
                 " return l.getBoundingClientRect().bottom <= r.getBoundingClientRect().top; }"
             )
             assert stacked == (width < 480), width
