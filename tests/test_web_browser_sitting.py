@@ -220,7 +220,8 @@ def test_paired_items_never_split_a_word(live: Live, browser) -> None:  # type: 
         for n in (1, 2, 3):
             p.goto(f"{live.url}/r/{token}/part/{n}")
             stacked = p.evaluate(
-                "() => { const l = document.querySelector('.item .pole-L'), r = document.querySelector('.item .pole-R');"
+                "() => { const l = document.querySelector('.item .pole-L');"
+                " const r = document.querySelector('.item .pole-R');"
                 " return l.getBoundingClientRect().bottom <= r.getBoundingClientRect().top; }"
             )
             assert stacked == (width < 480), width
@@ -246,7 +247,11 @@ def test_every_respondent_page_fits_at_320_and_390(live: Live, browser) -> None:
         ctx = browser.new_context(**{**PHONE, "viewport": {"width": width, "height": 760}})
         p = ctx.new_page()
         for iid, token in tokens.items():
-            for path, name in ((f"/r/{token}", "welcome"), (f"/r/{token}/part/1", "page1"), (f"/r/{token}/review", "review")):
+            for path, name in (
+                (f"/r/{token}", "welcome"),
+                (f"/r/{token}/part/1", "page1"),
+                (f"/r/{token}/review", "review"),
+            ):
                 p.goto(live.url + path)
                 bad = p.evaluate(WORDS_SPLIT, "main p, main li, .item legend, .choice > span, h1, .scale-legend dd")
                 assert not bad, f"{iid} {name} at {width}: {bad[:5]}"

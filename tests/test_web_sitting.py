@@ -82,7 +82,9 @@ def test_one_code_leads_through_the_instruments_in_the_chosen_order(service):
     assert phone.get(f"/r/{token}").headers["location"] == f"/r/{token}/done"
 
     # each instrument is its own administration with its own result, with exactly what was given
-    results = {r["instrument"]: r for r in service.client("psychologist").get(f"/v1/beneficiaries/{person}/results").json()}
+    results = {
+        r["instrument"]: r for r in service.client("psychologist").get(f"/v1/beneficiaries/{person}/results").json()
+    }
     assert set(results) == {"vdq", "ppi"}
     with transaction(service.app.state.sessions) as s:
         admins = {a.instrument: a for a in s.execute(select(Administration)).scalars() if a.sitting_id}
@@ -97,7 +99,11 @@ def test_the_code_is_renewed_expires_and_wrong_codes_pause(service_for):
     with transaction(service.app.state.sessions) as s:
         sitting = s.execute(select(Sitting)).scalar_one()
         made = sitting.created_at if sitting.created_at.tzinfo else sitting.created_at.replace(tzinfo=dt.UTC)
-        expires = sitting.code_expires_at.replace(tzinfo=dt.UTC) if sitting.code_expires_at.tzinfo is None else sitting.code_expires_at
+        expires = (
+            sitting.code_expires_at.replace(tzinfo=dt.UTC)
+            if sitting.code_expires_at.tzinfo is None
+            else sitting.code_expires_at
+        )
         assert abs((expires - made) - dt.timedelta(days=3)) < dt.timedelta(seconds=5)
         first = s.execute(select(Administration).where(Administration.sitting_position == 1)).scalar_one().id
     phone = Web(service)
@@ -132,11 +138,10 @@ def test_a_sitting_refuses_a_form_staff_fill_in(service):
     psy = Web(service, "psychologist")
     person = service.client("social_worker").post("/v1/beneficiaries", json={}).json()["code"]
     psy.get(f"/beneficiaries/{person}")
+    from api.db.tables import User
     from api.domain import sittings
     from api.domain.access import Principal
     from api.domain.errors import Invalid
-
-    from api.db.tables import User
 
     with transaction(service.app.state.sessions) as s:
         uid = s.execute(select(User.id).where(User.username == "psychologist")).scalar_one()

@@ -49,7 +49,17 @@ from sqlalchemy.orm import Session
 
 import instruments
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Consent, Correction, IdempotencyRecord, Packet, Result
+from api.db.tables import (
+    Administration,
+    Answer,
+    Beneficiary,
+    Consent,
+    Correction,
+    IdempotencyRecord,
+    Packet,
+    Result,
+    Sitting,
+)
 
 from . import audit
 from .access import Principal

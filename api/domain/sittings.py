@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from api.db.tables import Administration, Beneficiary, Sitting
 from api.security import CODE_ALPHABET, hash_token
 
-from . import audit
 from . import administrations as adm_domain
+from . import audit
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Invalid, NotFound
@@ -64,7 +64,9 @@ def start(
     for iid in instrument_ids:
         adm_domain._check_instrument_role(principal, iid)
         if adm_domain._load(iid, None).response is None:  # a form staff fill in (the intake), not a questionnaire
-            raise Invalid(f"{iid!r} is a form filled in by staff; it cannot be handed over", field="instrument", value=iid)
+            raise Invalid(
+                f"{iid!r} is a form filled in by staff; it cannot be handed over", field="instrument", value=iid
+            )
     b = find(session, code)
     token = new_code()
     sitting = Sitting(
@@ -92,7 +94,10 @@ def start(
         sitting.id,
         code,
         ip,
-        {"administrations": [a.id for a in started], "instruments": [f"{a.instrument}@{a.instrument_version}" for a in started]},
+        {
+            "administrations": [a.id for a in started],
+            "instruments": [f"{a.instrument}@{a.instrument_version}" for a in started],
+        },
     )
     return sitting, token, started
 
@@ -163,6 +168,4 @@ def place_of(session: Session, adm: Administration) -> Place:
 
 def of_person(session: Session, beneficiary_id: int) -> dict[str, Sitting]:
     """A person's sittings by id (for the beneficiary page's grouping and renewal buttons)."""
-    return {
-        s.id: s for s in session.execute(select(Sitting).where(Sitting.beneficiary_id == beneficiary_id)).scalars()
-    }
+    return {s.id: s for s in session.execute(select(Sitting).where(Sitting.beneficiary_id == beneficiary_id)).scalars()}
