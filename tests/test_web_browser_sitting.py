@@ -328,3 +328,36 @@ def test_paper_ppi_keyed_on_the_georgian_layout_and_read_aloud(live: Live, brows
     stored = live.api("psychologist").get(f"/v1/administrations/{ra_id}").json()["answers"]
     assert stored[item] == "2" and len(stored) == 2 and None in stored.values()
     ctx.close()
+
+
+CHART_LABELS = """() => [...document.querySelectorAll('img.chart')].map(img => {
+  const svg = atob(img.src.split(',')[1]);
+  const vb = Number(/viewBox="[-\\d.]+ [-\\d.]+ ([\\d.]+)/.exec(svg)[1]);
+  const fonts = [...svg.matchAll(/font(?:-size)?:\\s*(?:[a-z]+\\s+)*([\\d.]+)px/g)].map(m => Number(m[1]));
+  const box = img.parentElement.getBoundingClientRect();
+  return {smallest: Math.min(...fonts) * img.getBoundingClientRect().width / vb,
+          boxRight: box.right, alt: img.alt};
+})"""
+
+
+def test_result_charts_keep_labels_readable_on_a_phone(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px every chart label is drawn at 11 px or more; a wide chart scrolls in its own box,
+    never the page; wide tables too."""
+    from tests.api_helpers import administer, answers_for
+
+    psy = live.api("psychologist")
+    person = live.api("social_worker").post("/v1/beneficiaries", json={}).json()["code"]
+    ids = [administer(psy, person, iid, answers_for(iid, 3))["id"] for iid in ("vdq", "sds", "ppi")]
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    sign_in(page, live, "psychologist")
+    for rid in ids:
+        page.goto(f"{live.url}/results/{rid}")
+        charts = page.evaluate(CHART_LABELS)
+        assert charts, rid
+        for c in charts:
+            assert c["smallest"] >= 11 - 0.01, c  # an SVG unit is scaled by rendered width / viewBox width
+            assert c["boxRight"] <= 390 + 1, c
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), rid
+        shot(page, f"result-phone-{rid[:8]}")
+    ctx.close()

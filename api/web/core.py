@@ -403,6 +403,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "tz": request.app.state.settings.time_zone,
         "n": lambda value, digits=1: number(value, digits, lang),
         "rt": _report_text,
+        "chart_min": chart_min_class,
         **ctx,
     }
     html = env().get_template(template).render(context)
@@ -417,6 +418,31 @@ def chart_uris(view: dict[str, Any]) -> dict[str, str]:
         name: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
         for name, svg in reports.view_charts(view).items()
     }
+
+
+CHART_LABEL_MIN_PX = 11.0
+"""The smallest a chart's label may be drawn on a page; a narrower screen scrolls the chart in its box."""
+_SVG_WIDTH = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
+_SVG_FONT = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+
+
+def chart_min_class(uri: str) -> str:
+    """``chart_min_width`` as a class (``cmin-800``: steps of 50 px, 300 … 1400) for the page's style
+    sheet (the pages' Content-Security-Policy allows no inline style)."""
+    px = chart_min_width(uri)
+    return f"cmin-{min(1400, max(300, -(-px // 50) * 50))}" if px else ""
+
+
+@lru_cache(maxsize=256)
+def chart_min_width(uri: str) -> int:
+    """The narrowest a chart (a data: URI of an SVG) may be shown with its smallest label still at
+    least ``CHART_LABEL_MIN_PX`` (its own units scale with its width); 0 when it has no text."""
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8", "replace")
+    width = _SVG_WIDTH.search(svg)
+    sizes = [float(m) for m in _SVG_FONT.findall(svg) if float(m) > 0]
+    if width is None or not sizes:
+        return 0
+    return int(-(-CHART_LABEL_MIN_PX * float(width.group(1)) // min(sizes)))
 
 
 def redirect(request: Request, url: str, **params: str) -> Response:
