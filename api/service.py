@@ -423,7 +423,8 @@ def definition(inst: instruments.Instrument, lang: str) -> dict[str, object]:
         return None if text is None else text.get(lang)
 
     sections: list[dict[str, object]] = [
-        {"id": s.id, "title": t(s.title), "instructions": t(s.instructions)} for s in inst.sections
+        {"id": s.id, "title": t(s.title), "instructions": t(s.instructions), "page_size": s.page_size}
+        for s in inst.sections
     ]
     out: dict[str, object] = {
         "id": inst.id,

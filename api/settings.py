@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="a respondent page left this long without input goes back to the code page "
         "(answers are saved; the code opens it again)",
     )
+    sitting_code_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="a sitting's hand-over code stops working this many days after it was made or renewed",
+    )
     password_min_length: int = Field(default=12, ge=8, le=64, description="the shortest password accepted")
     reset_link_hours: int = Field(default=24, ge=1, le=168, description="how long a password-reset link works")
     signin_failures_account: int = Field(

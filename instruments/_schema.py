@@ -77,6 +77,8 @@ class Section(Frozen):
     instructions: Text
     labels: list[ResponseLabel] | None = None
     """This section's own answer labels (same values as [response]); None: the instrument's labels."""
+    page_size: int | None = Field(default=None, ge=1, le=100)
+    """How many items one respondent page of this section shows (None: the default, 10)."""
 
 
 class Band(Frozen):

@@ -141,6 +141,20 @@ class Beneficiary(Base):
     depersonalized_at: Mapped[dt.datetime | None] = mapped_column(UTC)
 
 
+class Sitting(Base):
+    """Several instruments a person answers one after another with one hand-over code (only its
+    hash is kept). Each instrument is still its own administration (``Administration.sitting_id``,
+    in ``sitting_position`` order) with its own result."""
+
+    __tablename__ = "sittings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
 class Administration(Base):
     __tablename__ = "administrations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -165,6 +179,9 @@ class Administration(Base):
     """Set when the administration was started by mistake and discarded (it then has no result)."""
     discarded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     discard_reason: Mapped[str | None] = mapped_column(Text)
+    sitting_id: Mapped[str | None] = mapped_column(ForeignKey("sittings.id"), index=True)
+    """The sitting this administration is part of (NULL: handed over with a code of its own)."""
+    sitting_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class Answer(Base):

@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 import instruments
 import scoring
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Result, TimeIncrement
+from api.db.tables import Administration, Answer, Beneficiary, Result, Sitting, TimeIncrement
 from api.security import hash_token
 
 from . import audit, results, throttle
 from .access import SOCIAL_WORKER_MODELS, Principal
 from .beneficiaries import find
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import CodeExpired, Conflict, Forbidden, Invalid, NotFound
 
 MODES = ("respondent", "read_aloud", "paper")
 
@@ -108,13 +108,46 @@ def get(session: Session, admin_id: str, *, lock: bool = False) -> Administratio
 
 
 def by_token(session: Session, token: str, *, lock: bool = False) -> Administration:
-    q = select(Administration).where(Administration.resume_hash == hash_token(token))
+    """The administration a respondent's code opens: its own code, or a sitting's code (then the
+    sitting's current administration: ``current_of``). A sitting's code that has passed its
+    expiry is refused with ``CodeExpired``."""
+    h = hash_token(token)
+    q = select(Administration).where(Administration.resume_hash == h)
     if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
     adm = session.execute(q).scalar_one_or_none()
-    if adm is None:
+    if adm is not None:
+        return adm
+    sitting = session.execute(select(Sitting).where(Sitting.code_hash == h)).scalar_one_or_none()
+    if sitting is None:
         raise NotFound("this link or code is not valid (any more)")
-    return adm
+    expires = sitting.code_expires_at
+    if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)) <= dt.datetime.now(
+        dt.UTC
+    ):
+        raise CodeExpired("this code has expired; the psychologist can give a new one")
+    current = current_of(session, sitting.id)
+    return get(session, current.id, lock=True) if lock else current
+
+
+def members_of(session: Session, sitting_id: str) -> list[Administration]:
+    """A sitting's administrations in the chosen order."""
+    return list(
+        session.execute(
+            select(Administration)
+            .where(Administration.sitting_id == sitting_id)
+            .order_by(Administration.sitting_position, Administration.created_at)
+        ).scalars()
+    )
+
+
+def current_of(session: Session, sitting_id: str) -> Administration:
+    """Where a sitting's code leads: its first administration still in progress, else its last
+    finished one (the end page). Discarded ones are passed over."""
+    live = [a for a in members_of(session, sitting_id) if a.status != "discarded"]
+    if not live:
+        raise NotFound("this link or code is not valid (any more)")
+    return next((a for a in live if a.status == "in_progress"), live[-1])
 
 
 def by_code(session: Session, token: str, ip: str | None, *, lock: bool = False) -> Administration:
@@ -125,6 +158,8 @@ def by_code(session: Session, token: str, ip: str | None, *, lock: bool = False)
     code_allowed(session, ip)
     try:
         adm = by_token(session, token, lock=lock)
+    except CodeExpired:  # a real code, only too old: not a guess
+        raise
     except NotFound:
         code_wrong(session, ip)
         raise

@@ -18,6 +18,10 @@ class NotFound(DomainError):
     """The thing does not exist, or the caller may not know that it does."""
 
 
+class CodeExpired(NotFound):
+    """A hand-over code that was valid once but has passed its expiry (a new one can be made)."""
+
+
 class Forbidden(DomainError):
     """The caller is known but their role or scope does not allow this."""
 

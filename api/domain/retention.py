@@ -49,7 +49,17 @@ from sqlalchemy.orm import Session
 
 import instruments
 from api import service
-from api.db.tables import Administration, Answer, Beneficiary, Consent, Correction, IdempotencyRecord, Packet, Result
+from api.db.tables import (
+    Administration,
+    Answer,
+    Beneficiary,
+    Consent,
+    Correction,
+    IdempotencyRecord,
+    Packet,
+    Result,
+    Sitting,
+)
 
 from . import audit
 from .access import Principal
@@ -196,6 +206,8 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
     b.birth_year = None
     ids: set[str] = {b.code}
     admins = list(session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars())
+    for sitting in session.execute(select(Sitting).where(Sitting.beneficiary_id == b.id)).scalars():
+        sitting.code_hash = None  # a sitting's code stops working too
     for a in admins:
         ids.add(a.id)
         a.resume_hash = None

@@ -31,11 +31,11 @@ from api.db.tables import Administration, Packet, Result
 from api.security import CODE_ALPHABET, Vault, hash_token
 from api.settings import Settings
 
-from . import accounts, audit, reporting, results
+from . import accounts, audit, reporting, results, sittings
 from . import administrations as adm_domain
 from .access import Principal
 from .beneficiaries import find
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import CodeExpired, Conflict, Forbidden, Invalid, NotFound
 
 HANDOVER_LENGTH = 12
 PROCESS_ORDER = ("intake", "decision", "holland", "bipolar")
@@ -47,7 +47,7 @@ PROCESS_ORDER = ("intake", "decision", "holland", "bipolar")
 
 def new_handover_code() -> str:
     """A resume token a person can type: 12 characters of the code alphabet."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(HANDOVER_LENGTH))
+    return sittings.new_code()
 
 
 def normalize_code(text: str) -> str:
@@ -89,6 +89,17 @@ def reissue_code(session: Session, principal: Principal, admin_id: str, ip: str 
     return token
 
 
+def reissue_code_for(
+    session: Session, principal: Principal, admin_id: str, days: int, ip: str | None = None
+) -> tuple[str | None, str]:
+    """A new code for an administration in progress: its sitting's code when it is part of one
+    (returns the sitting's id and the code), else a code of its own (None and the code)."""
+    adm = _staff_administration(session, principal, admin_id, write=True)
+    if adm.sitting_id is not None:
+        return adm.sitting_id, sittings.renew(session, principal, adm.sitting_id, days, ip)
+    return None, reissue_code(session, principal, admin_id, ip)
+
+
 def token_matches(adm: Administration, token: str) -> bool:
     """Whether ``token`` is this administration's current code (the hand-over page shows it only then)."""
     return adm.resume_hash is not None and secrets.compare_digest(adm.resume_hash, hash_token(token))
@@ -103,6 +114,8 @@ def find_by_code(session: Session, text: str, ip: str | None = None) -> tuple[Ad
         if candidate:
             try:
                 adm = adm_domain.by_token(session, candidate)
+            except CodeExpired:
+                raise
             except NotFound:
                 continue
             adm_domain.code_used(session, adm)
@@ -120,6 +133,47 @@ def respondent_open(
     adm = adm_domain.by_code(session, token, ip)
     audit.append(session, "respondent", "open", "administration", adm.id, _code(session, adm), ip, {"page": page})
     return adm, adm_domain.answers_of(session, adm)
+
+
+def respondent_place(
+    session: Session, token: str, page: str, ip: str | None = None
+) -> tuple[sittings.Place, dict[str, dict[str, str | None]]]:
+    """``respondent_open`` for a page that shows the whole sitting: where the code leads now, the
+    sitting around it, and the answers of each of its administrations (by administration id)."""
+    adm, _ = respondent_open(session, token, page, ip)
+    place = sittings.place_of(session, adm)
+    return place, {a.id: adm_domain.answers_of(session, a) for a in place.members}
+
+
+def start_sitting(
+    session: Session, principal: Principal, code: str, instrument_ids: list[str], days: int, ip: str | None = None
+) -> tuple[Any, str]:
+    """Start a sitting (``sittings.start``); returns it and its code."""
+    sitting, token, _ = sittings.start(session, principal, code, instrument_ids, days, ip)
+    return sitting, token
+
+
+def sitting_for_handover(
+    session: Session, principal: Principal, sitting_id: str, token: str, ip: str | None = None
+) -> tuple[Any, list[Administration], str]:
+    """A sitting, its administrations and the person's code, for the hand-over page and the printed
+    slip: shown only to staff who may write them, and only while ``token`` is its current code."""
+    principal.require("administrations.write")
+    s = sittings.get(session, sitting_id)
+    members = adm_domain.members_of(session, s.id)
+    if not members or not all(_visible_instrument(principal, a.instrument) for a in members):
+        raise NotFound(f"no sitting {sitting_id!r}")
+    if not sittings.token_matches(s, token):
+        raise Conflict("this code was replaced by a newer one", kind="code_replaced")
+    code = _code(session, members[0])
+    audit.append(session, principal.actor, "read", "sitting", s.id, code, ip)
+    return s, members, code
+
+
+def renew_sitting_code(
+    session: Session, principal: Principal, sitting_id: str, days: int, ip: str | None = None
+) -> str:
+    return sittings.renew(session, principal, sitting_id, days, ip)
 
 
 # -- what the beneficiary page lists -----------------------------------------------------------
@@ -197,6 +251,8 @@ def administrations_of(
                 "updated_at": a.updated_at,
                 "submitted_at": a.submitted_at,
                 "administered_by": names.get(a.administered_by) if a.administered_by else None,
+                "sitting_id": a.sitting_id,
+                "sitting_position": a.sitting_position,
                 **count_answers(inst, adm_domain.answers_of(session, a)),
             }
         )

@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -278,7 +279,24 @@ def env() -> Environment:
     e.filters["when"] = _when
     e.filters["head"] = lambda text, lang: reports.heading_case(text, lang)  # a name standing as a heading
     e.filters["listed"] = lambda items, lang: reports.strings(lang).join(items, mid_sentence=True)  # "a, b and c"
+    e.filters["whole_words"] = whole_words
     return e
+
+
+_HYPHENATED = re.compile(r"\S*\w-\w\S*")
+
+
+def whole_words(text: str | None) -> Markup:
+    """A text whose lines break only at spaces: a hyphenated word ("ნაბიჯ-ნაბიჯ") is kept on one line
+    (a browser may otherwise break after its hyphen). Escaped first."""
+    out, at = [], 0
+    raw = text or ""
+    for m in _HYPHENATED.finditer(raw):
+        out.append(str(escape(raw[at : m.start()])))
+        out.append(f'<span class="nobr">{escape(m.group(0))}</span>')
+        at = m.end()
+    out.append(str(escape(raw[at:])))
+    return Markup("".join(out))
 
 
 def number(value: Any, digits: int = 1, lang: str = "ka") -> str:
@@ -388,6 +406,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "tz": request.app.state.settings.time_zone,
         "n": lambda value, digits=1: number(value, digits, lang),
         "rt": _report_text,
+        "chart_min": chart_min_class,
         **ctx,
     }
     html = env().get_template(template).render(context)
@@ -402,6 +421,31 @@ def chart_uris(view: dict[str, Any]) -> dict[str, str]:
         name: "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
         for name, svg in reports.view_charts(view).items()
     }
+
+
+CHART_LABEL_MIN_PX = 11.0
+"""The smallest a chart's label may be drawn on a page; a narrower screen scrolls the chart in its box."""
+_SVG_WIDTH = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
+_SVG_FONT = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+
+
+def chart_min_class(uri: str) -> str:
+    """``chart_min_width`` as a class (``cmin-800``: steps of 50 px, 300 … 1400) for the page's style
+    sheet (the pages' Content-Security-Policy allows no inline style)."""
+    px = chart_min_width(uri)
+    return f"cmin-{min(1400, max(300, -(-px // 50) * 50))}" if px else ""
+
+
+@lru_cache(maxsize=256)
+def chart_min_width(uri: str) -> int:
+    """The narrowest a chart (a data: URI of an SVG) may be shown with its smallest label still at
+    least ``CHART_LABEL_MIN_PX`` (its own units scale with its width); 0 when it has no text."""
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8", "replace")
+    width = _SVG_WIDTH.search(svg)
+    sizes = [float(m) for m in _SVG_FONT.findall(svg) if float(m) > 0]
+    if width is None or not sizes:
+        return 0
+    return int(-(-CHART_LABEL_MIN_PX * float(width.group(1)) // min(sizes)))
 
 
 def redirect(request: Request, url: str, **params: str) -> Response:

@@ -15,6 +15,8 @@ import instruments
 from api import service
 
 SKIP = "skip"
+PAGE_SIZE = 10
+"""Items on one respondent page when the section's definition names no ``page_size``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,24 @@ class Section:
     items: list[Item] = field(default_factory=list)
     choices: list[Choice] | None = None
     """This section's own answer labels (same values as the form's), or None."""
+    page_size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Page:
+    """One respondent page: a run of at most ``page_size`` items of one section."""
+
+    index: int
+    section: Section
+    items: list[Item]
+    part: int
+    """This page's place within its section (1-based) …"""
+    parts: int
+    """… of this many pages of the section."""
+
+    @property
+    def first_of_section(self) -> bool:
+        return self.part == 1
 
 
 @dataclass
@@ -88,6 +108,35 @@ class Form:
     @property
     def items(self) -> list[Item]:
         return [i for s in self.sections for i in s.items]
+
+    @property
+    def pages(self) -> list[Page]:
+        """The respondent pages: each section cut into runs of its page size, in order."""
+        out: list[Page] = []
+        for s in self.sections:
+            runs = [s.items[k : k + s.page_size] for k in range(0, len(s.items), s.page_size)] or [[]]
+            for part, run in enumerate(runs, start=1):
+                out.append(Page(len(out) + 1, s, run, part, len(runs)))
+        return out
+
+    def page_of(self, item_id: str) -> int:
+        """The respondent page an item is on."""
+        for p in self.pages:
+            if any(i.id == item_id for i in p.items):
+                return p.index
+        raise KeyError(item_id)
+
+    def open_items(self, answers: dict[str, str | None]) -> list[Item]:
+        """Items neither answered nor skipped, in order."""
+        return [i for i in self.items if i.id not in answers]
+
+    def resume_at(self, answers: dict[str, str | None]) -> tuple[int, Item | None]:
+        """Where a person continues: the page of the first open item and that item
+        (the last page and None when every item has an answer or a skip)."""
+        first = next(iter(self.open_items(answers)), None)
+        if first is None:
+            return len(self.pages), None
+        return self.page_of(first.id), first
 
     @property
     def keys(self) -> dict[str, str]:
@@ -155,6 +204,7 @@ def build(inst: instruments.Instrument, lang: str) -> Form:
             s["title"],
             s["instructions"],
             choices=_choices(kind, s["labels"], s.get("short", {})) if "labels" in s else None,
+            page_size=s.get("page_size") or PAGE_SIZE,
         )
         for k, s in enumerate(d["sections"])
     ]

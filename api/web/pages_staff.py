@@ -21,7 +21,7 @@ from api.domain import packets as pk
 from api.domain import results
 from api.domain import web_support as ws
 from api.domain.access import Principal
-from api.domain.errors import Invalid, NotFound
+from api.domain.errors import Conflict, Invalid, NotFound
 
 from . import forms
 from .core import (
@@ -197,14 +197,38 @@ def _compare_groups(entries: list[Any], lang: str) -> list[dict[str, Any]]:
 # -- starting and handing over -------------------------------------------------------------------
 
 
+def _in_order(form: Any, chosen: list[str]) -> list[str]:
+    """The chosen instruments in the order the psychologist set (``order_<id>``: 1, 2, …); ties and
+    unset ones keep the order of the list on the page."""
+
+    def rank(k_iid: tuple[int, str]) -> tuple[int, int]:
+        k, iid = k_iid
+        raw = str(form.get(f"order_{iid}") or "").strip()
+        return (int(raw) if raw.isdigit() else 99, k)
+
+    return [iid for _, iid in sorted(enumerate(chosen), key=rank)]
+
+
 @router.post("/beneficiaries/{code}/start")
-def start(request: Request, code: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
+def start(
+    request: Request, code: str, principal: Writer, form: Form, session: SessionDep, settings: SettingsDep, ip: IpDep
+) -> Response:
     chosen = [str(v) for v in form.getlist("instrument")]
     mode = str(form.get("mode") or "respondent")
     if not chosen:
         raise PageError(422, "choose_instrument")
     if mode not in MODES:
         raise PageError(422, "invalid", f"mode must be one of {', '.join(MODES)}")
+    chosen = _in_order(form, chosen)
+    handed = [iid for iid in chosen if service.instrument(iid).response is not None]
+    if mode == "respondent" and handed:
+        # one code for every questionnaire chosen, in the chosen order (a form filled in by staff
+        # such as the intake is started on its own)
+        sitting, token = ws.start_sitting(session, principal, code, handed, settings.sitting_code_days, ip)
+        for iid in chosen:
+            if iid not in handed:
+                ws.start_for_handover(session, principal, code, iid, mode, ip)
+        return redirect(request, "/handover", s=f"{sitting.id}.{token}")
     started = [ws.start_for_handover(session, principal, code, iid, mode, ip) for iid in chosen]
     first = started[0][0]
     if service.instrument(first.instrument, first.instrument_version).model == "intake":
@@ -219,9 +243,18 @@ def start(request: Request, code: str, principal: Writer, form: Form, session: S
 
 @router.post("/administrations/{admin_id}/new-code")
 def new_code(
-    request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep
+    request: Request,
+    admin_id: str,
+    principal: Writer,
+    form: Form,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
 ) -> Response:
-    token = ws.reissue_code(session, principal, admin_id, ip)
+    """A new code (the old one stops working): the sitting's, when the administration is part of one."""
+    sitting_id, token = ws.reissue_code_for(session, principal, admin_id, settings.sitting_code_days, ip)
+    if sitting_id is not None:
+        return redirect(request, "/handover", s=f"{sitting_id}.{token}")
     return redirect(request, "/handover", c=f"{admin_id}.{token}")
 
 
@@ -235,12 +268,38 @@ def handover(
     principal: Writer,
     session: SessionDep,
     ip: IpDep,
-    c: Annotated[list[str], Query()],
+    c: Annotated[list[str] | None, Query()] = None,
+    s: Annotated[str, Query(max_length=120)] = "",
 ) -> Response:
-    """The codes to hand over, each shown only to staff who may write it and only while it is current."""
+    """The codes to hand over, each shown only to staff who may write it and only while it is current.
+    A sitting (``s``) has one code for all its instruments, with a slip to print."""
+    lang = lang_of(request)
+    base = str(request.base_url).rstrip("/") + "/r"
+    if s:
+        sitting_id, _, token = s.partition(".")
+        try:
+            sitting, members, code = ws.sitting_for_handover(session, principal, sitting_id, token, ip)
+        except Conflict as exc:
+            raise PageError(404, "code_replaced") from exc
+        link = f"{base}/{token}"
+        return render(
+            request,
+            "handover_sitting.html",
+            sitting=sitting,
+            titles=[_title(a.instrument, a.instrument_version, lang) for a in members],
+            code=code,
+            grouped=ws.group_code(token),
+            link=link,
+            qr=_qr(link),
+            token=token,
+            entry=base,
+            admin_id=next((a.id for a in members if a.status == "in_progress"), members[0].id),
+        )
+    c = c or []
+    if not c:
+        raise PageError(422, "invalid", "no code to show")
     if len(c) > 8:
         raise PageError(422, "invalid", "at most eight codes at once")
-    lang = lang_of(request)
     cards = []
     code = None
     for pair in c:
@@ -248,7 +307,7 @@ def handover(
         a, _, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
         if not ws.token_matches(a, token):
             raise PageError(404, "code_replaced")
-        link = str(request.base_url).rstrip("/") + f"/r/{token}"
+        link = f"{base}/{token}"
         cards.append(
             {
                 "a": a,
@@ -259,7 +318,6 @@ def handover(
                 "token": token,
             }
         )
-    base = str(request.base_url).rstrip("/") + "/r"
     return render(request, "handover.html", cards=cards, code=code, entry=base)
 
 

@@ -5,6 +5,19 @@
   "use strict";
   var form = document.getElementById("paper");
   if (!form) return;
+  /* The physical key, whatever the layout: on the Georgian layout the L and R keys type ლ and რ,
+     so a key's code is read first (KeyL …), and the Georgian letters are accepted too. */
+  var GEORGIAN = { "ლ": "L", "რ": "R", "ს": "S" };
+  function keyOf(e) {
+    var c = e.code || "";
+    if (/^Key[A-Z]$/.test(c)) return c.slice(3);
+    if (/^(Digit|Numpad)[0-9]$/.test(c)) return c.slice(-1);
+    if (c === "Minus" || c === "NumpadSubtract") return "-";
+    return GEORGIAN[e.key] || e.key.toUpperCase();
+  }
+  function latin(text) {
+    return text.replace(/[ლრს]/g, function (ch) { return GEORGIAN[ch]; });
+  }
   var paired = form.getAttribute("data-kind") === "paired";
   var keys = JSON.parse(form.getAttribute("data-keys"));
   var url = form.getAttribute("data-autosave");
@@ -91,7 +104,7 @@
     if (k === "Backspace" && input.value === "") { e.preventDefault(); move(input, -1); return; }
     if (k.length !== 1) return;  // Tab, Delete, Backspace, arrows: as usual
     e.preventDefault();
-    var up = k.toUpperCase();
+    var up = keyOf(e);
     if (up === "-") { input.value = "-"; entered(input); return; }
     if (paired) {
       if (up === "L" || up === "R") { input.value = up; mark(input); say(""); return; }
@@ -105,7 +118,7 @@
   form.addEventListener("input", function (e) {  // on-screen keyboards send no usable key codes
     var input = e.target;
     if (!input.classList || !input.classList.contains("paper-input")) return;
-    input.value = input.value.toUpperCase().replace(/\s/g, "");
+    input.value = latin(input.value).toUpperCase().replace(/\s/g, "");
     if (valid(input.value)) entered(input);
     else if (input.value === "") { mark(input); count(); queue(input); }
     else mark(input);

@@ -8,6 +8,16 @@
   "use strict";
   var form = document.getElementById("ra-form");
   if (!form) return;
+  /* The physical key, whatever the layout: on the Georgian layout the L, R and S keys type ლ, რ
+     and ს, so the key's code is read first (KeyL …), and the Georgian letters are accepted too. */
+  var GEORGIAN = { "ლ": "L", "რ": "R", "ს": "S" };
+  function keyOf(e) {
+    var c = e.code || "";
+    if (/^Key[A-Z]$/.test(c)) return c.slice(3);
+    if (/^(Digit|Numpad)[0-9]$/.test(c)) return c.slice(-1);
+    if (c === "Minus" || c === "NumpadSubtract") return "-";
+    return GEORGIAN[e.key] || (e.key || "").toUpperCase();
+  }
   var fieldset = form.querySelector("fieldset.item");
   var paired = fieldset.classList.contains("kind-paired");
   var pointer = false;
@@ -78,16 +88,25 @@
   form.addEventListener("change", function (e) {
     if (pointer && e.target.name === "answer") go("next");  // arrow keys inside the group only select
   });
+  var armed = document.getElementById("ra-armed");
+  function arm(k) {  // show which pole the next digit rates
+    side = k;
+    ["L", "R"].forEach(function (s) {
+      var pole = form.querySelector(".pole-" + s);
+      if (pole) pole.classList.toggle("armed", s === k);
+    });
+    if (armed) armed.textContent = armed.getAttribute("data-" + k.toLowerCase()) || "";
+  }
   document.addEventListener("keydown", function (e) {
     var el = document.activeElement;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (el && el.tagName === "INPUT" && el.type === "radio" && e.key.indexOf("Arrow") === 0) return;
-    var k = e.key.toUpperCase();
+    var k = keyOf(e);
     if (k === "S" || k === "-") { e.preventDefault(); choose("skip"); return; }
     if (k === "ARROWLEFT") { e.preventDefault(); if (form.querySelector('button[value="back"]')) go("back"); return; }
     if (k === "ARROWRIGHT") { e.preventDefault(); go("next"); return; }
     if (paired) {
-      if (k === "L" || k === "R") { side = k; e.preventDefault(); return; }
+      if (k === "L" || k === "R") { arm(k); e.preventDefault(); return; }
       if (side && /^[1-3]$/.test(k)) { e.preventDefault(); choose(side === "L" ? "-" + k : k); }
       return;
     }

@@ -71,11 +71,20 @@
   }
   var doneHere = form.querySelectorAll("fieldset.item.is-done").length;
   var base = bar ? Number(bar.value) - doneHere : 0;
+  var sittingBar = document.getElementById("sitting-bar");
+  var sittingText = document.getElementById("sitting-text");
+  var sittingBase = sittingBar ? Number(sittingBar.value) - doneHere : 0;
   function progress() {
     if (!bar || !text) return;
-    var done = base + form.querySelectorAll("fieldset.item.is-done").length;
+    var here = form.querySelectorAll("fieldset.item.is-done").length;
+    var done = base + here;
     bar.value = done;
     text.textContent = text.getAttribute("data-format").replace("{done}", done).replace("{total}", bar.max);
+    if (sittingBar && sittingText) {  // the whole sitting's line moves with this instrument's
+      sittingBar.value = sittingBase + here;
+      sittingText.textContent = sittingText.getAttribute("data-format")
+        .replace("{done}", sittingBase + here).replace("{total}", sittingBar.max);
+    }
   }
   /* Outgoing saves wait in a queue kept on this device ({id, answers, active_seconds}). The head of
      the queue is sent until the server has it: a retry sends the very same save with the same id,
