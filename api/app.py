@@ -18,7 +18,18 @@ from api.admission import Admission
 from api.db.session import Database
 from api.domain import accounts, audit, throttle
 from api.observability import RequestIds, configure_logging
-from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results, schemas
+from api.routes import (
+    admin,
+    administrations,
+    auth,
+    beneficiaries,
+    outcomes,
+    packets,
+    research,
+    respond,
+    results,
+    schemas,
+)
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
 from api.security import Sessions, Vault
@@ -128,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         respond,
         results,
         packets,
+        outcomes,
         research,
         admin,
         schemas,
