@@ -203,10 +203,14 @@ class TrainingFinish(Body):
 
 class PlacementCreate(Body):
     employer_kind: Short = Field(description="private, public, ngo, social_enterprise or own_business")
-    occupation: Short = Field(description="an occupation of the catalogue (name or ISCO-08 code) or a 4-digit ISCO-08 code")
+    occupation: Short = Field(
+        description="an occupation of the catalogue (name or ISCO-08 code) or a 4-digit ISCO-08 code"
+    )
     start_date: dt.date
     hours_per_week: int | None = None
-    pay_band: Short | None = Field(default=None, description="up_to_500, 501_1000, 1001_1500 or over_1500 (GEL a month)")
+    pay_band: Short | None = Field(
+        default=None, description="up_to_500, 501_1000, 1001_1500 or over_1500 (GEL a month)"
+    )
     self_employed: bool = False
     micro_business: bool = False
     supported: bool = Field(default=False, description="supported employment")

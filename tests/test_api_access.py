@@ -101,6 +101,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/placements/{placement_id}/follow-ups"): OUTCOMES,
     ("GET", "/v1/beneficiaries/{code}/outcomes"): OUTCOMES,
     ("GET", "/v1/follow-ups/schedule"): {"social_worker"},
+    ("GET", "/v1/beneficiaries/{code}/timeline"): CARE,
 }
 
 

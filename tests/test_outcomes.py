@@ -143,7 +143,11 @@ def test_refusals_name_the_field_and_write_nothing(service):
             {"employer_kind": "private", "occupation": "9112", "start_date": TODAY.isoformat(), "micro_business": True},
             "micro_business",
         ),
-        (f"/v1/placements/{pid}/follow-ups", {"month": 2, "done_on": TODAY.isoformat(), "still_employed": True}, "month"),
+        (
+            f"/v1/placements/{pid}/follow-ups",
+            {"month": 2, "done_on": TODAY.isoformat(), "still_employed": True},
+            "month",
+        ),
         (  # the 3-month follow-up is two months away
             f"/v1/placements/{pid}/follow-ups",
             {"month": 3, "done_on": TODAY.isoformat(), "still_employed": True},
@@ -297,3 +301,67 @@ def test_the_schedule_lists_due_and_overdue_per_social_worker(service):
     ]
     assert r.json()["week"]["start"] == monday.isoformat()
     assert service.client("psychologist").get("/v1/follow-ups/schedule").status_code == 403
+
+
+def test_timeline_shows_a_readministration_with_reliable_change(service_for):
+    """Six people answer the VDQ (so a reliability exists with reliability_min_n=5); one answers it
+    again after a training: the timeline compares it with the first, scale by scale, and each RCI is
+    Jacobson–Truax's (x2 − x1) / (√2 · SD · √(1 − α)) with the stored α and SD."""
+    import math
+
+    from api.domain.research import stored_reliability
+
+    svc = service_for("sqlite", reliability_min_n=5)
+    code, _ = _case(svc)
+    psy, sw = svc.client("psychologist"), svc.client("social_worker")
+    import numpy as np
+
+    import instruments
+
+    vdq = instruments.load("vdq")
+    rng = np.random.default_rng(7)
+    for level in (1, 2, 2, 3, 3, 4, 4):  # answers that hang together (a positive α on most scales)
+        other = sw.post("/v1/beneficiaries", json={"name": "სხვა"}).json()["code"]
+        answers = {i: str(int(np.clip(level + rng.integers(-1, 2), 1, 4))) for i in vdq.item_ids}
+        administer(psy, other, "vdq", answers)
+    sw.post(
+        f"/v1/beneficiaries/{code}/trainings", json={"activity": "career_counselling", "started_on": TODAY.isoformat()}
+    )
+    second = administer(psy, code, "vdq", answers_for("vdq", seed=42))
+    r = sw.get(f"/v1/beneficiaries/{code}/timeline")
+    assert r.status_code == 200, r.text
+    events = r.json()["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds.index("packet") < kinds.index("training")
+    [again] = [e for e in events if e.get("change")]
+    assert again["result"] == second["id"]
+    with svc.app.state.sessions() as s:
+        first_id = again["change"]["first"]
+        from api.db.tables import Result
+
+        first = s.get(Result, first_id)
+        rel = stored_reliability(s, first.instrument, first.instrument_version, 5)
+        assert rel is not None
+        before = {x["id"]: x["score"] for x in first.record["scales"]}
+    after = {x["id"]: x["score"] for x in second["record"]["scales"]}
+    checked = 0
+    for row in again["change"]["rows"]:
+        alpha, sd = rel.scales.get(row["scale"], (float("nan"), float("nan")))
+        if not (0 < alpha < 1 and sd > 0):
+            assert row["rci"] is None
+            continue
+        expected = (after[row["scale"]] - before[row["scale"]]) / (math.sqrt(2) * sd * math.sqrt(1 - alpha))
+        assert row["rci"] == pytest.approx(expected, rel=1e-9)
+        assert row["reliable"] == (0 if abs(expected) <= 1.959964 else (1 if expected > 0 else -1))
+        checked += 1
+    assert checked >= len(before) // 2
+    # without enough administrations no RCI is claimed
+    svc2 = service_for("sqlite")
+    code2, _ = _case(svc2)
+    administer(svc2.client("psychologist"), code2, "vdq", answers_for("vdq", seed=3))
+    [again2] = [
+        e
+        for e in svc2.client("social_worker").get(f"/v1/beneficiaries/{code2}/timeline").json()["events"]
+        if e.get("change")
+    ]
+    assert again2["change"]["reliability"] is None and all(r["rci"] is None for r in again2["change"]["rows"])

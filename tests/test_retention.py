@@ -121,7 +121,7 @@ def _rows_with_marker(engine) -> list[str]:  # type: ignore[no-untyped-def]
                         else json.dumps(jsonable_encoder(value), ensure_ascii=False)
                     )
                     if M in shown:
-                        hits.append(f"{table.name}.{col}: {shown[max(0, shown.find(M) - 300):shown.find(M) + 80]}")
+                        hits.append(f"{table.name}.{col}: {shown[max(0, shown.find(M) - 300) : shown.find(M) + 80]}")
     return hits
 
 

@@ -49,6 +49,8 @@ _allow("outcomes.write", "social_worker employment_officer", "outcomes:write")
 _allow("outcomes.read", "social_worker employment_officer", "outcomes:write")
 _allow("outcomes.all_cases", "social_worker")
 _allow("followups.schedule", "social_worker")
+_allow("timeline.read", "social_worker psychologist")
+"""The case timeline: questionnaires, packets, trainings, placement and follow-ups, with reliable change."""
 _allow("indicators.read", "manager")
 """Programme indicators: aggregates only, no names, no codes (the fund's management)."""
 _allow("norms.read", "admin psychologist researcher", "research:read")

@@ -314,7 +314,9 @@ def record_placement(
     return p
 
 
-def _placement(session: Session, principal: Principal, placement_id: str, action: str, lock: bool = False) -> tuple[Placement, str]:
+def _placement(
+    session: Session, principal: Principal, placement_id: str, action: str, lock: bool = False
+) -> tuple[Placement, str]:
     q = select(Placement).where(Placement.id == placement_id)
     if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
@@ -355,9 +357,7 @@ def record_follow_up(
 ) -> FollowUp:
     p, code = _placement(session, principal, placement_id, "outcomes.write", lock=True)
     if month not in FOLLOW_UP_MONTHS:
-        raise Invalid(
-            f"month must be one of {', '.join(map(str, FOLLOW_UP_MONTHS))}", field="month", value=month
-        )
+        raise Invalid(f"month must be one of {', '.join(map(str, FOLLOW_UP_MONTHS))}", field="month", value=month)
     _not_future(done_on, today, "done_on")
     due = add_months(p.start_date, month)
     if done_on < due - dt.timedelta(days=EARLY_DAYS):
@@ -604,7 +604,9 @@ def schedule(session: Session, principal: Principal, today: dt.date, ip: str | N
     done: dict[str, list[FollowUp]] = {}
     ids = [p.id for p, _ in rows]
     if ids:
-        for f in session.execute(select(FollowUp).where(FollowUp.placement_id.in_(ids)).order_by(FollowUp.month)).scalars():
+        for f in session.execute(
+            select(FollowUp).where(FollowUp.placement_id.in_(ids)).order_by(FollowUp.month)
+        ).scalars():
             done.setdefault(f.placement_id, []).append(f)
     workers = {
         u.id: u

@@ -10,7 +10,7 @@ What goes, for each case closed longer ago than the retention period:
 | ``results`` | the same fields' values copied into the stored record, aspired occupations' wording (``scrub_result``) |
 | ``packets`` | the same fields and the aspired occupations in the packet's stored views (``scrub_packet``) |
 | ``consents`` | the social worker's note |
-| ``trainings``, ``placements``, ``follow_ups`` | the free notes (the outcomes themselves stay, for programme indicators) |
+| ``trainings``, ``placements``, ``follow_ups`` | the free notes (the outcomes stay, for programme indicators) |
 | ``corrections`` | the reason given (free text); a corrected personal field's old and new value |
 | ``administrations``, ``results`` | the reason given for a discard or a correction (free text) |
 | ``idempotency`` | every record about the case's beneficiary, administrations, consents and packets |
@@ -206,7 +206,18 @@ def _packet_personal(packet: Packet) -> frozenset[str]:
 def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[str, int]:
     """Erase every identifying and free-text value held on one person (see the module's table)."""
     counts = dict.fromkeys(
-        ("answers", "results", "packets", "consents", "outcome_notes", "reasons", "idempotency", "audit", "audit_legacy"), 0
+        (
+            "answers",
+            "results",
+            "packets",
+            "consents",
+            "outcome_notes",
+            "reasons",
+            "idempotency",
+            "audit",
+            "audit_legacy",
+        ),
+        0,
     )
     b.name_enc = b.contact_enc = None
     b.birth_year = None

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import outcomes as oc
-from api.routes.common import created
+from api.domain import timeline
+from api.routes.common import Lang, created
 from api.schemas import FollowUpCreate, PlacementCreate, TrainingCreate, TrainingFinish
 from api.settings import Settings
 
@@ -59,11 +60,22 @@ def add_training(
 
 @router.post("/trainings/{training_id}/finish")
 def finish_training(
-    training_id: str, body: TrainingFinish, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
+    training_id: str,
+    body: TrainingFinish,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
 ) -> dict[str, Any]:
     """An ongoing training completed or dropped."""
     t = oc.finish_training(
-        session, principal, training_id, outcome=body.outcome, finished_on=body.finished_on, today=_today(settings), ip=ip
+        session,
+        principal,
+        training_id,
+        outcome=body.outcome,
+        finished_on=body.finished_on,
+        today=_today(settings),
+        ip=ip,
     )
     return oc.read_training(session, principal, t.id, ip)
 
@@ -161,6 +173,17 @@ def case_outcomes(
 
 
 @router.get("/follow-ups/schedule")
-def follow_up_schedule(principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep) -> dict[str, Any]:
+def follow_up_schedule(
+    principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
+) -> dict[str, Any]:
     """Follow-ups due this week and overdue, per social worker (the caller's own list first)."""
     return oc.schedule(session, principal, _today(settings), ip)
+
+
+@router.get("/beneficiaries/{code}/timeline")
+def case_timeline(
+    code: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep, lang: Lang = "en"
+) -> dict[str, Any]:
+    """The case in order (questionnaires, packets, trainings, placement, follow-ups), the profile at each
+    point, and a questionnaire given again against its first administration with the reliable-change index."""
+    return timeline.timeline(session, principal, settings, code, lang, ip)
