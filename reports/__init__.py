@@ -16,7 +16,15 @@ and never imports ``api``.
 >>> # a table that carries its sample's α and SD also gives SEM bands and reliable change.
 """
 
-from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart, riasec_bars, riasec_hexagon
+from ._charts import (
+    BipolarRow,
+    barrier_profile,
+    bipolar_profile,
+    change_chart,
+    retention_chart,
+    riasec_bars,
+    riasec_hexagon,
+)
 from ._context import build_profile, stored_reliability_source
 from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
@@ -63,6 +71,7 @@ __all__ = [
     "build_profile",
     "build_view",
     "change_chart",
+    "retention_chart",
     "check_strings",
     "format_day",
     "format_number",

@@ -8,15 +8,15 @@ that organisation, within a consent that names the outcomes part). Creating POST
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 
 import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import outcomes as oc
-from api.domain import timeline
+from api.domain import indicators, timeline
 from api.routes.common import Lang, created
 from api.schemas import FollowUpCreate, PlacementCreate, TrainingCreate, TrainingFinish
 from api.settings import Settings
@@ -187,3 +187,25 @@ def case_timeline(
     """The case in order (questionnaires, packets, trainings, placement, follow-ups), the profile at each
     point, and a questionnaire given again against its first administration with the reliable-change index."""
     return timeline.timeline(session, principal, settings, code, lang, ip)
+
+
+@router.get("/indicators", response_model=None)
+def programme_indicators(
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: IpDep,
+    format: Annotated[Literal["json", "xlsx"], Query()] = "json",
+    lang: Lang = "en",
+) -> dict[str, Any] | Response:
+    """Programme indicators for the fund's management: aggregates only, each with its n, groups below
+    the minimum size suppressed; retention at 3/6/12 months by Kaplan–Meier with 95 % bands and the
+    number at risk. ``format=xlsx`` for a workbook (donors)."""
+    data = indicators.indicators(session, principal, settings, _today(settings), ip)
+    if format == "xlsx":
+        return Response(
+            indicators.to_xlsx(data, lang, indicators.value_names(lang)),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.xlsx"'},
+        )
+    return data

@@ -14,6 +14,8 @@ files.
   (1–4 and paired items).
 - Norms: ``build_norms`` → ``NormTable`` (PR, T, stanine per group).
 - Change: ``test_retest``, ``reliable_change``.
+- Retention (survival): ``kaplan_meier``, ``km_curve``, ``cox``, ``detectable_hazard_ratio``,
+  ``cox_power``, ``simulate_placements`` (lifelines).
 - Simulation: ``simulate`` (2PL / graded response, correlated traits, group
   differences, planted DIF) and ``population_values``.
 - Data: ``read_dataset``, ``read_submissions`` (ODK Central / KoboToolbox exports of
@@ -28,6 +30,17 @@ variance as denominator (psych ``omega(nfactors = 1)``'s omega.tot).
 
 from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
 from ._change import ReliableChange, RetestReliability, reliable_change, test_retest
+from ._survival import (
+    CoxFit,
+    CoxTerm,
+    KMPoint,
+    cox,
+    cox_power,
+    detectable_hazard_ratio,
+    kaplan_meier,
+    km_curve,
+    simulate_placements,
+)
 from ._circumplex import CircumplexTest, circumplex_test, hexagon_correlations, hexagon_distances
 from ._coefficients import (
     alpha_ase,
@@ -153,6 +166,15 @@ __all__ = [
     "read_norms",
     "read_submissions",
     "reliable_change",
+    "CoxFit",
+    "CoxTerm",
+    "KMPoint",
+    "cox",
+    "cox_power",
+    "detectable_hazard_ratio",
+    "kaplan_meier",
+    "km_curve",
+    "simulate_placements",
     "simulate",
     "smc",
     "spearman_brown",
