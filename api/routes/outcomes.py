@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse, Response
 
 import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
-from api.domain import outcomes as oc
 from api.domain import indicators, timeline
+from api.domain import outcomes as oc
 from api.routes.common import Lang, created
 from api.schemas import FollowUpCreate, PlacementCreate, TrainingCreate, TrainingFinish
 from api.settings import Settings

@@ -30,17 +30,6 @@ variance as denominator (psych ``omega(nfactors = 1)``'s omega.tot).
 
 from ..tables import ID_COLUMNS, UnusedColumnsWarning, unused_columns_message
 from ._change import ReliableChange, RetestReliability, reliable_change, test_retest
-from ._survival import (
-    CoxFit,
-    CoxTerm,
-    KMPoint,
-    cox,
-    cox_power,
-    detectable_hazard_ratio,
-    kaplan_meier,
-    km_curve,
-    simulate_placements,
-)
 from ._circumplex import CircumplexTest, circumplex_test, hexagon_correlations, hexagon_distances
 from ._coefficients import (
     alpha_ase,
@@ -102,6 +91,17 @@ from ._simulate import (
     population_values,
     random_parameters,
     simulate,
+)
+from ._survival import (
+    CoxFit,
+    CoxTerm,
+    KMPoint,
+    cox,
+    cox_power,
+    detectable_hazard_ratio,
+    kaplan_meier,
+    km_curve,
+    simulate_placements,
 )
 
 __all__ = [
