@@ -140,5 +140,19 @@ def test_small_programmes_show_nothing(service_for):
     svc = service_for("sqlite", indicators_min_n=20)
     _fixture(svc)
     data = svc.client("manager").get("/v1/indicators").json()
-    assert data["overall"] == {"n": None, "suppressed": True} and data["curve"] is None
+    assert data["overall"] == {"n": None, "suppressed": True}
     assert all(g["suppressed"] for by in data["by"].values() for g in by)
+
+
+def test_the_manager_page(service_for):
+    from tests.api_helpers import Web
+
+    svc = service_for("sqlite")
+    _fixture(svc)
+    web = Web(svc, "manager")
+    page = web.get("/indicators")
+    assert page.status_code == 200, page.text
+    assert "პროგრამის ინდიკატორები" in page.text and "data:image/svg+xml;base64," in page.text
+    assert "83 %" in page.text and "67 %" in page.text and "44 %" in page.text  # 5/6, 2/3, 4/9
+    assert "B-" not in page.text  # no codes
+    assert Web(svc, "social_worker").get("/indicators").status_code == 403

@@ -151,6 +151,7 @@ def block(group: list[Person], min_n: int) -> dict[str, Any]:
         "jobs_lost": sum(1 for p in followed if p.lost),
         "retention": retention,
         "retention_suppressed": retention is None and len(followed) > 0,
+        "curve": _curve(group, min_n) if retention is not None else None,
     }
 
 
@@ -184,7 +185,6 @@ def indicators(
         "retention_months": list(RETENTION_MONTHS),
         "overall": block(everyone, k),
         "by": by,
-        "curve": _curve(everyone, k),
     }
 
 
@@ -193,8 +193,11 @@ def _curve(everyone: list[Person], min_n: int) -> list[dict[str, Any]] | None:
     if len(followed) < min_n:
         return None
     df = research.km_curve([p.months for p in followed], [p.lost for p in followed])
+    def num(v: float) -> float | None:
+        return None if v != v else float(v)  # NaN (no band where nobody has left yet) → None
+
     return [
-        {"month": float(r.time), "retained": float(r.survival), "lower": float(r.lower), "upper": float(r.upper)}
+        {"month": float(r.time), "retained": float(r.survival), "lower": num(r.lower), "upper": num(r.upper)}
         for r in df.itertuples()
     ]
 

@@ -7,6 +7,7 @@ row rules as the REST API (``api.domain.outcomes``)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections import defaultdict
 from typing import Annotated, Any
@@ -18,11 +19,11 @@ import instruments
 import reports
 from api.deps import IpDep, SessionDep
 from api.domain import outcomes as oc
-from api.domain import timeline
+from api.domain import indicators, timeline
 from api.domain.access import Principal
 from api.domain.errors import DomainError, Invalid
 
-from .core import Form, Need, WebRoute, attempt, lang_of, redirect, render
+from .core import Form, Need, Translator, WebRoute, attempt, lang_of, redirect, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -255,3 +256,39 @@ def case_timeline(request: Request, code: str, principal: TimelineReader, sessio
     lang = lang_of(request)
     data = timeline.timeline(session, principal, request.app.state.settings, code, lang, ip)
     return render(request, "timeline.html", code=code, data=data, can_outcomes=principal.can("outcomes.read"))
+
+
+IndicatorReader = Annotated[Principal, Depends(Need("indicators.read"))]
+
+
+@router.get("/indicators")
+def programme_indicators(request: Request, principal: IndicatorReader, session: SessionDep, ip: IpDep) -> Response:
+    lang = lang_of(request)
+    t = Translator(lang)
+    data = indicators.indicators(session, principal, request.app.state.settings, _today(request), ip)
+    names = indicators.value_names(lang)
+    curves = []
+    if data["overall"].get("curve"):
+        curves.append((t("ind.overall"), data["overall"]["curve"]))
+    for g in data["by"]["phase"]:
+        if g.get("curve") and g["value"]:
+            curves.append((names["phase"].get(g["value"], g["value"]), g["curve"]))
+    chart = None
+    if curves:
+        svg = reports.retention_chart(
+            [
+                (
+                    label,
+                    [p["month"] for p in c],
+                    [p["retained"] for p in c],
+                    [p["retained"] if p["lower"] is None else p["lower"] for p in c],
+                    [p["retained"] if p["upper"] is None else p["upper"] for p in c],
+                )
+                for label, c in curves
+            ],
+            months_label=t("ind.months"),
+            retained_label=t("ind.retained"),
+            lang=lang,
+        )
+        chart = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return render(request, "indicators.html", data=data, names=names, chart=chart)
