@@ -93,14 +93,17 @@ from ._simulate import (
     simulate,
 )
 from ._survival import (
+    CONGRUENCE_BANDS,
     CoxFit,
     CoxTerm,
     KMPoint,
+    congruence_band,
     cox,
     cox_power,
     detectable_hazard_ratio,
     kaplan_meier,
     km_curve,
+    predictive_validity,
     simulate_placements,
 )
 
@@ -173,6 +176,9 @@ __all__ = [
     "cox_power",
     "detectable_hazard_ratio",
     "kaplan_meier",
+    "predictive_validity",
+    "congruence_band",
+    "CONGRUENCE_BANDS",
     "km_curve",
     "simulate_placements",
     "simulate",

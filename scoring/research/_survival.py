@@ -174,3 +174,64 @@ def simulate_placements(
     t = rng.exponential(1.0 / (base_monthly_hazard * np.exp(log_hr * x)))
     c = np.minimum(rng.exponential(1.0 / dropout_monthly, n), follow_months)
     return pd.DataFrame({"x": x, "months": np.minimum(t, c), "lost": t <= c})
+
+
+CONGRUENCE_BANDS = (("low", 0, 9), ("medium", 10, 18), ("high", 19, 28))
+"""Iachan's M (0–28) in three equal-width bands; a convention of this toolkit, not a published norm."""
+
+
+def congruence_band(m: float) -> str:
+    """The band of an Iachan M value.
+
+    >>> [congruence_band(m) for m in (0, 9, 9.5, 18, 19, 28)]
+    ['low', 'low', 'medium', 'medium', 'high', 'high']
+    """
+    for name, _lo, hi in CONGRUENCE_BANDS:
+        if m < hi + 0.5:  # thresholds halfway between the bands (9.5, 18.5): M averaged over orderings
+            return name
+    raise ValueError(f"Iachan's M lies in 0–28, got {m}")
+
+
+def predictive_validity(
+    df: pd.DataFrame,
+    covariates: tuple[str, ...] = ("congruence", "decided", "indecision"),
+    at: tuple[float, ...] = (3, 6, 12),
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict[str, Any]:
+    """Does a predictor measured before placement predict keeping the job? ``df`` has ``months``,
+    ``lost`` and the ``covariates`` (``congruence`` = Iachan's M, 0–28). Returns Kaplan–Meier by
+    congruence band, one Cox regression per covariate (standardized: the hazard ratio is per standard
+    deviation; below 1 = the job is kept longer) with its (1 − alpha) interval, and for each the
+    smallest hazard ratio the data at hand detect with ``power`` (Schoenfeld)."""
+    out: dict[str, Any] = {"n": int(len(df)), "events": int(df["lost"].sum()), "alpha": alpha, "power": power}
+    bands: dict[str, Any] = {}
+    if "congruence" in df:
+        known = df.dropna(subset=["congruence"])
+        for name, lo, hi in CONGRUENCE_BANDS:
+            part = known[known["congruence"].map(congruence_band) == name]
+            bands[name] = {
+                "range": [lo, hi],
+                "n": int(len(part)),
+                "events": int(part["lost"].sum()),
+                "km": kaplan_meier(part["months"], part["lost"], at=at, alpha=alpha),
+            }
+    out["km_by_band"] = bands
+    models = []
+    for cov in covariates:
+        if cov not in df:
+            continue
+        data = df[["months", "lost", cov]].dropna()
+        sd = float(data[cov].std(ddof=1)) if len(data) > 1 else 0.0
+        row: dict[str, Any] = {"covariate": cov, "n": int(len(data)), "events": int(data["lost"].sum()), "sd": sd}
+        if sd > 0 and row["events"] >= 2:
+            z = data.assign(**{cov: (data[cov] - data[cov].mean()) / sd})
+            fit = cox(z, "months", "lost", [cov], alpha=alpha)
+            term = fit.terms[0]
+            row.update(hr=term.hr, lower=term.lower, upper=term.upper, p=term.p, concordance=fit.concordance)
+            row["detectable_hr"] = detectable_hazard_ratio(row["events"], 1.0, alpha, power)
+        else:
+            row["too_few"] = True
+        models.append(row)
+    out["cox"] = models
+    return out
