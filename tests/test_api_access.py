@@ -103,6 +103,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/follow-ups/schedule"): {"social_worker"},
     ("GET", "/v1/beneficiaries/{code}/timeline"): CARE,
     ("GET", "/v1/indicators"): {"manager"},
+    ("GET", "/v1/research/retention"): {"researcher"},
 }
 
 

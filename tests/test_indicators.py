@@ -156,3 +156,20 @@ def test_the_manager_page(service_for):
     assert "83 %" in page.text and "67 %" in page.text and "44 %" in page.text  # 5/6, 2/3, 4/9
     assert "B-" not in page.text  # no codes
     assert Web(svc, "social_worker").get("/indicators").status_code == 403
+
+
+def test_the_researchers_retention_study(service_for):
+    """On the hand fixture (no SDS results): every placement is in the study, without a congruence;
+    aggregates only. The manager, the social worker may not run it."""
+    svc = service_for("sqlite")
+    _fixture(svc)
+    r = svc.client("researcher").get("/v1/research/retention")
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["n"], out["events"]) == (6, 3)
+    assert all(b["n"] == 0 for b in out["km_by_band"].values())  # no RIASEC code was measured
+    assert [m["covariate"] for m in out["cox"]] == ["congruence", "decided", "indecision"]
+    assert all(m.get("too_few") for m in out["cox"])
+    assert "B-" not in r.text
+    for who in ("manager", "social_worker"):
+        assert svc.client(who).get("/v1/research/retention").status_code == 403

@@ -193,6 +193,7 @@ def _curve(everyone: list[Person], min_n: int) -> list[dict[str, Any]] | None:
     if len(followed) < min_n:
         return None
     df = research.km_curve([p.months for p in followed], [p.lost for p in followed])
+
     def num(v: float) -> float | None:
         return None if v != v else float(v)  # NaN (no band where nobody has left yet) → None
 

@@ -18,8 +18,8 @@ from fastapi.responses import Response
 import instruments
 import reports
 from api.deps import IpDep, SessionDep
-from api.domain import outcomes as oc
 from api.domain import indicators, timeline
+from api.domain import outcomes as oc
 from api.domain.access import Principal
 from api.domain.errors import DomainError, Invalid
 
