@@ -48,6 +48,7 @@ from ._render import (
     view_json,
 )
 from ._strings import check_strings, required_keys, strings
+from ._study import render_study
 from ._view import AUDIENCES, PACKET_PARTS, build_view, packet_view
 
 LANGS = ("ka", "en")
@@ -96,6 +97,7 @@ __all__ = [
     "packet_view",
     "render_view_html",
     "render_view_pdf",
+    "render_study",
     "view_json",
     "jsonable_view",
 ]

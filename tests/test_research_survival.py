@@ -4,6 +4,7 @@ the power formula against hand computations."""
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -84,3 +85,23 @@ def test_predictive_validity_summary():
     assert cong["hr"] < 1 and cong["upper"] < 1 and cong["p"] < 0.01
     assert dec["lower"] < 1 < dec["upper"]
     assert cong["detectable_hr"] == pytest.approx(research.detectable_hazard_ratio(cong["events"], 1.0))
+
+
+@pytest.mark.parametrize("lang", ["ka", "en"])
+def test_the_study_report_names_every_predictor(lang):
+    import reports
+
+    rng = np.random.default_rng(3)
+    sim = research.simulate_placements(120, log_hr=-0.4, rng=rng)
+    df = pd.DataFrame(
+        {"months": sim["months"], "lost": sim["lost"], "congruence": np.clip(np.round(14 + 6 * sim["x"]), 0, 28)}
+    )
+    df["decided"] = np.nan  # nothing known: said so, never an estimate
+    out = research.predictive_validity(df)
+    curves = {"high": research.km_curve(df["months"], df["lost"])}
+    page = reports.render_study(out, curves, lang, "html", simulated=True).decode()
+    s = reports.strings(lang)
+    for key in ("study.covariate.congruence", "study.covariate.decided", "study.too_few", "study.simulated"):
+        assert html.escape(s.get(key)) in page
+    cong = out["cox"][0]
+    assert reports.format_number(cong["hr"], 2, lang, trim=False) in page
