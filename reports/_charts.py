@@ -599,7 +599,16 @@ def retention_chart(
         lo = [1.0, *lower, lower[-1] if lower else 1.0]
         hi = [1.0, *upper, upper[-1] if upper else 1.0]
         ax.fill_between(xs, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
-        ax.step(xs, ys, where="post", color=colour, linewidth=1.6, label=label)
+        # the first curve (the whole group) solid; the others dashed, so a curve that coincides stays visible
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            color=colour,
+            linewidth=1.8 if k == 0 else 1.4,
+            label=label,
+            linestyle="-" if k == 0 else (0, (4, 2)),
+        )
     for m in marks:
         ax.axvline(m, color=MUTED, linewidth=0.6, linestyle=":")
     ax.set_xlim(0, end)
