@@ -39,6 +39,8 @@ def _enc(v: object) -> object:
         return {"$b64": base64.b64encode(v).decode()}
     if isinstance(v, dt.datetime):
         return {"$dt": v.isoformat()}
+    if isinstance(v, dt.date):  # a day (follow-up dates); a datetime is caught above
+        return {"$d": v.isoformat()}
     return v
 
 
@@ -47,6 +49,8 @@ def _dec(v: object) -> object:
         return base64.b64decode(v["$b64"])
     if isinstance(v, dict) and "$dt" in v:
         return dt.datetime.fromisoformat(v["$dt"])
+    if isinstance(v, dict) and "$d" in v:
+        return dt.date.fromisoformat(v["$d"])
     return v
 
 

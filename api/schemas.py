@@ -236,3 +236,46 @@ class PacketPublic(BaseModel):
     content_hash: str
     created_at: dt.datetime
     sent_at: dt.datetime | None
+
+
+Note = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class TrainingCreate(Body):
+    activity: Short = Field(description="an activity id of the catalogue (data/activities.toml)")
+    started_on: dt.date
+    outcome: Literal["ongoing", "completed", "dropped"] = "ongoing"
+    finished_on: dt.date | None = None
+    note: Note | None = None
+
+
+class TrainingFinish(Body):
+    outcome: Literal["completed", "dropped"]
+    finished_on: dt.date
+
+
+class PlacementCreate(Body):
+    employer_kind: Short = Field(description="private, public, ngo, social_enterprise or own_business")
+    occupation: Short = Field(
+        description="an occupation of the catalogue (name or ISCO-08 code) or a 4-digit ISCO-08 code"
+    )
+    start_date: dt.date
+    hours_per_week: int | None = None
+    pay_band: Short | None = Field(
+        default=None, description="up_to_500, 501_1000, 1001_1500 or over_1500 (GEL a month)"
+    )
+    self_employed: bool = False
+    micro_business: bool = False
+    supported: bool = Field(default=False, description="supported employment")
+    note: Note | None = None
+
+
+class FollowUpCreate(Body):
+    month: int = Field(description="the scheduled point: 1, 3, 6, 12, 24 or 36 months after the start")
+    done_on: dt.date
+    still_employed: bool
+    same_job: bool | None = None
+    left_on: dt.date | None = Field(default=None, description="when the job ended, if it did and the day is known")
+    satisfaction: int | None = Field(default=None, description="1 (not at all) to 4 (very satisfied)")
+    difficulties: list[Short] = Field(default_factory=list, max_length=20)
+    note: Note | None = None

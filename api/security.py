@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-ROLES = ("admin", "psychologist", "social_worker", "employment_officer", "researcher")
-"""Account roles (DESIGN.md §5; the programme manager role is not built yet)."""
+ROLES = ("admin", "psychologist", "social_worker", "employment_officer", "researcher", "manager")
+"""Account roles (DESIGN.md §5); the manager reads programme indicators (aggregates only)."""
 SCOPES = (
     "score",
     "instruments:read",
@@ -29,6 +29,7 @@ SCOPES = (
     "administrations:write",
     "packets:read",
     "research:read",
+    "outcomes:write",
 )
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 

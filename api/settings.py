@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         description="scored administrations of an instrument version needed before reports show SEM bands "
         "from Cronbach's α of the answers stored here (when no norm table supplies a reliability)",
     )
+    indicators_min_n: int = Field(
+        default=5,
+        ge=2,
+        description="programme indicators: a group of fewer people than this is not shown (small groups "
+        "could identify a person)",
+    )
 
     @field_validator("backup_key")
     @classmethod

@@ -16,7 +16,15 @@ and never imports ``api``.
 >>> # a table that carries its sample's α and SD also gives SEM bands and reliable change.
 """
 
-from ._charts import BipolarRow, barrier_profile, bipolar_profile, change_chart, riasec_bars, riasec_hexagon
+from ._charts import (
+    BipolarRow,
+    barrier_profile,
+    bipolar_profile,
+    change_chart,
+    retention_chart,
+    riasec_bars,
+    riasec_hexagon,
+)
 from ._context import build_profile, stored_reliability_source
 from ._errors import MissingGlyphWarning, ReportError
 from ._fonts import FAMILIES, missing_glyphs
@@ -41,6 +49,7 @@ from ._render import (
     view_json,
 )
 from ._strings import check_strings, required_keys, strings
+from ._study import render_study
 from ._view import AUDIENCES, PACKET_PARTS, build_view, packet_view
 
 LANGS = ("ka", "en")
@@ -65,6 +74,7 @@ __all__ = [
     "build_profile",
     "build_view",
     "change_chart",
+    "retention_chart",
     "check_strings",
     "format_day",
     "format_number",
@@ -90,6 +100,7 @@ __all__ = [
     "packet_view",
     "render_view_html",
     "render_view_pdf",
+    "render_study",
     "view_json",
     "jsonable_view",
 ]

@@ -567,3 +567,65 @@ def change_chart(
     c.fig.add_artist(Line2D([mid], [-0.3], marker="o", markersize=5, color=BLUE, transform=c.data))
     c.text(mid + span * 0.03, -0.3, after_label, size=7, colour=MUTED, va="center")
     return c.save(fmt, dpi)
+
+
+RETENTION_COLOURS = (BLUE, "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#4a5568")
+
+
+def retention_chart(
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float]]],
+    *,
+    months_label: str,
+    retained_label: str,
+    marks: Sequence[float] = (3, 6, 12),
+    title: str | None = None,
+    fmt: Format = "svg",
+    dpi: int = 150,
+    lang: str = "en",
+) -> bytes:
+    """Kaplan–Meier retention curves: each (label, times, survival, lower, upper) a step line with its
+    confidence band; dotted guides at the ``marks`` months. Times in months, survival 0–1."""
+    if not curves:
+        raise ReportError("retention_chart needs at least one curve")
+    font_files()
+    fig = Figure(figsize=(6.4, 3.4))
+    _SVGCanvas(fig)
+    ax = fig.add_axes((0.1, 0.16, 0.62, 0.72))
+    end = max([max(c[1], default=0.0) for c in curves] + [max(marks, default=12)])
+    for k, (label, times, surv, lower, upper) in enumerate(curves):
+        colour = RETENTION_COLOURS[k % len(RETENTION_COLOURS)]
+        xs, ys = [0.0, *times, end], [1.0, *surv, surv[-1] if surv else 1.0]
+        lo = [1.0, *lower, lower[-1] if lower else 1.0]
+        hi = [1.0, *upper, upper[-1] if upper else 1.0]
+        ax.fill_between(xs, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+        # the first curve (the whole group) solid; the others dashed, so a curve that coincides stays visible
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            color=colour,
+            linewidth=1.8 if k == 0 else 1.4,
+            label=label,
+            linestyle="-" if k == 0 else (0, (4, 2)),
+        )
+    for m in marks:
+        ax.axvline(m, color=MUTED, linewidth=0.6, linestyle=":")
+    ax.set_xlim(0, end)
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(sorted({0, *marks, end}))
+    ax.set_xticklabels([_format.number(t, 0, lang) for t in sorted({0, *marks, end})], fontfamily=_FONT, fontsize=7)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_yticklabels(
+        [f"{_format.number(v * 100, 0, lang)} %" for v in (0, 0.25, 0.5, 0.75, 1.0)], fontfamily=_FONT, fontsize=7
+    )
+    ax.set_xlabel(months_label, fontfamily=_FONT, fontsize=8, color=INK)
+    ax.set_ylabel(retained_label, fontfamily=_FONT, fontsize=8, color=INK)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, prop={"family": _FONT, "size": 7})
+    if title:
+        fig.text(0.02, 0.96, title, fontsize=9.5, fontweight="bold", color=INK, fontfamily=_FONT, va="top")
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "proforient"}):
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else {"Software": None})
+    return _lean_svg(buf.getvalue()) if fmt == "svg" else buf.getvalue()

@@ -69,6 +69,7 @@ PASSWORDS = {
     "employment_officer": "employ-pass-1",
     "other_officer": "other-pass-11",
     "researcher": "research-pass-1",
+    "manager": "indicators-pass-1",
 }
 
 
@@ -125,9 +126,14 @@ def build_service(backend: str, tmp_path, **overrides: object) -> Service:  # ty
             role = "employment_officer" if name == "other_officer" else name
             org = {"employment_officer": "ssa-employment", "other_officer": "other-agency"}.get(name)
             accounts.create_user(s, SYSTEM, name, PASSWORDS[name], role, org)
-        for name, scopes in {"scorer": ["score"], "reader": ["instruments:read"], "partner": ["packets:read"]}.items():
+        for name, scopes in {
+            "scorer": ["score"],
+            "reader": ["instruments:read"],
+            "partner": ["packets:read"],
+            "employer": ["outcomes:write"],  # an employment system reporting placements back
+        }.items():
             _, keys[name] = accounts.create_api_client(
-                s, SYSTEM, name, scopes, "ssa-employment" if name == "partner" else None
+                s, SYSTEM, name, scopes, "ssa-employment" if name in ("partner", "employer") else None
             )
     return Service(settings, app, keys)
 

@@ -6,10 +6,12 @@ derived from the code's policy table, so a wrong policy entry fails here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
+import reports
 from api.domain import accounts
 from api.domain.access import SYSTEM
 from tests.api_helpers import answers_for
@@ -24,11 +26,16 @@ WHO = (
     "scorer",
     "reader",
     "partner",
+    "manager",
+    "employer",
 )
 CARE = {"psychologist", "social_worker"}
 """Who works with beneficiaries' data. The admin runs the service and reads none of it (DESIGN.md §5),
 except through the audited emergency read (break-glass)."""
-PEOPLE = {"admin", "psychologist", "social_worker", "employment_officer", "researcher"}
+PEOPLE = {"admin", "psychologist", "social_worker", "employment_officer", "researcher", "manager"}
+OUTCOMES = {"social_worker", "employment_officer", "employer"}
+"""Who records and reads outcomes: the social worker for every case; the employment officer and an
+employment system's client (scope outcomes:write) for a consented case of their organisation."""
 
 # (method, path template) → who may use it (beyond that: 401 for anonymous, 403/404 for others)
 ALLOWED: dict[tuple[str, str], set[str]] = {
@@ -87,6 +94,16 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/audit"): {"admin"},
     ("GET", "/v1/audit/verify"): {"admin"},
     ("GET", "/v1/schemas/record"): set(WHO),
+    ("POST", "/v1/beneficiaries/{code}/trainings"): OUTCOMES,
+    ("POST", "/v1/trainings/{training_id}/finish"): OUTCOMES,
+    ("POST", "/v1/beneficiaries/{code}/placements"): OUTCOMES,
+    ("GET", "/v1/placements/{placement_id}"): OUTCOMES,
+    ("POST", "/v1/placements/{placement_id}/follow-ups"): OUTCOMES,
+    ("GET", "/v1/beneficiaries/{code}/outcomes"): OUTCOMES,
+    ("GET", "/v1/follow-ups/schedule"): {"social_worker"},
+    ("GET", "/v1/beneficiaries/{code}/timeline"): CARE,
+    ("GET", "/v1/indicators"): {"manager"},
+    ("GET", "/v1/research/retention"): {"researcher"},
 }
 
 
@@ -100,7 +117,7 @@ def _setup(service):  # type: ignore[no-untyped-def]
     sw, psy = service.client("social_worker"), service.client("psychologist")
     code = sw.post("/v1/beneficiaries", json={"name": "სანდრო", "gender": "male"}).json()["code"]
     consent = sw.post(
-        f"/v1/beneficiaries/{code}/consents", json={"addressee": "ssa-employment", "scope": ["profile"]}
+        f"/v1/beneficiaries/{code}/consents", json={"addressee": "ssa-employment", "scope": ["profile", "outcomes"]}
     ).json()
     a = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()
     psy.patch(f"/v1/administrations/{a['id']}/answers", json={"answers": answers_for("vdq")})
@@ -112,6 +129,10 @@ def _setup(service):  # type: ignore[no-untyped-def]
     assert sw.post(f"/v1/packets/{packet['id']}/send").status_code == 201
     draft = sw.post(
         "/v1/packets", json={"beneficiary": code, "addressee": "ssa-employment", "parts": ["profile"]}
+    ).json()
+    placement = sw.post(
+        f"/v1/beneficiaries/{code}/placements",
+        json={"employer_kind": "private", "occupation": "7531", "start_date": STARTED},
     ).json()
     with service.app.state.sessions() as s, s.begin():  # an account and a client the admin may change
         target = accounts.create_user(s, SYSTEM, "target.user", "a-target-password-1", "researcher")
@@ -130,9 +151,13 @@ def _setup(service):  # type: ignore[no-untyped-def]
         "draft_id": draft["id"],
         "norm_id": "none",
         "instrument": "vdq",
+        "placement_id": placement["id"],
     }
 
 
+TODAY = reports.today()
+STARTED = (TODAY - dt.timedelta(days=45)).isoformat()
+"""A placement this old has its one-month follow-up due (recordable today)."""
 BODIES = {
     "/v1/auth/login": {"username": "nobody", "password": "wrong-password"},
     "/v1/score": {"instrument": "vdq", "administrations": [{"answers": {"VDQ01": 3}}]},
@@ -151,6 +176,14 @@ BODIES = {
     "/v1/api-clients": {"name": "partner-x", "scopes": ["score"]},
     "/v1/results/{result_id}/corrections": {"answers": {"VDQ03": 1}, "reason": "keyed in wrongly from paper"},
     "/v1/administrations/{admin_id}/discard": {"reason": "started by mistake"},
+    "/v1/beneficiaries/{code}/trainings": {"activity": "career_counselling", "started_on": TODAY.isoformat()},
+    "/v1/trainings/{training_id}/finish": {"outcome": "completed", "finished_on": TODAY.isoformat()},
+    "/v1/beneficiaries/{code}/placements": {
+        "employer_kind": "public",
+        "occupation": "7531",
+        "start_date": TODAY.isoformat(),
+    },
+    "/v1/placements/{placement_id}/follow-ups": {"month": 1, "done_on": TODAY.isoformat(), "still_employed": True},
 }
 QUERY = {
     "/v1/research/results": {"instrument": "vdq", "study": "s-1"},
@@ -191,6 +224,25 @@ def test_role_endpoint_matrix(service):
                     .json()
                 )
                 local["admin_id"], local["token"] = a["id"], a["resume_token"]
+            if template == "/v1/trainings/{training_id}/finish":
+                # a fresh ongoing training each time, so "finished already" does not hide a refusal
+                local["training_id"] = (
+                    service.client("social_worker")
+                    .post(
+                        f"/v1/beneficiaries/{ids['code']}/trainings",
+                        json={"activity": "career_counselling", "started_on": TODAY.isoformat()},
+                    )
+                    .json()["id"]
+                )
+            if template == "/v1/placements/{placement_id}/follow-ups":
+                local["placement_id"] = (
+                    service.client("social_worker")
+                    .post(
+                        f"/v1/beneficiaries/{ids['code']}/placements",
+                        json={"employer_kind": "private", "occupation": "7531", "start_date": STARTED},
+                    )
+                    .json()["id"]
+                )
             path = _fill(template, local)
             body = BODIES.get(template)
             if isinstance(body, dict):

@@ -11,6 +11,7 @@ PostgreSQL's write-ahead log (pg_wal) is not searched: it holds the old values u
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import pytest
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import create_engine, text
 
+import reports
 from api.backup import read_backup, write_backup
 from api.db.tables import Base
 from tests.api_helpers import INTAKE, Web
@@ -63,7 +65,11 @@ def _plant(svc) -> dict[str, str]:  # type: ignore[no-untyped-def]
     assert psy.get(f"/v1/respond/{vdq['resume_token']}").status_code == 200  # a respondent's address is logged
     r = sw.post(
         f"/v1/beneficiaries/{code}/consents",
-        json={"addressee": "ssa-employment", "scope": ["intake_summary", "profile"], "note": f"{M}-consent-note"},
+        json={
+            "addressee": "ssa-employment",
+            "scope": ["intake_summary", "profile", "outcomes"],
+            "note": f"{M}-consent-note",
+        },
         headers={"Idempotency-Key": f"{M}-consent-key"},
     )
     assert r.status_code == 201, r.text
@@ -74,6 +80,27 @@ def _plant(svc) -> dict[str, str]:  # type: ignore[no-untyped-def]
     ).json()
     assert f"{M}-profession" in json.dumps(packet["content"], ensure_ascii=False)  # planted in the packet too
     assert sw.post(f"/v1/packets/{packet['id']}/send").status_code == 201
+    # outcomes after the packet: the free notes of a training, a placement and a follow-up (issue 16),
+    # from the fund and from an employment system reporting back
+    today = reports.today()
+    start = (today - dt.timedelta(days=40)).isoformat()
+    r = sw.post(
+        f"/v1/beneficiaries/{code}/trainings",
+        json={"activity": "career_counselling", "started_on": start, "note": f"{M}-training-note"},
+        headers={"Idempotency-Key": f"{M}-training-key"},
+    )
+    assert r.status_code == 201, r.text
+    r = svc.client("employer").post(
+        f"/v1/beneficiaries/{code}/placements",
+        json={"employer_kind": "private", "occupation": "9112", "start_date": start, "note": f"{M}-placement-note"},
+        headers={"Idempotency-Key": f"{M}-placement-key"},
+    )
+    assert r.status_code == 201, r.text
+    r = sw.post(
+        f"/v1/placements/{r.json()['id']}/follow-ups",
+        json={"month": 1, "done_on": today.isoformat(), "still_employed": True, "note": f"{M}-follow-up ნოტა"},
+    )
+    assert r.status_code == 201, r.text
     r = admin.post(f"/v1/beneficiaries/{code}/break-glass", json={"reason": f"{M}-reason: an emergency request"})
     assert r.status_code == 200
     research = svc.client("researcher").get("/v1/research/results", params={"instrument": "intake", "study": "study-1"})
@@ -94,7 +121,7 @@ def _rows_with_marker(engine) -> list[str]:  # type: ignore[no-untyped-def]
                         else json.dumps(jsonable_encoder(value), ensure_ascii=False)
                     )
                     if M in shown:
-                        hits.append(f"{table.name}.{col}: {shown[max(0, shown.find(M) - 300):shown.find(M) + 80]}")
+                        hits.append(f"{table.name}.{col}: {shown[max(0, shown.find(M) - 300) : shown.find(M) + 80]}")
     return hits
 
 

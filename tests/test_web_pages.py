@@ -19,7 +19,7 @@ from tests.api_helpers import INTAKE, Web, answers_for
 from tests.conftest import PASSWORDS
 
 KA, EN = strings("ka"), strings("en")
-USERS = ("admin", "psychologist", "social_worker", "employment_officer", "other_officer", "researcher")
+USERS = ("admin", "psychologist", "social_worker", "employment_officer", "other_officer", "researcher", "manager")
 
 
 def _setup(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -140,9 +140,10 @@ def test_menus_show_only_what_the_role_may_open(service):
         nav = re.search(r'<nav class="main-nav".*?</nav>', page, re.S)
         menus[who] = re.findall(r'href="([^"]+)"', nav.group(0)) if nav else []
     assert menus["psychologist"] == ["/beneficiaries", "/report-batches"]
-    assert menus["social_worker"] == ["/beneficiaries", "/registry", "/report-batches"]
+    assert menus["social_worker"] == ["/beneficiaries", "/registry", "/follow-ups", "/report-batches"]
     assert menus["employment_officer"] == ["/inbox"]
     assert menus["researcher"] == []
+    assert menus["manager"] == ["/indicators"]  # aggregates only: no beneficiaries
 
 
 def test_sign_in_sends_each_role_home_and_never_off_site(service):

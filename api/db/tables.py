@@ -351,6 +351,71 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow, index=True)
 
 
+class Training(Base):
+    """A training of the activities catalogue a beneficiary started (and perhaps finished)."""
+
+    __tablename__ = "trainings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    activity: Mapped[str] = mapped_column(String(64))
+    """An id of ``data/activities.toml``."""
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    finished_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16), default="ongoing")
+    """'ongoing', 'completed' or 'dropped'."""
+    note: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    """The recording organisation (an employment officer's or client's); NULL = the fund."""
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    """The audit log's name of who recorded it (``user:…`` or ``client:…``)."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class Placement(Base):
+    """A job (or self-employment) a beneficiary started; follow-ups are scheduled from ``start_date``."""
+
+    __tablename__ = "placements"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    employer_kind: Mapped[str] = mapped_column(String(32))
+    isco: Mapped[str] = mapped_column(String(8))
+    riasec: Mapped[str | None] = mapped_column(String(8))
+    """The occupation's code in the catalogue (NULL for an ISCO code the catalogue does not hold)."""
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    hours_per_week: Mapped[int | None] = mapped_column(Integer)
+    pay_band: Mapped[str | None] = mapped_column(String(16))
+    self_employed: Mapped[bool] = mapped_column(Boolean, default=False)
+    micro_business: Mapped[bool] = mapped_column(Boolean, default=False)
+    supported: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Supported employment (a job coach or the fund's accompaniment)."""
+    note: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class FollowUp(Base):
+    """What a scheduled follow-up found (``month`` after the placement's start)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("placement_id", "month"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    placement_id: Mapped[str] = mapped_column(ForeignKey("placements.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    still_employed: Mapped[bool] = mapped_column(Boolean)
+    same_job: Mapped[bool | None] = mapped_column(Boolean)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    """When the job ended (if it did and the day is known); otherwise the follow-up's day counts."""
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    difficulties: Mapped[list[Any]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
 Index("ix_sendings_addressee", Sending.addressee)
 Index(
     "uq_results_one_original",

@@ -21,7 +21,7 @@ def _allow(action: str, roles: str, scopes: str = "") -> None:
     POLICY[action] = (frozenset(roles.split()), frozenset(scopes.split()))
 
 
-STAFF_ROLES = "admin psychologist social_worker employment_officer researcher"
+STAFF_ROLES = "admin psychologist social_worker employment_officer researcher manager"
 
 _allow("instruments.read", STAFF_ROLES, "instruments:read score")
 _allow("score", "psychologist researcher", "score")
@@ -41,6 +41,18 @@ _allow("consents.read", "social_worker")
 _allow("packets.write", "social_worker")
 _allow("packets.registry", "social_worker")
 _allow("packets.inbox", "employment_officer", "packets:read")
+# Outcomes after the packet (issue 16). The social worker records and reads them for any case
+# ("outcomes.all_cases"); an employment officer or an employment system's client only for a person
+# whose packet was sent to their organisation, with a valid consent naming the outcomes part
+# (``api.domain.outcomes``).
+_allow("outcomes.write", "social_worker employment_officer", "outcomes:write")
+_allow("outcomes.read", "social_worker employment_officer", "outcomes:write")
+_allow("outcomes.all_cases", "social_worker")
+_allow("followups.schedule", "social_worker")
+_allow("timeline.read", "social_worker psychologist")
+"""The case timeline: questionnaires, packets, trainings, placement and follow-ups, with reliable change."""
+_allow("indicators.read", "manager")
+"""Programme indicators: aggregates only, no names, no codes (the fund's management)."""
 _allow("norms.read", "admin psychologist researcher", "research:read")
 _allow("research.read", "researcher", "research:read")
 # The admin runs the service: accounts, API clients, organisations and settings, the audit log.

@@ -32,6 +32,9 @@ PARTS = ("intake_summary", "profile", "activities", "clinical")
 """What a packet may carry (``reports.PACKET_PARTS``). 'clinical' (emotional strain, psychological
 help, validity flags) goes only where the consent names it; what each part shows is decided by the
 one audience rule in ``reports`` (``packet_audience``)."""
+CONSENT_PARTS = (*PARTS, "outcomes")
+"""What a consent may name: the packet's parts, and 'outcomes' (the addressee may record and read the
+person's trainings, placements and follow-ups: ``api.domain.outcomes``); a packet never carries it."""
 CONTENT_SCHEMA = "proforient.packet/2"
 
 
@@ -77,11 +80,11 @@ def packet_view(p: Packet, code: str) -> dict[str, Any]:
     }
 
 
-def _check_parts(parts: list[str], field: str) -> list[str]:
-    bad = [p for p in parts if p not in PARTS]
+def _check_parts(parts: list[str], field: str, allowed: tuple[str, ...] = PARTS) -> list[str]:
+    bad = [p for p in parts if p not in allowed]
     if bad or not parts:
-        raise Invalid(f"{field} must be chosen from {', '.join(PARTS)}", field=field, value=bad or parts)
-    return sorted(set(parts), key=PARTS.index)
+        raise Invalid(f"{field} must be chosen from {', '.join(allowed)}", field=field, value=bad or parts)
+    return sorted(set(parts), key=allowed.index)
 
 
 def _check_addressee(settings: Settings, addressee: str) -> None:
@@ -103,7 +106,7 @@ def give_consent(
 ) -> Consent:
     principal.require("consents.write")
     _check_addressee(settings, addressee)
-    scope = _check_parts(scope, "scope")
+    scope = _check_parts(scope, "scope", CONSENT_PARTS)
     if expires_at is not None and _aware(expires_at) <= now():  # type: ignore[operator]
         raise Invalid("expires_at lies in the past", field="expires_at", value=str(expires_at))
     b = find(session, code)

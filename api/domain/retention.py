@@ -10,6 +10,7 @@ What goes, for each case closed longer ago than the retention period:
 | ``results`` | the same fields' values copied into the stored record, aspired occupations' wording (``scrub_result``) |
 | ``packets`` | the same fields and the aspired occupations in the packet's stored views (``scrub_packet``) |
 | ``consents`` | the social worker's note |
+| ``trainings``, ``placements``, ``follow_ups`` | the free notes (the outcomes stay, for programme indicators) |
 | ``corrections`` | the reason given (free text); a corrected personal field's old and new value |
 | ``administrations``, ``results`` | the reason given for a discard or a correction (free text) |
 | ``idempotency`` | every record about the case's beneficiary, administrations, consents and packets |
@@ -55,10 +56,13 @@ from api.db.tables import (
     Beneficiary,
     Consent,
     Correction,
+    FollowUp,
     IdempotencyRecord,
     Packet,
+    Placement,
     Result,
     Sitting,
+    Training,
 )
 
 from . import audit
@@ -72,6 +76,9 @@ TOUCHED = (
     "packets",
     "consents",
     "corrections",
+    "trainings",
+    "placements",
+    "follow_ups",
     "idempotency",
     "audit_log",
 )
@@ -200,7 +207,18 @@ def _packet_personal(packet: Packet) -> frozenset[str]:
 def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[str, int]:
     """Erase every identifying and free-text value held on one person (see the module's table)."""
     counts = dict.fromkeys(
-        ("answers", "results", "packets", "consents", "reasons", "idempotency", "audit", "audit_legacy"), 0
+        (
+            "answers",
+            "results",
+            "packets",
+            "consents",
+            "outcome_notes",
+            "reasons",
+            "idempotency",
+            "audit",
+            "audit_legacy",
+        ),
+        0,
     )
     b.name_enc = b.contact_enc = None
     b.birth_year = None
@@ -242,6 +260,12 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
         if consent.note is not None:
             consent.note = None
             counts["consents"] += 1
+    for table in (Training, Placement, FollowUp):
+        for row in session.execute(select(table).where(table.beneficiary_id == b.id)).scalars():
+            ids.add(row.id)
+            if row.note is not None:
+                row.note = None
+                counts["outcome_notes"] += 1
     counts["idempotency"] = _affected(
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.resource_id.in_(ids)))
     )

@@ -326,8 +326,10 @@ def _when(ctx: Context, value: Any) -> str:
 NAV = (
     ("/beneficiaries", "nav.beneficiaries", "beneficiaries.read"),
     ("/registry", "nav.registry", "packets.registry"),
+    ("/follow-ups", "nav.followups", "followups.schedule"),
     ("/inbox", "nav.inbox", "packets.inbox"),
     ("/report-batches", "nav.batches", "reports.read"),
+    ("/indicators", "nav.indicators", "indicators.read"),
     ("/admin/users", "nav.users", "accounts.manage"),
     ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
     ("/admin/audit", "nav.audit", "audit.read"),

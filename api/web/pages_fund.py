@@ -139,7 +139,7 @@ def _consent_page(
         code=code,
         consents=[{"c": c, "valid": pk.consent_valid(c, now)} for c in consents],
         orgs=_orgs(request),
-        parts=pk.PARTS,
+        parts=pk.CONSENT_PARTS,
         error=error,
         values=values or {"addressee": "", "scope": [], "expires": "", "note": ""},
         can_write=principal.can("consents.write"),

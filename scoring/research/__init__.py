@@ -14,6 +14,8 @@ files.
   (1–4 and paired items).
 - Norms: ``build_norms`` → ``NormTable`` (PR, T, stanine per group).
 - Change: ``test_retest``, ``reliable_change``.
+- Retention (survival): ``kaplan_meier``, ``km_curve``, ``cox``, ``detectable_hazard_ratio``,
+  ``cox_power``, ``simulate_placements`` (lifelines).
 - Simulation: ``simulate`` (2PL / graded response, correlated traits, group
   differences, planted DIF) and ``population_values``.
 - Data: ``read_dataset``, ``read_submissions`` (ODK Central / KoboToolbox exports of
@@ -90,6 +92,20 @@ from ._simulate import (
     random_parameters,
     simulate,
 )
+from ._survival import (
+    CONGRUENCE_BANDS,
+    CoxFit,
+    CoxTerm,
+    KMPoint,
+    congruence_band,
+    cox,
+    cox_power,
+    detectable_hazard_ratio,
+    kaplan_meier,
+    km_curve,
+    predictive_validity,
+    simulate_placements,
+)
 
 __all__ = [
     "ID_COLUMNS",
@@ -154,6 +170,18 @@ __all__ = [
     "read_submissions",
     "reliable_change",
     "sample_reliability",
+    "CoxFit",
+    "CoxTerm",
+    "KMPoint",
+    "cox",
+    "cox_power",
+    "detectable_hazard_ratio",
+    "kaplan_meier",
+    "predictive_validity",
+    "congruence_band",
+    "CONGRUENCE_BANDS",
+    "km_curve",
+    "simulate_placements",
     "simulate",
     "smc",
     "spearman_brown",
