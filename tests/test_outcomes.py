@@ -255,7 +255,7 @@ def _fu(month: int, employed: bool = True):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    ("today", "done", "expected"),
+    "today, done, expected",
     [
         # started Monday 2026-01-05; 1 month = 2026-02-05 (a Thursday)
         (dt.date(2026, 2, 2), [], {1: "due", 3: "upcoming"}),  # the week of Mon 2 – Sun 8 February

@@ -47,12 +47,12 @@ _NOT_SUMMED = ("incomplete", "given")
 def check_instrument_role(principal: Principal, instrument_id: str, version: str | None = None) -> None:
     """A social worker administers intake forms (by the instrument's model); the rest are the psychologist's."""
     if principal.kind == "user" and principal.role == "social_worker":
-        model = _load(instrument_id, version).model
+        model = load_instrument(instrument_id, version).model
         if model not in SOCIAL_WORKER_MODELS:
             raise Forbidden("a social worker administers the intake only; the instruments are the psychologist's")
 
 
-def _load(instrument_id: str, version: str | None) -> instruments.Instrument:
+def load_instrument(instrument_id: str, version: str | None) -> instruments.Instrument:
     try:
         return service.instrument(instrument_id, version)
     except instruments.InstrumentError as exc:
@@ -73,7 +73,7 @@ def start(
     check_instrument_role(principal, instrument_id, version)
     if mode not in MODES:
         raise Invalid(f"mode must be one of {', '.join(MODES)}", field="mode", value=mode)
-    inst = _load(instrument_id, version)
+    inst = load_instrument(instrument_id, version)
     b = find(session, code)
     if b.depersonalized_at is not None:
         raise Conflict(f"the case {code} is closed and depersonalized")
@@ -223,7 +223,7 @@ def save_answers(
     adm = get(session, adm.id, lock=True)
     if adm.status != "in_progress":
         raise Conflict("this administration was submitted already; its answers cannot change")
-    inst = _load(adm.instrument, adm.instrument_version)
+    inst = load_instrument(adm.instrument, adm.instrument_version)
     rows = [(item, normalize(inst, item, value)) for item, value in answers.items()]
     now = dt.datetime.now(dt.UTC)
     if rows and not timed and adm.timing not in _NOT_SUMMED:

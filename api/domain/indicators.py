@@ -100,11 +100,11 @@ def people(session: Session) -> dict[int, Person]:
     for f in session.execute(select(FollowUp)).scalars():
         done.setdefault(f.placement_id, []).append(f)
     for p in placements:
-        person = out.get(p.beneficiary_id)
-        if person is None or person.placed:
+        found = out.get(p.beneficiary_id)
+        if found is None or found.placed:
             continue  # people only count once assessed; the first placement counts
-        person.placed, person.start, person.riasec = True, p.start_date, p.riasec
-        person.months, person.lost = survival_of(p, done.get(p.id, []))
+        found.placed, found.start, found.riasec = True, p.start_date, p.riasec
+        found.months, found.lost = survival_of(p, done.get(p.id, []))
     return out
 
 

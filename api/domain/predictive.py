@@ -33,7 +33,7 @@ def dataset(session: Session, zone: Any) -> pd.DataFrame:
         if not p.placed or p.months is None or p.start is None:
             continue
         before: dict[str, Any] = {}
-        for e in sorted(results.entries(session, p.beneficiary_id), key=lambda e: results._ts(e.administered)):
+        for e in sorted(results.entries(session, p.beneficiary_id), key=lambda e: results.timestamp(e.administered)):
             day = (e.administered if e.administered.tzinfo else e.administered.replace(tzinfo=dt.UTC)).astimezone(zone)
             if e.current and day.date() <= p.start:
                 before[e.model] = results.record_of(e.result)
@@ -75,4 +75,5 @@ def study(session: Session, principal: Principal, settings: Any, ip: str | None 
     audit.append(session, principal.actor, "read", "retention_study", None, None, ip, {"placements": len(df)})
     if len(df) < settings.indicators_min_n or int(df["lost"].sum()) < 2:
         return {"n": int(len(df)), "events": int(df["lost"].sum()) if len(df) else 0, "too_few": True}
-    return _json(research.predictive_validity(df))
+    out: dict[str, Any] = _json(research.predictive_validity(df))
+    return out

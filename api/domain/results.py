@@ -309,12 +309,12 @@ def entries(session: Session, beneficiary_id: int) -> list[Entry]:
     ]
 
     def when(e: Entry) -> tuple[float, float]:
-        return (_ts(e.administered), _ts(e.result.created_at))
+        return (timestamp(e.administered), timestamp(e.result.created_at))
 
     return sorted(out, key=when, reverse=True)
 
 
-def _ts(d: dt.datetime) -> float:
+def timestamp(d: dt.datetime) -> float:
     return (d if d.tzinfo else d.replace(tzinfo=dt.UTC)).timestamp()
 
 

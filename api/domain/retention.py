@@ -260,7 +260,8 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
         if consent.note is not None:
             consent.note = None
             counts["consents"] += 1
-    for table in (Training, Placement, FollowUp):
+    outcome_tables: tuple[Any, ...] = (Training, Placement, FollowUp)  # each has an id and a note
+    for table in outcome_tables:
         for row in session.execute(select(table).where(table.beneficiary_id == b.id)).scalars():
             ids.add(row.id)
             if row.note is not None:

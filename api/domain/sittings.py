@@ -62,8 +62,9 @@ def start(
     if len(set(instrument_ids)) != len(instrument_ids):
         raise Invalid("an instrument is listed twice", field="instrument", value=",".join(instrument_ids))
     for iid in instrument_ids:
-        adm_domain._check_instrument_role(principal, iid)
-        if adm_domain._load(iid, None).response is None:  # a form staff fill in (the intake), not a questionnaire
+        adm_domain.check_instrument_role(principal, iid)
+        # a form staff fill in (the intake), not a questionnaire
+        if adm_domain.load_instrument(iid, None).response is None:
             raise Invalid(
                 f"{iid!r} is a form filled in by staff; it cannot be handed over", field="instrument", value=iid
             )
@@ -115,7 +116,7 @@ def renew(session: Session, principal: Principal, sitting_id: str, days: int, ip
     s = get(session, sitting_id)
     members = adm_domain.members_of(session, s.id)
     for a in members:
-        adm_domain._check_instrument_role(principal, a.instrument, a.instrument_version)
+        adm_domain.check_instrument_role(principal, a.instrument, a.instrument_version)
     if not any(a.status == "in_progress" for a in members):
         raise Conflict("every instrument of this sitting is finished; it needs no new code")
     token = new_code()

@@ -96,7 +96,7 @@ def timeline(
     zone = scoring_zone(settings)
     events: list[dict[str, Any]] = []
     entries = [e for e in results.entries(session, b.id) if e.current]
-    entries.sort(key=lambda e: results._ts(e.administered))
+    entries.sort(key=lambda e: results.timestamp(e.administered))
     firsts: dict[tuple[str, str], Any] = {}
     for e in entries:
         inst = results.definition_of(e.result)
@@ -163,11 +163,11 @@ def timeline(
     # the profile as it stood on each day: the latest code and decision status known by then
     profile: dict[str, Any] = {}
     for ev in events:
-        s = ev.get("summary") or {}
-        if s.get("model") == "holland":
-            profile["codes"] = s["codes"]
-        if s.get("model") == "decision":
-            profile["status"] = s["status"]
+        summary = ev.get("summary") or {}
+        if summary.get("model") == "holland":
+            profile["codes"] = summary["codes"]
+        if summary.get("model") == "decision":
+            profile["status"] = summary["status"]
         if ev["kind"] == "placement" and ev["riasec"] and profile.get("codes"):
             ms = [scoring.iachan_m(c, ev["riasec"]) for c in profile["codes"]]
             ev["congruence"] = {"min": min(ms), "max": max(ms)}

@@ -128,7 +128,7 @@ def _refused(
 
 
 def _values(form: Any) -> dict[str, Any]:
-    return {k: (form.getlist(k) if k == "difficulties" else str(form.get(k) or "")) for k in form.keys()}
+    return {k: (form.getlist(k) if k == "difficulties" else str(form.get(k) or "")) for k in form}
 
 
 @router.post("/beneficiaries/{code}/trainings")

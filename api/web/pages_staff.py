@@ -278,7 +278,7 @@ def handover(
     if s:
         sitting_id, _, token = s.partition(".")
         try:
-            sitting, members, code = ws.sitting_for_handover(session, principal, sitting_id, token, ip)
+            sitting, members, sitting_code = ws.sitting_for_handover(session, principal, sitting_id, token, ip)
         except Conflict as exc:
             raise PageError(404, "code_replaced") from exc
         link = f"{base}/{token}"
@@ -287,7 +287,7 @@ def handover(
             "handover_sitting.html",
             sitting=sitting,
             titles=[_title(a.instrument, a.instrument_version, lang) for a in members],
-            code=code,
+            code=sitting_code,
             grouped=ws.group_code(token),
             link=link,
             qr=_qr(link),
@@ -301,7 +301,7 @@ def handover(
     if len(c) > 8:
         raise PageError(422, "invalid", "at most eight codes at once")
     cards = []
-    code = None
+    code: str | None = None
     for pair in c:
         admin_id, _, token = pair.partition(".")
         a, _, code = ws.open_administration(session, principal, admin_id, write=True, ip=ip)
