@@ -10,7 +10,10 @@ if [ -z "${PROFORIENT_TEST_DATABASE_URL:-}" ]; then
   PROFORIENT_TEST_DATABASE_URL=$(printf '%s\n' "$pg_out" | tail -n 1)
   export PROFORIENT_TEST_DATABASE_URL
 fi
-.venv/bin/python -m pytest "$@"
+# the quality gates first (ruff, format, mypy, import contracts, doctests): a minute, and they name what broke
+bash scripts/gates.sh || exit $?
+# the whole suite, with the coverage floor of pyproject.toml (for a subset, run pytest directly: CONTRIBUTING.md)
+.venv/bin/python -m pytest --cov --cov-report= "$@"
 rc=$?
 # pytest's 5 means "no tests collected" (e.g. a -k filter matching nothing)
 if [ "$rc" -eq 5 ]; then echo "test.sh: no tests collected" >&2; rc=0; fi

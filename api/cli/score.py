@@ -37,11 +37,19 @@ from ._common import (
 
 EXAMPLES = instruments.data_dir() / "examples"
 DEMO_COLUMNS = {
-    "intake": ["id", "job_seeker_group", "group_reasons", "retraining_need"],
-    "vdq": ["id", "certainty", "total_indecision", "decision_status", "salient_barriers"],
-    "sds": ["id", "code", "consistency", "differentiation_iachan", "congruence_m_min", "flags"],
-    "ppi": ["id", "type", "EI", "SN", "TF", "JP", "flags"],
+    "intake": ["job_seeker_group", "group_reasons", "retraining_need"],
+    "decision": ["total_indecision", "decision_status", "salient_barriers"],
+    "holland": ["code", "consistency", "differentiation_iachan", "congruence_m_min", "flags"],
+    "bipolar": ["type", "flags"],
 }
+"""The summary columns the demo shows per model (after the id and, but for holland and intake, the
+first scales of the definition)."""
+
+
+def _demo_columns(inst: instruments.Instrument) -> list[str]:
+    shown = {"decision": 1, "bipolar": 4}.get(inst.model, 0)  # how many of the definition's scales to show
+    scales = [s.id for s in inst.scales][:shown]
+    return ["id", *scales, *DEMO_COLUMNS.get(inst.model, [])]
 
 
 def count_rows(path: Path) -> int | None:
@@ -137,11 +145,13 @@ def demo(
     output: Annotated[Path, typer.Option(help="folder for the scored example files")] = Path("demo-output"),
 ) -> None:
     """Score the bundled example administrations and show a summary."""
-    for iid, show in DEMO_COLUMNS.items():
-        src = EXAMPLES / f"{iid}.csv"
-        if not src.is_file():
-            fail(f"example file {src} is missing")
+    examples = sorted(EXAMPLES.glob("*.csv"))  # one file per shipped instrument, named by its id
+    if not examples:
+        fail(f"no example files in {EXAMPLES}")
+    for src in examples:
+        iid = src.stem
         inst = instruments.load(iid)
+        show = _demo_columns(inst)
         try:
             frame = service.score_chunks(inst, read_table(src))
         except scoring.ResponseValidationError as e:
