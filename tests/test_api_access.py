@@ -103,6 +103,10 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/follow-ups/schedule"): {"social_worker"},
     ("GET", "/v1/beneficiaries/{code}/timeline"): CARE,
     ("GET", "/v1/indicators"): {"manager"},
+    # group reports: whoever may have reports asks; only the one who asked follows and downloads them
+    ("POST", "/v1/report-batches"): {"psychologist", "social_worker"},
+    ("GET", "/v1/report-batches/{batch_id}"): {"psychologist"},
+    ("GET", "/v1/report-batches/{batch_id}/archive"): {"psychologist"},
     ("GET", "/v1/research/retention"): {"researcher"},
 }
 
@@ -134,6 +138,8 @@ def _setup(service):  # type: ignore[no-untyped-def]
         f"/v1/beneficiaries/{code}/placements",
         json={"employer_kind": "private", "occupation": "7531", "start_date": STARTED},
     ).json()
+    batch = psy.post("/v1/report-batches", json={"audience": "employment", "format": "html"})
+    assert batch.status_code == 202, batch.text
     with service.app.state.sessions() as s, s.begin():  # an account and a client the admin may change
         target = accounts.create_user(s, SYSTEM, "target.user", "a-target-password-1", "researcher")
         client, _ = accounts.create_api_client(s, SYSTEM, "target-client", ["score"])
@@ -152,6 +158,7 @@ def _setup(service):  # type: ignore[no-untyped-def]
         "norm_id": "none",
         "instrument": "vdq",
         "placement_id": placement["id"],
+        "batch_id": batch.json()["id"],
     }
 
 
@@ -184,6 +191,7 @@ BODIES = {
         "start_date": TODAY.isoformat(),
     },
     "/v1/placements/{placement_id}/follow-ups": {"month": 1, "done_on": TODAY.isoformat(), "still_employed": True},
+    "/v1/report-batches": {"audience": "employment", "format": "html"},
 }
 QUERY = {
     "/v1/research/results": {"instrument": "vdq", "study": "s-1"},
