@@ -18,7 +18,18 @@ from api.admission import Admission
 from api.db.session import Database
 from api.domain import accounts, audit, throttle
 from api.observability import RequestIds, configure_logging
-from api.routes import admin, administrations, auth, beneficiaries, packets, research, respond, results, schemas
+from api.routes import (
+    admin,
+    administrations,
+    auth,
+    beneficiaries,
+    packets,
+    research,
+    respond,
+    results,
+    schemas,
+    studies,
+)
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
 from api.security import Sessions, Vault
@@ -129,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results,
         packets,
         research,
+        studies,
         admin,
         schemas,
     ):

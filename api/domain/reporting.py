@@ -19,7 +19,7 @@ from api.db.tables import Administration, Packet, Result
 from api.settings import Settings
 from scoring import research
 
-from . import accounts, audit, results
+from . import accounts, audit, results, studies
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -51,15 +51,18 @@ def kind_of(r: Result) -> str:
     return model
 
 
-def load_norms(refs: list[str] | None) -> dict[str, Any]:
-    """Norm tables chosen as '<instrument>/<norm id>' (the newest version in data/norms/), by model."""
+def load_norms(refs: list[str] | None, session: Session | None = None) -> dict[str, Any]:
+    """Norm tables chosen as '<instrument>/<norm id>', by model: the newest version in data/norms/,
+    else (given a session) the newest *published* table built from a study (drafts never)."""
     out: dict[str, Any] = {}
     for ref in refs or []:
         inst, _, norm_id = ref.partition("/")
         found = sorted(norms_root().glob(f"{inst}-*/{norm_id}-*.json")) if inst and norm_id else []
-        if not found:
+        table = research.read_norms(found[-1]) if found else None
+        if table is None and session is not None and inst and norm_id:
+            table = studies.published_table(session, inst, norm_id)
+        if table is None:
             raise NotFound(f"no norm table {ref!r} (give it as instrument/norm_id)", field="norm", value=ref)
-        table = research.read_norms(found[-1])
         model = service.instrument(table.instrument, table.instrument_version).model
         if model in out:
             raise Invalid(f"two norm tables for {model} results", field="norm", value=ref)
@@ -130,7 +133,7 @@ def profile_from(
     if by is None:
         adm = session.get(Administration, latest.administration_id)
         by = adm.administered_by if adm is not None else None
-    tables = load_norms(norms)
+    tables = load_norms(norms, session)
     zone = settings.time_zone  # every date a report shows is the date in the configured zone
     try:
         return reports.build_profile(

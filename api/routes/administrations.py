@@ -37,7 +37,7 @@ def view(session: Any, a: Administration) -> dict[str, Any]:
 
 def _mine(session: Any, principal: Any, admin_id: str, write: bool) -> Administration:
     principal.require("administrations.write" if write else "administrations.read")
-    a = adm.get(session, admin_id, lock=write)
+    a = adm.not_a_study(adm.get(session, admin_id, lock=write))
     try:
         adm._check_instrument_role(principal, a.instrument)
     except Forbidden as exc:  # a social worker asking for a psychologist's administration
@@ -81,6 +81,7 @@ def autosave(
 def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> ResultPublic:
     a = _mine(session, principal, admin_id, write=True)
     r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    assert r is not None  # a study participant's administration never reaches staff (``not_a_study``)
     return result_view(r, adm._code(session, a), None, a.submitted_at)
 
 

@@ -185,4 +185,13 @@ def done(request: Request, token: str, session: SessionDep, ip: IpDep) -> Respon
     a, _, f = _open(request, session, token, "done", ip)
     if a.status == "in_progress":
         return redirect(request, f"/r/{token}")
-    return render(request, "respond/done.html", layout="respondent", form=f, code="", error=False)
+    return render(
+        request,
+        "respond/done.html",
+        layout="respondent",
+        form=f,
+        code="",
+        error=False,
+        token=token,
+        study=a.participant_id is not None,  # a study participant goes on to the study's next part
+    )

@@ -18,7 +18,7 @@ from api import service
 from api.deps import IpDep, SessionDep, SettingsDep, VaultDep
 from api.domain import beneficiaries as ben
 from api.domain import packets as pk
-from api.domain import results
+from api.domain import results, studies
 from api.domain import web_support as ws
 from api.domain.access import Principal
 from api.domain.errors import Invalid, NotFound
@@ -433,6 +433,7 @@ def result(
         superseded_by=entry.superseded_by,
         corrections=entry.corrections,
         can_correct=principal.can("results.correct"),
+        norm_choices=studies.published_choices(session, principal, {results.model_of(r)}),
     )
 
 
@@ -504,13 +505,18 @@ def report(
     format: Annotated[str, Query()] = "pdf",
     report_lang: Annotated[str, Query(alias="report_lang")] = "ka",
     result: Annotated[list[str] | None, Query()] = None,
+    norm: Annotated[list[str] | None, Query(max_length=120)] = None,
 ) -> Response:
-    """A report file: the integrated profile (newest result of each instrument) or chosen results."""
+    """A report file: the integrated profile (newest result of each instrument) or chosen results;
+    ``norm``: published norm tables to use (instrument/norm id; an empty choice means none)."""
     if result and len(result) > 4:
         raise PageError(422, "invalid", "at most one result of each of the four instruments")
     if format not in FORMATS or report_lang not in reports.LANGS or audience not in reports.AUDIENCES:
         raise PageError(422, "invalid", "format, language or audience is not one of the offered ones")
-    profile = ws.report_profile(session, principal, vault, settings, code, audience, result or None, ip=ip)
+    chosen_norms = [x for x in norm or [] if x]
+    profile = ws.report_profile(
+        session, principal, vault, settings, code, audience, result or None, ip=ip, norms=chosen_norms or None
+    )
     if format == "pdf":
         data = reports.render_pdf(profile, report_lang, audience)
     elif format == "html":
