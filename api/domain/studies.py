@@ -809,10 +809,11 @@ def analysis(
         )
     inst = service.instrument(ds.spec.id, ds.spec.version)
     groups = [c for c in ds.covariates.columns if ds.covariates[c].dropna().nunique() >= 2]
-    try:
-        report = technical.analyze(inst, ds, groups=groups)
-    except ValueError:
-        report = technical.analyze(inst, ds)  # groups too small for DIF: the rest of the report still stands
+    with np.errstate(divide="ignore", invalid="ignore"):  # undefined statistics are named in the report's notes
+        try:
+            report = technical.analyze(inst, ds, groups=groups)
+        except ValueError:
+            report = technical.analyze(inst, ds)  # groups too small for DIF: the rest of the report still stands
     audit.append(
         session, principal.actor, "study_analysis", "study", study.id, None, ip, {"instrument": inst.ref, "rows": ds.n_rows}
     )
@@ -857,20 +858,22 @@ def build_norm_table(
     policy = scoring.MissingPolicy()
     scores = scoring.score(ds.spec, ds.responses, missing=policy).scales.score
     days = [p.completed_at.date() for p in people if p.completed_at is not None]  # type: ignore[union-attr]
-    table = rs.build_norms(
-        ds.spec,
-        scores,
-        responses=ds.responses,
-        norm_id=norm_id,
-        version=version,
-        population=population,
-        collected_from=min(days),
-        collected_to=max(days),
-        groups={c: ds.covariates[c].to_numpy(dtype=object) for c in ds.covariates.columns},
-        description=str(data.get("description") or f"study {study.title_en}"),
-        min_group_n=min_group_n,
-        scores_policy=policy.describe(),
-    )
+    # a small sample's undefined statistics (α of a scale whose items do not vary) are left out, not errors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = rs.build_norms(
+            ds.spec,
+            scores,
+            responses=ds.responses,
+            norm_id=norm_id,
+            version=version,
+            population=population,
+            collected_from=min(days),
+            collected_to=max(days),
+            groups={c: ds.covariates[c].to_numpy(dtype=object) for c in ds.covariates.columns},
+            description=str(data.get("description") or f"study {study.title_en}"),
+            min_group_n=min_group_n,
+            scores_policy=policy.describe(),
+        )
     with tempfile.TemporaryDirectory() as tmp:
         _, meta_path = rs.write_norms(table, tmp)
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
