@@ -309,8 +309,15 @@ def test_draft_norm_tables_are_never_used_and_published_ones_can_be_chosen(servi
     r = psy.get(url, params={"format": "json", "norm": "vdq/pilot-2027"})
     assert r.status_code == 200, r.text
     assert "pilot-2027@1.0" in r.text
-    page = Web(service, "psychologist").get(f"/results/{result['id']}")
+    web = Web(service, "psychologist")
+    page = web.get(f"/results/{result['id']}")
     assert 'value="vdq/pilot-2027"' in page.text
+    query = {"result": result["id"], "format": "json", "audience": "psychologist", "report_lang": "en"}
+    r = web.get(f"/beneficiaries/{ben}/report", params={**query, "norm": "vdq/pilot-2027"})
+    assert r.status_code == 200, r.text[:2000]
+    assert "pilot-2027@1.0" in r.text
+    r = web.get(f"/beneficiaries/{ben}/report", params={**query, "norm": ""})  # "no norms" chosen
+    assert r.status_code == 200 and "pilot-2027" not in r.text
 
 
 def test_the_technical_report_of_a_study(service):

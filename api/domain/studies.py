@@ -974,27 +974,27 @@ def published_table(session: Session, instrument: str, norm_id: str) -> rs.NormT
     return None if row is None else read_table(row)
 
 
-def published_choices(session: Session, principal: Principal, models: set[str]) -> list[dict[str, str]]:
-    """Norm tables a report may use for results of these instrument models: published study tables
-    and the tables in data/norms/ (``value``: how a report names it, 'instrument/norm id')."""
+def published_choices(session: Session, principal: Principal, versions: set[tuple[str, str]]) -> list[dict[str, str]]:
+    """Norm tables a report may use for results of these (instrument, version) pairs: published study
+    tables and the real tables in data/norms/ (``value``: how a report names it, 'instrument/norm id').
+    A table built for another version of the instrument is not offered (a report would refuse it)."""
     from .research import norms_root
 
     principal.require("norms.read")
     out: dict[str, dict[str, str]] = {}
     for meta in sorted(norms_root().glob("*/*.json")):
         t = rs.read_norms(meta)
-        if t.sample.synthetic:
-            continue
-        if service.instrument(t.instrument, t.instrument_version).model in models:
+        if not t.sample.synthetic and (t.instrument, t.instrument_version) in versions:
             out[f"{t.instrument}/{t.norm_id}"] = {"value": f"{t.instrument}/{t.norm_id}", "label": f"{t.ref} · N={t.sample.n}"}
     rows = session.execute(
         select(StudyNormTable).where(StudyNormTable.status == "published").order_by(StudyNormTable.published_at)
     ).scalars()
     for row in rows:
-        if service.instrument(row.instrument, row.instrument_version).model in models:
+        if (row.instrument, row.instrument_version) in versions:
+            sample = row.meta["sample"]
             out[f"{row.instrument}/{row.norm_id}"] = {
                 "value": f"{row.instrument}/{row.norm_id}",
-                "label": f"{row.norm_id}@{row.version} · {row.meta['sample']['population']} · N={row.meta['sample']['n']}",
+                "label": f"{row.norm_id}@{row.version} · {sample['population']} · N={sample['n']}",
             }
     return list(out.values())
 

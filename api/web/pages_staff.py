@@ -433,7 +433,7 @@ def result(
         superseded_by=entry.superseded_by,
         corrections=entry.corrections,
         can_correct=principal.can("results.correct"),
-        norm_choices=studies.published_choices(session, principal, {results.model_of(r)}),
+        norm_choices=studies.published_choices(session, principal, {(r.instrument, r.instrument_version)}),
     )
 
 
