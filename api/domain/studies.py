@@ -188,9 +188,7 @@ def study_quotas(data: Any, questions: list[dict[str, Any]]) -> list[dict[str, A
     return out
 
 
-def create(
-    session: Session, principal: Principal, vault: Vault, data: dict[str, Any], ip: str | None = None
-) -> Study:
+def create(session: Session, principal: Principal, vault: Vault, data: dict[str, Any], ip: str | None = None) -> Study:
     """A new study; every field is checked before anything is written."""
     principal.require("studies.manage")
     questions = study_questions(data.get("questions") or [])
@@ -278,9 +276,7 @@ def make_links(session: Session, principal: Principal, study_id: str, count: int
     return codes
 
 
-def enrol_beneficiary(
-    session: Session, principal: Principal, study_id: str, code: str, ip: str | None = None
-) -> str:
+def enrol_beneficiary(session: Session, principal: Principal, study_id: str, code: str, ip: str | None = None) -> str:
     """A fund beneficiary joins a study: the social worker records the consent the person gave;
     returns the person's participation code (shown once). The participant row keeps the link for
     retention and withdrawal only; exports never carry it."""
@@ -290,7 +286,9 @@ def enrol_beneficiary(
     if b.depersonalized_at is not None:
         raise Conflict(f"the case {code} is closed and depersonalized")
     exists = session.execute(
-        select(StudyParticipant.id).where(StudyParticipant.study_id == study.id, StudyParticipant.beneficiary_id == b.id)
+        select(StudyParticipant.id).where(
+            StudyParticipant.study_id == study.id, StudyParticipant.beneficiary_id == b.id
+        )
     ).first()
     if exists is not None:
         raise Conflict(f"{code} has joined this study already", field="beneficiary", value=code)
@@ -661,7 +659,7 @@ class Export:
             f"- {t['pseudonyms']}",
             f"- {t['exact'] if s.exact_quasi_identifiers else t['coarsened']}",
             f"- {t['quasi']}: " + ", ".join(self.quasi),
-            f"- {t['k']}: " + (f"k = {k} ({groups} {t['groups']})" if k is not None else t['no_rows']),
+            f"- {t['k']}: " + (f"k = {k} ({groups} {t['groups']})" if k is not None else t["no_rows"]),
             f"- {t['missing']}",
             "",
             f"| {t['variable']} | {t['label']} | {t['values']} | {t['n_missing']} |",
@@ -740,7 +738,14 @@ def export(
     body = {"csv": ex.csv, "xlsx": ex.xlsx, "sav": ex.sav, "codebook": ex.codebook}[fmt]()
     k, _ = ex.k_anonymity()
     audit.append(
-        session, principal.actor, "study_export", "study", study.id, None, ip, {"format": fmt, "rows": len(ex.frame), "k": k}
+        session,
+        principal.actor,
+        "study_export",
+        "study",
+        study.id,
+        None,
+        ip,
+        {"format": fmt, "rows": len(ex.frame), "k": k},
     )
     suffix = "md" if fmt == "codebook" else fmt
     stem = "codebook" if fmt == "codebook" else "data"
@@ -765,9 +770,9 @@ def dataset(session: Session, vault: Vault, study: Study, instrument: str) -> tu
     spec = service.spec(inst.id, inst.version)
     people = _completed(session, study)
     answers = _answers(session, [p.id for p in people], inst.id)
-    block = np.array(
-        [[answers[p.id].get(i) for i in inst.item_ids] for p in people], dtype=object
-    ).reshape(len(people), len(inst.item_ids))
+    block = np.array([[answers[p.id].get(i) for i in inst.item_ids] for p in people], dtype=object).reshape(
+        len(people), len(inst.item_ids)
+    )
     x = scoring.parse_block(spec, block)
     key = _key(vault, study)
     choice = [q for q in study.questions if q["type"] == "choice"]
@@ -815,7 +820,14 @@ def analysis(
         except ValueError:
             report = technical.analyze(inst, ds)  # groups too small for DIF: the rest of the report still stands
     audit.append(
-        session, principal.actor, "study_analysis", "study", study.id, None, ip, {"instrument": inst.ref, "rows": ds.n_rows}
+        session,
+        principal.actor,
+        "study_analysis",
+        "study",
+        study.id,
+        None,
+        ip,
+        {"instrument": inst.ref, "rows": ds.n_rows},
     )
     return technical.render(report, fmt), ANALYSIS_FORMATS[fmt]
 
@@ -852,7 +864,9 @@ def build_norm_table(
         )
     ).first()
     if taken is not None or _file_norm_exists(ds.spec.id, norm_id, version):
-        raise Conflict(f"norm table {norm_id}@{version} exists already; give a new version", field="version", value=version)
+        raise Conflict(
+            f"norm table {norm_id}@{version} exists already; give a new version", field="version", value=version
+        )
     if ds.spec.ipsative:
         raise Invalid(f"{ds.spec.ref} is scored ipsatively: it cannot be normed", field="instrument", value=instrument)
     policy = scoring.MissingPolicy()
@@ -892,7 +906,14 @@ def build_norm_table(
     session.add(row)
     session.flush()
     audit.append(
-        session, principal.actor, "build_norms", "norm_table", str(row.id), None, ip, {"ref": table.ref, "n": table.sample.n}
+        session,
+        principal.actor,
+        "build_norms",
+        "norm_table",
+        str(row.id),
+        None,
+        ip,
+        {"ref": table.ref, "n": table.sample.n},
     )
     return row
 
@@ -944,7 +965,9 @@ def describe_table(row: StudyNormTable) -> dict[str, Any]:
     }
 
 
-def publish(session: Session, principal: Principal, study_id: str, table_id: int, ip: str | None = None) -> StudyNormTable:
+def publish(
+    session: Session, principal: Principal, study_id: str, table_id: int, ip: str | None = None
+) -> StudyNormTable:
     """Publish a draft: from now on a psychologist may choose it in a report. Published tables do not change."""
     row = norm_table(session, principal, study_id, table_id)
     if row.status != "draft":
@@ -954,7 +977,14 @@ def publish(session: Session, principal: Principal, study_id: str, table_id: int
     row.published_at = dt.datetime.now(dt.UTC)
     row.published_by = principal.id if principal.kind == "user" else None
     audit.append(
-        session, principal.actor, "publish_norms", "norm_table", str(row.id), None, ip, {"ref": f"{row.norm_id}@{row.version}"}
+        session,
+        principal.actor,
+        "publish_norms",
+        "norm_table",
+        str(row.id),
+        None,
+        ip,
+        {"ref": f"{row.norm_id}@{row.version}"},
     )
     return row
 
@@ -985,7 +1015,10 @@ def published_choices(session: Session, principal: Principal, versions: set[tupl
     for meta in sorted(norms_root().glob("*/*.json")):
         t = rs.read_norms(meta)
         if not t.sample.synthetic and (t.instrument, t.instrument_version) in versions:
-            out[f"{t.instrument}/{t.norm_id}"] = {"value": f"{t.instrument}/{t.norm_id}", "label": f"{t.ref} · N={t.sample.n}"}
+            out[f"{t.instrument}/{t.norm_id}"] = {
+                "value": f"{t.instrument}/{t.norm_id}",
+                "label": f"{t.ref} · N={t.sample.n}",
+            }
     rows = session.execute(
         select(StudyNormTable).where(StudyNormTable.status == "published").order_by(StudyNormTable.published_at)
     ).scalars()
@@ -997,11 +1030,3 @@ def published_choices(session: Session, principal: Principal, versions: set[tupl
                 "label": f"{row.norm_id}@{row.version} · {sample['population']} · N={sample['n']}",
             }
     return list(out.values())
-
-
-def withdraw_beneficiary_link(session: Session, beneficiary_id: int) -> None:
-    """Retention: cut a depersonalized beneficiary's link to the studies they joined (their anonymous
-    study data stays, as consented)."""
-    for p in session.execute(select(StudyParticipant).where(StudyParticipant.beneficiary_id == beneficiary_id)).scalars():
-        p.beneficiary_id = None
-

@@ -67,9 +67,7 @@ def list_studies(principal: PrincipalDep, session: SessionDep) -> list[dict[str,
 
 
 @router.post("", status_code=201)
-def create(
-    body: StudyCreate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
-) -> JSONResponse:
+def create(body: StudyCreate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> JSONResponse:
     s = studies.create(session, principal, vault, body.model_dump(), ip)
     return JSONResponse(_view(session, principal, s), status_code=201)
 
@@ -107,7 +105,9 @@ def export(
     """Item-level data of the completed participants, pseudonymized with the study's key."""
     body, media, name = studies.export(session, principal, vault, study_id, format, lang, ip)
     return Response(
-        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
 
 

@@ -81,7 +81,9 @@ def parse_quotas(text: str) -> list[dict[str, Any]]:
             continue
         m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(\S+)\s+(\d+)\s*", line)
         if m is None:
-            raise Invalid(f"quotas, line {n}: question=value target (e.g. gender=female 50)", field="quotas", value=line)
+            raise Invalid(
+                f"quotas, line {n}: question=value target (e.g. gender=female 50)", field="quotas", value=line
+            )
         out.append({"question": m[1], "value": m[2], "target": int(m[3])})
     return out
 
@@ -156,9 +158,7 @@ def _study_page(request: Request, principal: Principal, session: SessionDep, stu
     study = studies.get(session, principal, study_id)
     lang = lang_of(request)
     titles = {e["id"]: service.instrument(e["id"], e["version"]).title.get(lang) for e in study.instruments}
-    normable = [
-        e for e in study.instruments if not service.instrument(e["id"], e["version"]).ipsative
-    ]
+    normable = [e for e in study.instruments if not service.instrument(e["id"], e["version"]).ipsative]
     return render(
         request,
         "research/study.html",
@@ -227,7 +227,9 @@ def analysis(
 def build_norms(
     request: Request, study_id: str, principal: Researcher, form: Form, session: SessionDep, vault: VaultDep, ip: IpDep
 ) -> Response:
-    values = {k: str(form.get(k) or "").strip() for k in ("instrument", "norm_id", "version", "population", "min_group_n")}
+    values = {
+        k: str(form.get(k) or "").strip() for k in ("instrument", "norm_id", "version", "population", "min_group_n")
+    }
 
     def work() -> Any:
         data: dict[str, Any] = dict(values)
