@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 import pyreadstat
+import pytest
 from sqlalchemy import func, select
 
 from api.db.tables import Result, Study
@@ -350,3 +351,27 @@ def test_the_technical_report_of_a_study(service):
         and "'none'" in page.headers["content-security-policy"]
     )
     assert res.get(f"/v1/studies/{sid}/analysis", params={"instrument": "sds"}).status_code == 404
+
+
+RESEARCH_PAGES = ("/studies", "/studies/new", "/norm-tables", "/downloads", "/studies/{sid}", "/studies/{sid}/export/csv")
+
+
+@pytest.mark.parametrize("who", ["admin", "psychologist", "social_worker", "employment_officer", "researcher", None])
+def test_researcher_pages_are_the_researchers_only(service, who):
+    sid = make_study(service)["id"]
+    web = Web(service, who)
+    for template in RESEARCH_PAGES:
+        r = web.get(template.format(sid=sid))
+        if who == "researcher":
+            assert r.status_code == 200, (template, r.status_code)
+        elif who is None:
+            assert r.status_code == 303 and r.headers["location"].startswith("/sign-in"), template
+        else:
+            assert r.status_code == 403, (who, template, r.status_code)
+    if who is not None and who != "researcher":
+        r = web.post("/studies", {"title_ka": "x"})
+        assert r.status_code == 403
+        r = web.post(f"/studies/{sid}/links", {"count": "3"})
+        assert r.status_code == 403
+    menu = web.get("/home").text
+    assert ('href="/studies"' in menu) == (who == "researcher")

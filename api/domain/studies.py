@@ -32,7 +32,7 @@ import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -516,7 +516,7 @@ def _answers(session: Session, ids: list[int], instrument: str) -> dict[int, dic
         )
     )
     for pid, item, value in rows:
-        out[pid][item] = value
+        out[cast(int, pid)][item] = value  # the query keeps participant_id IN ids
     return out
 
 
@@ -610,7 +610,7 @@ class Export:
         import pyreadstat
 
         df = self.frame.copy()
-        value_labels: dict[str, dict[float | str, str]] = {}
+        value_labels: dict[str, dict[int | float, str]] = {}
         for col in df.columns:
             if col in self.items:
                 df[col] = df[col].astype("float64")

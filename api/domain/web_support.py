@@ -124,7 +124,7 @@ def respondent_open(
 # -- what the beneficiary page lists -----------------------------------------------------------
 
 
-def _code(session: Session, adm: Administration) -> str:
+def _code(session: Session, adm: Administration) -> str | None:
     return adm_domain._code(session, adm)
 
 

@@ -90,7 +90,7 @@ def parse_quotas(text: str) -> list[dict[str, Any]]:
 
 def _form_values(form: Any) -> dict[str, Any]:
     keys = ("title_ka", "title_en", "purpose_ka", "purpose_en", "consent_ka", "consent_en", "opens_on", "closes_on")
-    values = {k: str(form.get(k) or "") for k in keys}
+    values: dict[str, Any] = {k: str(form.get(k) or "") for k in keys}
     values["questions"] = str(form.get("questions") or "")
     values["quotas"] = str(form.get("quotas") or "")
     values["instruments"] = [str(v) for v in form.getlist("instrument")]
@@ -142,7 +142,8 @@ def create_study(
         return studies.create(session, principal, vault, data, ip)
 
     study, error = attempt(session, work)
-    if error is not None:
+    if error is not None or study is None:
+        assert error is not None
         return render(
             request,
             "research/study_new.html",
@@ -237,7 +238,8 @@ def build_norms(
         return studies.build_norm_table(session, principal, vault, study_id, data, ip)
 
     row, error = attempt(session, work)
-    if error is not None:
+    if error is not None or row is None:
+        assert error is not None
         return _study_page(request, principal, session, study_id, norm_error=error.detail, norm_values=values)
     return redirect(request, f"/studies/{study_id}/norms/{row.id}")
 

@@ -452,6 +452,7 @@ def correct(
 def discard(request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
     """Discard an administration started by mistake (a reason is required)."""
     a = results.discard(session, principal, admin_id, str(form.get("reason") or ""), ip)
+    assert a.beneficiary_id is not None  # staff never reach a study participant's administration
     return redirect(request, f"/beneficiaries/{pk.find_code(session, a.beneficiary_id)}")
 
 
