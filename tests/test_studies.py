@@ -353,7 +353,14 @@ def test_the_technical_report_of_a_study(service):
     assert res.get(f"/v1/studies/{sid}/analysis", params={"instrument": "sds"}).status_code == 404
 
 
-RESEARCH_PAGES = ("/studies", "/studies/new", "/norm-tables", "/downloads", "/studies/{sid}", "/studies/{sid}/export/csv")
+RESEARCH_PAGES = (
+    "/studies",
+    "/studies/new",
+    "/norm-tables",
+    "/downloads",
+    "/studies/{sid}",
+    "/studies/{sid}/export/csv",
+)
 
 
 @pytest.mark.parametrize("who", ["admin", "psychologist", "social_worker", "employment_officer", "researcher", None])
@@ -375,3 +382,34 @@ def test_researcher_pages_are_the_researchers_only(service, who):
         assert r.status_code == 403
     menu = web.get("/home").text
     assert ('href="/studies"' in menu) == (who == "researcher")
+
+
+def test_the_social_worker_records_the_consent_on_the_beneficiary_page(service):
+    study = make_study(service, instruments=[{"id": "vdq"}])
+    closed = make_study(
+        service,
+        title_en="Closed study",
+        opens_on=(TODAY - dt.timedelta(days=30)).isoformat(),
+        closes_on=(TODAY - dt.timedelta(days=2)).isoformat(),
+    )
+    web = Web(service, "social_worker")
+    r = web.post("/beneficiaries/new", {"name": "ეკა ტესტი", "gender": "female"})
+    code = r.headers["location"].rsplit("/", 1)[1]
+    page = web.get(f"/beneficiaries/{code}?lang=en")
+    assert f'value="{study["id"]}"' in page.text and closed["id"] not in page.text  # only open studies
+    r = web.post(f"/beneficiaries/{code}/studies", {"study": study["id"]})  # consent not confirmed
+    assert r.status_code == 422
+    r = web.post(f"/beneficiaries/{code}/studies", {"study": study["id"], "consent": "yes"})
+    assert r.status_code == 200
+    token = re.search(r'<p class="code big">([A-Z0-9]{12})</p>', r.text)[1]
+    page = web.get(f"/beneficiaries/{code}")
+    assert f'value="{study["id"]}"' not in page.text  # joined: not offered again
+    # the code opens the study past the consent screen (the consent is recorded)
+    participant = Web(service)
+    assert 'action="/s/' + token + '/about"' in participant.get(f"/s/{token}").text
+    assert (
+        Web(service, "psychologist")
+        .post(f"/beneficiaries/{code}/studies", {"study": study["id"], "consent": "yes"})
+        .status_code
+        == 403
+    )

@@ -222,6 +222,11 @@ def get(session: Session, principal: Principal, study_id: str) -> Study:
     return _study(session, study_id)
 
 
+def get_for_enrolment(session: Session, principal: Principal, study_id: str) -> Study:
+    principal.require("studies.enrol")
+    return _study(session, study_id)
+
+
 def _study(session: Session, study_id: str) -> Study:
     s = session.get(Study, study_id)
     if s is None:
@@ -307,6 +312,30 @@ def enrol_beneficiary(session: Session, principal: Principal, study_id: str, cod
     session.flush()
     audit.append(session, principal.actor, "study_consent", "study", study.id, code, ip, {"study": study.id})
     return token
+
+
+def open_for_enrolment(session: Session, principal: Principal, today: dt.date) -> list[Study]:
+    """The studies a social worker may offer a beneficiary today (open ones)."""
+    principal.require("studies.enrol")
+    return list(
+        session.execute(
+            select(Study).where(Study.opens_on <= today, Study.closes_on >= today).order_by(Study.created_at)
+        ).scalars()
+    )
+
+
+def joined(session: Session, principal: Principal, code: str) -> list[Study]:
+    """The studies a beneficiary joined through a consent their social worker recorded."""
+    principal.require("studies.enrol")
+    b = find(session, code)
+    return list(
+        session.execute(
+            select(Study)
+            .join(StudyParticipant, StudyParticipant.study_id == Study.id)
+            .where(StudyParticipant.beneficiary_id == b.id)
+            .order_by(Study.created_at)
+        ).scalars()
+    )
 
 
 def normalize_code(text: str) -> str:

@@ -139,6 +139,7 @@ def beneficiary(
     consents = pk.consents_of(session, principal, code, ip) if principal.can("consents.read") else []
     packets = ws.packets_of(session, principal, code, ip) if principal.can("packets.write") else []
     now = pk.now()
+    today = reports.today(request.app.state.settings.time_zone)
     return render(
         request,
         "beneficiary.html",
@@ -165,6 +166,35 @@ def beneficiary(
         can=principal.can,
         org_name=lambda org_id: _org_name(request, org_id),
         flash=request.query_params.get("saved") if request.query_params.get("saved") in FLASHES else None,
+        studies_open=studies.open_for_enrolment(session, principal, today) if principal.can("studies.enrol") else [],
+        studies_joined=studies.joined(session, principal, code) if principal.can("studies.enrol") else [],
+        study_title=lambda s: studies.title(s, t.lang),
+    )
+
+
+@router.post("/beneficiaries/{code}/studies")
+def join_study(
+    request: Request,
+    code: str,
+    principal: Annotated[Principal, Depends(Need("studies.enrol"))],
+    form: Form,
+    session: SessionDep,
+    ip: IpDep,
+) -> Response:
+    """The social worker records the beneficiary's consent to join a study; the person's
+    participation code is shown here once, to hand over."""
+    study_id = str(form.get("study") or "")
+    if form.get("consent") != "yes":
+        raise PageError(422, "invalid", "confirm that the person gave their consent to take part")
+    token = studies.enrol_beneficiary(session, principal, study_id, code, ip)
+    study = studies.get_for_enrolment(session, principal, study_id)
+    return render(
+        request,
+        "study_joined.html",
+        code=code,
+        token=token,
+        link=f"{str(request.base_url).rstrip('/')}/s/{token}",
+        title=studies.title(study, lang_of(request)),
     )
 
 
