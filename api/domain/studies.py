@@ -447,6 +447,7 @@ def next_step(session: Session, study: Study, p: StudyParticipant, today: dt.dat
             session.add(a)
         a.resume_hash = hash_token(token)  # a new token on each visit: the old one stops working
         session.flush()
+        audit.append(session, "participant", "open", "administration", a.id, None, None, {"study": study.id})
         return "answer", token
     p.status, p.completed_at = COMPLETED, dt.datetime.now(dt.UTC)
     audit.append(session, "participant", "complete", "study", study.id)
