@@ -622,7 +622,9 @@ class Export:
         """The smallest number of rows sharing one combination of quasi-identifiers, and the combinations."""
         if self.frame.empty:
             return None, 0
-        sizes = self.frame[self.quasi].astype(str).value_counts()
+        cells = self.frame[self.quasi].astype(object)
+        cells = cells.where(cells.notna(), "")  # an unanswered question is a value of its own here
+        sizes = cells.astype(str).groupby(self.quasi, dropna=False).size()
         return int(sizes.min()), int(len(sizes))
 
     def csv(self) -> bytes:
