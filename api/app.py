@@ -30,6 +30,7 @@ from api.routes import (
     respond,
     results,
     schemas,
+    studies,
 )
 from api.routes import instruments as instruments_routes
 from api.routes import scoring as scoring_routes
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         packets,
         outcomes,
         research,
+        studies,
         admin,
         schemas,
     ):

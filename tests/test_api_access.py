@@ -108,6 +108,16 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/report-batches/{batch_id}"): {"psychologist"},
     ("GET", "/v1/report-batches/{batch_id}/archive"): {"psychologist"},
     ("GET", "/v1/research/retention"): {"researcher"},
+    ("GET", "/v1/studies"): {"researcher"},
+    ("POST", "/v1/studies"): {"researcher"},
+    ("GET", "/v1/studies/{study_id}"): {"researcher"},
+    ("POST", "/v1/studies/{study_id}/links"): {"researcher"},
+    ("POST", "/v1/studies/{study_id}/enrolments"): {"social_worker"},  # a fund beneficiary's consent
+    ("GET", "/v1/studies/{study_id}/export"): {"researcher"},
+    ("GET", "/v1/studies/{study_id}/analysis"): {"researcher"},
+    ("POST", "/v1/studies/{study_id}/norm-tables"): {"researcher"},
+    ("GET", "/v1/studies/{study_id}/norm-tables"): {"researcher"},
+    ("POST", "/v1/studies/{study_id}/norm-tables/{table_id}/publish"): {"researcher"},
 }
 
 
@@ -144,7 +154,10 @@ def _setup(service):  # type: ignore[no-untyped-def]
         target = accounts.create_user(s, SYSTEM, "target.user", "a-target-password-1", "researcher")
         client, _ = accounts.create_api_client(s, SYSTEM, "target-client", ["score"])
         target_id, client_id = target.id, client.id
+    study = service.client("researcher").post("/v1/studies", json=STUDY).json()
     return {
+        "study_id": study["id"],
+        "table_id": 1,
         "user_id": target_id,
         "client_id": client_id,
         "code": code,
@@ -165,7 +178,22 @@ def _setup(service):  # type: ignore[no-untyped-def]
 TODAY = reports.today()
 STARTED = (TODAY - dt.timedelta(days=45)).isoformat()
 """A placement this old has its one-month follow-up due (recordable today)."""
+STUDY = {
+    "title_ka": "კვლევა",
+    "title_en": "Study",
+    "purpose_ka": "ნორმები",
+    "purpose_en": "Norms",
+    "consent_ka": "თანხმობა",
+    "consent_en": "Consent",
+    "instruments": [{"id": "vdq"}],
+    "opens_on": "2026-01-01",
+    "closes_on": "2036-01-01",
+}
 BODIES = {
+    "/v1/studies": STUDY,
+    "/v1/studies/{study_id}/links": {"count": 1},
+    "/v1/studies/{study_id}/enrolments": {"beneficiary": "{code}"},
+    "/v1/studies/{study_id}/norm-tables": {"instrument": "vdq", "norm_id": "n-1", "version": "1.0", "population": "p"},
     "/v1/auth/login": {"username": "nobody", "password": "wrong-password"},
     "/v1/score": {"instrument": "vdq", "administrations": [{"answers": {"VDQ01": 3}}]},
     "/v1/beneficiaries": {"name": "ტესტი"},
@@ -194,6 +222,8 @@ BODIES = {
     "/v1/report-batches": {"audience": "employment", "format": "html"},
 }
 QUERY = {
+    "/v1/studies/{study_id}/export": {"format": "csv"},
+    "/v1/studies/{study_id}/analysis": {"instrument": "vdq"},
     "/v1/research/results": {"instrument": "vdq", "study": "s-1"},
     "/v1/research/item-analysis": {"instrument": "vdq"},
 }

@@ -142,12 +142,12 @@ def test_menus_show_only_what_the_role_may_open(service):
     assert menus["psychologist"] == ["/beneficiaries", "/report-batches"]
     assert menus["social_worker"] == ["/beneficiaries", "/registry", "/follow-ups", "/report-batches"]
     assert menus["employment_officer"] == ["/inbox"]
-    assert menus["researcher"] == []
+    assert menus["researcher"] == ["/studies", "/norm-tables", "/downloads"]  # issue 15: the researcher's pages
     assert menus["manager"] == ["/indicators"]  # aggregates only: no beneficiaries
 
 
 def test_sign_in_sends_each_role_home_and_never_off_site(service):
-    for who, home in (("psychologist", "/beneficiaries"), ("employment_officer", "/inbox"), ("researcher", "/home")):
+    for who, home in (("psychologist", "/beneficiaries"), ("employment_officer", "/inbox"), ("researcher", "/studies")):
         web = Web(service)
         r = web.post("/sign-in", {"username": who, "password": PASSWORDS[who]}, start="/sign-in")
         assert r.status_code == 303 and r.headers["location"] == home

@@ -158,7 +158,10 @@ class Sitting(Base):
 class Administration(Base):
     __tablename__ = "administrations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    """The person answering; NULL for a study participant's administration (``participant_id``)."""
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("study_participants.id"), index=True)
+    """Set when a study participant answers: no beneficiary record, no result row (studies export answers)."""
     instrument: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="in_progress")
@@ -182,6 +185,76 @@ class Administration(Base):
     sitting_id: Mapped[str | None] = mapped_column(ForeignKey("sittings.id"), index=True)
     """The sitting this administration is part of (NULL: handed over with a code of its own)."""
     sitting_position: Mapped[int | None] = mapped_column(Integer)
+
+
+class Study(Base):
+    """A norm study: what participants are told and asked, who it wants (quotas), when it runs.
+
+    ``key_enc``: the study's own pseudonymization key (sealed like names); exports key every
+    participant's pseudonym on it, so two studies cannot be linked and no service secret re-keys them."""
+
+    __tablename__ = "studies"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title_ka: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    purpose_ka: Mapped[str] = mapped_column(Text)
+    purpose_en: Mapped[str] = mapped_column(Text)
+    consent_ka: Mapped[str] = mapped_column(Text)
+    consent_en: Mapped[str] = mapped_column(Text)
+    instruments: Mapped[list[Any]] = mapped_column(JSON)
+    """[{"id": ..., "version": ...}] in the order participants answer them."""
+    questions: Mapped[list[Any]] = mapped_column(JSON)
+    """Demographic questions: [{"id", "ka", "en", "type": "choice"|"birth_year", "options": [{"value","ka","en"}]}]."""
+    quotas: Mapped[list[Any]] = mapped_column(JSON)
+    """Targets: [{"question", "value", "target"}]."""
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    exact_quasi_identifiers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The protocol allows exact birth years and dates in exports (else: age bands and months)."""
+    key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+
+
+class StudyParticipant(Base):
+    """One participation code: anonymous (no name, no beneficiary record) unless a social worker
+    recorded a fund beneficiary's consent (``beneficiary_id``, ``consent_recorded_by``)."""
+
+    __tablename__ = "study_participants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[str] = mapped_column(ForeignKey("studies.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="invited")
+    """'invited' → 'consented' (or 'declined') → 'completed'."""
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The demographic answers (question id → value)."""
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    consent_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    consented_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    declined_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
+class StudyNormTable(Base):
+    """A norm table built from a study's data: a draft until a researcher publishes it; reports use
+    published tables only. Stored in the norm-table file format (``write_norms``: metadata + CSV)."""
+
+    __tablename__ = "study_norm_tables"
+    __table_args__ = (UniqueConstraint("instrument", "norm_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[str] = mapped_column(ForeignKey("studies.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    norm_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(16))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    table_csv: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTC)
 
 
 class Answer(Base):

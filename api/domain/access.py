@@ -55,6 +55,10 @@ _allow("indicators.read", "manager")
 """Programme indicators: aggregates only, no names, no codes (the fund's management)."""
 _allow("norms.read", "admin psychologist researcher", "research:read")
 _allow("research.read", "researcher", "research:read")
+_allow("studies.manage", "researcher")
+"""Studies: define, give out participation codes, follow progress, export, analyse, build and publish norms."""
+_allow("studies.enrol", "social_worker")
+"""A fund beneficiary joins a study only through a consent their social worker records."""
 # The admin runs the service: accounts, API clients, organisations and settings, the audit log.
 # No beneficiary data (names, contacts, results, reports, exports) except by an emergency read
 # that needs a reason and is audited loudly (``beneficiaries.break_glass``).

@@ -107,6 +107,13 @@ def get(session: Session, admin_id: str, *, lock: bool = False) -> Administratio
     return adm
 
 
+def not_a_study(adm: Administration) -> Administration:
+    """Refuse staff access to a study participant's administration (it belongs to a study, not to a case)."""
+    if adm.participant_id is not None:
+        raise NotFound(f"no administration {adm.id!r}", field="administration", value=adm.id)
+    return adm
+
+
 def by_token(session: Session, token: str, *, lock: bool = False) -> Administration:
     """The administration a respondent's code opens: its own code, or a sitting's code (then the
     sitting's current administration: ``current_of``). A sitting's code that has passed its
@@ -253,8 +260,11 @@ def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
     }
 
 
-def code_of(session: Session, adm: Administration) -> str:
-    """The beneficiary's pseudonymous code (never the name) for audit lines and API answers."""
+def code_of(session: Session, adm: Administration) -> str | None:
+    """The beneficiary's pseudonymous code (never the name) for audit lines and API answers; None
+    for a study participant's administration (anonymous)."""
+    if adm.beneficiary_id is None:
+        return None
     return session.get(Beneficiary, adm.beneficiary_id).code  # type: ignore[union-attr]
 
 
@@ -262,7 +272,7 @@ def get_visible(session: Session, principal: Principal, admin_id: str, *, write:
     """The administration if this caller may read (or change) it; a social worker asking for a
     psychologist's administration is told it does not exist."""
     principal.require("administrations.write" if write else "administrations.read")
-    adm = get(session, admin_id, lock=write)
+    adm = not_a_study(get(session, admin_id, lock=write))  # a study's answers never reach staff
     try:
         check_instrument_role(principal, adm.instrument)
     except Forbidden as exc:
@@ -418,8 +428,13 @@ def _time_unknown(session: Session, adm: Administration) -> None:
     session.expire(adm, ["seconds", "timing"])
 
 
-def submit(session: Session, adm: Administration, actor: str, created_by: int | None, ip: str | None = None) -> Result:
+def submit(
+    session: Session, adm: Administration, actor: str, created_by: int | None, ip: str | None = None
+) -> Result | None:
     """Score what was answered (unanswered = skipped) and store the immutable result.
+
+    A study participant's administration is checked the same way (the answers must score) but
+    stores no result: studies work from the answers, and the participant has no case file.
 
     The administration's row is locked first and re-read, and the answers are read inside
     that lock: of simultaneous submits exactly one scores, the others find it submitted; an
@@ -428,9 +443,12 @@ def submit(session: Session, adm: Administration, actor: str, created_by: int | 
     if adm.status != "in_progress":
         raise Conflict(f"this administration was {adm.status} already", administration=adm.id)
     record = results.score_administration(session, adm, answers_of(session, adm))
-    result = results.store(session, adm, record, created_by)
     adm.status = "submitted"
     adm.submitted_at = dt.datetime.now(dt.UTC)
+    if adm.participant_id is not None:
+        audit.append(session, actor, "submit", "administration", adm.id, None, ip, {"study_participant": True})
+        return None
+    result = results.store(session, adm, record, created_by)
     audit.append(
         session,
         actor,

@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from api.db.session import Database
-from api.db.tables import Beneficiary
+from api.db.tables import Beneficiary, Study
 from api.security import Vault
 
 from . import audit
 from .access import Principal
 
-ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = ((Beneficiary, ("name_enc", "contact_enc")),)
+ENCRYPTED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Beneficiary, ("name_enc", "contact_enc")),
+    (Study, ("key_enc",)),
+)
 """Every table and column holding Fernet ciphertext."""
 
 

@@ -20,7 +20,7 @@ from api.db.tables import Administration, Correction, Packet, Result
 from api.settings import Settings
 from scoring import research
 
-from . import accounts, audit, results
+from . import accounts, audit, results, studies
 from .access import Principal
 from .beneficiaries import find
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -57,15 +57,18 @@ def kind_of(r: Result) -> str:
     return model
 
 
-def load_norms(refs: list[str] | None) -> dict[str, Any]:
-    """Norm tables chosen as '<instrument>/<norm id>' (the newest version in data/norms/), by model."""
+def load_norms(refs: list[str] | None, session: Session | None = None) -> dict[str, Any]:
+    """Norm tables chosen as '<instrument>/<norm id>', by model: the newest version in data/norms/,
+    else (given a session) the newest *published* table built from a study (drafts never)."""
     out: dict[str, Any] = {}
     for ref in refs or []:
         inst, _, norm_id = ref.partition("/")
         found = sorted(norms_root().glob(f"{inst}-*/{norm_id}-*.json")) if inst and norm_id else []
-        if not found:
+        table = research.read_norms(found[-1]) if found else None
+        if table is None and session is not None and inst and norm_id:
+            table = studies.published_table(session, inst, norm_id)
+        if table is None:
             raise NotFound(f"no norm table {ref!r} (give it as instrument/norm_id)", field="norm", value=ref)
-        table = research.read_norms(found[-1])
         model = service.instrument(table.instrument, table.instrument_version).model
         if model in out:
             raise Invalid(f"two norm tables for {model} results", field="norm", value=ref)
@@ -141,7 +144,7 @@ def profile_from(
     by = first.created_by if first.created_by is not None else (adm.administered_by if adm is not None else None)
     when = (adm.submitted_at if adm is not None else None) or first.created_at
     history = [note for r in chosen for note in _history(session, lines[r.id], zone)]
-    tables = load_norms(norms)
+    tables = load_norms(norms, session)
     try:
         return reports.build_profile(
             code,

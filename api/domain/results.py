@@ -106,7 +106,10 @@ def current(session: Session, administration_id: str) -> Result | None:
     ).scalar_one_or_none()
 
 
-def _code(session: Session, beneficiary_id: int) -> str:
+def _code(session: Session, beneficiary_id: int | None) -> str | None:
+    """The beneficiary's code (None: a study participant's administration, which has no beneficiary)."""
+    if beneficiary_id is None:
+        return None
     return session.get(Beneficiary, beneficiary_id).code  # type: ignore[union-attr]
 
 

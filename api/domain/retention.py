@@ -45,7 +45,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 import instruments
@@ -62,6 +62,7 @@ from api.db.tables import (
     Placement,
     Result,
     Sitting,
+    StudyParticipant,
     Training,
 )
 
@@ -222,6 +223,8 @@ def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[st
     )
     b.name_enc = b.contact_enc = None
     b.birth_year = None
+    # the studies the person joined keep their anonymous answers (as consented), never the link to the case
+    session.execute(update(StudyParticipant).where(StudyParticipant.beneficiary_id == b.id).values(beneficiary_id=None))
     ids: set[str] = {b.code}
     admins = list(session.execute(select(Administration).where(Administration.beneficiary_id == b.id)).scalars())
     for sitting in session.execute(select(Sitting).where(Sitting.beneficiary_id == b.id)).scalars():

@@ -179,7 +179,7 @@ def renew_sitting_code(
 # -- what the beneficiary page lists -----------------------------------------------------------
 
 
-def _code(session: Session, adm: Administration) -> str:
+def _code(session: Session, adm: Administration) -> str | None:
     return adm_domain.code_of(session, adm)
 
 
@@ -206,7 +206,7 @@ def startable_instruments(principal: Principal) -> list[str]:
 
 def _staff_administration(session: Session, principal: Principal, admin_id: str, write: bool) -> Administration:
     principal.require("administrations.write" if write else "administrations.read")
-    adm = adm_domain.get(session, admin_id, lock=write)
+    adm = adm_domain.not_a_study(adm_domain.get(session, admin_id, lock=write))
     if not _visible_instrument(principal, adm.instrument):  # a social worker asking for a psychologist's one
         raise NotFound(f"no administration {admin_id!r}")
     return adm
@@ -281,7 +281,9 @@ def save_staff_answers(
 
 def submit_staff(session: Session, principal: Principal, admin_id: str, ip: str | None = None) -> Result:
     adm = _staff_administration(session, principal, admin_id, write=True)
-    return adm_domain.submit(session, adm, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    result = adm_domain.submit(session, adm, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    assert result is not None  # a study participant's administration never reaches staff (``not_a_study``)
+    return result
 
 
 def answer_problems(instrument_id: str, version: str, answers: dict[str, object]) -> dict[str, str]:
@@ -335,6 +337,7 @@ def report_profile(
     result_ids: list[str] | None = None,
     previous_id: str | None = None,
     ip: str | None = None,
+    norms: list[str] | None = None,
 ) -> reports.Profile:
     """The report content for one person from stored results.
 
@@ -364,7 +367,7 @@ def report_profile(
     name = None
     if audience == "psychologist" and principal.can("beneficiaries.names"):
         name = vault.open(b.name_enc)
-    profile = reporting.profile_from(session, settings, code, chosen, before, name)
+    profile = reporting.profile_from(session, settings, code, chosen, before, name, norms=norms)
     audit.append(
         session,
         principal.actor,
@@ -373,6 +376,6 @@ def report_profile(
         None,
         code,
         ip,
-        {"results": [r.id for r in chosen], "previous": previous_id, "audience": audience},
+        {"results": [r.id for r in chosen], "previous": previous_id, "audience": audience, "norms": norms or []},
     )
     return profile

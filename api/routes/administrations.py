@@ -57,6 +57,7 @@ def autosave(
 def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> ResultPublic:
     a = adm.get_visible(session, principal, admin_id, write=True)
     r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    assert r is not None  # a study participant's administration never reaches staff (``not_a_study``)
     return result_view(r, adm.code_of(session, a), None, a.submitted_at)
 
 

@@ -12,12 +12,32 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import pages_admin, pages_auth, pages_batches, pages_fund, pages_outcomes, pages_respond, pages_staff
+from . import (
+    pages_admin,
+    pages_auth,
+    pages_batches,
+    pages_fund,
+    pages_outcomes,
+    pages_research,
+    pages_respond,
+    pages_staff,
+    pages_study,
+)
 from .core import STATIC, PageError, handle_page_error
 
 
 def install(app: FastAPI) -> None:
-    for module in (pages_auth, pages_respond, pages_staff, pages_batches, pages_fund, pages_outcomes, pages_admin):
+    for module in (
+        pages_auth,
+        pages_respond,
+        pages_study,
+        pages_staff,
+        pages_batches,
+        pages_fund,
+        pages_outcomes,
+        pages_admin,
+        pages_research,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_exception_handler(PageError, handle_page_error)

@@ -334,6 +334,9 @@ NAV = (
     ("/admin/api-clients", "nav.api_clients", "accounts.manage"),
     ("/admin/audit", "nav.audit", "audit.read"),
     ("/admin/settings", "nav.settings", "settings.read"),
+    ("/studies", "nav.studies", "studies.manage"),
+    ("/norm-tables", "nav.norm_tables", "studies.manage"),
+    ("/downloads", "nav.downloads", "studies.manage"),
 )
 
 

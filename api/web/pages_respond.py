@@ -264,4 +264,14 @@ def done(request: Request, token: str, session: SessionDep, ip: IpDep) -> Respon
         return _expired(request)
     if a.status == "in_progress":
         return redirect(request, f"/r/{token}")
-    return render(request, "respond/done.html", layout="respondent", form=f, code="", error=False, **sit)
+    return render(
+        request,
+        "respond/done.html",
+        layout="respondent",
+        form=f,
+        code="",
+        error=False,
+        token=token,
+        study=a.participant_id is not None,  # a study participant goes on to the study's next part
+        **sit,
+    )

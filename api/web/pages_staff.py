@@ -18,7 +18,7 @@ from api import service
 from api.deps import IpDep, SessionDep, SettingsDep, VaultDep
 from api.domain import beneficiaries as ben
 from api.domain import packets as pk
-from api.domain import results
+from api.domain import results, studies
 from api.domain import web_support as ws
 from api.domain.access import Principal
 from api.domain.errors import Conflict, Invalid, NotFound
@@ -139,6 +139,7 @@ def beneficiary(
     consents = pk.consents_of(session, principal, code, ip) if principal.can("consents.read") else []
     packets = ws.packets_of(session, principal, code, ip) if principal.can("packets.write") else []
     now = pk.now()
+    today = reports.today(request.app.state.settings.time_zone)
     return render(
         request,
         "beneficiary.html",
@@ -165,6 +166,35 @@ def beneficiary(
         can=principal.can,
         org_name=lambda org_id: _org_name(request, org_id),
         flash=request.query_params.get("saved") if request.query_params.get("saved") in FLASHES else None,
+        studies_open=studies.open_for_enrolment(session, principal, today) if principal.can("studies.enrol") else [],
+        studies_joined=studies.joined(session, principal, code) if principal.can("studies.enrol") else [],
+        study_title=lambda s: studies.title(s, t.lang),
+    )
+
+
+@router.post("/beneficiaries/{code}/studies")
+def join_study(
+    request: Request,
+    code: str,
+    principal: Annotated[Principal, Depends(Need("studies.enrol"))],
+    form: Form,
+    session: SessionDep,
+    ip: IpDep,
+) -> Response:
+    """The social worker records the beneficiary's consent to join a study; the person's
+    participation code is shown here once, to hand over."""
+    study_id = str(form.get("study") or "")
+    if form.get("consent") != "yes":
+        raise PageError(422, "invalid", "confirm that the person gave their consent to take part")
+    token = studies.enrol_beneficiary(session, principal, study_id, code, ip)
+    study = studies.get_for_enrolment(session, principal, study_id)
+    return render(
+        request,
+        "study_joined.html",
+        code=code,
+        token=token,
+        link=f"{str(request.base_url).rstrip('/')}/s/{token}",
+        title=studies.title(study, lang_of(request)),
     )
 
 
@@ -492,6 +522,7 @@ def result(
         superseded_by=entry.superseded_by,
         corrections=entry.corrections,
         can_correct=principal.can("results.correct"),
+        norm_choices=studies.published_choices(session, principal, {(r.instrument, r.instrument_version)}),
     )
 
 
@@ -510,6 +541,7 @@ def correct(
 def discard(request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep) -> Response:
     """Discard an administration started by mistake (a reason is required)."""
     a = results.discard(session, principal, admin_id, str(form.get("reason") or ""), ip)
+    assert a.beneficiary_id is not None  # staff never reach a study participant's administration
     return redirect(request, f"/beneficiaries/{pk.find_code(session, a.beneficiary_id)}")
 
 
@@ -563,13 +595,18 @@ def report(
     format: Annotated[str, Query()] = "pdf",
     report_lang: Annotated[str, Query(alias="report_lang")] = "ka",
     result: Annotated[list[str] | None, Query()] = None,
+    norm: Annotated[list[str] | None, Query(max_length=120)] = None,
 ) -> Response:
-    """A report file: the integrated profile (newest result of each instrument) or chosen results."""
+    """A report file: the integrated profile (newest result of each instrument) or chosen results;
+    ``norm``: published norm tables to use (instrument/norm id; an empty choice means none)."""
     if result and len(result) > 4:
         raise PageError(422, "invalid", "at most one result of each of the four instruments")
     if format not in FORMATS or report_lang not in reports.LANGS or audience not in reports.AUDIENCES:
         raise PageError(422, "invalid", "format, language or audience is not one of the offered ones")
-    profile = ws.report_profile(session, principal, vault, settings, code, audience, result or None, ip=ip)
+    chosen_norms = [x for x in norm or [] if x]
+    profile = ws.report_profile(
+        session, principal, vault, settings, code, audience, result or None, ip=ip, norms=chosen_norms or None
+    )
     if format == "pdf":
         data = reports.render_pdf(profile, report_lang, audience)
     elif format == "html":
