@@ -75,19 +75,41 @@ def fill(url: str, rows: int) -> str:
             ben.append({"id": k // 10 + 1, "code": f"B-{k // 10:05d}", "created_at": now})
         aid = str(uuid.uuid4())
         at = now - dt.timedelta(seconds=rows - k)
-        adm.append({"id": aid, "beneficiary_id": k // 10 + 1, "instrument": "vdq", "instrument_version": inst.version,
-                    "status": "submitted", "mode": "paper", "created_at": at, "updated_at": at, "submitted_at": at})
-        ans.extend({"administration_id": aid, "item": item, "value": v, "saved_at": at}
-                   for item, v in answers[k].items())
+        adm.append(
+            {
+                "id": aid,
+                "beneficiary_id": k // 10 + 1,
+                "instrument": "vdq",
+                "instrument_version": inst.version,
+                "status": "submitted",
+                "mode": "paper",
+                "created_at": at,
+                "updated_at": at,
+                "submitted_at": at,
+            }
+        )
+        ans.extend(
+            {"administration_id": aid, "item": item, "value": v, "saved_at": at} for item, v in answers[k].items()
+        )
         row = dict(scores[k])
         row.pop("id", None)
-        res.append({"id": str(uuid.uuid4()), "administration_id": aid, "beneficiary_id": k // 10 + 1,
-                    "instrument": "vdq", "instrument_version": inst.version, "instrument_hash": inst.content_hash,
-                    "engine_version": scoring.ENGINE_VERSION, "scores": row, "created_at": at})
+        res.append(
+            {
+                "id": str(uuid.uuid4()),
+                "administration_id": aid,
+                "beneficiary_id": k // 10 + 1,
+                "instrument": "vdq",
+                "instrument_version": inst.version,
+                "instrument_hash": inst.content_hash,
+                "engine_version": scoring.ENGINE_VERSION,
+                "scores": row,
+                "created_at": at,
+            }
+        )
     with transaction(session_factory(engine)) as s:
         for table, data in ((Beneficiary, ben), (Administration, adm), (Answer, ans), (Result, res)):
             for i in range(0, len(data), 20_000):
-                s.execute(insert(table), data[i:i + 20_000])
+                s.execute(insert(table), data[i : i + 20_000])
     engine.dispose()
     return res[-1]["id"]
 

@@ -40,12 +40,25 @@ import scoring  # noqa: E402
 from api.service import records_of_frame  # noqa: E402
 
 INTAKE = {
-    "education_level": "secondary", "has_profession": "no", "profession_in_demand": "no",
-    "work_experience_years": "2", "months_since_last_job": "30", "never_worked": "no",
-    "currently_employed": "no", "seeking_better_job": "no", "computer_skills": "basic", "languages": "ka;ru",
-    "driving_licence": "no", "communication": "with_support", "economic_situation": "no_income",
-    "rehabilitation_phase": "transition", "interests": "cooking, sewing", "values": "stability;helping_people",
-    "expectation": "both", "expected_monthly_pay": "900", "aspired_occupations": "cook;hairdresser;nanny",
+    "education_level": "secondary",
+    "has_profession": "no",
+    "profession_in_demand": "no",
+    "work_experience_years": "2",
+    "months_since_last_job": "30",
+    "never_worked": "no",
+    "currently_employed": "no",
+    "seeking_better_job": "no",
+    "computer_skills": "basic",
+    "languages": "ka;ru",
+    "driving_licence": "no",
+    "communication": "with_support",
+    "economic_situation": "no_income",
+    "rehabilitation_phase": "transition",
+    "interests": "cooking, sewing",
+    "values": "stability;helping_people",
+    "expectation": "both",
+    "expected_monthly_pay": "900",
+    "aspired_occupations": "cook;hairdresser;nanny",
     "constraints": "childcare;no_night_shifts",
 }
 
@@ -109,8 +122,10 @@ def batch(n: int) -> None:
             inputs[iid] = Path(tmp) / f"{iid}.csv"
             frame.to_csv(inputs[iid], index=False)
         cores = cli.cores()
-        print(f"proforient report, {n} people (intake + VDQ + SDS + PPI), psychologist PDF in Georgian; "
-              f"{cores} core(s) available")
+        print(
+            f"proforient report, {n} people (intake + VDQ + SDS + PPI), psychologist PDF in Georgian; "
+            f"{cores} core(s) available"
+        )
         times = {}
         for jobs in (1, cores):
             t = time.perf_counter()
@@ -142,8 +157,10 @@ def main() -> None:
     warm, timed = profiles[:2], profiles[2:]
     for p in warm:  # imports, font loading, template compilation
         reports.render_pdf(p, "ka", "psychologist")
-    print(f"proforient reports benchmark: {len(timed)} different people per cell; "
-          f"{os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}")
+    print(
+        f"proforient reports benchmark: {len(timed)} different people per cell; "
+        f"{os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}"
+    )
     print(f"{'audience':<14}{'lang':<6}{'HTML ms':>10}{'PDF ms':>10}{'pages':>7}")
     for audience in args.audience or reports.AUDIENCES:
         for lang in args.lang or reports.LANGS:

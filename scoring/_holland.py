@@ -287,9 +287,7 @@ def score_holland(
     for k in range(6):  # fixed order, so the sum is reproducible bit for bit
         elev += tt[k]
     margin = float(p["code_margin"])  # type: ignore[arg-type]
-    unstable = complete & (
-        (srt[0] - srt[1] < margin) | (srt[1] - srt[2] < margin) | (srt[2] - srt[3] < margin)
-    )
+    unstable = complete & ((srt[0] - srt[1] < margin) | (srt[1] - srt[2] < margin) | (srt[2] - srt[3] < margin))
     flat = complete & (diff_r <= float(p["flat_max_range"]))  # type: ignore[arg-type]
     depressed = complete & (elev <= float(p["depressed_max_total"]))  # type: ignore[arg-type]
 

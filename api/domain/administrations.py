@@ -268,6 +268,14 @@ def code_of(session: Session, adm: Administration) -> str | None:
     return session.get(Beneficiary, adm.beneficiary_id).code  # type: ignore[union-attr]
 
 
+def case_code(session: Session, adm: Administration) -> str:
+    """``code_of`` on a staff path: a study participant's administration belongs to no case (404)."""
+    code = code_of(session, adm)
+    if code is None:
+        raise NotFound(f"no administration {adm.id!r}", field="administration", value=adm.id)
+    return code
+
+
 def get_visible(session: Session, principal: Principal, admin_id: str, *, write: bool) -> Administration:
     """The administration if this caller may read (or change) it; a social worker asking for a
     psychologist's administration is told it does not exist."""

@@ -628,7 +628,8 @@ class Export:
         return int(sizes.min()), int(len(sizes))
 
     def csv(self) -> bytes:
-        return self.frame.to_csv(index=False).encode("utf-8-sig")
+        text: str = self.frame.to_csv(index=False)
+        return text.encode("utf-8-sig")
 
     def xlsx(self) -> bytes:
         buf = io.BytesIO()
@@ -788,7 +789,7 @@ def export(
 
 
 def _entry(study: Study, instrument: str) -> dict[str, str]:
-    entry = next((e for e in study.instruments if e["id"] == instrument), None)
+    entry: dict[str, str] | None = next((e for e in study.instruments if e["id"] == instrument), None)
     if entry is None:
         raise NotFound(f"the study has no instrument {instrument!r}", field="instrument", value=instrument)
     return entry
@@ -903,7 +904,7 @@ def build_norm_table(
         raise Invalid(f"{ds.spec.ref} is scored ipsatively: it cannot be normed", field="instrument", value=instrument)
     policy = scoring.MissingPolicy()
     scores = scoring.score(ds.spec, ds.responses, missing=policy).scales.score
-    days = [p.completed_at.date() for p in people if p.completed_at is not None]  # type: ignore[union-attr]
+    days = [p.completed_at.date() for p in people if p.completed_at is not None]
     # a small sample's undefined statistics (α of a scale whose items do not vary) are left out, not errors
     with np.errstate(divide="ignore", invalid="ignore"):
         table = rs.build_norms(

@@ -179,8 +179,8 @@ def renew_sitting_code(
 # -- what the beneficiary page lists -----------------------------------------------------------
 
 
-def _code(session: Session, adm: Administration) -> str | None:
-    return adm_domain.code_of(session, adm)
+def _code(session: Session, adm: Administration) -> str:
+    return adm_domain.case_code(session, adm)
 
 
 def _visible_instrument(principal: Principal, instrument_id: str) -> bool:

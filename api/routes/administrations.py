@@ -58,7 +58,7 @@ def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDe
     a = adm.get_visible(session, principal, admin_id, write=True)
     r = adm.submit(session, a, principal.actor, principal.id if principal.kind == "user" else None, ip)
     assert r is not None  # a study participant's administration never reaches staff (``not_a_study``)
-    return result_view(r, adm.code_of(session, a), None, a.submitted_at)
+    return result_view(r, adm.case_code(session, a), None, a.submitted_at)
 
 
 @router.post("/{admin_id}/discard", response_model=None, responses={200: {"model": AdministrationPublic}})
