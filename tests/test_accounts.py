@@ -556,6 +556,32 @@ def test_the_data_subject_export_holds_everything_with_labels_in_both_languages(
         view = content["views"][lang]
         assert view["packet_parts"] == ["profile"] and view["decision"] and view["intake"] is None
     assert doc["registry"][0]["sender"] == "social_worker"
+    # what happened after the packet is the person's too: a training, a job and its follow-up
+    sw.post(
+        f"/v1/beneficiaries/{code}/trainings",
+        json={"activity": "career_counselling", "started_on": "2026-10-01", "note": "ტრენინგის შენიშვნა"},
+    )
+    job = sw.post(
+        f"/v1/beneficiaries/{code}/placements",
+        json={"employer_kind": "private", "occupation": "7531", "start_date": "2026-10-05", "note": "სამკერვალო"},
+    ).json()
+    sw.post(
+        f"/v1/placements/{job['id']}/follow-ups", json={"month": 1, "done_on": "2026-11-05", "still_employed": True}
+    )
+    doc = sw.get(f"/v1/beneficiaries/{code}/export").json()
+    for key in ("trainings", "placements", "follow_ups", "studies"):
+        assert key in doc and key in doc["labels"]["ka"] and key in doc["labels"]["en"], key
+    (training,) = doc["trainings"]
+    assert (training["activity"], training["note"], training["outcome"]) == (
+        "career_counselling",
+        "ტრენინგის შენიშვნა",
+        "ongoing",
+    )
+    (placement,) = doc["placements"]
+    assert (placement["isco"], placement["start_date"], placement["note"]) == ("7531", "2026-10-05", "სამკერვალო")
+    (follow_up,) = doc["follow_ups"]
+    assert (follow_up["placement"], follow_up["month"], follow_up["still_employed"]) == (job["id"], 1, True)
+    assert doc["studies"] == []
     who = {(e["who"], e["action"], e["entity"]) for e in doc["access_log"]}
     assert ("ნათია ფსიქოლოგი", "read", "beneficiary") in who
     assert ("social_worker", "send", "packet") in who

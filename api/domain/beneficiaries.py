@@ -15,7 +15,22 @@ from sqlalchemy.orm import Session
 
 import instruments
 from api import service
-from api.db.tables import Administration, Answer, AuditEntry, Beneficiary, Consent, Packet, Result, Sending, User
+from api.db.tables import (
+    Administration,
+    Answer,
+    AuditEntry,
+    Beneficiary,
+    Consent,
+    FollowUp,
+    Packet,
+    Placement,
+    Result,
+    Sending,
+    Study,
+    StudyParticipant,
+    Training,
+    User,
+)
 from api.security import Vault, new_code
 
 from . import accounts, audit
@@ -162,8 +177,9 @@ def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str | 
 def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str, Any]:
     """Everything held on one person, in one document with Georgian and English labels: the
     record, every administration (metadata and answers, each with what it answered), results,
-    consents (with notes), packets (with the content that was sent), the registry, and who
-    accessed what (the audit log's entries about the person)."""
+    consents (with notes), packets (with the content that was sent), the registry, trainings,
+    jobs and follow-ups after placement, the studies the person joined, and who accessed what
+    (the audit log's entries about the person)."""
     admins = (
         session.execute(
             select(Administration).where(Administration.beneficiary_id == b.id).order_by(Administration.created_at)
@@ -181,6 +197,14 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
         session.execute(select(Packet).where(Packet.beneficiary_id == b.id).order_by(Packet.created_at)).scalars().all()
     )
     sendings = session.execute(select(Sending).where(Sending.beneficiary_id == b.id)).scalars().all()
+    trainings = session.execute(select(Training).where(Training.beneficiary_id == b.id)).scalars().all()
+    placements = session.execute(select(Placement).where(Placement.beneficiary_id == b.id)).scalars().all()
+    follow_ups = session.execute(select(FollowUp).where(FollowUp.beneficiary_id == b.id)).scalars().all()
+    joined = session.execute(
+        select(StudyParticipant, Study)
+        .join(Study, Study.id == StudyParticipant.study_id)
+        .where(StudyParticipant.beneficiary_id == b.id)
+    ).all()
     trail = (
         session.execute(select(AuditEntry).where(AuditEntry.beneficiary == b.code).order_by(AuditEntry.seq))
         .scalars()
@@ -293,6 +317,62 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
         "registry": [
             {"packet": s.packet_id, "addressee": s.addressee, "sender": users.get(s.sender_id), "sent_at": s.sent_at}
             for s in sendings
+        ],
+        "trainings": [
+            {
+                "activity": t.activity,
+                "started_on": t.started_on,
+                "finished_on": t.finished_on,
+                "outcome": t.outcome,
+                "note": t.note,
+                "organisation": t.organisation,
+                "recorded_by": who(t.recorded_by),
+            }
+            for t in sorted(trainings, key=lambda t: t.started_on)
+        ],
+        "placements": [
+            {
+                "id": p.id,
+                "employer_kind": p.employer_kind,
+                "isco": p.isco,
+                "start_date": p.start_date,
+                "hours_per_week": p.hours_per_week,
+                "pay_band": p.pay_band,
+                "self_employed": p.self_employed,
+                "micro_business": p.micro_business,
+                "supported": p.supported,
+                "note": p.note,
+                "organisation": p.organisation,
+                "recorded_by": who(p.recorded_by),
+            }
+            for p in sorted(placements, key=lambda p: p.start_date)
+        ],
+        "follow_ups": [
+            {
+                "placement": f.placement_id,
+                "month": f.month,
+                "done_on": f.done_on,
+                "still_employed": f.still_employed,
+                "same_job": f.same_job,
+                "left_on": f.left_on,
+                "satisfaction": f.satisfaction,
+                "difficulties": list(f.difficulties or []),
+                "note": f.note,
+                "recorded_by": who(f.recorded_by),
+            }
+            for f in sorted(follow_ups, key=lambda f: (f.placement_id, f.month))
+        ],
+        "studies": [
+            {
+                "study": {"ka": s.title_ka, "en": s.title_en},
+                "status": sp.status,
+                "consented_at": sp.consented_at,
+                "declined_at": sp.declined_at,
+                "completed_at": sp.completed_at,
+                "consent_recorded_by": users.get(sp.consent_recorded_by) if sp.consent_recorded_by else None,
+                "answers": sp.answers,
+            }
+            for sp, s in joined
         ],
         "access_log": [
             {
