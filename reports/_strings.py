@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +61,10 @@ class Strings:
 
     def __contains__(self, key: str) -> bool:
         return key in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys, as a mapping's are."""
+        return iter(self.keys())
 
     def keys(self) -> Iterable[str]:
         return self._table.keys()
