@@ -112,8 +112,11 @@ def differentiation_indices(scores: np.ndarray) -> dict[str, np.ndarray]:
         raise ScoringError(f"differentiation needs rows × 6 scale scores, got shape {x.shape}")
     complete = np.asarray(np.isfinite(x).all(axis=1), dtype=bool)
     s = -np.sort(-np.where(complete[:, None], x, 0.0), axis=1)  # descending
-    total = s.sum(axis=1)
+    # sums added left to right, highest score first (as the definition reads; numpy's reduction may
+    # associate differently and change the last digit)
+    total = s[:, 0] + s[:, 1] + s[:, 2] + s[:, 3] + s[:, 4] + s[:, 5]
     mean = total / 6
+    sq = (s - mean[:, None]) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "DI1": s[:, 0] - s[:, 1],
@@ -122,7 +125,7 @@ def differentiation_indices(scores: np.ndarray) -> dict[str, np.ndarray]:
             "DI4": s[:, 0] - (s[:, 2] + s[:, 4]) / 2,
             "DI5": s[:, 0] - s[:, 5],
             "DI6": np.where(total != 0, (s[:, 0] - s[:, 5]) / np.where(total != 0, total, 1.0), np.nan),
-            "DI7": np.sqrt(((s - mean[:, None]) ** 2).sum(axis=1) / 6),
+            "DI7": np.sqrt((sq[:, 0] + sq[:, 1] + sq[:, 2] + sq[:, 3] + sq[:, 4] + sq[:, 5]) / 6),
         }
     return {k: np.where(complete, v, np.nan) for k, v in out.items()}
 

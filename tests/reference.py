@@ -161,7 +161,8 @@ def score_row(
                 vals[0] - (vals[2] + vals[4]) / 2,
                 vals[0] - vals[5],
                 (vals[0] - vals[5]) / total if total != 0 else NAN,
-                math.sqrt(sum((v - mean) ** 2 for v in vals) / 6),
+                # (v − mean)·(v − mean): Python's ** is libm's pow(), which can round a square 1 ulp off
+                math.sqrt(sum((v - mean) * (v - mean) for v in vals) / 6),
             ]
         else:
             di = [NAN] * 7

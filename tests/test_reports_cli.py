@@ -75,7 +75,7 @@ def test_raw_answers_give_one_report_per_person(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["B-001_employment_en.html", "B-002_employment_en.html"]
     first = (out / "B-001_employment_en.html").read_text(encoding="utf-8")
-    assert "SAE" in first and "cosmetologist" in first and "14 March 2025" in first and "M. K." in first
+    assert "SAE" in first and "Cosmetologist" in first and "14 March 2025" in first and "M. K." in first
     second = (out / "B-002_employment_en.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;" in second and "<script>" not in second
 

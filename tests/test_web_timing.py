@@ -301,7 +301,11 @@ def test_migration_0002_up_down_and_matching_the_tables(backend: str, tmp_path) 
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT id, timing FROM administrations")).all())
             assert rows == {"a-given": "given", "a-none": None}  # a total stored before was stated by a caller
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            # procrastinate's own job-queue tables (PostgreSQL) are its schema, not ours
+            ours = MigrationContext.configure(
+                conn, opts={"include_name": lambda name, kind, parent: not str(name or "").startswith("procrastinate")}
+            )
+            diff = compare_metadata(ours, Base.metadata)
             assert diff == [], diff
         command.downgrade(cfg, "0001")
         with engine.connect() as conn:

@@ -63,7 +63,26 @@ def downgrade() -> None:
     op.drop_table("report_job_files")
     op.drop_table("report_jobs")
     if op.get_bind().dialect.name == "postgresql":
-        op.get_bind().exec_driver_sql(
-            "DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
-            "procrastinate_workers CASCADE"
-        )
+        # everything procrastinate's schema made: tables, then its functions and types (an upgrade
+        # after this downgrade applies the schema again, which fails on any leftover)
+        op.get_bind().exec_driver_sql(_DROP_PROCRASTINATE.replace("%", "%%"))
+
+
+_DROP_PROCRASTINATE = """
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables
+           WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%' LOOP
+    EXECUTE 'DROP TABLE IF EXISTS ' || quote_ident(r.tablename) || ' CASCADE';
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%' LOOP
+    EXECUTE 'DROP FUNCTION IF EXISTS ' || r.sig::text || ' CASCADE';
+  END LOOP;
+  FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%' AND t.typtype IN ('e', 'd', 'c') LOOP
+    EXECUTE 'DROP TYPE IF EXISTS ' || quote_ident(r.typname) || ' CASCADE';
+  END LOOP;
+END $$;
+"""
