@@ -242,7 +242,7 @@ Note = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class TrainingCreate(Body):
-    activity: Short = Field(description="an activity id of the catalogue (data/activities.toml)")
+    activity: Short = Field(description="an activity id of the catalogue (instruments/data/activities.toml)")
     started_on: dt.date
     outcome: Literal["ongoing", "completed", "dropped"] = "ongoing"
     finished_on: dt.date | None = None

@@ -365,7 +365,7 @@ def _activity_names_en() -> list[str]:
     import tomllib
     from pathlib import Path
 
-    data = tomllib.loads((Path(__file__).parents[1] / "data" / "activities.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((instruments.data_dir() / "activities.toml").read_text(encoding="utf-8"))
     found = re.findall(r"en = \"([^\"]+)\"", str(data))  # every English text; names are among them
     return [n for n in found if n[:1].isupper() and len(n.split()) <= 5 and not n.endswith(".")]
 

@@ -17,6 +17,19 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]))
 
 def test_exported_members_are_pinned():
     assert set(rs.__all__) == {
+        # survival: retention after placement and its predictive validity (issue 16)
+        "CONGRUENCE_BANDS",
+        "CoxFit",
+        "CoxTerm",
+        "KMPoint",
+        "congruence_band",
+        "cox",
+        "cox_power",
+        "detectable_hazard_ratio",
+        "kaplan_meier",
+        "km_curve",
+        "predictive_validity",
+        "simulate_placements",
         "DIF",
         "ID_COLUMNS",
         "MISSING_POLICIES",

@@ -431,7 +431,7 @@ class Training(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
     activity: Mapped[str] = mapped_column(String(64))
-    """An id of ``data/activities.toml``."""
+    """An id of ``instruments/data/activities.toml``."""
     started_on: Mapped[dt.date] = mapped_column(Date)
     finished_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(16), default="ongoing")

@@ -131,7 +131,9 @@ def respondent_open(
 
     Opening a respondent page is logged (the holder of a code reads a person's answers)."""
     adm = adm_domain.by_code(session, token, ip)
-    audit.append(session, "respondent", "open", "administration", adm.id, _code(session, adm), ip, {"page": page})
+    # a study participant's administration has no case: its entry names no beneficiary
+    code = adm_domain.code_of(session, adm)
+    audit.append(session, "respondent", "open", "administration", adm.id, code, ip, {"page": page})
     return adm, adm_domain.answers_of(session, adm)
 
 
