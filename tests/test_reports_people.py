@@ -363,7 +363,6 @@ def test_a_flat_profile_is_not_read_to_the_beneficiary_as_three_standing_out(lan
 def _activity_names_en() -> list[str]:
     """The catalogue's English activity names, read from the data file (not from the report code)."""
     import tomllib
-    from pathlib import Path
 
     data = tomllib.loads((instruments.data_dir() / "activities.toml").read_text(encoding="utf-8"))
     found = re.findall(r"en = \"([^\"]+)\"", str(data))  # every English text; names are among them
