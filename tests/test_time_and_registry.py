@@ -143,14 +143,16 @@ def test_a_consent_is_valid_to_the_end_of_the_chosen_day_in_tbilisi(service) -> 
 
 
 def test_report_dates_are_the_dates_in_tbilisi(service) -> None:  # type: ignore[no-untyped-def]
-    """A result scored at 22:30 UTC was administered the next day in Tbilisi: the report says so."""
-    from api.db.tables import Result
+    """An administration finished (and scored) at 22:30 UTC was the next day in Tbilisi: the report says so."""
+    from api.db.tables import Administration, Result
 
     sw, psy = service.client("social_worker"), service.client("psychologist")
     code = sw.post("/v1/beneficiaries", json={}).json()["code"]
     res = administer(psy, code, "sds", answers_for("sds", 4))
     with transaction(service.app.state.sessions) as s:
-        s.execute(update(Result).where(Result.id == res["id"]).values(created_at=dt.datetime(2026, 3, 13, 22, 30)))
+        late = dt.datetime(2026, 3, 13, 22, 30)
+        s.execute(update(Result).where(Result.id == res["id"]).values(created_at=late))
+        s.execute(update(Administration).where(Administration.id == res["administration"]).values(submitted_at=late))
     js = psy.get(f"/v1/results/{res['id']}/report", params={"lang": "ka", "format": "json"}).json()
     assert js["meta"]["administered"] == "14.03.2026"
 

@@ -55,7 +55,7 @@ def _participate(browser, live: Live, code: str, gender: str, year: str, seed: i
     p.click("a.button.big")
     answers: dict[str, str] = {}
     rng = np.random.default_rng(seed)
-    while re.search(r"/part/\d+$", p.url):
+    while re.search(r"/part/\d+(#.*)?$", p.url):  # a page of ten, opened at its first open item
         _answer_items(p, "ordinal", rng, answers)
         p.click("button[name=go][value=next]")
         p.wait_for_load_state()

@@ -204,9 +204,10 @@ def test_a_page_answered_without_javascript_makes_the_time_unknown(service) -> N
     )
     assert web.post(f"/r/{token}/part/1", first).status_code == 303
     assert _state(service, admin)[:2] == (pytest.approx(10.0), "active")
-    # answers given without the script: nothing can be known about their time
-    rest = {i: answers[i] for i in ITEMS[20:]}
-    assert web.post(f"/r/{token}/part/1", {**first, **rest, "go": "next"}).status_code == 303
+    # answers given without the script (on the page that holds items 21–30): nothing can be known about their time
+    rest = {i: answers[i] for i in ITEMS[20:30]}
+    web.get(f"/r/{token}/part/3")
+    assert web.post(f"/r/{token}/part/3", {**rest, "go": "next"}).status_code == 303
     assert _state(service, admin)[:2] == (None, "incomplete")
     # later measurements do not make the total whole again
     assert _patch(c, token, {ITEMS[0]: answers[ITEMS[0]]}, active_seconds=0.5).status_code == 200
@@ -388,7 +389,7 @@ def test_the_browser_counts_visible_time_capped_per_answer(live: Live, browser) 
         page.wait_for_function("() => document.getElementById('save-status').className.includes('offline')")
         ctx.set_offline(False)
         page.locator("button[name=go][value=next]").click()
-        page.wait_for_url(re.compile(r".*/review$"))
+        page.wait_for_url(re.compile(r".*/part/2([#?].*)?$"))  # pages hold ten statements: on to the second
         after = _live_seconds(live, admin)
         assert after == pytest.approx(total + 5, abs=0.8)
         state = live.api().get(f"/v1/respond/{token}").json()["answers"]
