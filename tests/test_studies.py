@@ -144,7 +144,7 @@ def test_a_participant_reads_the_consent_first_and_may_decline(service):
             {"question": "gender", "value": "male", "target": 2, "completed": 0, "percent": 0},
         ],
     }
-    assert Web(service).get("/s/XXXXXXXXXXXX").status_code == 404
+    assert Web(service).get("/s/XXXXXXXXXXXX").status_code == 404  # a well-formed code no study issued
 
 
 def test_participants_answer_anonymously_and_the_researcher_sees_progress_and_exports(service):

@@ -200,9 +200,10 @@ def _cut(value: Any, wording: list[str]) -> tuple[Any, int]:
 
 
 def _packet_personal(packet: Packet) -> frozenset[str]:
+    # the packet names, per model, the result it was built from: the intake model's instrument and version
     source = ((packet.content or {}).get("sources") or {}).get("intake") or {}
-    version = source.get("instrument_version")
-    return personal_fields("intake", version) if version else all_personal_fields()
+    iid, version = source.get("instrument"), source.get("instrument_version")
+    return personal_fields(iid, version) if iid and version else all_personal_fields()
 
 
 def depersonalize(session: Session, b: Beneficiary, now: dt.datetime) -> dict[str, int]:
