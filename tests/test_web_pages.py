@@ -425,14 +425,14 @@ def test_a_refused_page_writes_nothing(service):
 
 
 def test_an_unexpected_error_is_a_page_not_a_trace(service, monkeypatch):
-    from api.web import pages_fund
+    from api.web import pages_packets
 
     ids = _setup(service)
 
     def broken(view):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(pages_fund, "chart_uris", broken)
+    monkeypatch.setattr(pages_packets, "chart_uris", broken)
     r = Web(service, "social_worker").get(f"/packets/{ids['packet']}")
     assert r.status_code == 500 and KA["error.internal.title"] in r.text and "boom" not in r.text
     assert r.headers["content-type"].startswith("text/html")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from api.domain.packets import PARTS
 from api.security import ROLES
-from api.web import core, pages_staff
+from api.web import core, pages_administer, pages_beneficiaries
 
 WEB = Path(core.__file__).parent
 SOURCES = [*WEB.glob("*.py"), *(WEB / "templates").rglob("*.html")]
@@ -58,9 +58,9 @@ def test_every_key_the_pages_use_exists():
         assert f"role.{role}" in ka
     for part in PARTS:
         assert f"part.{part}" in ka and f"part.{part}_help" in ka
-    for mode in pages_staff.MODES:
+    for mode in pages_administer.MODES:
         assert f"mode.{mode}" in ka and f"mode.{mode}_help" in ka
-    for flash in pages_staff.FLASHES:
+    for flash in pages_beneficiaries.FLASHES:
         assert f"flash.{flash}" in ka
     for kind in ("ordinal", "binary", "paired"):
         assert f"paper.keys_{kind}" in ka and f"readaloud.keys_{kind}" in ka

@@ -29,7 +29,7 @@ from api import service
 from api.db.tables import Administration, Answer, Beneficiary, Result, Sitting, TimeIncrement
 from api.security import hash_token
 
-from . import audit, results, throttle
+from . import accounts, audit, results, throttle
 from .access import SOCIAL_WORKER_MODELS, Principal
 from .beneficiaries import find
 from .errors import CodeExpired, Conflict, Forbidden, Invalid, NotFound
@@ -468,3 +468,135 @@ def submit(
         {"result": result.id, "instrument": f"{adm.instrument}@{adm.instrument_version}"},
     )
     return result
+
+
+# -- the staff's pages: what they list, open, key in and submit ---------------------------------
+
+PROCESS_ORDER = ("intake", "decision", "holland", "bipolar")
+"""Models in the order the fund's process meets them (the intake first, then the three instruments)."""
+
+
+def visible_instrument(principal: Principal, instrument_id: str) -> bool:
+    """Whether this caller may see administrations of this instrument (a social worker: the intake only)."""
+    try:
+        check_instrument_role(principal, instrument_id)
+    except Forbidden:
+        return False
+    return True
+
+
+def startable_instruments(principal: Principal) -> list[str]:
+    """Ids of the instruments this caller may start (a social worker: the intake), in process order."""
+    if not principal.can("administrations.write"):
+        return []
+
+    def order(iid: str) -> tuple[int, str]:
+        model = service.instrument(iid).model
+        return (PROCESS_ORDER.index(model) if model in PROCESS_ORDER else 9, iid)
+
+    ids = sorted({iid for iid, _ in instruments.available()}, key=order)
+    return [i for i in ids if visible_instrument(principal, i)]
+
+
+def staff_administration(session: Session, principal: Principal, admin_id: str, write: bool) -> Administration:
+    """An administration for a staff page: permission checked, never a study participant's, and
+    hidden (404) from a caller who may not see its instrument."""
+    principal.require("administrations.write" if write else "administrations.read")
+    adm = not_a_study(get(session, admin_id, lock=write))
+    if not visible_instrument(principal, adm.instrument):  # a social worker asking for a psychologist's one
+        raise NotFound(f"no administration {admin_id!r}")
+    return adm
+
+
+def count_answers(inst: instruments.Instrument, answers: dict[str, str | None]) -> dict[str, int]:
+    """answered / skipped (saved as missing) / open (never touched) / total."""
+    ids = [f.id for f in inst.fields] if inst.model == "intake" else list(inst.item_ids)
+    answered = sum(1 for i in ids if answers.get(i) is not None)
+    skipped = sum(1 for i in ids if i in answers and answers[i] is None)
+    return {"answered": answered, "skipped": skipped, "open": len(ids) - answered - skipped, "total": len(ids)}
+
+
+def of_person(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[dict[str, Any]]:
+    """One person's administrations the caller may see (a social worker: the intake only), newest first."""
+    principal.require("administrations.read")
+    b = find(session, code)
+    rows = [
+        a
+        for a in session.execute(
+            select(Administration)
+            .where(Administration.beneficiary_id == b.id)
+            .order_by(Administration.created_at.desc())
+        ).scalars()
+        if visible_instrument(principal, a.instrument)
+    ]
+    names = accounts.display_names(session, {a.administered_by for a in rows})
+    out = []
+    for a in rows:
+        inst = service.instrument(a.instrument, a.instrument_version)
+        out.append(
+            {
+                "id": a.id,
+                "instrument": a.instrument,
+                "instrument_version": a.instrument_version,
+                "model": inst.model,
+                "status": a.status,
+                "mode": a.mode,
+                "created_at": a.created_at,
+                "updated_at": a.updated_at,
+                "submitted_at": a.submitted_at,
+                "administered_by": names.get(a.administered_by) if a.administered_by else None,
+                "sitting_id": a.sitting_id,
+                "sitting_position": a.sitting_position,
+                **count_answers(inst, answers_of(session, a)),
+            }
+        )
+    audit.append(session, principal.actor, "list", "administration", None, code, ip, {"count": len(out)})
+    return out
+
+
+def open_for_staff(
+    session: Session, principal: Principal, admin_id: str, write: bool, ip: str | None = None
+) -> tuple[Administration, dict[str, str | None], str]:
+    """An administration for a staff page (read-aloud, paper entry, intake form): it, its answers, the code."""
+    adm = staff_administration(session, principal, admin_id, write)
+    code = case_code(session, adm)
+    audit.append(session, principal.actor, "read", "administration", adm.id, code, ip)
+    return adm, answers_of(session, adm), code
+
+
+def save_for_staff(
+    session: Session, principal: Principal, admin_id: str, answers: dict[str, object], ip: str | None = None
+) -> Administration:
+    """Answers keyed in by staff (read-aloud, paper entry, intake form); all checked before any is written."""
+    adm = staff_administration(session, principal, admin_id, write=True)
+    save_answers(session, adm, answers, principal.actor, ip)
+    return adm
+
+
+def submit_for_staff(session: Session, principal: Principal, admin_id: str, ip: str | None = None) -> Result:
+    adm = staff_administration(session, principal, admin_id, write=True)
+    result = submit(session, adm, principal.actor, principal.id if principal.kind == "user" else None, ip)
+    assert result is not None  # a study participant's administration never reaches staff (``not_a_study``)
+    return result
+
+
+def answer_problems(instrument_id: str, version: str, answers: dict[str, object]) -> dict[str, str]:
+    """Every answer that does not fit the definition, by item (the form shows them all at once)."""
+    inst = service.instrument(instrument_id, version)
+    problems: dict[str, str] = {}
+    for item, value in answers.items():
+        try:
+            normalize(inst, item, value)
+        except Invalid as exc:
+            problems[item] = exc.detail
+    return problems
+
+
+def submit_problems(adm: Administration, answers: Mapping[str, object]) -> dict[str, str]:
+    """What would stop a submission now (for the intake: required fields left empty), by item."""
+    inst = service.instrument(adm.instrument, adm.instrument_version)
+    try:
+        service.score_answers(inst, [answers])
+    except scoring.ResponseValidationError as err:
+        return {str(p.item): str(p.reason) for p in err.problems}
+    return {}

@@ -391,3 +391,19 @@ def read_packet(session: Session, principal: Principal, packet_id: str, ip: str 
             raise NotFound(f"no packet {packet_id!r}", field="packet", value=packet_id)
     audit.append(session, principal.actor, "read", "packet", p.id, find_code(session, p.beneficiary_id), ip)
     return p
+
+
+def of_person(session: Session, principal: Principal, code: str, ip: str | None = None) -> list[dict[str, Any]]:
+    """One person's packets (drafts and sent), newest first, for the social worker's page."""
+    principal.require("packets.write")
+    b = find(session, code)
+    rows = (
+        session.execute(select(Packet).where(Packet.beneficiary_id == b.id).order_by(Packet.created_at.desc()))
+        .scalars()
+        .all()
+    )
+    audit.append(session, principal.actor, "list", "packet", None, code, ip, {"count": len(rows)})
+    return [
+        {"id": p.id, "addressee": p.addressee, "parts": p.parts, "created_at": p.created_at, "sent_at": p.sent_at}
+        for p in rows
+    ]

@@ -17,6 +17,7 @@ import instruments
 import reports
 from api import service
 from api.db.tables import Administration, Correction, Packet, Result
+from api.security import Vault
 from api.settings import Settings
 from scoring import research
 
@@ -315,3 +316,57 @@ def packet_view(p: Packet, lang: str) -> dict[str, Any]:
     if lang not in views:
         raise Conflict("this packet was prepared by an earlier release and holds no report; build it again")
     return views[lang]  # type: ignore[no-any-return]
+
+
+def profile_for(
+    session: Session,
+    principal: Principal,
+    vault: Vault,
+    settings: Settings,
+    code: str,
+    audience: str,
+    result_ids: list[str] | None = None,
+    previous_id: str | None = None,
+    ip: str | None = None,
+    norms: list[str] | None = None,
+) -> reports.Profile:
+    """The report content for one person from stored results.
+
+    Without ``result_ids`` the newest result of each instrument is used (the
+    primary career-orientation profile). ``previous_id`` adds a change section
+    against an earlier result of the same instrument. The name appears only
+    on the psychologist's report, and only for callers who may see names."""
+    if audience not in reports.AUDIENCES:
+        raise Invalid(f"audience must be one of {', '.join(reports.AUDIENCES)}", field="audience", value=audience)
+    b = find(session, code)
+    entries = results.of_person(session, principal, code, ip)
+    by_id = {e.result.id: e.result for e in entries}
+    if result_ids:
+        missing = [i for i in result_ids if i not in by_id]
+        if missing:
+            raise NotFound(f"no result {missing[0]!r} for {code}", field="result", value=missing[0])
+        chosen = [by_id[i] for i in result_ids]
+    else:  # the current result of the latest administration of each instrument model
+        chosen = list(results.latest(session, b.id, REPORTED).values())
+    if not chosen:
+        raise NotFound(f"{code} has no results yet", field="result")
+    before = None
+    if previous_id:
+        before = by_id.get(previous_id)
+        if before is None:
+            raise NotFound(f"no result {previous_id!r} for {code}", field="previous", value=previous_id)
+    name = None
+    if audience == "psychologist" and principal.can("beneficiaries.names"):
+        name = vault.open(b.name_enc)
+    profile = profile_from(session, settings, code, chosen, before, name, norms=norms)
+    audit.append(
+        session,
+        principal.actor,
+        "report",
+        "result",
+        None,
+        code,
+        ip,
+        {"results": [r.id for r in chosen], "previous": previous_id, "audience": audience, "norms": norms or []},
+    )
+    return profile

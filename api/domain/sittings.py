@@ -170,3 +170,20 @@ def place_of(session: Session, adm: Administration) -> Place:
 def of_person(session: Session, beneficiary_id: int) -> dict[str, Sitting]:
     """A person's sittings by id (for the beneficiary page's grouping and renewal buttons)."""
     return {s.id: s for s in session.execute(select(Sitting).where(Sitting.beneficiary_id == beneficiary_id)).scalars()}
+
+
+def for_handover(
+    session: Session, principal: Principal, sitting_id: str, token: str, ip: str | None = None
+) -> tuple[Sitting, list[Administration], str]:
+    """A sitting, its administrations and the person's code, for the hand-over page and the printed
+    slip: shown only to staff who may write them, and only while ``token`` is its current code."""
+    principal.require("administrations.write")
+    s = get(session, sitting_id)
+    members = adm_domain.members_of(session, s.id)
+    if not members or not all(adm_domain.visible_instrument(principal, a.instrument) for a in members):
+        raise NotFound(f"no sitting {sitting_id!r}")
+    if not token_matches(s, token):
+        raise Conflict("this code was replaced by a newer one", kind="code_replaced")
+    code = adm_domain.case_code(session, members[0])
+    audit.append(session, principal.actor, "read", "sitting", s.id, code, ip)
+    return s, members, code

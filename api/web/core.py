@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 import reports
+from api import service
 from api.deps import CSRF_COOKIE, Identity, busy, identify
 from api.domain.access import Principal
 from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
@@ -500,3 +501,23 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     if exc.retry_after is not None:
         resp.headers["Retry-After"] = str(exc.retry_after)
     return resp
+
+
+def instrument_title(instrument_id: str, version: str, lang: str) -> str:
+    """The title of the definition version a result or administration belongs to."""
+    return service.instrument(instrument_id, version).title.get(lang)
+
+
+def orgs(request: Request) -> list[tuple[str, str]]:
+    """The organisations packets may be addressed to, as (id, name in the page's language)."""
+    lang = lang_of(request)
+    return [(o.id, o.name_ka if lang == "ka" else o.name_en) for o in request.app.state.settings.organisations]
+
+
+def org_name(request: Request, org_id: str) -> str:
+    """An organisation's name in the page's language (its id when it is no longer configured)."""
+    org = request.app.state.settings.organisation(org_id)
+    if org is None:
+        return org_id
+    name: str = org.name_ka if lang_of(request) == "ka" else org.name_en
+    return name

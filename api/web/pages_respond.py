@@ -34,7 +34,7 @@ from fastapi.responses import Response
 from api import service
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm_domain
-from api.domain import web_support as ws
+from api.domain import handover
 from api.domain.errors import CodeExpired, NotFound, TooManyAttempts
 
 from . import forms
@@ -75,7 +75,7 @@ def _sitting(request: Request, place: Any, answers: dict[str, Answers]) -> dict[
 
 
 def _open(request: Request, session: SessionDep, token: str, page: str, ip: str | None):  # type: ignore[no-untyped-def]
-    place, answers = ws.respondent_place(session, token, page, ip)
+    place, answers = handover.respondent_place(session, token, page, ip)
     a = place.adm
     return place, a, answers[a.id], _form(request, a), _sitting(request, place, answers)
 
@@ -90,7 +90,7 @@ def enter_code(request: Request, idle: str | None = None) -> Response:
 def open_code(request: Request, form: Form, session: SessionDep, ip: IpDep) -> Response:
     typed = str(form.get("code") or "")[:200]
     try:
-        _, token = ws.find_by_code(session, typed, ip)
+        _, token = handover.find_by_code(session, typed, ip)
     except CodeExpired:
         return render(request, "respond/code.html", status=404, layout="respondent", error="expired", code=typed)
     except NotFound:  # the route returns normally: the wrong code's count and audit entry are committed
