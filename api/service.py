@@ -363,27 +363,18 @@ def score_answers(
     asp = None
     given: list[list[tuple[str, str | None]]] | None = None
     if aspirations is not None and inst.model == "holland":
+        # an occupation outside the catalogue is kept as the person said it, with no code: the
+        # indices use the first aspirations that have one (as the reports do)
         asp = np.full((len(answers), 3), -1, dtype=np.int16)
         given = [[] for _ in answers]
-        problems = []
         for r, texts in enumerate(aspirations):
-            for k, text in enumerate((texts or [])[:3]):
-                code = aspiration_code(str(text)) if text else None
-                if text and code is None:
-                    problems.append(
-                        BadAnswer(
-                            r + 1,
-                            str(row_ids[r]),
-                            f"aspirations[{k}]",
-                            text,
-                            "is neither a RIASEC code nor an occupation in the catalogue",
-                        )
-                    )
-                elif code is not None:
-                    asp[r, k] = scoring.CANDIDATES.index(code)
-                    given[r].append((str(text).strip(), code))
-        if problems:
-            raise ResponseValidationError(problems)
+            coded = 0
+            for text in [str(t).strip() for t in (texts or [])[:3] if t and str(t).strip()]:
+                code = aspiration_code(text)
+                given[r].append((text, code))
+                if code is not None:
+                    asp[r, coded] = scoring.CANDIDATES.index(code)
+                    coded += 1
     sec = None
     if seconds is not None:
         sec = np.array([np.nan if v is None else float(v) for v in seconds], dtype=np.float64)

@@ -154,6 +154,9 @@ def test_respondent_completes_all_three_on_a_phone_and_resumes_elsewhere(live: L
                     shot(p, f"phone-respond-{_instrument_of(title)}")
             p.click("button[name=go][value=next]")
             part += 1
+        if kind == "binary":  # the SDS asks which occupations the person has thought about; skipped here
+            p.wait_for_url(re.compile(rf".*/r/{token}/aspirations$"))
+            p.click("button[name=go][value=next]")
         p.wait_for_url(re.compile(rf".*/r/{token}/review$"))
         if kind == "ordinal":
             shot(p, "phone-respond-review")

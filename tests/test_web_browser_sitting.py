@@ -155,8 +155,18 @@ def test_one_sitting_one_code_paused_mid_sds_and_resumed_elsewhere(live: Live, b
             p.click("button[name=go][value=next]")
             if last:
                 break
+        if iid == "sds":  # after the last statements: which occupations the person has thought about
+            p.wait_for_url(re.compile(rf".*/r/{token}/aspirations$"))
+            assert KA["aspirations.title"] in p.inner_text("main")
+            p.fill("#aspiration_1", "მზარეული")
+            p.fill("#aspiration_2", "ჩემი პატარა საცხობი")
+            assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            shot(p, "sitting-phone-sds-aspirations")
+            p.click("button[name=go][value=next]")
         p.wait_for_url(re.compile(rf".*/r/{token}/review$"))
         assert p.locator("a.open-item").count() == 0  # every item answered or skipped
+        if iid == "sds":
+            assert "მზარეული" in p.inner_text("main") and "ჩემი პატარა საცხობი" in p.inner_text("main")
         if iid == "vdq":
             shot(p, "sitting-phone-review")
         p.click("form[action$='/submit'] button")
@@ -251,6 +261,7 @@ def test_every_respondent_page_fits_at_320_and_390(live: Live, browser) -> None:
                 (f"/r/{token}", "welcome"),
                 (f"/r/{token}/part/1", "page1"),
                 (f"/r/{token}/review", "review"),
+                (f"/r/{token}/aspirations", "aspirations"),  # the VDQ asks none: its review again
             ):
                 p.goto(live.url + path)
                 bad = p.evaluate(WORDS_SPLIT, "main p, main li, .item legend, .choice > span, h1, .scale-legend dd")

@@ -308,18 +308,53 @@ def view(session: Session, adm: Administration) -> dict[str, Any]:
     }
 
 
+MAX_ASPIRATIONS = 3
+ASPIRATION_LENGTH = 120
+
+
+def clean_aspirations(texts: list[str]) -> list[str]:
+    """The occupations a person said they have thought about, as they said them: blanks dropped,
+    at most three, each at most 120 characters. A name outside the catalogue is kept as free text
+    (it is reported as said, with no code); a catalogue name, ISCO code or RIASEC code gets its code
+    when the administration is scored."""
+    kept = [" ".join(str(t).split()) for t in texts if t is not None and str(t).strip()]
+    if len(kept) > MAX_ASPIRATIONS:
+        raise Invalid("at most three aspired occupations", field="aspirations", value=kept)
+    for k, text in enumerate(kept):
+        if len(text) > ASPIRATION_LENGTH:
+            raise Invalid(
+                f"aspirations[{k}]: at most {ASPIRATION_LENGTH} characters", field=f"aspirations[{k}]", value=text
+            )
+    return kept
+
+
+def asks_aspirations(adm: Administration) -> bool:
+    """Whether the person is asked which occupations they have thought about: with a Holland
+    instrument for a case (a study participant is asked only what the study's protocol names)."""
+    return adm.participant_id is None and service.instrument(adm.instrument, adm.instrument_version).model == "holland"
+
+
+def set_aspirations(
+    session: Session, adm: Administration, texts: list[str], actor: str, ip: str | None = None
+) -> list[str]:
+    """Save the aspired occupations of an administration in progress (all checked first); audited
+    with their number only (what a person hopes for is theirs, not the log's)."""
+    if adm.status != "in_progress":
+        raise Conflict("this administration was submitted already", kind="submitted")
+    if not asks_aspirations(adm):
+        raise Invalid("this questionnaire does not ask about aspired occupations", field="aspirations")
+    kept = clean_aspirations(texts)
+    adm.aspirations = kept or None
+    adm.updated_at = dt.datetime.now(dt.UTC)
+    audit.append(
+        session, actor, "aspirations", "administration", adm.id, code_of(session, adm), ip, {"count": len(kept)}
+    )
+    return kept
+
+
 def set_details(adm: Administration, aspirations: list[str] | None, seconds: float | None) -> None:
     if aspirations is not None:
-        if len(aspirations) > 3:
-            raise Invalid("at most three aspired occupations", field="aspirations", value=aspirations)
-        for k, a in enumerate(aspirations):
-            if service.aspiration_code(a) is None:
-                raise Invalid(
-                    f"aspirations[{k}]: {a!r} is neither a RIASEC code nor an occupation in the catalogue",
-                    field=f"aspirations[{k}]",
-                    value=a,
-                )
-        adm.aspirations = aspirations
+        adm.aspirations = clean_aspirations(aspirations)
     if seconds is not None:
         if not math.isfinite(seconds) or seconds < 0:
             raise Invalid("seconds must be a number ≥ 0", field="seconds", value=str(seconds))

@@ -225,6 +225,11 @@ def intake_sections(inst: instruments.Instrument, lang: str) -> list[dict[str, A
     return out
 
 
-def occupation_names(lang: str) -> list[str]:
-    """Catalogue names for the aspired-occupations field's suggestions."""
-    return sorted({getattr(o.name, lang) for o in instruments.occupations() if not o.excluded})
+def occupation_choices(lang: str) -> list[tuple[str, str]]:
+    """The catalogue's occupations as (name in ``lang``, name in the other language), sorted: a
+    suggestion list that finds an occupation by typing either name (a browser matches the typed
+    text against both the value and the label of a datalist option), and saves the name in the
+    page's language."""
+    other = "en" if lang == "ka" else "ka"
+    pairs = {getattr(o.name, lang): getattr(o.name, other) for o in instruments.occupations() if not o.excluded}
+    return sorted(pairs.items())

@@ -281,7 +281,30 @@ def check(request: Request, admin_id: str, principal: Writer, session: SessionDe
         return q
     a, answers, code, f = q
     missing = [i for i in f.items if answers.get(i.id) is None]
-    return render(request, "check.html", a=a, code=code, form=f, missing=missing, progress=f.progress(answers))
+    given = list(a.aspirations or [])
+    return render(
+        request,
+        "check.html",
+        a=a,
+        code=code,
+        form=f,
+        missing=missing,
+        progress=f.progress(answers),
+        asks_aspirations=adm.asks_aspirations(a),
+        aspiration_values=given + [""] * (adm.MAX_ASPIRATIONS - len(given)),
+        suggestions=forms.occupation_choices(lang_of(request)) if adm.asks_aspirations(a) else [],
+    )
+
+
+@router.post("/administrations/{admin_id}/aspirations")
+def save_aspirations(
+    request: Request, admin_id: str, principal: Writer, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    """The aspired occupations the person named, keyed in by the psychologist (read-aloud or paper)."""
+    a = adm.staff_administration(session, principal, admin_id, write=True)
+    texts = [str(form.get(f"aspiration_{k}") or "") for k in range(1, adm.MAX_ASPIRATIONS + 1)]
+    adm.set_aspirations(session, a, texts, principal.actor, ip)
+    return redirect(request, f"/administrations/{admin_id}/check")
 
 
 @router.post("/administrations/{admin_id}/submit")

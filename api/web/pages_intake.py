@@ -55,7 +55,7 @@ def _intake_page(
         values={k: ("" if v is None else str(v)) for k, v in answers.items()},
         chosen=lambda fid: [v for v in str(answers.get(fid) or "").split(";") if v],
         occupations=occupations + [""] * (3 - len(occupations)),
-        suggestions=forms.occupation_names(lang),
+        suggestions=forms.occupation_choices(lang),
         problems=problems,
     )
 

@@ -195,6 +195,53 @@ def save_part(request: Request, token: str, n: int, form: Form, session: Session
         return redirect(request, f"/r/{token}/part/{n - 1}")
     if n < len(pages) and form.get("go") != "review":
         return redirect(request, f"/r/{token}/part/{n + 1}")
+    if n == len(pages) and form.get("go") != "review" and adm_domain.asks_aspirations(a):
+        return redirect(request, f"/r/{token}/aspirations")
+    return redirect(request, f"/r/{token}/review")
+
+
+@router.get("/{token}/aspirations")
+def aspirations(request: Request, token: str, session: SessionDep, ip: IpDep) -> Response:
+    """After the last statements of a Holland questionnaire: which occupations the person has
+    thought about (up to three, chosen from the catalogue by typing in Georgian or English, or in
+    their own words). Optional: "Continue" with nothing typed is a fine answer."""
+    try:
+        place, a, answers, f, sit = _open(request, session, token, "aspirations", ip)
+    except CodeExpired:
+        return _expired(request)
+    if a.status != "in_progress":
+        return redirect(request, f"/r/{token}/done")
+    if not adm_domain.asks_aspirations(a):
+        return redirect(request, f"/r/{token}/review")
+    given = list(a.aspirations or [])
+    return render(
+        request,
+        "respond/aspirations.html",
+        layout="respondent",
+        form=f,
+        token=token,
+        progress=f.progress(answers),
+        values=given + [""] * (adm_domain.MAX_ASPIRATIONS - len(given)),
+        suggestions=forms.occupation_choices(lang_of(request)),
+        last_page=len(f.pages),
+        administration=a.id,
+        error=None,
+        **sit,
+    )
+
+
+@router.post("/{token}/aspirations")
+def save_aspirations(request: Request, token: str, form: Form, session: SessionDep, ip: IpDep) -> Response:
+    a = adm_domain.by_code(session, token, ip, lock=True)
+    f = _form(request, a)
+    if not _same_administration(form, a):
+        return redirect(request, f"/r/{token}")
+    if a.status != "in_progress":
+        return redirect(request, f"/r/{token}/done")
+    texts = [str(form.get(f"aspiration_{k}") or "") for k in range(1, adm_domain.MAX_ASPIRATIONS + 1)]
+    adm_domain.set_aspirations(session, a, texts, "respondent", ip)
+    if form.get("go") == "back":
+        return redirect(request, f"/r/{token}/part/{len(f.pages)}")
     return redirect(request, f"/r/{token}/review")
 
 
@@ -210,6 +257,8 @@ def review(request: Request, token: str, session: SessionDep, ip: IpDep) -> Resp
     return render(
         request,
         "respond/review.html",
+        asks_aspirations=adm_domain.asks_aspirations(a),
+        aspirations=list(a.aspirations or []),
         layout="respondent",
         form=f,
         token=token,
