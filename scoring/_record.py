@@ -164,9 +164,10 @@ class HollandRecord(_Scored):
     """'iachan', 'range' and any further indices (e.g. 'di1'…'di7')."""
     elevation: float | None
     aspirations: tuple[Aspired, ...] = ()
-    """The aspirations given with this administration (the congruence is computed against the first)."""
+    """The aspirations given with this administration, in the person's order; one outside the catalogue
+    has no code. The congruence is computed against the first one that has a code."""
     congruence: dict[str, Congruence] = Field(default_factory=dict)
-    """'m', 'c', 'zs' (and any further index) against the first aspiration; empty without one."""
+    """'m', 'c', 'zs' (and any further index) against the first coded aspiration; empty without one."""
     coherence: Literal["low", "average", "high"] | None = None
 
 
