@@ -4,9 +4,9 @@ Every request gets an id (the caller's ``X-Request-ID`` when it is a sane token,
 one): it is answered in the ``X-Request-ID`` header, put into every problem+json body
 (``request_id``) and into every log line of that request, so a complaint ("it said error
 3f2a…") leads to the log line. Logs are JSON lines on stderr: one object per line with
-``ts``, ``level``, ``logger``, ``msg``, ``request_id`` and, for the access log, ``method``,
-``path``, ``status``, ``ms`` and ``client``. Query strings, bodies, names and codes typed into
-a search are never logged.
+``ts``, ``level``, ``logger``, ``msg``, ``pid`` (the worker process), ``request_id`` and, for
+the access log, ``method``, ``path``, ``status``, ``ms`` and ``client``. Query strings, bodies,
+names and codes typed into a search are never logged.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class JsonLines(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            "pid": record.process,
         }
         rid = getattr(record, "request_id", None) or REQUEST_ID.get()
         if rid:

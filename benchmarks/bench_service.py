@@ -1,7 +1,8 @@
 """Service throughput and latency on loopback.
 
-Starts the API under uvicorn with 2 workers (SQLite by default, or
-``--database-url`` for PostgreSQL) and drives it with ``wrk`` (Debian's
+Starts the API with 2 workers (``proforient serve``, each worker on its own ``SO_REUSEPORT``
+socket; ``--launcher uvicorn`` for uvicorn's shared socket) on SQLite by default, or
+``--database-url`` for PostgreSQL, and drives it with ``wrk`` (Debian's
 package, installed if missing) from another process, bounded in time, at a
 few connection counts. Prints requests/s and p50/p95/p99 latency for:
 
@@ -98,6 +99,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0, help="PROFORIENT_THREADS per process (default: the setting's)")
     ap.add_argument("--connections", default="16,64", help="connection counts for the scoring runs")
+    ap.add_argument(
+        "--launcher",
+        choices=("proforient", "uvicorn"),
+        default="proforient",
+        help="proforient serve (a socket per worker, SO_REUSEPORT; the recommended set-up) or uvicorn --workers "
+        "(one shared socket)",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pfo-bench-"))
@@ -119,23 +127,13 @@ def main() -> None:
         **({"PROFORIENT_THREADS": str(args.threads)} if args.threads else {}),
     }
     log = (tmp / "server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stderr=log,
-    )
+    if args.launcher == "proforient":
+        command = [str(Path(sys.executable).parent / "proforient"), "serve", "--port", str(port)]
+        command += ["--workers", str(args.workers)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port)]
+        command += ["--workers", str(args.workers), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -147,7 +145,8 @@ def main() -> None:
                 time.sleep(0.1)
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"uvicorn, {args.workers} workers, threads {args.threads or 'default'}, "
+            f"{'proforient serve' if args.launcher == 'proforient' else 'uvicorn --workers'}, {args.workers} workers, "
+            f"threads {args.threads or 'default'}, "
             f"{'PostgreSQL' if 'postgres' in url else 'SQLite'}; "
             f"load: wrk, 1 thread, {args.seconds:.0f} s per run"
         )

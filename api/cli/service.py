@@ -58,8 +58,9 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Start the web service (migrating the database first)."""
-    import uvicorn
+    """Start the web service (migrating the database first). With several workers each process
+    listens on its own socket (``SO_REUSEPORT``), so connections spread evenly (``api.serving``)."""
+    from api import serving
 
     migrate(get_settings().database_url)
     first = ensure_admin()
@@ -70,7 +71,7 @@ def serve(
             highlight=False,
         )
     out.print(f"proforient at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    serving.run(host, port, workers)
 
 
 def create_user(
