@@ -69,6 +69,14 @@ class Strings:
     def keys(self) -> Iterable[str]:
         return self._table.keys()
 
+    def raw(self, key: str, /) -> str:
+        """The text of ``key`` with its ``{placeholders}`` unfilled (for a caller that fills them
+        itself, e.g. escaping for HTML with ``markupsafe.Markup.format``)."""
+        try:
+            return self._table[key]
+        except KeyError:
+            raise ReportError(f"no text for {key!r} in reports/strings/{self.lang}.toml") from None
+
     def get(self, key: str, /, **values: object) -> str:
         try:
             text = self._table[key]

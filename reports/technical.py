@@ -12,6 +12,15 @@ One typed result, three renderings:
   ``StrictUndefined``; matplotlib ``Figure`` charts embedded as PNG, never
   pyplot), numbers rounded for reading only.
 
+The JSON and XLSX are machine output: English field names (the schema) and
+English notes. The HTML page is for people and speaks Georgian or English
+(``render_html(report, lang)``): every human text of the report (the notes on
+undefined statistics, why a section was skipped, the DIF notes, the policies'
+descriptions) is kept beside the record as a ``Text`` (a key under
+``[technical]`` in ``reports/strings/*.toml`` and its values), so the page says
+it in its own language while the JSON keeps the English rendering of the same
+text. A report read back from JSON has only the English texts.
+
 Every rendering names the instrument (id, version, content hash), the engine,
 the data file, both missing-data policies (the analysis's deletion and the
 scale scores' policy) and the missing-value codes. The research toolkit and
@@ -26,18 +35,25 @@ import datetime as dt
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from markupsafe import Markup, escape
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 import instruments
 import scoring
 from scoring import research as rs
+
+from . import _format
+from ._fonts import FAMILIES
+from ._strings import LANGS, Strings, strings
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,6 +75,51 @@ def _num(v: object) -> float | None:
 
 def _nums(values: Sequence[object] | np.ndarray) -> list[float | None]:
     return [_num(v) for v in values]
+
+
+# -- human texts: a key and its values, said in either language --------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """A human text of the report as data: its key under ``[technical]`` in ``reports/strings`` and
+    the values it needs (a value may be a ``Text`` itself, or a tuple of them, said in the same
+    language and joined with semicolons)."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def say(self, s: Strings) -> str:
+        """This text in the language of ``s``.
+
+        >>> Text("dif_too_few", {"variable": "gender"}).say(strings("en"))
+        'gender has fewer than two groups; no DIF analysis.'
+        """
+        return s.get(f"technical.{self.key}", **{k: _said(s, v) for k, v in self.values.items()})
+
+
+Said = Text | tuple[Text, ...]
+
+
+def _said(s: Strings, v: object) -> str:
+    if isinstance(v, Text):
+        return v.say(s)
+    if isinstance(v, tuple):
+        return "; ".join(_said(s, x) for x in v)
+    if isinstance(v, float):
+        return _format.number(v, _decimals(v), s.lang, trim=False)
+    return str(v)
+
+
+def _decimals(v: float) -> int:
+    """The decimals ``v`` is written with (0.05 → 2), at most 4."""
+    text = repr(v)
+    return 0 if "e" in text or "." not in text else min(4, len(text.split(".")[1].rstrip("0")))
+
+
+def _en(text: Said) -> str:
+    """The English rendering a record keeps (the JSON's notes)."""
+    return _said(strings("en"), text)
 
 
 # -- the result: one typed record -------------------------------------------------------------------
@@ -262,6 +323,17 @@ class TechnicalReport(_Record):
     circumplex: Circumplex | None
     dif: list[DifSection]
     norms: Norms
+    _texts: dict[str, Said] = PrivateAttr(default_factory=dict)
+    _titles: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def texts(self) -> dict[str, Said]:
+        """The human texts as data, by where the record keeps their English (``meta.notes``,
+        ``factor.skipped``, ``dif.0.note`` …); empty for a report read back from JSON."""
+        return self._texts
+
+    def titles(self) -> dict[str, str]:
+        """The instrument's title in each language it has (empty for a report read back from JSON)."""
+        return self._titles
 
 
 def json_schema() -> dict[str, Any]:
@@ -346,7 +418,13 @@ def analyze(
         for s in ia.scales
     ]
     labels = list(ia.scale_ids)
-    notes = list(ia.notes)
+    note_texts = tuple(_note_text(n) for n in ia.note_data)
+    texts: dict[str, Said] = {
+        "meta.missing_description": Text(f"missing.{missing}"),
+        "meta.scores_policy": _policy_text(policy),
+        "meta.notes": note_texts,
+    }
+    notes = [f"{spec.ref}: {_en(n)}" for n in note_texts]
     meta = Meta(
         title=f"{_title(inst)} ({inst.ref})",
         instrument=inst.id,
@@ -359,43 +437,69 @@ def analyze(
         created=created or dt.date.today(),
         missing_codes=list(ds.missing_codes),
         missing=missing,
-        missing_description=rs.describe_missing(missing),
-        scores_policy=policy.describe(),
+        missing_description=_en(texts["meta.missing_description"]),
+        scores_policy=_en(texts["meta.scores_policy"]),
         confidence=confidence,
         groups=list(groups),
         unused_columns=list(ds.unused_columns),
         notes=notes,
     )
-    return TechnicalReport(
+    report = TechnicalReport(
         meta=meta,
         items=items,
         scales=scales,
         intercorrelations=Matrix(labels=labels, values=[_nums(row) for row in ia.intercorrelations]),
         disattenuated=Matrix(labels=labels, values=[_nums(row) for row in ia.disattenuated]),
-        factor=_factor(spec, ia, n_factors, rotation, seed),
+        factor=_factor(spec, ia, n_factors, rotation, seed, texts),
         circumplex=_circumplex(spec, ia),
-        dif=_dif_sections(ds, groups, references or {}, dif_max_rows, seed),
-        norms=_norms(spec, ds, policy),
+        dif=_dif_sections(ds, groups, references or {}, dif_max_rows, seed, texts),
+        norms=_norms(spec, ds, policy, texts),
     )
+    report.texts().update(texts)
+    report.titles().update({lang: f"{_title(inst, lang)} ({inst.ref})" for lang in LANGS})
+    return report
 
 
-def _title(inst: instruments.Instrument) -> str:
-    return inst.title.get("en") if inst.title.has("en") else inst.title.get(inst.languages[0])
+def _title(inst: instruments.Instrument, lang: str = "en") -> str:
+    return inst.title.get(lang) if inst.title.has(lang) else inst.title.get(inst.languages[0])
+
+
+def _policy_text(policy: scoring.MissingPolicy) -> Text:
+    """``MissingPolicy.describe`` as a ``Text``."""
+    when = (
+        Text("scores.when_default")
+        if policy.min_answered is None
+        else Text("scores.when_min", {"n": policy.min_answered})
+    )
+    return Text(f"scores.{policy.method}", {"when": when})
+
+
+def _note_text(note: rs.AnalysisNote) -> Text:
+    """One of the item analysis's notes on undefined statistics as a ``Text``."""
+    if note.code == "not_varying":
+        return Text("note.not_varying", {"scale": note.scale, "items": ", ".join(note.items)})
+    if note.code == "too_few_varying":
+        return Text("note.too_few_varying", {"scale": note.scale})
+    parts = tuple(Text(f"note.{u}", {"rows": note.rows, "items": note.n_items}) for u in note.undefined)
+    key = "note.undefined_uncorrelated" if note.uncorrelated else "note.undefined"
+    return Text(key, {"scale": note.scale, "parts": parts})
 
 
 def _factor(
-    spec: scoring.InstrumentSpec, ia: rs.ItemAnalysis, n_factors: int | None, rotation: str, seed: int
+    spec: scoring.InstrumentSpec,
+    ia: rs.ItemAnalysis,
+    n_factors: int | None,
+    rotation: str,
+    seed: int,
+    texts: dict[str, Said],
 ) -> Factor:
     member = np.array([it.scale is not None for it in spec.items])
     r = rs.cov2cor(ia.covariance[np.ix_(member, member)])
     names = tuple(i for i, m in zip(spec.item_ids, member, strict=True) if m)
     n_eff = int(ia.items.n[member].min()) if member.any() else 0
     if n_eff <= len(names) + 1 or not np.all(np.isfinite(r)):
-        why = (
-            f"Factor analysis skipped: {n_eff} complete respondents for {len(names)} items "
-            "(or an item without variance)."
-        )
-        return Factor(skipped=why, parallel=None, n_factors=0, rotation=rotation, loadings=[], phi=None)
+        why = texts["factor.skipped"] = Text("factor_skipped", {"n": n_eff, "items": len(names)})
+        return Factor(skipped=_en(why), parallel=None, n_factors=0, rotation=rotation, loadings=[], phi=None)
     pa = rs.parallel_analysis(r, n_eff, seed=seed)
     k = n_factors or max(1, min(pa.suggested, len(names) - 1))
     sol = rs.exploratory_factor_analysis(r, k, rotation=rotation, items=names)  # type: ignore[arg-type]
@@ -448,7 +552,12 @@ def _circumplex(spec: scoring.InstrumentSpec, ia: rs.ItemAnalysis) -> Circumplex
 
 
 def _dif_sections(
-    ds: rs.Dataset, groups: Sequence[str], references: Mapping[str, str], max_rows: int, seed: int
+    ds: rs.Dataset,
+    groups: Sequence[str],
+    references: Mapping[str, str],
+    max_rows: int,
+    seed: int,
+    texts: dict[str, Said],
 ) -> list[DifSection]:
     spec = ds.spec
     sections: list[DifSection] = []
@@ -460,15 +569,9 @@ def _dif_sections(
         )
         levels = pd.Series(clean[clean != ""]).value_counts()
         if len(levels) < 2:
+            summary = texts[f"dif.{len(sections)}.summary"] = Text("dif_too_few", {"variable": var})
             sections.append(
-                DifSection(
-                    variable=var,
-                    reference=None,
-                    focal=None,
-                    method="none",
-                    note="",
-                    summary=f"{var} has fewer than two groups; no DIF analysis.",
-                )
+                DifSection(variable=var, reference=None, focal=None, method="none", note="", summary=_en(summary))
             )
             continue
         ref = references.get(var, str(levels.index[0]))
@@ -478,22 +581,26 @@ def _dif_sections(
             if spec.kind == "binary":
                 res = rs.mantel_haenszel(spec, ds.responses, clean, reference=ref, focal=focal)
                 classes = np.array(res.ets_class)
+                note = texts[f"dif.{len(sections)}.note"] = Text("dif_mh_note")
+                summary = texts[f"dif.{len(sections)}.summary"] = Text(
+                    "dif_mh_summary",
+                    {
+                        "reference": ref,
+                        "n_reference": int(res.n_reference.max(initial=0)),
+                        "focal": focal,
+                        "n_focal": int(res.n_focal.max(initial=0)),
+                        "b": int((classes == "B").sum()),
+                        "c": int((classes == "C").sum()),
+                    },
+                )
                 sections.append(
                     DifSection(
                         variable=var,
                         reference=ref,
                         focal=str(focal),
                         method="mantel_haenszel",
-                        note=(
-                            "Mantel–Haenszel, matched on the scale's total score (studied item included), one "
-                            "purification round; ETS classes: A |D| < 1 or χ² n.s.; C |D| ≥ 1.5 and significantly "
-                            "above 1; B otherwise. Negative D-DIF: harder to endorse for the focal group."
-                        ),
-                        summary=(
-                            f"Reference {ref} (n = {int(res.n_reference.max(initial=0))}), focal {focal} "
-                            f"(n = {int(res.n_focal.max(initial=0))}): {int((classes == 'B').sum())} item(s) in "
-                            f"class B, {int((classes == 'C').sum())} in class C."
-                        ),
+                        note=_en(note),
+                        summary=_en(summary),
                         mantel_haenszel=[
                             MantelHaenszelRow(
                                 item=it,
@@ -515,24 +622,27 @@ def _dif_sections(
                 olr = rs.ordinal_logistic_dif(
                     spec, ds.responses, clean, reference=ref, focal=focal, max_rows=max_rows, seed=seed
                 )
-                sub = f" on a random subsample of {max_rows} rows" if ds.n_rows > max_rows else ""
+                sub = Text("dif_subsample", {"n": max_rows}) if ds.n_rows > max_rows else ""
+                note = texts[f"dif.{len(sections)}.note"] = Text("dif_olr_note", {"subsample": sub})
+                summary = texts[f"dif.{len(sections)}.summary"] = Text(
+                    "dif_olr_summary",
+                    {
+                        "reference": ref,
+                        "focal": focal,
+                        "flagged": int(olr.flagged.sum()),
+                        "n_items": len(olr.flagged),
+                        "alpha": float(olr.alpha),
+                        "large": int((np.array(olr.effect_class) != "A").sum()),
+                    },
+                )
                 sections.append(
                     DifSection(
                         variable=var,
                         reference=ref,
                         focal=str(focal),
                         method="ordinal_logistic",
-                        note=(
-                            "Ordinal logistic regression (Zumbo, 1999)" + sub + ": uniform DIF = group term, "
-                            "non-uniform = score × group term, total = 2-df test; ΔR² = Nagelkerke R² gain, "
-                            "classes after Jodoin & Gierl (2001): A < .035 ≤ B < .070 ≤ C; p_adjusted: "
-                            "Benjamini–Hochberg."
-                        ),
-                        summary=(
-                            f"Reference {ref}, focal {focal}: {int(olr.flagged.sum())} of {len(olr.flagged)} "
-                            f"item(s) with p < {olr.alpha} on the 2-df test; "
-                            f"{int((np.array(olr.effect_class) != 'A').sum())} with ΔR² ≥ .035."
-                        ),
+                        note=_en(note),
+                        summary=_en(summary),
                         ordinal_logistic=[
                             LogisticRow(
                                 item=it,
@@ -556,16 +666,16 @@ def _dif_sections(
     return sections
 
 
-def _norms(spec: scoring.InstrumentSpec, ds: rs.Dataset, policy: scoring.MissingPolicy) -> Norms:
+def _norms(
+    spec: scoring.InstrumentSpec, ds: rs.Dataset, policy: scoring.MissingPolicy, texts: dict[str, Said]
+) -> Norms:
     if spec.ipsative:
-        return Norms(
-            skipped="Scores of this instrument are ipsative (forced choices between scales): no norms.",
-            rows=[],
-            distributions=[],
-        )
+        why = texts["norms.skipped"] = Text("norms_ipsative")
+        return Norms(skipped=_en(why), rows=[], distributions=[])
     scale_scores = scoring.score(spec, ds.responses, ids=ds.ids, missing=policy).scales.score
     if not np.isfinite(scale_scores).any():
-        return Norms(skipped="No scale could be scored in these data.", rows=[], distributions=[])
+        why = texts["norms.skipped"] = Text("norms_unscored")
+        return Norms(skipped=_en(why), rows=[], distributions=[])
     today = dt.date.today()
     nt = rs.build_norms(
         spec,
@@ -718,10 +828,10 @@ def render_xlsx(report: TechnicalReport) -> bytes:
     return buf.getvalue()
 
 
-def render(report: TechnicalReport, fmt: str) -> bytes:
-    """``render_html``, ``render_json`` or ``render_xlsx`` by name, as bytes."""
+def render(report: TechnicalReport, fmt: str, lang: str = "ka") -> bytes:
+    """``render_html`` (in ``lang``), ``render_json`` or ``render_xlsx`` by name, as bytes."""
     if fmt == "html":
-        return render_html(report).encode("utf-8")
+        return render_html(report, lang).encode("utf-8")
     if fmt == "json":
         return render_json(report).encode("utf-8")
     if fmt == "xlsx":
@@ -739,6 +849,15 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height))
 
 
+@contextmanager
+def _georgian_fonts() -> Iterator[None]:
+    """Chart texts drawn with the reports' font stack (Noto Sans Georgian first: Georgian labels)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": list(FAMILIES)}):
+        yield
+
+
 def _png(fig: Figure, tight: bool = True) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight" if tight else None)
@@ -749,25 +868,33 @@ def _arr(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def chart_reliability(scales: Sequence[ScaleRow]) -> str:
+def chart_reliability(scales: Sequence[ScaleRow], s: Strings) -> str:
     fig = _figure(7, 0.35 * len(scales) + 1.2)
     ax = fig.add_subplot()
     y = np.arange(len(scales))[::-1]
-    alpha = _arr([s.alpha for s in scales])
-    lo = np.clip(alpha - _arr([s.alpha_lo for s in scales]), 0, None)
-    hi = np.clip(_arr([s.alpha_hi for s in scales]) - alpha, 0, None)
-    ax.errorbar(alpha, y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="o", color="#1f4e79", label="α (Feldt CI)")
-    ax.plot(_arr([s.omega_total for s in scales]), y, "s", color="#c55a11", label="ω total", alpha=0.8)
-    ax.set_yticks(y, [s.scale for s in scales])
-    low = _arr([s.alpha_lo for s in scales])
+    alpha = _arr([r.alpha for r in scales])
+    lo = np.clip(alpha - _arr([r.alpha_lo for r in scales]), 0, None)
+    hi = np.clip(_arr([r.alpha_hi for r in scales]) - alpha, 0, None)
+    ax.errorbar(
+        alpha,
+        y,
+        xerr=[np.nan_to_num(lo), np.nan_to_num(hi)],
+        fmt="o",
+        color="#1f4e79",
+        label=s.get("technical.chart.alpha_ci"),
+    )
+    omega = _arr([r.omega_total for r in scales])
+    ax.plot(omega, y, "s", color="#c55a11", label=s.get("technical.chart.omega"), alpha=0.8)
+    ax.set_yticks(y, [r.scale for r in scales])
+    low = _arr([r.alpha_lo for r in scales])
     ax.set_xlim(min(0.0, float(np.nanmin(low)) - 0.05) if np.isfinite(low).any() else 0.0, 1.0)
     ax.axvline(0.7, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("reliability")
+    ax.set_xlabel(s.get("technical.chart.reliability"))
     ax.legend(loc="lower left", fontsize=8)
     return _png(fig)
 
 
-def chart_item_total(items: Sequence[ItemRow]) -> str:
+def chart_item_total(items: Sequence[ItemRow], s: Strings) -> str:
     data = [it for it in items if it.scale]
     fig = _figure(max(6.0, 0.16 * len(data) + 2), 3.2)
     ax = fig.add_subplot()
@@ -775,7 +902,7 @@ def chart_item_total(items: Sequence[ItemRow]) -> str:
     colors = [f"C{scales.index(it.scale) % 10}" for it in data]
     ax.bar(np.arange(len(data)), np.nan_to_num(_arr([it.r_drop for it in data])), color=colors)
     ax.axhline(0.3, color="grey", lw=0.8, ls="--")
-    ax.set_ylabel("corrected item–total r")
+    ax.set_ylabel(s.get("technical.chart.r_drop"))
     ax.set_xticks(np.arange(len(data)), [it.item for it in data], rotation=90, fontsize=6)
     return _png(fig)
 
@@ -797,25 +924,26 @@ def chart_heatmap(m: Matrix) -> str:
     return _png(fig)
 
 
-def chart_scree(pa: Parallel) -> str:
+def chart_scree(pa: Parallel, s: Strings) -> str:
     fig = _figure(6, 3.2)
     ax = fig.add_subplot()
     x = np.arange(1, len(pa.observed) + 1)
-    ax.plot(x, pa.observed, "o-", label="observed")
-    ax.plot(x, pa.random_quantile, "--", label=f"random, {round(pa.quantile * 100)}th percentile")
-    ax.set_xlabel("component")
-    ax.set_ylabel("eigenvalue")
+    ax.plot(x, pa.observed, "o-", label=s.get("technical.chart.observed"))
+    ax.plot(x, pa.random_quantile, "--", label=s.get("technical.chart.random", q=round(pa.quantile * 100)))
+    ax.set_xlabel(s.get("technical.chart.component"))
+    ax.set_ylabel(s.get("technical.chart.eigenvalue"))
     ax.legend(fontsize=8)
     return _png(fig)
 
 
-def chart_distance(ct: Circumplex) -> str:
+def chart_distance(ct: Circumplex, s: Strings) -> str:
     fig = _figure(4, 3)
     ax = fig.add_subplot()
     steps = [int(k) for k in ct.mean_r_by_distance]
     ax.plot(steps, _arr(list(ct.mean_r_by_distance.values())), "o-")
-    ax.set_xticks(steps, ["adjacent", "alternate", "opposite"][: len(steps)])
-    ax.set_ylabel("mean correlation")
+    names = [s.get(f"technical.chart.{k}") for k in ("adjacent", "alternate", "opposite")]
+    ax.set_xticks(steps, names[: len(steps)])
+    ax.set_ylabel(s.get("technical.chart.mean_r"))
     return _png(fig)
 
 
@@ -837,33 +965,41 @@ def chart_histograms(dists: Sequence[Distribution]) -> str:
     return _png(fig, tight=False)
 
 
-def _fmt(v: object, digits: int = 3) -> str:
+def _fmt(v: object, digits: int, lang: str) -> str:
+    """A table cell: numbers in the language's way (``_format.number``), undefined ones empty."""
     if v is None:
         return ""
     if isinstance(v, bool | np.bool_):
-        return "yes" if v else ""
+        return "✓" if v else ""
     if isinstance(v, int | np.integer):
         return str(int(v))
     if isinstance(v, float | np.floating):
-        return "" if not np.isfinite(v) else f"{float(v):.{digits}f}"
+        return "" if not np.isfinite(v) else _format.number(float(v), digits, lang, trim=False)
     if isinstance(v, list):
         return ";".join(map(str, v))
     return str(v)
 
 
 def _table(
-    header: Sequence[str], rows: Sequence[Sequence[object]], digits: int = 3, flag: Sequence[bool] | None = None
+    s: Strings,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    digits: int = 3,
+    flag: Sequence[bool] | None = None,
 ) -> dict[str, Any]:
+    """A table for the template; a header that is a field name is shown in the page's language (and
+    may break after an underscore: the scale names of a wide matrix)."""
+    names = [s.get(f"technical.col.{h}") if f"technical.col.{h}" in s else h for h in header]
     return {
-        "header": list(header),
+        "header": [Markup("_<wbr>").join(escape(h).split("_")) for h in names],
         "rows": [
-            {"cells": [_fmt(c, digits) for c in row], "flag": bool(flag[i]) if flag is not None else False}
+            {"cells": [_fmt(c, digits, s.lang) for c in row], "flag": bool(flag[i]) if flag is not None else False}
             for i, row in enumerate(rows)
         ],
     }
 
 
-def _matrix_table(m: Matrix, below: Matrix | None = None, digits: int = 2) -> dict[str, Any]:
+def _matrix_table(s: Strings, m: Matrix, below: Matrix | None = None, digits: int = 2) -> dict[str, Any]:
     """A square table; with ``below``, ``m`` above the diagonal and ``below`` under it."""
     k = len(m.labels)
     rows = []
@@ -873,17 +1009,48 @@ def _matrix_table(m: Matrix, below: Matrix | None = None, digits: int = 2) -> di
             src = below if below is not None and j < i else m
             cells.append(src.values[i][j])
         rows.append(cells)
-    return _table(["", *m.labels], rows, digits)
+    return _table(s, ["", *m.labels], rows, digits)
 
 
-def render_html(report: TechnicalReport) -> str:
-    """The report as a self-contained HTML page."""
+class _Page:
+    """The page's texts in one language: ``t`` for the template's own sentences (HTML-escaped, values
+    in bold where the template asks), ``said`` for the record's texts (from their ``Text``)."""
+
+    def __init__(self, report: TechnicalReport, s: Strings) -> None:
+        self.s = s
+        self.texts = report.texts()
+
+    def t(self, key: str, /, **values: object) -> Markup:
+        return Markup(escape(self.s.raw(f"technical.{key}"))).format(**values)  # noqa: S704 - escaped above
+
+    def said(self, where: str, english: str | None) -> str:
+        """The record's text at ``where`` in this language (its English when the report was read
+        back from JSON and the page is English)."""
+        if where in self.texts:
+            return _said(self.s, self.texts[where])
+        if self.s.lang == "en" or not english:
+            return english or ""
+        raise ValueError(
+            f"the report's text {where} is only in English (the report was read back from JSON); render it in English"
+        )
+
+
+def _bold(v: object) -> Markup:
+    return Markup("<b>{}</b>").format(v)
+
+
+def render_html(report: TechnicalReport, lang: str = "ka") -> str:
+    """The report as a self-contained HTML page in ``lang`` ('ka' or 'en'); numbers rounded for
+    reading only."""
+    s = strings(lang)
+    page = _Page(report, s)
     m = report.meta
     values = list(report.items[0].frequencies) if report.items else []
     scored = [it for it in report.items if it.scale]
     item_header = ["item", "scale", "keyed", "n", "mean", "sd", *[f"p_{v}" for v in values]]
     item_header += ["raw_r", "r_drop", "alpha_if_deleted", "std_alpha_if_deleted"]
     items = _table(
+        s,
         item_header,
         [
             [it.item, it.scale, it.keyed, it.n, it.mean, it.sd, *it.frequencies.values(), it.raw_r, it.r_drop]
@@ -893,9 +1060,10 @@ def render_html(report: TechnicalReport) -> str:
         flag=[it.r_drop is not None and it.r_drop < 0.2 for it in scored],
     )
     rel_cols = [c for c in ScaleRow.model_fields if c != "dropped"]
-    reliability = _table(rel_cols, [[getattr(s, c) for c in rel_cols] for s in report.scales])
+    reliability = _table(s, rel_cols, [[getattr(r, c) for c in rel_cols] for r in report.scales])
     f = report.factor
     loadings = _table(
+        s,
         ["item", "scale", *[f"F{k + 1}" for k in range(f.n_factors)], "h2"],
         [[ld.item, ld.scale, *ld.loadings, ld.communality] for ld in f.loadings],
         2,
@@ -903,77 +1071,119 @@ def render_html(report: TechnicalReport) -> str:
     )
     circ = report.circumplex
     dif = []
-    for d in report.dif:
+    for i, d in enumerate(report.dif):
         if d.method == "mantel_haenszel":
             cols = [c for c in MantelHaenszelRow.model_fields if c != "flagged"]
-            table = _table(cols, [[getattr(r, c) for c in cols] for r in d.mantel_haenszel], 3,
+            table = _table(s, cols, [[getattr(r, c) for c in cols] for r in d.mantel_haenszel], 3,
                            [r.flagged for r in d.mantel_haenszel])  # fmt: skip
         elif d.method == "ordinal_logistic":
             cols = [c for c in LogisticRow.model_fields if c != "flagged"]
-            table = _table(cols, [[getattr(r, c) for c in cols] for r in d.ordinal_logistic], 3,
+            table = _table(s, cols, [[getattr(r, c) for c in cols] for r in d.ordinal_logistic], 3,
                            [r.flagged for r in d.ordinal_logistic])  # fmt: skip
         else:
-            table = _table([], [])
-        title = f"by {d.variable}" + (f": {d.focal} vs {d.reference}" if d.focal else "")
-        dif.append({"title": title, "note": d.note, "summary": d.summary, "table": table})
+            table = _table(s, [], [])
+        heading = (
+            page.t("dif_title_groups", variable=d.variable, focal=d.focal, reference=d.reference)
+            if d.focal
+            else page.t("dif_title", variable=d.variable)
+        )
+        note = page.said(f"dif.{i}.note", d.note)
+        dif.append(
+            {"title": heading, "note": note, "summary": page.said(f"dif.{i}.summary", d.summary), "table": table}
+        )
     norm_cols = list(NormRow.model_fields)
+    rotation_key = f"rotation.{f.rotation}" if f"technical.rotation.{f.rotation}" in s else "rotation.other"
+    t = page.t
+    title = report.titles().get(lang, m.title)
     ctx: dict[str, Any] = {
-        "title": m.title,
-        "instrument": f"{m.instrument}@{m.instrument_version}",
-        "instrument_hash": m.instrument_hash,
-        "engine": m.engine_version,
-        "source": m.source,
-        "n_rows": m.n_rows,
-        "n_rows_analysed": m.n_rows_analysed,
-        "date": m.created.isoformat(),
-        "missing_codes": ", ".join(m.missing_codes) or "none (blank = skipped)",
-        "missing_description": m.missing_description,
-        "scores_policy": m.scores_policy,
-        "unused_columns": ", ".join(m.unused_columns),
-        "notes": m.notes,
-        "confidence": round(m.confidence * 100),
+        "lang": lang,
+        "title": t("title", title=title),
+        "intro": t(
+            "intro",
+            instrument=_bold(f"{m.instrument}@{m.instrument_version}"),
+            hash=m.instrument_hash,
+            engine=m.engine_version,
+            source=_bold(m.source),
+            n_rows=m.n_rows,
+            analysed=t("analysed", n=m.n_rows_analysed) if m.n_rows_analysed != m.n_rows else "",
+            date=_format.day(m.created, lang),
+        ),
+        "missing_codes": t("missing_codes", codes=", ".join(m.missing_codes) or t("no_missing_codes")),
+        "missing_analysis": t(
+            "missing_analysis", description=_bold(page.said("meta.missing_description", m.missing_description))
+        ),
+        "scores_note": t("scores_note", policy=_bold(page.said("meta.scores_policy", m.scores_policy))),
+        "unused": t("unused", columns=", ".join(m.unused_columns)) if m.unused_columns else "",
+        "notes": _notes(report, page),
+        "t": t,
         "items": items,
-        "chart_items": chart_item_total(report.items),
+        "chart_items": "",
         "reliability": reliability,
-        "chart_reliability": chart_reliability(report.scales),
-        "intercorrelations": _matrix_table(report.disattenuated, below=report.intercorrelations),
-        "chart_corr": chart_heatmap(report.intercorrelations),
-        "n_scales": len(report.scales),
-        "rotation": f.rotation,
-        "factor_note": f.skipped or "",
-        "pa_iter": f.parallel.n_iter if f.parallel else 0,
-        "pa_quantile": round(f.parallel.quantile * 100) if f.parallel else 0,
-        "pa_suggested": f.parallel.suggested if f.parallel else 0,
-        "n_factors": f.n_factors,
-        "chart_scree": chart_scree(f.parallel) if f.parallel else "",
+        "reliability_note": t("reliability_note", confidence=round(m.confidence * 100)),
+        "chart_reliability": "",
+        "intercorrelations": _matrix_table(s, report.disattenuated, below=report.intercorrelations),
+        "chart_corr": "",
+        "factor_note": page.said("factor.skipped", f.skipped) if f.skipped else "",
+        "factor_parallel": ""
+        if f.parallel is None
+        else t(
+            "factor_parallel",
+            iterations=f.parallel.n_iter,
+            quantile=round(f.parallel.quantile * 100),
+            suggested=_bold(f.parallel.suggested),
+            n_scales=len(report.scales),
+        ),
+        "factor_shown": t("factor_shown", k=f.n_factors, rotation=t(rotation_key, rotation=f.rotation)),
+        "chart_scree": "",
         "loadings": loadings,
-        "phi": _matrix_table(f.phi) if f.phi is not None else None,
+        "phi": _matrix_table(s, f.phi) if f.phi is not None else None,
         "circumplex": None
         if circ is None
         else {
-            "met": circ.met,
-            "predictions": circ.predictions,
-            "tied": circ.tied,
-            "ci": f"{circ.correspondence_index:.3f}",
-            "p": f"{circ.p_value:.4f}",
-            "perms": circ.permutations,
-            "table": _table(["distance", "mean_r"], [[int(k), v] for k, v in circ.mean_r_by_distance.items()]),
-            "chart": chart_distance(circ),
+            "text": t(
+                "circumplex_text",
+                met=circ.met,
+                predictions=circ.predictions,
+                tied=circ.tied,
+                ci=_format.number(circ.correspondence_index, 3, lang, trim=False),
+                p=_format.number(circ.p_value, 4, lang, trim=False),
+                permutations=circ.permutations,
+            ),
+            "table": _table(s, ["distance", "mean_r"], [[int(k), v] for k, v in circ.mean_r_by_distance.items()]),
+            "chart": "",
         },
         "dif": dif,
-        "norms_note": report.norms.skipped or "",
-        "norms": _table(norm_cols, [[getattr(r, c) for c in norm_cols] for r in report.norms.rows], 2),
-        "chart_hist": chart_histograms(report.norms.distributions),
+        "norms_note": page.said("norms.skipped", report.norms.skipped) if report.norms.skipped else "",
+        "norms_warning": t("norms_warning", n=m.n_rows, command=Markup("<code>proforient build-norms --write</code>")),
+        "norms": _table(s, norm_cols, [[getattr(r, c) for c in norm_cols] for r in report.norms.rows], 2),
+        "chart_hist": "",
     }
+    with _georgian_fonts():
+        ctx["chart_items"] = chart_item_total(report.items, s)
+        ctx["chart_reliability"] = chart_reliability(report.scales, s)
+        ctx["chart_corr"] = chart_heatmap(report.intercorrelations)
+        ctx["chart_scree"] = chart_scree(f.parallel, s) if f.parallel else ""
+        if circ is not None:
+            ctx["circumplex"]["chart"] = chart_distance(circ, s)
+        ctx["chart_hist"] = chart_histograms(report.norms.distributions)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
     return env.get_template("technical.html.j2").render(**ctx)
 
 
-def build_technical_report(inst: instruments.Instrument, ds: rs.Dataset, **options: Any) -> str:
-    """The HTML technical report of a validated data set (``render_html(analyze(…))``)."""
-    return render_html(analyze(inst, ds, **options))
+def _notes(report: TechnicalReport, page: _Page) -> list[str]:
+    """The notes on undefined statistics in the page's language, each after the instrument it is about."""
+    said = report.texts().get("meta.notes")
+    if said is None:
+        return [page.said("meta.notes", n) for n in report.meta.notes]
+    ref = f"{report.meta.instrument}@{report.meta.instrument_version}"
+    return [f"{ref}: {_said(page.s, n)}" for n in (said if isinstance(said, tuple) else (said,))]
+
+
+def build_technical_report(inst: instruments.Instrument, ds: rs.Dataset, lang: str = "ka", **options: Any) -> str:
+    """The HTML technical report of a validated data set in ``lang`` (``render_html(analyze(…), lang)``)."""
+    return render_html(analyze(inst, ds, **options), lang)
 
 
 def write_schema(path: Path) -> None:

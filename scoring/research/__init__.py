@@ -71,6 +71,7 @@ from ._dif import (
 from ._factor import FactorSolution, ParallelAnalysis, exploratory_factor_analysis, parallel_analysis, promax, varimax
 from ._items import (
     MISSING_POLICIES,
+    AnalysisNote,
     ItemAnalysis,
     ItemAnalysisWarning,
     ItemStatistics,
@@ -108,6 +109,7 @@ from ._survival import (
 )
 
 __all__ = [
+    "AnalysisNote",
     "ID_COLUMNS",
     "MISSING_POLICIES",
     "DIF",

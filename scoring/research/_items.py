@@ -186,6 +186,27 @@ class ScaleReliability:
     """Scale scores behind ``mean`` and ``sd`` (rows with a score)."""
 
 
+@dataclass(frozen=True)
+class AnalysisNote:
+    """One of ``ItemAnalysis.notes`` as data, so that a report can say it in another language.
+
+    ``code`` is ``not_varying`` (``items`` of the scale do not vary or nobody answered them),
+    ``too_few_varying`` (fewer than two of its items vary) or ``undefined``: the statistics named in
+    ``undefined`` are NaN, each one of ``alpha`` (α, ase and the item–total correlations),
+    ``alpha_std`` (standardized α and std.r), ``singular_rows`` (λ6 and r.cor: only ``rows`` rows
+    for ``n_items`` items), ``singular_collinear`` (λ6 and r.cor: an item is a linear combination
+    of others) and ``r_cor``; ``uncorrelated``: the scale's items do not correlate positively.
+    """
+
+    code: Literal["not_varying", "too_few_varying", "undefined"]
+    scale: str
+    items: tuple[str, ...] = ()
+    undefined: tuple[str, ...] = ()
+    rows: int = 0
+    n_items: int = 0
+    uncorrelated: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class ItemAnalysis:
     """Everything ``item_analysis`` computes for one instrument."""
@@ -209,6 +230,8 @@ class ItemAnalysis:
     """The scale scores' missing-data policy (``MissingPolicy.describe``)."""
     notes: tuple[str, ...] = ()
     """Every statistic that was undefined for these data (NaN), and why, in order."""
+    note_data: tuple[AnalysisNote, ...] = ()
+    """The same notes as data (one ``AnalysisNote`` per note, in the same order), for texts in other languages."""
 
     def scales_frame(self) -> pd.DataFrame:
         rows = []
@@ -360,10 +383,12 @@ class _Notes:
         self.spec = spec
         self.warn = warn
         self.items: list[str] = []
+        self.data: list[AnalysisNote] = []
 
-    def add(self, message: str) -> None:
+    def add(self, message: str, note: AnalysisNote) -> None:
         text = f"{self.spec.ref}: {message}"
         self.items.append(text)
+        self.data.append(note)
         if self.warn:
             warnings.warn(ItemAnalysisWarning(text), stacklevel=4)
 
@@ -393,10 +418,14 @@ def _scale_reliability(
     if dropped:
         notes.add(
             f"scale {s.id}: item(s) {', '.join(dropped)} do not vary in these data (or nobody answered them); "
-            "they are left out of the scale's coefficients and their item-total statistics are NaN"
+            "they are left out of the scale's coefficients and their item-total statistics are NaN",
+            AnalysisNote("not_varying", s.id, items=dropped),
         )
     if len(live) < 2:
-        notes.add(f"scale {s.id}: fewer than two of its items vary; its reliability coefficients are NaN")
+        notes.add(
+            f"scale {s.id}: fewer than two of its items vary; its reliability coefficients are NaN",
+            AnalysisNote("too_few_varying", s.id),
+        )
         rel = ScaleReliability(
             s.id, len(idx), rows_used, nan, nan, (nan, nan), confidence, nan, nan, nan, nan, nan, nan, nan, nan,
             mean_total, sd, nan, dropped, n_scores,
@@ -408,12 +437,15 @@ def _scale_reliability(
     n = rows_used
     total_c, sum_r = float(c.sum()), float(r.sum())
     undefined: list[str] = []
+    codes: list[str] = []
     alpha = cronbach_alpha(c) if total_c > 0 else nan
     alpha_std = cronbach_alpha(r) if sum_r > 0 else nan
     if not total_c > 0:
         undefined.append("α, ase and the item–total correlations (the items' total variance is not positive)")
+        codes.append("alpha")
     if not sum_r > 0:
         undefined.append("standardized α and std.r (the correlations sum to zero or less)")
+        codes.append("alpha_std")
     av_r = (sum_r - k) / (k * (k - 1))
     if _invertible(r):
         smc_r = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
@@ -423,6 +455,7 @@ def _scale_reliability(
         g6 = nan
         why = f"only {n} rows for {k} items" if n <= k else "an item is a linear combination of others"
         undefined.append(f"λ6 and r.cor (the items' correlation matrix is singular: {why})")
+        codes.append("singular_rows" if n <= k else "singular_collinear")
     try:
         omega = (omega_total(r) if k >= 3 else alpha_std) if sum_r > 0 else nan
     except (ValueError, np.linalg.LinAlgError):
@@ -460,10 +493,15 @@ def _scale_reliability(
         per_item["r_cor"] = rc.sum(axis=1) / math.sqrt(sum_rc) if sum_rc > 0 else np.full(k, nan)
     if not sum_rc > 0 and np.isfinite(sum_rc):
         undefined.append("r.cor (the correlations with smc on the diagonal sum to zero or less)")
+        codes.append("r_cor")
     per_item.update(_if_deleted(c, r))
     if undefined:
-        why = "its items do not correlate positively; " if not (total_c > 0 and sum_r > 0 and sum_rc > 0) else ""
-        notes.add(f"scale {s.id}: {why}undefined for these data, so NaN: {'; '.join(undefined)}")
+        uncorrelated = not (total_c > 0 and sum_r > 0 and sum_rc > 0)
+        why = "its items do not correlate positively; " if uncorrelated else ""
+        notes.add(
+            f"scale {s.id}: {why}undefined for these data, so NaN: {'; '.join(undefined)}",
+            AnalysisNote("undefined", s.id, undefined=tuple(codes), rows=n, n_items=k, uncorrelated=uncorrelated),
+        )
     return rel, per_item, live
 
 
@@ -661,6 +699,7 @@ def item_analysis(
         covariance=cov,
         scores=policy.describe(),
         notes=tuple(notes.items),
+        note_data=tuple(notes.data),
     )
 
 
