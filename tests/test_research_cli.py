@@ -57,7 +57,7 @@ def test_simulate_then_analyze_sds(app, tmp_path):
     payload = json.loads(params.read_text())
     assert payload["synthetic"] is True and len(payload["items"]) == 132 and len(payload["population"]) == 6
     report = tmp_path / "r.html"
-    res = run(app, "analyze", data, "-i", "sds", "-o", report, "-g", "group", "--reference", "group=f")
+    res = run(app, "analyze", data, "-i", "sds", "-o", report, "-g", "group", "--reference", "group=f", "--lang", "en")
     assert res.exit_code == 0, res.output
     page = report.read_text()
     for heading in (
@@ -94,6 +94,8 @@ def test_analyze_vdq_ordinal_dif(app, tmp_path):
         "gender",
         "--dif-max-rows",
         "400",
+        "--lang",
+        "en",
     )
     assert res.exit_code == 0, res.output
     page = (tmp_path / "v.html").read_text()
@@ -199,7 +201,7 @@ def test_ordinal_holland_definition_simulate_and_analyze_without_instrument_opti
     res = run(app, "simulate", "--definition", folder, "-o", data, "-n", "400", "--seed", "3")
     assert res.exit_code == 0, res.output
     report = tmp_path / "r5.html"
-    res = run(app, "analyze", data, "--definition", folder, "-o", report)
+    res = run(app, "analyze", data, "--definition", folder, "-o", report, "--lang", "en")
     assert res.exit_code == 0, res.output
     page = report.read_text()
     assert "RIASEC circumplex" in page and "riasec5@0.1" in page

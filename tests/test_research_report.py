@@ -57,7 +57,7 @@ def test_json_xlsx_html_from_one_analysis(app, sample, tmp_path):
     outs = {}
     for fmt in ("json", "xlsx", "html"):
         out = tmp_path / f"report.{fmt}"
-        res = run(app, "analyze", sample, "-i", "vdq", "-o", out, "-g", "group", "--seed", "2")
+        res = run(app, "analyze", sample, "-i", "vdq", "-o", out, "-g", "group", "--seed", "2", "--lang", "en")
         assert res.exit_code == 0, res.output
         outs[fmt] = out
     data = json.loads(outs["json"].read_text(encoding="utf-8"))

@@ -156,11 +156,12 @@ def analyze(
     rotation: Annotated[str, typer.Option(help="promax, varimax or none")] = "promax",
     dif_max_rows: Annotated[int, typer.Option(help="rows used for ordinal logistic DIF (random subsample)")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed (parallel analysis, subsampling)")] = 0,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="language of the HTML report: ka or en")] = "ka",
 ) -> None:
     """Write the technical report: item statistics, reliabilities, factor structure, DIF, norms.
 
-    One analysis, written as HTML (to read), JSON (full precision; schema in
-    docs/technical-report.schema.json) or XLSX (one sheet per table).
+    One analysis, written as HTML (to read, in Georgian or English), JSON (full precision; schema
+    in docs/technical-report.schema.json; English field names and notes) or XLSX (one sheet per table).
     """
     from reports import technical
     from scoring import research as rs
@@ -174,6 +175,8 @@ def analyze(
             )
         if output.suffix.lower() not in ("", f".{chosen}"):
             raise ValueError(f"--format {chosen} does not match the output file {output.name}")
+        if lang not in ("ka", "en"):
+            raise ValueError(f"--lang must be ka or en (got {lang!r})")
         policy = missing_policy(impute, min_answered)
         inst = _instrument(instrument, version, definition)
         ds = _dataset(data, inst, id_column, groups + split(covariate), split(ignore), missing_keys(missing_code))
@@ -189,7 +192,7 @@ def analyze(
             missing=deletion(deletion_),  # type: ignore[arg-type]
             scores=policy,  # type: ignore[arg-type]
         )
-        payload = technical.render(report, chosen)
+        payload = technical.render(report, chosen, lang)
     except rs.DatasetError as e:
         _report_problems(e)
     except (instruments.InstrumentError, ValueError) as e:

@@ -831,8 +831,10 @@ def analysis(
     instrument: str,
     fmt: str = "html",
     ip: str | None = None,
+    lang: str = "ka",
 ) -> tuple[bytes, str]:
-    """The technical report (``reports.technical``) of one instrument's study data: body, media type."""
+    """The technical report (``reports.technical``) of one instrument's study data: body, media type
+    (the HTML page in ``lang``; JSON and XLSX are the same in both languages)."""
     from reports import technical
 
     study = get(session, principal, study_id)
@@ -862,7 +864,7 @@ def analysis(
         ip,
         {"instrument": inst.ref, "rows": ds.n_rows},
     )
-    return technical.render(report, fmt), ANALYSIS_FORMATS[fmt]
+    return technical.render(report, fmt, lang), ANALYSIS_FORMATS[fmt]
 
 
 def build_norm_table(

@@ -120,9 +120,11 @@ def analysis(
     ip: IpDep,
     instrument: str,
     format: Annotated[Literal["html", "json", "xlsx"], Query()] = "json",
+    lang: Annotated[Literal["ka", "en"], Query()] = "ka",
 ) -> Response:
-    """The technical report of one instrument's study data (items, reliability, structure, DIF, norms)."""
-    body, media = studies.analysis(session, principal, vault, study_id, instrument, format, ip)
+    """The technical report of one instrument's study data (items, reliability, structure, DIF, norms);
+    ``lang``: the language of the HTML page (JSON and XLSX keep English field names and notes)."""
+    body, media = studies.analysis(session, principal, vault, study_id, instrument, format, ip, lang)
     return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
 
 

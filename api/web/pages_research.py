@@ -216,7 +216,7 @@ def analysis(
     format: str = "html",
 ) -> Response:
     """The technical report: in the browser (HTML), or as JSON / XLSX to download."""
-    body, media = studies.analysis(session, principal, vault, study_id, instrument, format, ip)
+    body, media = studies.analysis(session, principal, vault, study_id, instrument, format, ip, lang_of(request))
     if format != "html":
         return file_response(request, body, media, f"technical-{instrument}.{format}")
     resp = Response(body, media_type=media)
