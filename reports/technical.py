@@ -45,6 +45,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
+from matplotlib.ticker import ScalarFormatter
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 import instruments
@@ -849,6 +850,17 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height))
 
 
+class _DecimalFormatter(ScalarFormatter):
+    """matplotlib's tick labels with the language's decimal sign."""
+
+    def __init__(self, sign: str) -> None:
+        super().__init__()
+        self.sign = sign
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return str(super().__call__(x, pos)).replace(".", self.sign)
+
+
 @contextmanager
 def _georgian_fonts() -> Iterator[None]:
     """Chart texts drawn with the reports' font stack (Noto Sans Georgian first: Georgian labels)."""
@@ -858,7 +870,12 @@ def _georgian_fonts() -> Iterator[None]:
         yield
 
 
-def _png(fig: Figure, tight: bool = True) -> str:
+def _png(fig: Figure, tight: bool = True, lang: str = "en") -> str:
+    if lang != "en":  # the language's decimal sign on the numeric axes (category labels stay as set)
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                if type(axis.get_major_formatter()) is ScalarFormatter:
+                    axis.set_major_formatter(_DecimalFormatter(_format.number(0.5, 1, lang)[1]))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight" if tight else None)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -891,7 +908,7 @@ def chart_reliability(scales: Sequence[ScaleRow], s: Strings) -> str:
     ax.axvline(0.7, color="grey", lw=0.8, ls="--")
     ax.set_xlabel(s.get("technical.chart.reliability"))
     ax.legend(loc="lower left", fontsize=8)
-    return _png(fig)
+    return _png(fig, lang=s.lang)
 
 
 def chart_item_total(items: Sequence[ItemRow], s: Strings) -> str:
@@ -904,10 +921,10 @@ def chart_item_total(items: Sequence[ItemRow], s: Strings) -> str:
     ax.axhline(0.3, color="grey", lw=0.8, ls="--")
     ax.set_ylabel(s.get("technical.chart.r_drop"))
     ax.set_xticks(np.arange(len(data)), [it.item for it in data], rotation=90, fontsize=6)
-    return _png(fig)
+    return _png(fig, lang=s.lang)
 
 
-def chart_heatmap(m: Matrix) -> str:
+def chart_heatmap(m: Matrix, lang: str = "en") -> str:
     k = len(m.labels)
     values = np.array([_arr(row) for row in m.values])
     fig = _figure(0.45 * k + 2.5, 0.45 * k + 1.8)
@@ -919,9 +936,10 @@ def chart_heatmap(m: Matrix) -> str:
         for i in range(k):
             for j in range(k):
                 if np.isfinite(values[i, j]):
-                    ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=6)
+                    cell = _format.number(float(values[i, j]), 2, lang, trim=False)
+                    ax.text(j, i, cell, ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=ax, shrink=0.8)
-    return _png(fig)
+    return _png(fig, lang=lang)
 
 
 def chart_scree(pa: Parallel, s: Strings) -> str:
@@ -933,7 +951,7 @@ def chart_scree(pa: Parallel, s: Strings) -> str:
     ax.set_xlabel(s.get("technical.chart.component"))
     ax.set_ylabel(s.get("technical.chart.eigenvalue"))
     ax.legend(fontsize=8)
-    return _png(fig)
+    return _png(fig, lang=s.lang)
 
 
 def chart_distance(ct: Circumplex, s: Strings) -> str:
@@ -944,10 +962,10 @@ def chart_distance(ct: Circumplex, s: Strings) -> str:
     names = [s.get(f"technical.chart.{k}") for k in ("adjacent", "alternate", "opposite")]
     ax.set_xticks(steps, names[: len(steps)])
     ax.set_ylabel(s.get("technical.chart.mean_r"))
-    return _png(fig)
+    return _png(fig, lang=s.lang)
 
 
-def chart_histograms(dists: Sequence[Distribution]) -> str:
+def chart_histograms(dists: Sequence[Distribution], lang: str = "en") -> str:
     """One bar chart per scale: the frequency of every score in the sample."""
     k = max(1, len(dists))
     cols = min(4, k)
@@ -962,7 +980,7 @@ def chart_histograms(dists: Sequence[Distribution]) -> str:
         ax.set_title(d.scale, fontsize=8)
         ax.tick_params(labelsize=6)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.92, hspace=0.6, wspace=0.3)
-    return _png(fig, tight=False)
+    return _png(fig, tight=False, lang=lang)
 
 
 def _fmt(v: object, digits: int, lang: str) -> str:
@@ -1161,11 +1179,11 @@ def render_html(report: TechnicalReport, lang: str = "ka") -> str:
     with _georgian_fonts():
         ctx["chart_items"] = chart_item_total(report.items, s)
         ctx["chart_reliability"] = chart_reliability(report.scales, s)
-        ctx["chart_corr"] = chart_heatmap(report.intercorrelations)
+        ctx["chart_corr"] = chart_heatmap(report.intercorrelations, lang)
         ctx["chart_scree"] = chart_scree(f.parallel, s) if f.parallel else ""
         if circ is not None:
             ctx["circumplex"]["chart"] = chart_distance(circ, s)
-        ctx["chart_hist"] = chart_histograms(report.norms.distributions)
+        ctx["chart_hist"] = chart_histograms(report.norms.distributions, lang)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
