@@ -396,3 +396,27 @@ def test_round_trip_xlsform_to_study_export_for_every_study_instrument(service, 
     )
     assert got == want
     assert any("" in row for row in want)  # some answers were skipped and stayed missing
+
+
+def test_two_imports_of_one_export_at_the_same_moment_add_each_submission_once(service):
+    """Two researchers send the same export at once: every submission is added once (the unique key on
+    study and submission id decides); the import that loses the race says so and may simply be sent again."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    sid = new_study(service)["id"]
+    body = kobo_csv(ANSWERS)
+    clients = [service.client("researcher"), service.client("researcher")]
+    for trial in range(4):
+        gate = threading.Barrier(2)
+
+        def send(c, gate: threading.Barrier = gate):  # type: ignore[no-untyped-def]
+            gate.wait()
+            return c.post(f"/v1/studies/{sid}/submissions", data={"instrument": "vdq"}, files={"file": ("k.csv", body)})
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(send, clients))
+        assert {r.status_code for r in answers} <= {201, 409}, [r.text for r in answers]
+        imported = sum(r.json()["imported"] for r in answers if r.status_code == 201)
+        assert imported == (3 if trial == 0 else 0) or any(r.status_code == 409 for r in answers)
+        assert counts(service) == (3, 3, 3 * len(ITEMS)), trial
