@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IpDep, PrincipalDep, SessionDep, VaultDep
 from api.domain import studies
+from api.domain.access import Principal
 
 router = APIRouter(prefix="/v1/studies", tags=["studies"])
 
@@ -147,11 +148,17 @@ def publish(study_id: str, table_id: int, principal: PrincipalDep, session: Sess
     return studies.describe_table(studies.publish(session, principal, study_id, table_id, ip))
 
 
+def _researcher(principal: PrincipalDep) -> Principal:
+    """The caller may manage studies: checked before an upload is read (a refusal is 403, not a form error)."""
+    principal.require("studies.manage")
+    return principal
+
+
 @router.post("/{study_id}/submissions", status_code=201)
 def import_submissions(
     study_id: str,
     request: Request,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, Depends(_researcher)],
     session: SessionDep,
     ip: IpDep,
     file: Annotated[UploadFile, File(description="the CSV or XLSX a field tool exported (ODK Central, KoboToolbox)")],
