@@ -141,7 +141,7 @@ def test_the_file_kinds_and_the_missing_codes_each_get_a_clear_message(service):
         assert r.status_code == 422, (name, r.text)
         assert expected in text_of(r.text), (name, expected)
     r = upload(web, "/datasets?lang=en", "a.csv", as_csv(good), instrument="vdq@0.1")
-    assert r.status_code == 422 and "is not one of the questionnaires offered" in text_of(r.text)
+    assert r.status_code == 422 and "Choose a questionnaire from the list." in text_of(r.text)
     # declared as missing, the 0 is no longer a problem
     r = upload(web, "/datasets?lang=en", "a.csv", as_csv(good), instrument=VDQ.ref, missing="0")
     assert r.status_code == 200 and "No problems: 2 rows of " + VDQ.ref in text_of(r.text)
@@ -306,6 +306,8 @@ def test_a_file_with_any_problem_adds_nothing_and_lists_every_problem(service):
     assert "Row 1, item VDQ03: value 7 is not one of 1–4" in text
     assert "Row 2, question gender: 'other' is not an accepted answer." in text
     assert counts(service) == before  # all or nothing
+    r = upload(web, f"/studies/{sid}/submissions?lang=en", "kobo.csv", body, instrument="sds")
+    assert r.status_code == 404 and "Not found" in text_of(r.text)  # not an instrument of this study
     # the REST API says the same as a problem with every error
     c = service.client("researcher")
     r = c.post(

@@ -23,7 +23,7 @@ from api import service
 from api.deps import IpDep, SessionDep, VaultDep
 from api.domain import datasets, studies
 from api.domain.access import SOCIAL_WORKER_MODELS, Principal
-from api.domain.errors import Invalid, NotFound
+from api.domain.errors import Conflict, Invalid, NotFound
 
 from .core import (
     Form,
@@ -35,6 +35,7 @@ from .core import (
     attempt,
     file_response,
     lang_of,
+    page_error,
     redirect,
     render,
 )
@@ -371,10 +372,10 @@ def checked_view(request: Request, checked: datasets.Checked) -> dict[str, Any]:
     }
 
 
-def _instrument_choice(ref: str) -> instruments.Instrument:
+def _instrument_choice(request: Request, ref: str) -> instruments.Instrument:
     iid, _, version = ref.partition("@")
     if (iid, version) not in {(i, v) for i, v, _, _ in scored_instruments()}:
-        raise Invalid(f"instrument: {ref!r} is not one of the questionnaires offered", field="instrument", value=ref)
+        raise Invalid(Translator(lang_of(request))("upload.bad_instrument"), field="instrument", value=ref)
     return service.instrument(iid, version)
 
 
@@ -404,7 +405,7 @@ def dataset_check(request: Request, principal: Researcher, form: Form, session: 
     }
     try:
         filename, data = _upload(request, form)
-        inst = _instrument_choice(values["instrument"])
+        inst = _instrument_choice(request, values["instrument"])
     except Invalid as exc:
         return render(request, "research/datasets.html", status=422, error=exc.detail, checked=None, **page)
     checked = datasets.check_upload(
@@ -494,6 +495,9 @@ def import_submissions(
             title=studies.title(study, lang_of(request)),
             checked=checked_view(request, error.checked),
         )
+    if isinstance(error, Conflict):  # lost a race with the same import: sending it again is safe
+        detail = Translator(lang_of(request))("fieldwork.race")
+        return _study_page(request, principal, session, study_id, import_error=detail, import_values=values)
     if error is not None:
-        return _study_page(request, principal, session, study_id, import_error=error.detail, import_values=values)
+        raise page_error(error)
     return _study_page(request, principal, session, study_id, import_report=report, import_values=values)
