@@ -1215,3 +1215,14 @@ class AuditCheck(Out):
     problem: str | None
     seq: int | None = Field(description="the first entry that does not check out")
     checkpoints: int
+
+
+class SubmissionsImport(Out):
+    """What an import of ODK Collect / KoboToolbox submissions into a study did."""
+
+    rows: int = Field(description="submissions in the file")
+    imported: int = Field(description="new anonymous participants made from them")
+    already: int = Field(description="submissions imported before (same submission id): not added again")
+    instrument: str = Field(description="the instrument and version, e.g. vdq@1.1")
+    unused_columns: list[str] = Field(description="columns of the file that are neither items nor questions")
+    questions: list[str] = Field(description="the study's demographic questions found as columns")

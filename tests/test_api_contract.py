@@ -33,6 +33,7 @@ from tests.api_helpers import INTAKE, administer, answers_for
 from tests.conftest import BACKENDS
 from tests.test_api_flow import new_beneficiary
 from tests.test_indicators import _fixture as indicators_fixture
+from tests.test_research_uploads import ANSWERS, VDQ, kobo_csv
 from tests.test_studies import study_body
 
 JSON = "application/json"
@@ -425,6 +426,19 @@ def _studies(svc: Any, c: Contract) -> None:
         sw.post(f"/v1/studies/{study['id']}/enrolments", json={"beneficiary": person}),
     )
     c.check("get", "/v1/studies/{study_id}/norm-tables", 200, res.get(f"/v1/studies/{study['id']}/norm-tables"))
+    # field submissions (KoboToolbox export) into a study of the VDQ version its XLSForm names
+    field = res.post("/v1/studies", json=study_body(instruments=[{"id": "vdq", "version": VDQ.version}]))
+    imported = c.check(
+        "post",
+        "/v1/studies/{study_id}/submissions",
+        201,
+        res.post(
+            f"/v1/studies/{field.json()['id']}/submissions",
+            files={"file": ("kobo.csv", kobo_csv(ANSWERS), "text/csv")},
+            data={"instrument": "vdq"},
+        ),
+    )
+    assert imported["imported"] == len(ANSWERS)
 
 
 def _accounts(svc: Any, c: Contract) -> None:

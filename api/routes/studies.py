@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IpDep, PrincipalDep, SessionDep, VaultDep
 from api.domain import studies
+from api.domain.access import Principal
 from api.routes.common import documented, download_only
-from api.schemas import StudyEnrolment, StudyLinks, StudyNormTable, StudyPublic, StudyWithProgress
+from api.schemas import StudyEnrolment, StudyLinks, StudyNormTable, StudyPublic, StudyWithProgress, SubmissionsImport
 from reports.technical import TechnicalReport
 
 router = APIRouter(prefix="/v1/studies", tags=["studies"])
@@ -152,3 +153,34 @@ def norm_tables(study_id: str, principal: PrincipalDep, session: SessionDep) -> 
 def publish(study_id: str, table_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """Publish a draft: psychologists may then choose it in reports (as instrument/norm_id)."""
     return studies.describe_table(studies.publish(session, principal, study_id, table_id, ip))
+
+
+def _researcher(principal: PrincipalDep) -> Principal:
+    """The caller may manage studies: checked before an upload is read (a refusal is 403, not a form error)."""
+    principal.require("studies.manage")
+    return principal
+
+
+@router.post("/{study_id}/submissions", status_code=201, **documented(SubmissionsImport, 201))
+def import_submissions(
+    study_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(_researcher)],
+    session: SessionDep,
+    ip: IpDep,
+    file: Annotated[UploadFile, File(description="the CSV or XLSX a field tool exported (ODK Central, KoboToolbox)")],
+    instrument: Annotated[str, Form(description="the study's instrument whose XLSForm collected the submissions")],
+    missing_codes: Annotated[str, Form(description="values meaning 'not answered', comma-separated")] = "",
+) -> JSONResponse:
+    """Import ODK Collect / KoboToolbox submissions: each becomes an anonymous completed participant.
+
+    All or nothing: on any problem (answer, column, id, demographic answer) nothing is written and the
+    422 problem lists every one (``errors``: row, item, value, code, reason). Idempotent on the
+    submission id (``_uuid`` / ``meta/instanceID``): ``already`` counts submissions imported before."""
+    limit = request.app.state.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    codes = [c.strip() for c in missing_codes.replace(";", ",").split(",") if c.strip()]
+    report = studies.import_submissions(
+        session, principal, study_id, instrument, file.filename or "", data, codes, ip, max_bytes=limit
+    )
+    return JSONResponse(report, status_code=201)
