@@ -16,6 +16,12 @@ none``) never use per-letter positioning, so such a label is laid out once as
 a whole string (same position, font and anchor; the glyphs keep their normal
 advances) and every other ``<text>`` goes to WeasyPrint's own routine. Upstream
 proposes the same ("Fix SVG text chunk shaping", Kozea/WeasyPrint#2754).
+
+Every run of text WeasyPrint measures or draws (≈ 2 000 in a psychologist's
+report) gets a ``Layout`` whose set-up made a new Pango context and a new font
+description each time, although a report has only a handful of different ones:
+:func:`_make_layout_setup` makes each once (per font configuration, so per
+thread) and reuses it. The PDF is byte for byte the same.
 """
 
 from __future__ import annotations
@@ -221,3 +227,135 @@ def _install_svg_text() -> bool:
 
 
 SVG_TEXT_FAST = _install_svg_text()
+
+
+# ---------------------------------------------------------------- Pango set-up reused between text runs
+
+_DESCRIPTIONS: dict[tuple[object, ...], Any] = {}
+_DESCRIPTIONS_MAX = 4096
+
+
+def _make_layout_setup(original: Any) -> Any:
+    import weakref
+
+    from weasyprint.text import line_break
+    from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
+    from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
+    from weasyprint.text.fonts import font_features, get_font_description
+
+    # per font configuration (so per font map, and so per thread here): (direction, language) →
+    # (PangoContext, PangoLanguage, {font description key: decoration metrics})
+    contexts: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], tuple[Any, Any, dict[Any, Any]]]]
+    contexts = weakref.WeakKeyDictionary()
+
+    def description(style: Any) -> tuple[Any, Any]:
+        variations = style["font_variation_settings"]
+        key = (
+            tuple(style["font_family"]),
+            style["font_style"],
+            style["font_stretch"],
+            style["font_weight"],
+            int(style["font_size"] * line_break.TO_UNITS),
+            style["font_variant_caps"],
+            variations if variations == "normal" else tuple(map(tuple, variations)),
+        )
+        found = _DESCRIPTIONS.get(key)
+        if found is None:
+            if len(_DESCRIPTIONS) >= _DESCRIPTIONS_MAX:
+                _DESCRIPTIONS.clear()
+            found = _DESCRIPTIONS[key] = get_font_description(style)
+        return key, found
+
+    def setup(self: Any, style: Any) -> None:
+        """WeasyPrint's ``Layout.setup`` (same calls, same order, same results), with the Pango
+        context, the font description and the decoration metrics made once and reused."""
+        self.style = style
+        self.first_line_direction = 0
+
+        if style["font_language_override"] != "normal":
+            lang = LST_TO_ISO.get(style["font_language_override"].lower(), style["font_language_override"])
+        else:
+            lang = style["lang"] or None
+        font_config = style.font_config
+        per_config = contexts.get(font_config)
+        if per_config is None:
+            per_config = contexts[font_config] = {}
+        found = per_config.get((style["direction"], lang))
+        if found is None:
+            pango_context = ffi.gc(pango.pango_font_map_create_context(font_config.font_map), gobject.g_object_unref)
+            pango.pango_context_set_round_glyph_positions(pango_context, False)
+            pango.pango_context_set_base_dir(pango_context, PANGO_DIRECTION[style["direction"]])
+            if lang:
+                lang_p, _ = unicode_to_char_p(lang)
+                language = pango.pango_language_from_string(lang_p)
+                pango.pango_context_set_language(pango_context, language)
+            else:
+                language = pango.pango_language_get_default()
+            found = per_config[style["direction"], lang] = (pango_context, language, {})
+        pango_context, self.language, decorations = found
+
+        key, font_description = description(style)
+        self.layout = ffi.gc(pango.pango_layout_new(pango_context), gobject.g_object_unref)
+        pango.pango_layout_set_auto_dir(self.layout, False)
+        pango.pango_layout_set_font_description(self.layout, font_description)
+
+        if style["text_decoration_line"] != "none":
+            metrics = decorations.get(key)
+            if metrics is None:
+                m = ffi.gc(
+                    pango.pango_context_get_metrics(pango_context, font_description, self.language),
+                    pango.pango_font_metrics_unref,
+                )
+                metrics = decorations[key] = (
+                    FROM_UNITS * pango.pango_font_metrics_get_ascent(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_underline_position(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_strikethrough_position(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_underline_thickness(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_strikethrough_thickness(m),
+                )
+            (
+                self.ascent,
+                self.underline_position,
+                self.strikethrough_position,
+                self.underline_thickness,
+                self.strikethrough_thickness,
+            ) = metrics
+        else:
+            self.ascent = None
+            self.underline_position = None
+            self.strikethrough_position = None
+
+        features = font_features(
+            style["font_kerning"],
+            style["font_variant_ligatures"],
+            style["font_variant_position"],
+            style["font_variant_caps"],
+            style["font_variant_numeric"],
+            style["font_variant_alternates"],
+            style["font_variant_east_asian"],
+            style["font_feature_settings"],
+        )
+        if features:
+            encoded = ",".join(f"{k} {v}" for k, v in features.items()).encode()
+            attr = font_config.font_features.setdefault(encoded, pango.pango_attr_font_features_new(encoded))
+            attr_list = pango.pango_attr_list_new()
+            pango.pango_attr_list_insert(attr_list, attr)
+            pango.pango_layout_set_attributes(self.layout, attr_list)
+
+    setup.__wrapped__ = original  # type: ignore[attr-defined]
+    return setup
+
+
+def _install_layout_setup() -> bool:
+    """Route WeasyPrint's ``Layout.setup`` through the reusing version; only on the version it
+    was written against (on any other, WeasyPrint's own stays: slower, never wrong)."""
+    from weasyprint.text import line_break
+
+    original = line_break.Layout.setup
+    if not weasyprint.__version__.startswith("70.") or getattr(original, "__wrapped__", None) is not None:
+        return False
+    line_break.Layout.setup = _make_layout_setup(original)
+    return True
+
+
+LAYOUT_SETUP_REUSED = _install_layout_setup()
