@@ -4,6 +4,7 @@ everything from settings; nothing is created at import time."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,25 +41,39 @@ from api.settings import Settings, get_settings
 log = logging.getLogger("proforient")
 
 
-class BodyLimit:
-    """Refuse bodies larger than the limit before reading them (413, problem+json)."""
+UPLOAD_PATHS = re.compile(r"^(/v1)?/studies/[^/]+/submissions$|^/datasets$")
+"""Where a researcher uploads a data file: these bodies may reach ``max_upload_bytes`` (plus the form)."""
+FORM_SLACK = 64_000
+"""Room for the form's other fields and the multipart framing around an uploaded file."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class BodyLimit:
+    """Refuse bodies larger than the limit before reading them (413: problem+json, or an error page
+    for a web page). Uploads (``UPLOAD_PATHS``) have a limit of their own."""
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app, self.limit = app, limit
+        self.upload_limit = max(limit, (upload_limit or 0) + FORM_SLACK)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, length: int | None) -> None:
+        req = Request(scope)
+        said = f"at most {limit} bytes are accepted"
+        if length:
+            said = f"the body has {length} bytes; {said}"
+        if not errors.is_api(req):
+            from api.web.core import PageError, handle_page_error  # the web layer sits above this module
+
+            resp = await handle_page_error(req, PageError(413, "too_large", said))
+        else:
+            resp = errors.problem(413, "too-large", "Request too large", said, req)
+        await resp(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            limit = self.upload_limit if UPLOAD_PATHS.match(scope.get("path", "")) else self.limit
             length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
-                req = Request(scope)
-                resp = errors.problem(
-                    413,
-                    "too-large",
-                    "Request too large",
-                    f"the body has {int(length)} bytes; at most {self.limit} are accepted",
-                    req,
-                )
-                await resp(scope, receive, send)
+            if length is not None and length.isdigit() and int(length) > limit:
+                await self._refuse(scope, receive, send, limit, int(length))
                 return
             received = 0
 
@@ -66,17 +81,14 @@ class BodyLimit:
                 nonlocal received
                 message = await receive()
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge()
                 return message
 
             try:
                 await self.app(scope, limited, send)
             except _TooLarge:
-                resp = errors.problem(
-                    413, "too-large", "Request too large", f"at most {self.limit} bytes are accepted", Request(scope)
-                )
-                await resp(scope, receive, send)
+                await self._refuse(scope, receive, send, limit, None)
             return
         await self.app(scope, receive, send)
 
@@ -163,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     docs.install(app)
 
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(Admission, limit=settings.threads, queue=settings.max_queue, timeout=settings.queue_timeout)
     app.add_middleware(RequestIds)  # outermost: every answer, a 503 of the admission queue too, has its id
     web.install(app)

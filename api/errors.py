@@ -78,6 +78,11 @@ def busy_problem(exc: Busy, request: Request) -> JSONResponse:
     return resp
 
 
+def is_api(request: Request) -> bool:
+    """The REST API or its documentation (answers are problem+json), as opposed to a web page."""
+    return not _is_page(request)
+
+
 def _is_page(request: Request) -> bool:
     """A web page (HTML), as opposed to the REST API and its documentation."""
     path = request.url.path

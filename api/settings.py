@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     )
     organisations: list[Organisation] = Field(default_factory=lambda: list(DEFAULT_ORGANISATIONS))
     max_request_bytes: int = 2_000_000
+    max_upload_bytes: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        description="the largest data file a researcher may upload (a data set to check, a field tool's export)",
+    )
     max_batch: int = 5_000
     session_hours: int = Field(default=12, ge=1, description="a sign-in ends after this many hours, however active")
     session_idle_minutes: int = Field(

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -84,6 +85,24 @@ def wrk(
     return int(n), int(micros) / 1e6, int(errors), float(p50), float(p95), float(p99)
 
 
+def per_worker(log: Path, path: str) -> Counter[int]:
+    """Requests to ``path`` per worker process so far, from the access log's ``pid`` field."""
+    counts: Counter[int] = Counter()
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{") and '"proforient.access"' in line:
+            entry = json.loads(line)
+            if entry.get("path") == path:
+                counts[entry["pid"]] += 1
+    return counts
+
+
+def shares(now: Counter[int], before: Counter[int]) -> str:
+    """'52 % / 48 %': each worker's share of the requests between two counts (busiest first)."""
+    done = sorted(((now[p] - before.get(p, 0)) for p in now), reverse=True)
+    total = sum(done) or 1
+    return " / ".join(f"{100 * d / total:.0f} %" for d in done)
+
+
 def report(name: str, r: tuple[int, float, int, float, float, float], connections: int) -> None:
     n, wall, errors, p50, p95, p99 = r
     print(
@@ -99,6 +118,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0, help="PROFORIENT_THREADS per process (default: the setting's)")
     ap.add_argument("--connections", default="16,64", help="connection counts for the scoring runs")
+    ap.add_argument("--scoring-only", action="store_true", help="skip the submit measurement (and its set-up)")
     ap.add_argument(
         "--launcher",
         choices=("proforient", "uvicorn"),
@@ -157,11 +177,16 @@ def main() -> None:
         )
         wrk(base + "/v1/score", score_lua, 2, 2, tmp)  # warm-up
         for c in (int(x) for x in args.connections.split(",")):
+            before = per_worker(tmp / "server.log", "/v1/score")
             report(
                 "stateless scoring (POST /v1/score, 1 VDQ)", wrk(base + "/v1/score", score_lua, c, args.seconds, tmp), c
             )
+            time.sleep(0.5)
+            print(f"  requests per worker process: {shares(per_worker(tmp / 'server.log', '/v1/score'), before)}")
         print("goal: ≥ 1,000 req/s, p99 ≤ 20 ms at 16 connections; throughput not lower at 64 (503s count as errors)")
 
+        if args.scoring_only:
+            return
         with httpx.Client(base_url=base, timeout=30) as sw, httpx.Client(base_url=base, timeout=30) as psy:
             sw.post("/v1/auth/login", json={"username": "sw", "password": "social-worker-1"})
             psy.post("/v1/auth/login", json={"username": "psy", "password": "listens-carefully-1"})

@@ -16,6 +16,25 @@ none``) never use per-letter positioning, so such a label is laid out once as
 a whole string (same position, font and anchor; the glyphs keep their normal
 advances) and every other ``<text>`` goes to WeasyPrint's own routine. Upstream
 proposes the same ("Fix SVG text chunk shaping", Kozea/WeasyPrint#2754).
+
+Every run of text WeasyPrint measures or draws (≈ 2 000 in a psychologist's
+report) gets a ``Layout`` whose set-up made a new Pango context and a new font
+description each time, although a report has only a handful of different ones:
+:func:`_make_layout_setup` makes each once (per font configuration, so per
+thread) and reuses it. The PDF is byte for byte the same.
+
+WeasyPrint reads HTML with tinyhtml5, an HTML5 parser in pure Python (5–15 ms
+for a report). Our template writes well-formed HTML, so :func:`html_tree` builds
+the same element tree with the standard library's ``html.parser`` in about a
+fifth of the time, and hands anything outside that subset back to WeasyPrint.
+
+``resolve_percentages`` runs for every box at every layout step (~2 500 times
+per report) and was ~30 function calls each time; the same steps written out in
+one loop (:func:`_make_resolve_percentages`) give the same used values.
+
+Each of these is installed only on WeasyPrint 70 (the version it was written
+against; on any other WeasyPrint's own code stays), and each leaves the PDF
+byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -25,8 +44,10 @@ import importlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from math import inf
 from typing import Any
+from xml.etree import ElementTree
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -47,7 +68,7 @@ def _state(css: str, base_url: str) -> tuple[FontConfiguration, weasyprint.CSS]:
 def write_pdf(html: str, css: str, base_url: str) -> bytes:
     """The PDF of ``html`` (which carries no ``<style>`` of its own) styled by ``css``."""
     font_config, sheet = _state(css, base_url)
-    pdf: bytes = weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
+    pdf: bytes = _document(html, base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
     return pdf
 
 
@@ -221,3 +242,436 @@ def _install_svg_text() -> bool:
 
 
 SVG_TEXT_FAST = _install_svg_text()
+
+
+# ---------------------------------------------------------------- Pango set-up reused between text runs
+
+_DESCRIPTIONS: dict[tuple[object, ...], Any] = {}
+_DESCRIPTIONS_MAX = 4096
+
+
+def _make_layout_setup(original: Any) -> Any:
+    import weakref
+
+    from weasyprint.text import line_break
+    from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
+    from weasyprint.text.ffi import FROM_UNITS, ffi, gobject, pango, unicode_to_char_p
+    from weasyprint.text.fonts import font_features, get_font_description
+
+    # per font configuration (so per font map, and so per thread here): (direction, language) →
+    # (PangoContext, PangoLanguage, {font description key: decoration metrics})
+    contexts: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], tuple[Any, Any, dict[Any, Any]]]]
+    contexts = weakref.WeakKeyDictionary()
+
+    def description(style: Any) -> tuple[Any, Any]:
+        variations = style["font_variation_settings"]
+        key = (
+            tuple(style["font_family"]),
+            style["font_style"],
+            style["font_stretch"],
+            style["font_weight"],
+            int(style["font_size"] * line_break.TO_UNITS),
+            style["font_variant_caps"],
+            variations if variations == "normal" else tuple(map(tuple, variations)),
+        )
+        found = _DESCRIPTIONS.get(key)
+        if found is None:
+            if len(_DESCRIPTIONS) >= _DESCRIPTIONS_MAX:
+                _DESCRIPTIONS.clear()
+            found = _DESCRIPTIONS[key] = get_font_description(style)
+        return key, found
+
+    def setup(self: Any, style: Any) -> None:
+        """WeasyPrint's ``Layout.setup`` (same calls, same order, same results), with the Pango
+        context, the font description and the decoration metrics made once and reused."""
+        self.style = style
+        self.first_line_direction = 0
+
+        if style["font_language_override"] != "normal":
+            lang = LST_TO_ISO.get(style["font_language_override"].lower(), style["font_language_override"])
+        else:
+            lang = style["lang"] or None
+        font_config = style.font_config
+        per_config = contexts.get(font_config)
+        if per_config is None:
+            per_config = contexts[font_config] = {}
+        found = per_config.get((style["direction"], lang))
+        if found is None:
+            pango_context = ffi.gc(pango.pango_font_map_create_context(font_config.font_map), gobject.g_object_unref)
+            pango.pango_context_set_round_glyph_positions(pango_context, False)
+            pango.pango_context_set_base_dir(pango_context, PANGO_DIRECTION[style["direction"]])
+            if lang:
+                lang_p, _ = unicode_to_char_p(lang)
+                language = pango.pango_language_from_string(lang_p)
+                pango.pango_context_set_language(pango_context, language)
+            else:
+                language = pango.pango_language_get_default()
+            found = per_config[style["direction"], lang] = (pango_context, language, {})
+        pango_context, self.language, decorations = found
+
+        key, font_description = description(style)
+        self.layout = ffi.gc(pango.pango_layout_new(pango_context), gobject.g_object_unref)
+        pango.pango_layout_set_auto_dir(self.layout, False)
+        pango.pango_layout_set_font_description(self.layout, font_description)
+
+        if style["text_decoration_line"] != "none":
+            metrics = decorations.get(key)
+            if metrics is None:
+                m = ffi.gc(
+                    pango.pango_context_get_metrics(pango_context, font_description, self.language),
+                    pango.pango_font_metrics_unref,
+                )
+                metrics = decorations[key] = (
+                    FROM_UNITS * pango.pango_font_metrics_get_ascent(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_underline_position(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_strikethrough_position(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_underline_thickness(m),
+                    FROM_UNITS * pango.pango_font_metrics_get_strikethrough_thickness(m),
+                )
+            (
+                self.ascent,
+                self.underline_position,
+                self.strikethrough_position,
+                self.underline_thickness,
+                self.strikethrough_thickness,
+            ) = metrics
+        else:
+            self.ascent = None
+            self.underline_position = None
+            self.strikethrough_position = None
+
+        features = font_features(
+            style["font_kerning"],
+            style["font_variant_ligatures"],
+            style["font_variant_position"],
+            style["font_variant_caps"],
+            style["font_variant_numeric"],
+            style["font_variant_alternates"],
+            style["font_variant_east_asian"],
+            style["font_feature_settings"],
+        )
+        if features:
+            encoded = ",".join(f"{k} {v}" for k, v in features.items()).encode()
+            attr = font_config.font_features.setdefault(encoded, pango.pango_attr_font_features_new(encoded))
+            attr_list = pango.pango_attr_list_new()
+            pango.pango_attr_list_insert(attr_list, attr)
+            pango.pango_layout_set_attributes(self.layout, attr_list)
+
+    setup.__wrapped__ = original  # type: ignore[attr-defined]
+    return setup
+
+
+def _install_layout_setup() -> bool:
+    """Route WeasyPrint's ``Layout.setup`` through the reusing version; only on the version it
+    was written against (on any other, WeasyPrint's own stays: slower, never wrong)."""
+    from weasyprint.text import line_break
+
+    original = line_break.Layout.setup
+    if not weasyprint.__version__.startswith("70.") or getattr(original, "__wrapped__", None) is not None:
+        return False
+    line_break.Layout.setup = _make_layout_setup(original)
+    return True
+
+
+LAYOUT_SETUP_REUSED = _install_layout_setup()
+
+
+# ---------------------------------------------------------------- the report's HTML read without an HTML5 parser
+
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+_HEAD = frozenset({"meta", "title", "style"})
+# elements of the subset; anything else (a, pre, svg, form, template …) goes to the HTML5 parser
+_KNOWN = _HEAD | frozenset(
+    "html head body div p span strong em b i small br img figure figcaption section header footer "
+    "h1 h2 h3 h4 h5 h6 ul ol li table thead tbody tfoot tr th td".split()
+)
+# start tags that would close an open <p> in HTML5
+_CLOSES_P = frozenset("div figure figcaption section header footer h1 h2 h3 h4 h5 h6 ul ol li p table".split())
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr"})
+_SECTIONS = frozenset({"thead", "tbody", "tfoot"})
+
+
+class _Unsupported(Exception):
+    """The HTML leaves the subset :class:`_TreeBuilder` builds exactly as HTML5 does."""
+
+
+class _TreeBuilder(HTMLParser):
+    """The element tree an HTML5 parser (WeasyPrint's tinyhtml5, without namespaces) builds,
+    for the well-formed subset the report template writes; ``html.parser`` reads it in a
+    fraction of the time.
+
+    The subset: ``<!DOCTYPE html>``, one ``<html>`` holding ``<head>`` (meta, title, style)
+    and ``<body>``; the elements of :data:`_KNOWN`, each closed in order (void elements
+    excepted), nothing that HTML5 would close or move by itself (a block inside ``<p>``, a list
+    item outside a list, text or other elements directly in a table's rows). A table's rows
+    outside ``thead``/``tfoot`` get their implied ``<tbody>``, and whitespace goes where HTML5
+    puts it (dropped before ``<head>``, after ``</head>`` into ``<html>``, after ``</body>``
+    into the body). Anything else raises :class:`_Unsupported`, and the caller lets WeasyPrint
+    parse. ``tests/test_reports_pdf.py`` compares both trees for every audience and language.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root: ElementTree.Element | None = None
+        self.body: ElementTree.Element | None = None
+        self.stack: list[ElementTree.Element] = []
+        self.implied: ElementTree.Element | None = None  # the open <tbody> HTML5 added
+        self.phase = "start"  # start, head, after_head, body, after_body
+
+    @staticmethod
+    def _text(parent: ElementTree.Element, data: str) -> None:
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + data
+        else:
+            parent.text = (parent.text or "") + data
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _KNOWN:
+            raise _Unsupported(tag)
+        attrib: dict[str, str] = {}
+        for name, value in attrs:
+            if name in attrib:
+                raise _Unsupported(f"two {name} attributes")
+            attrib[name] = "" if value is None else value
+        element = ElementTree.Element(tag, attrib)
+        expected = {"html": "start", "head": "before_head", "body": "after_head"}.get(tag)
+        if expected is not None:
+            if self.phase != expected:
+                raise _Unsupported(f"<{tag}> in phase {self.phase}")
+            if tag == "html":
+                self.root = element
+            else:
+                assert self.root is not None  # noqa: S101 - the phase says <html> came
+                self.root.append(element)
+            self.stack.append(element)
+            self.phase = {"html": "before_head", "head": "head", "body": "body"}[tag]
+            if tag == "body":
+                self.body = element
+            return
+        if self.phase == "head" and tag in _HEAD and self.stack[-1].tag == "head":
+            pass
+        elif self.phase != "body" or tag in _HEAD:
+            raise _Unsupported(f"<{tag}> in phase {self.phase}")
+        current = self.stack[-1]
+        if tag in _CLOSES_P and any(e.tag == "p" for e in self.stack):
+            raise _Unsupported(f"<{tag}> inside <p>")
+        if tag == "li" and current.tag not in ("ul", "ol"):
+            raise _Unsupported("<li> outside a list")
+        if tag == "tr" and current.tag == "table":  # HTML5's implied <tbody>
+            tbody = ElementTree.Element("tbody")
+            current.append(tbody)
+            self.stack.append(tbody)
+            self.implied = current = tbody
+        allowed = {
+            "table": _SECTIONS,
+            "thead": {"tr"},
+            "tbody": {"tr"},
+            "tfoot": {"tr"},
+            "tr": {"td", "th"},
+        }.get(current.tag)
+        if allowed is not None and tag not in allowed:
+            raise _Unsupported(f"<{tag}> directly in <{current.tag}>")
+        if tag in _SECTIONS | {"tr", "td", "th"} and allowed is None:
+            raise _Unsupported(f"<{tag}> outside a table")
+        current.append(element)
+        if tag not in _VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID:
+            raise _Unsupported(f"<{tag}/>")
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID or not self.stack:
+            raise _Unsupported(f"</{tag}>")
+        if tag == "html":
+            if self.phase != "after_body":
+                raise _Unsupported("</html> before </body>")
+            self.phase = "end"
+            return
+        if tag == "table" and self.stack[-1] is self.implied:
+            self.stack.pop()
+            self.implied = None
+        if self.stack[-1].tag != tag or self.phase in ("after_body", "end"):
+            raise _Unsupported(f"</{tag}> closes <{self.stack[-1].tag}>")
+        if tag == "body":  # HTML5 keeps <body> open for the text that follows
+            self.phase = "after_body"
+            return
+        closed = self.stack.pop()
+        if closed is self.implied:
+            self.implied = None
+        if tag == "head":
+            self.phase = "after_head"
+
+    def handle_data(self, data: str) -> None:
+        blank = not data.strip(" \t\n\f")
+        if self.phase in ("start", "before_head"):
+            if not blank:
+                raise _Unsupported("text before <head>")
+            return
+        if self.phase in ("after_head", "after_body", "end"):
+            if not blank:
+                raise _Unsupported(f"text in phase {self.phase}")
+            target = self.root if self.phase == "after_head" else self.body
+        else:
+            target = self.stack[-1]
+            if not blank and target.tag in _TABLE_PARTS | {"head"}:
+                raise _Unsupported(f"text directly in <{target.tag}>")
+        assert target is not None  # noqa: S101 - the phase says it exists
+        self._text(target, data)
+
+    def handle_comment(self, data: str) -> None:
+        raise _Unsupported("a comment")
+
+    def handle_decl(self, decl: str) -> None:
+        if decl.lower() != "doctype html" or self.phase != "start":
+            raise _Unsupported(decl)
+
+    def handle_pi(self, data: str) -> None:
+        raise _Unsupported("a processing instruction")
+
+    def unknown_decl(self, data: str) -> None:
+        raise _Unsupported(data)
+
+
+def html_tree(html: str) -> ElementTree.Element | None:
+    """The tree WeasyPrint's HTML5 parser would build from ``html``, or None when ``html``
+    leaves the subset :class:`_TreeBuilder` reads (carriage returns and NUL included: HTML5
+    rewrites them before parsing)."""
+    if "\r" in html or "\x00" in html:
+        return None
+    builder = _TreeBuilder()
+    try:
+        builder.feed(html)
+        builder.close()
+    except _Unsupported:
+        return None
+    if builder.phase != "end" or builder.root is None:
+        return None
+    return builder.root
+
+
+def _document(html: str, base_url: str) -> weasyprint.HTML:
+    """``weasyprint.HTML(string=html, base_url=base_url)``, with the tree from :func:`html_tree`
+    when the HTML is in its subset and WeasyPrint is the version this was written against."""
+    tree = html_tree(html) if _HTML_TREE_OK else None
+    if tree is None:
+        return weasyprint.HTML(string=html, base_url=base_url)
+    import cssselect2  # type: ignore[import-untyped]  # no type information shipped
+    from weasyprint.urls import URLFetcher, ensure_url
+
+    # what HTML.__init__ sets after parsing (WeasyPrint 70); <base> is not in the subset
+    document = weasyprint.HTML.__new__(weasyprint.HTML)
+    document.base_url = ensure_url(base_url)
+    document.url_fetcher = URLFetcher()
+    document.media_type = "print"
+    document.wrapper_element = cssselect2.ElementWrapper.from_html_root(tree, content_language=None)
+    document.etree_element = document.wrapper_element.etree_element
+    return document
+
+
+_HTML_TREE_OK = weasyprint.__version__.startswith("70.")
+
+
+# ---------------------------------------------------------------- used values of percentages, with fewer calls
+
+_SIDES = ("top", "right", "bottom", "left")
+
+
+def _make_resolve_percentages(original: Any) -> Any:
+    from weasyprint.css.functions import check_math
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import percent
+
+    percentage = percent.percentage
+    adjust_box_sizing = percent.adjust_box_sizing
+    box_type, page_type = boxes.Box, boxes.PageBox
+    borders = tuple(f"border_{side}_width" for side in _SIDES)
+
+    def resolve_percentages(box: Any, containing_block: Any) -> None:
+        """WeasyPrint's ``layout.percent.resolve_percentages``: the same properties in the same
+        order with the same results, with ``resolve_one_percentage`` and ``percentage`` written
+        out in the loop (it runs for every box at every layout, ~2 500 times per report)."""
+        if isinstance(containing_block, box_type):
+            cb_width = containing_block.width
+            cb_height = containing_block.height
+        else:
+            cb_width, cb_height = containing_block
+        maybe_height = cb_height if isinstance(box, page_type) else cb_width
+        style = box.style
+        auto_height = cb_height == "auto"
+        for name, refer_to in (
+            ("margin_left", cb_width),
+            ("margin_right", cb_width),
+            ("margin_top", maybe_height),
+            ("margin_bottom", maybe_height),
+            ("padding_left", cb_width),
+            ("padding_right", cb_width),
+            ("padding_top", maybe_height),
+            ("padding_bottom", maybe_height),
+            ("width", cb_width),
+            ("min_width", cb_width),
+            ("max_width", cb_width),
+            ("height", None),  # the height's turn: below
+            ("min_height", 0 if auto_height else cb_height),
+            ("max_height", inf if auto_height else cb_height),
+        ):
+            if refer_to is None and name == "height":
+                if not auto_height:
+                    refer_to = cb_height
+                else:
+                    height = style["height"]
+                    if height == "auto" or check_math(height) or height.unit == "%":
+                        box.height = "auto"
+                    else:
+                        assert height.unit.lower() == "px"  # noqa: S101 - as WeasyPrint asserts
+                        box.height = height.value
+                    continue
+            value = style[name]
+            if value is not None and value != "auto":
+                unit = getattr(value, "unit", None)
+                if unit is None:
+                    value = percentage(value, style, refer_to)  # calc(), min(), max() …
+                elif unit == "%":
+                    value = refer_to * value.value / 100
+                else:
+                    value = value.value
+            setattr(box, name, value)
+            if value == "auto" and name in ("min_width", "min_height"):
+                setattr(box, name, 0)
+
+        collapse = style["border_collapse"] == "collapse"
+        for prop in borders:
+            if not (collapse and hasattr(box, prop)):
+                setattr(box, prop, style[prop])
+        if style["box_sizing"] != "content-box":  # content-box subtracts nothing
+            adjust_box_sizing(box, "width")
+            adjust_box_sizing(box, "height")
+
+    resolve_percentages.__wrapped__ = original  # type: ignore[attr-defined]
+    return resolve_percentages
+
+
+def _install_resolve_percentages() -> bool:
+    """Route every WeasyPrint layout module's ``resolve_percentages`` through the version above;
+    only on the version it was written against."""
+    import pkgutil
+
+    import weasyprint.layout as layout_package
+    from weasyprint.layout import percent
+
+    original = percent.resolve_percentages
+    if not weasyprint.__version__.startswith("70.") or getattr(original, "__wrapped__", None) is not None:
+        return False
+    fast = _make_resolve_percentages(original)
+    for info in pkgutil.iter_modules(layout_package.__path__):
+        module = importlib.import_module(f"weasyprint.layout.{info.name}")
+        if getattr(module, "resolve_percentages", None) is original:
+            module.resolve_percentages = fast  # type: ignore[attr-defined]
+    return True
+
+
+PERCENTAGES_FAST = _install_resolve_percentages()

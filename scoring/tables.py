@@ -34,7 +34,12 @@ ID_COLUMNS = ("id", "respondent", "code")
 
 
 class UnusedColumnsWarning(UserWarning):
-    """A data file has columns that are neither items, the id, covariates nor declared as ignored."""
+    """A data file has columns that are neither items, the id, covariates nor declared as ignored
+    (``columns``: their names, so a caller can list them even when the file is refused)."""
+
+    def __init__(self, message: str, columns: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.columns = tuple(columns)
 
 
 def unused_columns_message(columns: Sequence[str]) -> str:

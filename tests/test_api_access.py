@@ -118,6 +118,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/studies/{study_id}/norm-tables"): {"researcher"},
     ("GET", "/v1/studies/{study_id}/norm-tables"): {"researcher"},
     ("POST", "/v1/studies/{study_id}/norm-tables/{table_id}/publish"): {"researcher"},
+    ("POST", "/v1/studies/{study_id}/submissions"): {"researcher"},  # a field tool's export (multipart)
 }
 
 

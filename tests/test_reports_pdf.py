@@ -75,3 +75,71 @@ def test_weasyprint_notdef_becomes_a_missing_glyph_warning(monkeypatch: pytest.M
     odd = profile(name="\ue000")
     with pytest.warns(MissingGlyphWarning, match="WeasyPrint"):
         reports.render_pdf(odd, "en", "beneficiary", charts=False)
+
+
+# ---------------------------------------------------------------- the report's HTML read without the HTML5 parser
+
+
+def _tostring(tree: object) -> str:
+    from xml.etree import ElementTree
+
+    assert isinstance(tree, ElementTree.Element)
+    return ElementTree.tostring(tree, encoding="unicode")
+
+
+@pytest.mark.parametrize("lang", ["ka", "en"])
+@pytest.mark.parametrize("audience", ["psychologist", "employment", "beneficiary"])
+def test_the_pdf_reads_the_report_into_the_tree_html5_builds(audience: str, lang: str) -> None:
+    """The PDF path builds the report's element tree with html.parser; it must be the tree WeasyPrint's
+    own HTML5 parser (tinyhtml5) builds, element for element, with the text and whitespace in the same places."""
+    import tinyhtml5  # type: ignore[import-untyped]  # WeasyPrint's HTML5 parser ships no type information
+
+    from reports import _render, _render_pdf
+    from reports._view import build_view
+
+    odd = profile(name='N. <b>"Beridze" & Co</b>\u00a0\u2014 ნინო')  # markup characters in the data are text
+    for inline_css in (False, True):
+        html = _render._html(build_view(odd, lang, audience, False), True, inline_css=inline_css)  # noqa: SLF001
+        tree = _render_pdf.html_tree(html)
+        assert tree is not None  # the template stays inside the subset, so the fast path is taken
+        assert _tostring(tree) == _tostring(tinyhtml5.parse(html, namespace_html_elements=False))
+
+
+def test_the_tree_builder_follows_html5_where_the_template_relies_on_it() -> None:
+    from reports._render_pdf import html_tree
+
+    html = (
+        "<!DOCTYPE html>\n<html lang='ka'>\n<head>\n<meta charset=utf-8>\n<title>a &amp; b</title>\n</head>\n"
+        '<body class="x">\n<table>\n  <thead><tr><th>h</th></tr></thead>\n  <tr><td>1</td></tr>\n'
+        "  <tr><td>2<br>3</td></tr>\n</table>\n<p>q &lt;r&gt;</p>\n</body>\n</html>\n"
+    )
+    # written out by hand: whitespace before <head> dropped, after </head> kept in <html>, the rows after
+    # <thead> in an implied <tbody>, the text after </body> and </html> kept in the body
+    expected = (
+        '<html lang="ka"><head>\n<meta charset="utf-8" />\n<title>a &amp; b</title>\n</head>\n'
+        '<body class="x">\n<table>\n  <thead><tr><th>h</th></tr></thead>\n  <tbody><tr><td>1</td></tr>\n'
+        "  <tr><td>2<br />3</td></tr>\n</tbody></table>\n<p>q &lt;r&gt;</p>\n\n\n</body></html>"
+    )
+    assert _tostring(html_tree(html)) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>a<div>b</div></p>",  # HTML5 closes the <p> before the <div>
+        "<p>a",  # closed by HTML5, not by the text
+        "<ul><li>a<li>b</ul>",
+        "<table><td>a</td></table>",
+        "<table>text<tr><td>a</td></tr></table>",  # HTML5 moves the text before the table
+        "<a href='x'>a</a>",
+        "<pre>\na</pre>",
+        "<!-- a comment -->",
+        "<div/>",
+        "a\rb",
+    ],
+)
+def test_html_outside_the_subset_is_left_to_the_html5_parser(body: str) -> None:
+    from reports._render_pdf import html_tree
+
+    html = f"<!DOCTYPE html>\n<html>\n<head>\n<title>t</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    assert html_tree(html) is None

@@ -210,3 +210,24 @@ def test_write_table_is_atomic(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="must end in"):
         rs.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.json")
+
+
+def test_an_empty_row_is_a_problem_of_its_own_and_a_clashing_code_is_named(tmp_path):
+    """A blank line between respondents is no respondent: it is reported once, by its row (before:
+    read as a person who skipped everything, or as an empty id); the clashing missing code is named."""
+    items = list(VDQ.item_ids)
+    lines = ["id," + ",".join(items), "P1," + ",".join(["2"] * len(items)), "," * len(items)]
+    lines.append("P3," + ",".join(["3"] * len(items)))
+    path = tmp_path / "gap.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(rs.DatasetError) as e:
+        rs.read_dataset(path, VDQ)
+    assert [(p.code, p.row) for p in e.value.problems] == [("empty_row", 2)]
+    no_ids = tmp_path / "gap-no-ids.csv"
+    no_ids.write_text("\n".join(line.split(",", 1)[1] for line in lines) + "\n", encoding="utf-8")
+    with pytest.raises(rs.DatasetError) as e:
+        rs.read_dataset(no_ids, VDQ, missing_codes=["4"])
+    assert [(p.code, p.row, p.value) for p in e.value.problems] == [
+        ("missing_code_conflict", 0, "4"),
+        ("empty_row", 2, None),
+    ]

@@ -142,7 +142,8 @@ def test_menus_show_only_what_the_role_may_open(service):
     assert menus["psychologist"] == ["/beneficiaries", "/report-batches"]
     assert menus["social_worker"] == ["/beneficiaries", "/registry", "/follow-ups", "/report-batches"]
     assert menus["employment_officer"] == ["/inbox"]
-    assert menus["researcher"] == ["/studies", "/norm-tables", "/downloads"]  # issue 15: the researcher's pages
+    # issue 15: the researcher's pages
+    assert menus["researcher"] == ["/studies", "/datasets", "/norm-tables", "/downloads"]
     assert menus["manager"] == ["/indicators"]  # aggregates only: no beneficiaries
 
 

@@ -234,6 +234,19 @@ class StudyParticipant(Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(UTC)
     declined_at: Mapped[dt.datetime | None] = mapped_column(UTC)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    submission_key: Mapped[str | None] = mapped_column(String(64))
+    """For a row imported from an ODK Collect / KoboToolbox export: SHA-256 of the study and the
+    submission's id (``_uuid`` / ``meta/instanceID``), so importing the same file again adds nothing.
+    NULL for a participant who answered on the service's own pages."""
+
+
+Index(
+    "uq_study_participants_submission",
+    StudyParticipant.study_id,
+    StudyParticipant.submission_key,
+    unique=True,
+)
+"""One participant per field submission in a study (NULL keys, the service's own participants, never clash)."""
 
 
 class StudyNormTable(Base):

@@ -37,6 +37,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import instruments
@@ -803,6 +804,8 @@ def dataset(session: Session, vault: Vault, study: Study, instrument: str) -> tu
     spec = service.spec(inst.id, inst.version)
     people = _completed(session, study)
     answers = _answers(session, [p.id for p in people], inst.id)
+    # a participant imported from a field export of another instrument has no answers to this one
+    people = [p for p in people if answers[p.id]]
     block = np.array([[answers[p.id].get(i) for i in inst.item_ids] for p in people], dtype=object).reshape(
         len(people), len(inst.item_ids)
     )
@@ -1065,3 +1068,189 @@ def published_choices(session: Session, principal: Principal, versions: set[tupl
                 "label": f"{row.norm_id}@{row.version} · {sample['population']} · N={sample['n']}",
             }
     return list(out.values())
+
+
+# -- field collection: ODK Collect / KoboToolbox submissions -----------------------------------------
+
+IMPORT_MAX_BYTES = 5_000_000
+"""The largest export a study import reads (about 20,000 submissions of the longest instrument)."""
+_SUBMITTED_AT = ("_submission_time", "end", "SubmissionDate", "submissiondate")
+
+
+class ImportProblems(Invalid):
+    """A field export failed the checks: ``checked`` holds every problem; nothing was written."""
+
+    def __init__(self, checked: Any) -> None:
+        n = len(checked.problems)
+        first = checked.problems[0]
+        super().__init__(
+            f"{checked.filename}: {n} problem(s), nothing was imported; first: {first}",
+            field="file",
+            errors=[
+                {
+                    "row": p.row or None,
+                    "item": p.column,
+                    "value": None if p.value is None else str(p.value),
+                    "code": p.code,
+                    "reason": p.message,
+                }
+                for p in checked.problems
+            ],
+        )
+        self.checked = checked
+
+
+def submission_key(study: Study, submission: str) -> str:
+    """The stored key of a field submission: SHA-256 of the study and the submission's id (``uuid:`` and
+    case dropped, so Kobo's ``_uuid`` and ``meta/instanceID`` of one submission give the same key)."""
+    text = submission.strip().lower().removeprefix("uuid:")
+    return hashlib.sha256(f"{study.id}|{text}".encode()).hexdigest()
+
+
+def _when(raw: Any, n: int) -> list[dt.datetime]:
+    """Each row's submission time (the export's ``_submission_time`` or ``end``), else now."""
+    now = dt.datetime.now(dt.UTC)
+    if raw is None:
+        return [now] * n
+    got = pd.to_datetime(pd.Series(raw, dtype=object), errors="coerce", utc=True, format="mixed")
+    return [now if pd.isna(t) else t.to_pydatetime() for t in got]
+
+
+def import_submissions(
+    session: Session,
+    principal: Principal,
+    study_id: str,
+    instrument: str,
+    filename: str,
+    data: bytes,
+    missing_codes: list[str] | None = None,
+    ip: str | None = None,
+    *,
+    max_bytes: int = IMPORT_MAX_BYTES,
+) -> dict[str, Any]:
+    """Import the CSV / XLSX a field tool exported for one of the study's instruments (its XLSForm).
+
+    Each submission becomes an anonymous completed participant with that instrument's answers (no
+    code to open, no name, no beneficiary); columns named as the study's demographic questions fill
+    those answers. All or nothing: any problem in the file (an answer, an id, a column, a question)
+    and nothing is written; ``ImportProblems`` lists them all. Idempotent: a submission whose id
+    (``_uuid`` / ``meta/instanceID``) was imported into this study before is counted, not added again.
+    """
+    from . import datasets
+
+    study = get(session, principal, study_id)
+    entry = _entry(study, instrument)
+    inst = service.instrument(entry["id"], entry["version"])
+    if len(data) > max_bytes:
+        raise Invalid(
+            f"{filename}: {len(data)} bytes; a study import reads at most {max_bytes} (split the export)",
+            field="file",
+            value=len(data),
+        )
+    checked = datasets.check_upload(
+        inst,
+        filename,
+        data,
+        missing_codes=missing_codes or (),
+        covariates=[q["id"] for q in study.questions],
+        submissions=True,
+    )
+    questions = list(checked.covariates)
+    about: list[dict[str, Any]] = []
+    today = dt.date.today()
+    if checked.raw is not None:
+        columns = {q: checked.header.index(q) for q in questions}
+        for r in range(checked.n_rows):
+            given = {q: datasets.cell_text(checked.raw.iat[r, k]).strip() for q, k in columns.items()}
+            try:
+                about.append(check_about(study, given, today.year))
+            except Invalid as exc:
+                checked.problems.append(
+                    rs.DatasetProblem(
+                        "bad_answer",
+                        exc.detail,
+                        row=r + 1,
+                        column=str(exc.extra.get("field")),
+                        value=exc.extra.get("value"),
+                    )
+                )
+    if checked.problems or checked.dataset is None:
+        raise ImportProblems(checked)
+    ds = checked.dataset
+    keys = [submission_key(study, str(s)) for s in ds.ids]
+    known = set(
+        session.execute(
+            select(StudyParticipant.submission_key).where(
+                StudyParticipant.study_id == study.id, StudyParticipant.submission_key.in_(keys)
+            )
+        ).scalars()
+    )
+    assert checked.raw is not None
+    when_col = next((c for c in _SUBMITTED_AT if c in checked.header), None)
+    times = _when(None if when_col is None else checked.raw.iloc[:, checked.header.index(when_col)].tolist(), ds.n_rows)
+    new = [r for r, key in enumerate(keys) if key not in known]
+    try:
+        with session.begin_nested():
+            people = [
+                StudyParticipant(
+                    study_id=study.id,
+                    code_hash=hash_token(_new_code()),  # never shown: an imported participant has no code to open
+                    status=COMPLETED,
+                    answers=about[r],
+                    consented_at=times[r],
+                    completed_at=times[r],
+                    submission_key=keys[r],
+                )
+                for r in new
+            ]
+            session.add_all(people)
+            session.flush()
+            for r, p in zip(new, people, strict=True):
+                a = Administration(
+                    id=str(uuid.uuid4()),
+                    beneficiary_id=None,
+                    participant_id=p.id,
+                    instrument=inst.id,
+                    instrument_version=inst.version,
+                    mode="field",
+                    status="submitted",
+                    created_at=times[r],
+                    updated_at=times[r],
+                    submitted_at=times[r],
+                )
+                session.add(a)
+                row = ds.responses[r]
+                session.add_all(
+                    Answer(
+                        administration_id=a.id,
+                        item=item,
+                        value=None if int(row[j]) == int(scoring.MISSING) else str(int(row[j])),
+                    )
+                    for j, item in enumerate(ds.spec.item_ids)
+                )
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "the same submissions were being imported at the same moment; import the file again "
+            "(what is imported already is counted, not added twice)",
+            field="file",
+        ) from None
+    report = {
+        "rows": ds.n_rows,
+        "imported": len(new),
+        "already": ds.n_rows - len(new),
+        "instrument": inst.ref,
+        "unused_columns": list(checked.unused),
+        "questions": questions,
+    }
+    audit.append(
+        session,
+        principal.actor,
+        "import_submissions",
+        "study",
+        study.id,
+        None,
+        ip,
+        {"instrument": inst.ref, "rows": ds.n_rows, "imported": len(new)},
+    )
+    return report

@@ -9,19 +9,32 @@ from fastapi.responses import JSONResponse
 
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import accounts, audit, sessions
-from api.routes.common import Page, created
-from api.schemas import ApiClientCreate, PasswordResetCreate, UserCreate, UserUpdate
+from api.routes.common import Page, documented, idempotent
+from api.schemas import (
+    ApiClientCreate,
+    ApiClientCreated,
+    ApiClientPublic,
+    AuditCheck,
+    AuditPage,
+    PasswordResetCreate,
+    ResetLink,
+    TemporaryPassword,
+    UserCreate,
+    UserCreated,
+    UserPublic,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/v1", tags=["administration of the service"])
 
 
-@router.get("/users")
+@router.get("/users", **documented(list[UserPublic]))
 def users(principal: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     """Every account, with its open sessions."""
     return [accounts.user_view(u, sessions.open_count(session, u.id)) for u in accounts.list_users(session, principal)]
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, **documented(UserCreated, 201))
 def create_user(
     body: UserCreate,
     principal: PrincipalDep,
@@ -50,34 +63,34 @@ def create_user(
     def replay(uid: str) -> dict[str, Any]:
         return {**accounts.user_view(accounts.get_user(session, principal, int(uid))), "temporary_password": None}
 
-    return created(idem.run(body.model_dump(exclude={"password"}), work, replay=replay))
+    return idempotent(idem, body.model_dump(exclude={"password"}), work, replay)
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", **documented(UserPublic))
 def user(user_id: int, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     u = accounts.get_user(session, principal, user_id)
     return accounts.user_view(u, sessions.open_count(session, u.id))
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", **documented(UserPublic))
 def update_user(
     user_id: int, body: UserUpdate, principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
     return accounts.user_view(accounts.update_user(session, principal, user_id, body.full_name, ip))
 
 
-@router.post("/users/{user_id}/disable")
+@router.post("/users/{user_id}/disable", **documented(UserPublic))
 def disable_user(user_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """Disable the account: its sessions end at once, its password no longer signs in."""
     return accounts.user_view(accounts.set_active(session, principal, user_id, False, ip), 0)
 
 
-@router.post("/users/{user_id}/enable")
+@router.post("/users/{user_id}/enable", **documented(UserPublic))
 def enable_user(user_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     return accounts.user_view(accounts.set_active(session, principal, user_id, True, ip))
 
 
-@router.post("/users/{user_id}/reset-password")
+@router.post("/users/{user_id}/reset-password", **documented(TemporaryPassword | ResetLink))
 def reset_password(
     user_id: int,
     body: PasswordResetCreate,
@@ -101,12 +114,12 @@ def remove_second_factor(user_id: int, principal: PrincipalDep, session: Session
     accounts.totp_remove(session, principal, user_id, ip)
 
 
-@router.get("/api-clients")
+@router.get("/api-clients", **documented(list[ApiClientPublic]))
 def api_clients(principal: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     return [accounts.client_view(c) for c in accounts.list_api_clients(session, principal)]
 
 
-@router.post("/api-clients", status_code=201)
+@router.post("/api-clients", status_code=201, **documented(ApiClientCreated, 201))
 def create_client(
     body: ApiClientCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep
 ) -> JSONResponse:
@@ -119,16 +132,16 @@ def create_client(
     def replay(cid: str) -> dict[str, Any]:
         return {**accounts.client_view(accounts.get_api_client(session, principal, int(cid))), "key": None}
 
-    return created(idem.run(body.model_dump(), work, replay=replay))
+    return idempotent(idem, body.model_dump(), work, replay)
 
 
-@router.post("/api-clients/{client_id}/revoke")
+@router.post("/api-clients/{client_id}/revoke", **documented(ApiClientPublic))
 def revoke_client(client_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """The key stops working at once."""
     return accounts.client_view(accounts.revoke_api_client(session, principal, client_id, ip))
 
 
-@router.get("/audit")
+@router.get("/audit", **documented(AuditPage))
 def audit_log(
     principal: PrincipalDep,
     session: SessionDep,
@@ -142,7 +155,7 @@ def audit_log(
     return page.wrap(items, total)
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", **documented(AuditCheck))
 def audit_verify(principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     principal.require("audit.read")
     v = audit.verify(session)

@@ -8,12 +8,13 @@ from fastapi.responses import JSONResponse
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep
 from api.domain import administrations as adm
 from api.domain import audit, results
-from api.routes.common import created, result_view
+from api.routes.common import documented, idempotent, result_view
 from api.schemas import (
     AdministrationCreate,
     AdministrationPublic,
     AdministrationStarted,
     AnswersSave,
+    AnswersSaved,
     Discard,
     ResultPublic,
 )
@@ -21,7 +22,7 @@ from api.schemas import (
 router = APIRouter(prefix="/v1/administrations", tags=["administrations"])
 
 
-@router.post("", status_code=201, response_model=None, responses={201: {"model": AdministrationStarted}})
+@router.post("", status_code=201, **documented(AdministrationStarted, 201))
 def start(
     body: AdministrationCreate, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep
 ) -> JSONResponse:
@@ -32,17 +33,17 @@ def start(
     def replay(admin_id: str) -> dict[str, Any]:  # the token was shown once: not again
         return {**adm.view(session, adm.get_visible(session, principal, admin_id, write=False)), "resume_token": None}
 
-    return created(idem.run(body.model_dump(), work, replay=replay))
+    return idempotent(idem, body.model_dump(), work, replay)
 
 
-@router.get("/{admin_id}", response_model=None, responses={200: {"model": AdministrationPublic}})
+@router.get("/{admin_id}", **documented(AdministrationPublic))
 def read(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     a = adm.get_visible(session, principal, admin_id, write=False)
     audit.append(session, principal.actor, "read", "administration", a.id, adm.code_of(session, a), ip)
     return adm.view(session, a)
 
 
-@router.patch("/{admin_id}/answers")
+@router.patch("/{admin_id}/answers", **documented(AnswersSaved))
 def autosave(
     admin_id: str, body: AnswersSave, principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def submit(admin_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDe
     return result_view(r, adm.case_code(session, a), None, a.submitted_at)
 
 
-@router.post("/{admin_id}/discard", response_model=None, responses={200: {"model": AdministrationPublic}})
+@router.post("/{admin_id}/discard", **documented(AdministrationPublic))
 def discard(admin_id: str, body: Discard, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """An administration started by mistake: discarded with a reason (audited); it gets no result."""
     a = adm.get_visible(session, principal, admin_id, write=True)

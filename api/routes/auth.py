@@ -15,12 +15,13 @@ from api.deps import (
 )
 from api.domain import accounts
 from api.domain.errors import NotAuthenticated
-from api.schemas import Login, PasswordChange, PasswordResetRedeem
+from api.routes.common import documented
+from api.schemas import Login, Me, PasswordChange, PasswordChanged, PasswordResetRedeem, SignedIn
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/login")
+@router.post("/login", **documented(SignedIn))
 def login(
     body: Login, request: Request, response: Response, session: SessionDep, vault: VaultDep, ip: IpDep
 ) -> dict[str, object]:
@@ -47,7 +48,7 @@ def logout(request: Request, response: Response, session: SessionDep) -> Respons
     return response
 
 
-@router.get("/me")
+@router.get("/me", **documented(Me))
 def me(principal: PrincipalDep) -> dict[str, object]:
     return {
         "kind": principal.kind,
@@ -59,7 +60,7 @@ def me(principal: PrincipalDep) -> dict[str, object]:
     }
 
 
-@router.post("/password")
+@router.post("/password", **documented(PasswordChanged))
 def change_password(
     body: PasswordChange,
     request: Request,

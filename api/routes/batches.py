@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from api import jobqueue
 from api.deps import IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import jobs
+from api.routes.common import documented, download_only
+from api.schemas import BatchProgress
 
 router = APIRouter(prefix="/v1/report-batches", tags=["reports"])
 
@@ -26,7 +28,7 @@ class BatchRequest(BaseModel):
     registered_to: dt.date | None = None
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, **documented(BatchProgress, 202))
 def request(
     body: BatchRequest, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -44,13 +46,13 @@ def request(
     ).public()
 
 
-@router.get("/{batch_id}")
+@router.get("/{batch_id}", **documented(BatchProgress))
 def progress(batch_id: str, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     """state (queued, running, done, failed), done of total."""
     return jobs.progress(session, principal, batch_id).public()
 
 
-@router.get("/{batch_id}/archive", response_class=Response)
+@router.get("/{batch_id}/archive", **download_only("application/zip", description="a ZIP file, one report per person"))
 def archive(batch_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> Response:
     """The finished batch as one ZIP file, one report per person (named by pseudonymous code)."""
     name, data = jobs.archive(session, principal, batch_id, ip)

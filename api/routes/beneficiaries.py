@@ -9,13 +9,21 @@ from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDe
 from api.domain import beneficiaries as ben
 from api.domain import reporting
 from api.domain import results as results_domain
-from api.routes.common import Page, ReportQueryDep, created, result_view
-from api.schemas import BeneficiaryCreate, BreakGlass, ResultPublic
+from api.routes.common import REPORT_FILES, Page, ReportQueryDep, documented, idempotent, result_view
+from api.schemas import (
+    BeneficiaryCreate,
+    BeneficiaryPage,
+    BeneficiaryPublic,
+    BreakGlass,
+    ReportView,
+    ResultPublic,
+    SubjectDocument,
+)
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **documented(BeneficiaryPublic, 201))
 def create(
     body: BeneficiaryCreate,
     principal: PrincipalDep,
@@ -24,16 +32,15 @@ def create(
     ip: IpDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    return created(
-        idem.run(
-            body.model_dump(),
-            lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
-            replay=lambda code: ben.read(session, principal, vault, code, ip),
-        )
+    return idempotent(
+        idem,
+        body.model_dump(),
+        lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
+        lambda code: ben.read(session, principal, vault, code, ip),
     )
 
 
-@router.get("")
+@router.get("", **documented(BeneficiaryPage))
 def listing(
     principal: PrincipalDep,
     session: SessionDep,
@@ -46,18 +53,18 @@ def listing(
     return page.wrap(items, total)
 
 
-@router.get("/{code}")
+@router.get("/{code}", **documented(BeneficiaryPublic))
 def read(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
     return ben.read(session, principal, vault, code, ip)
 
 
-@router.get("/{code}/export")
+@router.get("/{code}/export", **documented(SubjectDocument))
 def export(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
     """Everything held on this person (a data-subject access request)."""
     return ben.export(session, principal, vault, code, ip)
 
 
-@router.post("/{code}/break-glass")
+@router.post("/{code}/break-glass", **documented(SubjectDocument))
 def break_glass(
     code: str, body: BreakGlass, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -80,7 +87,7 @@ def results(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) 
     ]
 
 
-@router.get("/{code}/profile", response_class=Response)
+@router.get("/{code}/profile", response_class=Response, **documented(ReportView, files=REPORT_FILES))
 def profile(
     code: str,
     principal: PrincipalDep,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Response
@@ -26,6 +27,31 @@ class Page:
 def created(pair: tuple[int, Any]) -> JSONResponse:
     status, body = pair
     return JSONResponse(body, status_code=status)
+
+
+def idempotent(
+    idem: Any, key: Any, work: Callable[[], Any], replay: Callable[[str], Any] | None = None
+) -> JSONResponse:
+    """A creating POST under ``Idempotency-Key`` (``api.deps.Idempotency``): ``work`` makes the
+    resource and returns its view; a retry answers ``replay(id)`` (the resource as it is now) with the
+    first status and writes nothing. ``key`` is what identifies the request (usually the body)."""
+    return created(idem.run(key, work, replay=replay))
+
+
+def documented(model: Any, status: int = 200, files: Iterable[str] = ()) -> dict[str, Any]:
+    """Route keywords that publish ``model`` as the JSON answer's schema (``status``) while the route
+    returns its view as built in ``api.domain`` (no second validation or serialization on the way
+    out); ``files``: other media types the same status may answer (``format=csv`` and the like)."""
+    response: dict[str, Any] = {"model": model}
+    if files:
+        response["content"] = {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in files}
+    return {"response_model": None, "responses": {status: response}}
+
+
+def download_only(*media: str, description: str = "the file") -> dict[str, Any]:
+    """Route keywords of an endpoint that answers a file: its media types, no JSON."""
+    content = {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in media}
+    return {"response_class": Response, "responses": {200: {"description": description, "content": content}}}
 
 
 def result_view(r: Any, code: str, superseded_by: str | None = None, administered: Any = None) -> ResultPublic:
@@ -83,3 +109,5 @@ class ReportQuery:
 
 
 ReportQueryDep = Annotated[ReportQuery, Depends()]
+REPORT_FILES = ("text/html", "application/pdf")
+"""What a report answers besides its JSON (``format=html``, ``format=pdf``)."""

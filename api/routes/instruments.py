@@ -7,12 +7,14 @@ from fastapi import APIRouter, Query
 import instruments
 from api import service
 from api.deps import PrincipalDep
+from api.routes.common import documented
+from api.schemas import InstrumentDefinition, InstrumentSummary
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
 Lang = Literal["ka", "en"]
 
 
-@router.get("")
+@router.get("", **documented(list[InstrumentSummary]))
 def list_instruments(principal: PrincipalDep) -> list[dict[str, Any]]:
     principal.require("instruments.read")
     out = []
@@ -30,7 +32,7 @@ def list_instruments(principal: PrincipalDep) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/{instrument_id}")
+@router.get("/{instrument_id}", **documented(InstrumentDefinition))
 def get_instrument(
     instrument_id: str, principal: PrincipalDep, version: str | None = None, lang: Annotated[Lang, Query()] = "ka"
 ) -> dict[str, Any]:

@@ -17,18 +17,31 @@ import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import indicators, timeline
 from api.domain import outcomes as oc
-from api.routes.common import Lang, created
-from api.schemas import FollowUpCreate, PlacementCreate, TrainingCreate, TrainingFinish
+from api.routes.common import Lang, documented, idempotent
+from api.schemas import (
+    CaseOutcomes,
+    FollowUpCreate,
+    FollowUpPublic,
+    FollowUpSchedule,
+    Indicators,
+    PlacementCreate,
+    PlacementPublic,
+    Timeline,
+    TrainingCreate,
+    TrainingFinish,
+    TrainingPublic,
+)
 from api.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _today(settings: Settings) -> dt.date:
     return reports.today(settings.time_zone)
 
 
-@router.post("/beneficiaries/{code}/trainings", status_code=201)
+@router.post("/beneficiaries/{code}/trainings", status_code=201, **documented(TrainingPublic, 201))
 def add_training(
     code: str,
     body: TrainingCreate,
@@ -41,24 +54,13 @@ def add_training(
     """A training of the activities catalogue started (or already ended)."""
 
     def work() -> dict[str, Any]:
-        t = oc.record_training(
-            session,
-            principal,
-            code,
-            activity=body.activity,
-            started_on=body.started_on,
-            outcome=body.outcome,
-            finished_on=body.finished_on,
-            note=body.note,
-            today=_today(settings),
-            ip=ip,
-        )
+        t = oc.record_training(session, principal, code, **body.model_dump(), today=_today(settings), ip=ip)
         return oc.training_view(principal, t, code)
 
-    return created(idem.run(body.model_dump(), work, replay=lambda tid: oc.read_training(session, principal, tid, ip)))
+    return idempotent(idem, body.model_dump(), work, lambda tid: oc.read_training(session, principal, tid, ip))
 
 
-@router.post("/trainings/{training_id}/finish")
+@router.post("/trainings/{training_id}/finish", **documented(TrainingPublic))
 def finish_training(
     training_id: str,
     body: TrainingFinish,
@@ -68,19 +70,11 @@ def finish_training(
     ip: IpDep,
 ) -> dict[str, Any]:
     """An ongoing training completed or dropped."""
-    t = oc.finish_training(
-        session,
-        principal,
-        training_id,
-        outcome=body.outcome,
-        finished_on=body.finished_on,
-        today=_today(settings),
-        ip=ip,
-    )
+    t = oc.finish_training(session, principal, training_id, **body.model_dump(), today=_today(settings), ip=ip)
     return oc.read_training(session, principal, t.id, ip)
 
 
-@router.post("/beneficiaries/{code}/placements", status_code=201)
+@router.post("/beneficiaries/{code}/placements", status_code=201, **documented(PlacementPublic, 201))
 def add_placement(
     code: str,
     body: PlacementCreate,
@@ -94,30 +88,13 @@ def add_placement(
     today = _today(settings)
 
     def work() -> dict[str, Any]:
-        p = oc.record_placement(
-            session,
-            principal,
-            code,
-            employer_kind=body.employer_kind,
-            occupation=body.occupation,
-            start_date=body.start_date,
-            hours_per_week=body.hours_per_week,
-            pay_band=body.pay_band,
-            self_employed=body.self_employed,
-            micro_business=body.micro_business,
-            supported=body.supported,
-            note=body.note,
-            today=today,
-            ip=ip,
-        )
+        p = oc.record_placement(session, principal, code, **body.model_dump(), today=today, ip=ip)
         return oc.placement_view(principal, p, code, [], today)
 
-    return created(
-        idem.run(body.model_dump(), work, replay=lambda pid: oc.read_placement(session, principal, pid, today, ip))
-    )
+    return idempotent(idem, body.model_dump(), work, lambda pid: oc.read_placement(session, principal, pid, today, ip))
 
 
-@router.get("/placements/{placement_id}")
+@router.get("/placements/{placement_id}", **documented(PlacementPublic))
 def placement(
     placement_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -125,7 +102,7 @@ def placement(
     return oc.read_placement(session, principal, placement_id, _today(settings), ip)
 
 
-@router.post("/placements/{placement_id}/follow-ups", status_code=201)
+@router.post("/placements/{placement_id}/follow-ups", status_code=201, **documented(FollowUpPublic, 201))
 def add_follow_up(
     placement_id: str,
     body: FollowUpCreate,
@@ -138,33 +115,18 @@ def add_follow_up(
     """What a scheduled follow-up found (one per placement and month)."""
 
     def work() -> dict[str, Any]:
-        f = oc.record_follow_up(
-            session,
-            principal,
-            placement_id,
-            month=body.month,
-            done_on=body.done_on,
-            still_employed=body.still_employed,
-            same_job=body.same_job,
-            left_on=body.left_on,
-            satisfaction=body.satisfaction,
-            difficulties=body.difficulties,
-            note=body.note,
-            today=_today(settings),
-            ip=ip,
-        )
+        f = oc.record_follow_up(session, principal, placement_id, **body.model_dump(), today=_today(settings), ip=ip)
         return oc.read_follow_up(session, principal, f.id, ip)
 
-    return created(
-        idem.run(
-            {"placement": placement_id, **body.model_dump()},
-            work,
-            replay=lambda fid: oc.read_follow_up(session, principal, fid, ip),
-        )
+    return idempotent(
+        idem,
+        {"placement": placement_id, **body.model_dump()},
+        work,
+        lambda fid: oc.read_follow_up(session, principal, fid, ip),
     )
 
 
-@router.get("/beneficiaries/{code}/outcomes")
+@router.get("/beneficiaries/{code}/outcomes", **documented(CaseOutcomes))
 def case_outcomes(
     code: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -172,7 +134,7 @@ def case_outcomes(
     return oc.case_outcomes(session, principal, code, _today(settings), ip)
 
 
-@router.get("/follow-ups/schedule")
+@router.get("/follow-ups/schedule", **documented(FollowUpSchedule))
 def follow_up_schedule(
     principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -180,7 +142,7 @@ def follow_up_schedule(
     return oc.schedule(session, principal, _today(settings), ip)
 
 
-@router.get("/beneficiaries/{code}/timeline")
+@router.get("/beneficiaries/{code}/timeline", **documented(Timeline))
 def case_timeline(
     code: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep, lang: Lang = "en"
 ) -> dict[str, Any]:
@@ -189,7 +151,7 @@ def case_timeline(
     return timeline.timeline(session, principal, settings, code, lang, ip)
 
 
-@router.get("/indicators", response_model=None)
+@router.get("/indicators", **documented(Indicators, files=[XLSX]))
 def programme_indicators(
     principal: PrincipalDep,
     session: SessionDep,
@@ -205,7 +167,7 @@ def programme_indicators(
     if format == "xlsx":
         return Response(
             indicators.to_xlsx(data, lang, indicators.value_names(lang)),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.xlsx"'},
         )
     return data

@@ -8,15 +8,22 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import packets as pk
 from api.domain import reporting
-from api.routes.common import Format, Lang, Page, created, download
-from api.schemas import ConsentCreate, ConsentPublic, PacketCreate, PacketPublic
+from api.routes.common import REPORT_FILES, Format, Lang, Page, documented, download, idempotent
+from api.schemas import (
+    ConsentCreate,
+    ConsentPublic,
+    InboxEntry,
+    PacketCreate,
+    PacketPublic,
+    RegistryPage,
+    ReportView,
+    Sent,
+)
 
 router = APIRouter(prefix="/v1", tags=["consent and packets"])
 
 
-@router.post(
-    "/beneficiaries/{code}/consents", status_code=201, response_model=None, responses={201: {"model": ConsentPublic}}
-)
+@router.post("/beneficiaries/{code}/consents", status_code=201, **documented(ConsentPublic, 201))
 def give(
     code: str,
     body: ConsentCreate,
@@ -26,28 +33,27 @@ def give(
     ip: IpDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    return created(
-        idem.run(
-            body.model_dump(),
-            lambda: pk.consent_view(
-                pk.give_consent(
-                    session, principal, settings, code, body.addressee, body.scope, body.expires_at, body.note, ip
-                ),
-                code,
+    return idempotent(
+        idem,
+        body.model_dump(),
+        lambda: pk.consent_view(
+            pk.give_consent(
+                session, principal, settings, code, body.addressee, body.scope, body.expires_at, body.note, ip
             ),
-            replay=lambda cid: next(
-                pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip) if str(c.id) == cid
-            ),
-        )
+            code,
+        ),
+        lambda cid: next(
+            pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip) if str(c.id) == cid
+        ),
     )
 
 
-@router.get("/beneficiaries/{code}/consents", response_model=None, responses={200: {"model": list[ConsentPublic]}})
+@router.get("/beneficiaries/{code}/consents", **documented(list[ConsentPublic]))
 def consents(code: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
     return [pk.consent_view(c, code) for c in pk.consents_of(session, principal, code, ip)]
 
 
-@router.post("/consents/{consent_id}/withdraw", response_model=None, responses={200: {"model": ConsentPublic}})
+@router.post("/consents/{consent_id}/withdraw", **documented(ConsentPublic))
 def withdraw(
     consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, session: SessionDep, ip: IpDep
 ) -> dict[str, Any]:
@@ -55,7 +61,7 @@ def withdraw(
     return pk.consent_view(c, pk.find_code(session, c.beneficiary_id))
 
 
-@router.post("/packets", status_code=201, response_model=None, responses={201: {"model": PacketPublic}})
+@router.post("/packets", status_code=201, **documented(PacketPublic, 201))
 def build(
     body: PacketCreate,
     principal: PrincipalDep,
@@ -65,25 +71,24 @@ def build(
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """A draft packet to preview; nothing is sent yet."""
-    return created(
-        idem.run(
-            body.model_dump(),
-            lambda: pk.packet_view(
-                pk.build_packet(session, principal, settings, body.beneficiary, body.addressee, body.parts, ip),
-                body.beneficiary,
-            ),
-            replay=lambda pid: pk.packet_view(pk.read_packet(session, principal, pid, ip), body.beneficiary),
-        )
+    return idempotent(
+        idem,
+        body.model_dump(),
+        lambda: pk.packet_view(
+            pk.build_packet(session, principal, settings, body.beneficiary, body.addressee, body.parts, ip),
+            body.beneficiary,
+        ),
+        lambda pid: pk.packet_view(pk.read_packet(session, principal, pid, ip), body.beneficiary),
     )
 
 
-@router.get("/packets/{packet_id}", response_model=None, responses={200: {"model": PacketPublic}})
+@router.get("/packets/{packet_id}", **documented(PacketPublic))
 def read(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     p = pk.read_packet(session, principal, packet_id, ip)
     return pk.packet_view(p, pk.find_code(session, p.beneficiary_id))
 
 
-@router.post("/packets/{packet_id}/send", status_code=201)
+@router.post("/packets/{packet_id}/send", status_code=201, **documented(Sent, 201))
 def send(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep, idem: IdempotencyDep) -> JSONResponse:
     def work() -> dict[str, Any]:
         s = pk.send_packet(session, principal, packet_id, ip)
@@ -109,10 +114,10 @@ def send(packet_id: str, principal: PrincipalDep, session: SessionDep, ip: IpDep
             "consent": p.consent_id,
         }
 
-    return created(idem.run({"packet": packet_id}, work, replay=replay))
+    return idempotent(idem, {"packet": packet_id}, work, replay)
 
 
-@router.get("/registry", response_model=None)
+@router.get("/registry", **documented(RegistryPage, files=["text/csv"]))
 def registry(
     principal: PrincipalDep,
     session: SessionDep,
@@ -135,13 +140,13 @@ def registry(
     return page.wrap(rows, total)
 
 
-@router.get("/inbox")
+@router.get("/inbox", **documented(list[InboxEntry]))
 def inbox(principal: PrincipalDep, session: SessionDep, ip: IpDep) -> list[dict[str, Any]]:
     """Packets sent to the caller's organisation, while the consent stands."""
     return pk.inbox(session, principal, ip)
 
 
-@router.get("/packets/{packet_id}/report", response_class=Response)
+@router.get("/packets/{packet_id}/report", response_class=Response, **documented(ReportView, files=REPORT_FILES))
 def packet_report(
     packet_id: str,
     principal: PrincipalDep,

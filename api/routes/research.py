@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import predictive, research
-from api.routes.common import Page
+from api.routes.common import Page, documented
+from api.schemas import ItemAnalysis, NormTableRows, NormTableSummary, ResearchPage, RetentionStudy, RetentionTooFew
 
 router = APIRouter(prefix="/v1", tags=["research"])
 
@@ -18,18 +19,18 @@ def _file_stem(*parts: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9._-]+", "_", p) for p in parts)
 
 
-@router.get("/norms")
+@router.get("/norms", **documented(list[NormTableSummary]))
 def norms(principal: PrincipalDep) -> list[dict[str, Any]]:
     """The norm tables in instruments/data/norms/ (none until a real sample is normed)."""
     return research.norm_tables(principal)
 
 
-@router.get("/norms/{instrument}/{norm_id}")
+@router.get("/norms/{instrument}/{norm_id}", **documented(NormTableRows))
 def norm(instrument: str, norm_id: str, principal: PrincipalDep) -> dict[str, Any]:
     return research.norm_table(principal, instrument, norm_id)
 
 
-@router.get("/research/results", response_model=None)
+@router.get("/research/results", **documented(ResearchPage, files=["text/csv"]))
 def research_results(
     principal: PrincipalDep,
     session: SessionDep,
@@ -75,7 +76,7 @@ def research_results(
     return {**page.wrap(out.items, out.total), "smallest_group": out.smallest_group}
 
 
-@router.get("/research/item-analysis")
+@router.get("/research/item-analysis", **documented(ItemAnalysis))
 def item_analysis(
     principal: PrincipalDep,
     session: SessionDep,
@@ -99,7 +100,7 @@ def item_analysis(
     return research.item_analysis(session, principal, instrument, version, ip, missing)
 
 
-@router.get("/research/retention")
+@router.get("/research/retention", **documented(RetentionStudy | RetentionTooFew))
 def retention_study(principal: PrincipalDep, session: SessionDep, settings: SettingsDep, ip: IpDep) -> dict[str, Any]:
     """Predictive validity (aggregates only): job retention by interest–occupation congruence (Iachan M)
     band, Cox regressions (HR per SD) with 95 % intervals, and the smallest effect detectable with 80 %

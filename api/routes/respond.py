@@ -11,12 +11,13 @@ from fastapi import APIRouter
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm
 from api.domain.errors import Conflict
-from api.schemas import AnswersSave
+from api.routes.common import documented
+from api.schemas import AnswersSave, RespondentSaved, RespondentState, RespondentSubmitted
 
 router = APIRouter(prefix="/v1/respond", tags=["respondent"])
 
 
-@router.get("/{token}")
+@router.get("/{token}", **documented(RespondentState))
 def state(token: str, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     a = adm.by_code(session, token, ip)
     return {
@@ -35,7 +36,7 @@ def _check_shown(a: Any, administration: str | None) -> None:
         raise Conflict("this part of the sitting was finished already; the code now opens the next one")
 
 
-@router.patch("/{token}/answers")
+@router.patch("/{token}/answers", **documented(RespondentSaved))
 def autosave(
     token: str, body: AnswersSave, session: SessionDep, ip: IpDep, administration: str | None = None
 ) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def autosave(
     return {"saved": saved}
 
 
-@router.post("/{token}/submit")
+@router.post("/{token}/submit", **documented(RespondentSubmitted))
 def submit(token: str, session: SessionDep, ip: IpDep, administration: str | None = None) -> dict[str, str]:
     a = adm.by_code(session, token, ip, lock=True)
     _check_shown(a, administration)

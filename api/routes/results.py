@@ -5,8 +5,8 @@ from fastapi import APIRouter, Response
 from api.deps import IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import reporting, results
 from api.domain.packets import find_code
-from api.routes.common import ReportQueryDep, result_view
-from api.schemas import Correct, ResultPublic
+from api.routes.common import REPORT_FILES, ReportQueryDep, documented, result_view
+from api.schemas import Correct, ReportView, ResultPublic
 
 router = APIRouter(prefix="/v1/results", tags=["results"])
 
@@ -42,7 +42,7 @@ def correct(result_id: str, body: Correct, principal: PrincipalDep, session: Ses
     return _view(session, results.correct(session, principal, result_id, body.answers, body.reason, ip))
 
 
-@router.get("/{result_id}/report", response_class=Response)
+@router.get("/{result_id}/report", response_class=Response, **documented(ReportView, files=REPORT_FILES))
 def report(
     result_id: str,
     principal: PrincipalDep,

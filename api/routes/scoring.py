@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Response
@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from api import service
 from api.deps import PrincipalDep, SettingsDep
 from api.domain.errors import Invalid
-from api.schemas import ScoreRequest
+from api.routes.common import documented
+from api.schemas import Scored, ScoreRequest
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -41,7 +42,7 @@ def _scored(body: ScoreRequest, fmt: str) -> bytes:
     return head[:-1] + b',"results":' + results + b"}"
 
 
-@router.post("/score", response_model=dict[str, Any])
+@router.post("/score", **documented(Scored))
 async def score(
     body: ScoreRequest,
     principal: PrincipalDep,

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IpDep, PrincipalDep, SessionDep, VaultDep
 from api.domain import studies
+from api.domain.access import Principal
+from api.routes.common import documented, download_only
+from api.schemas import StudyEnrolment, StudyLinks, StudyNormTable, StudyPublic, StudyWithProgress, SubmissionsImport
+from reports.technical import TechnicalReport
 
 router = APIRouter(prefix="/v1/studies", tags=["studies"])
 
@@ -61,38 +65,38 @@ def _view(session: SessionDep, principal: PrincipalDep, study: Any) -> dict[str,
     return {**studies.describe(study), "progress": studies.progress(session, principal, study.id)}
 
 
-@router.get("")
+@router.get("", **documented(list[StudyPublic]))
 def list_studies(principal: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     return [studies.describe(s) for s in studies.all_studies(session, principal)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **documented(StudyWithProgress, 201))
 def create(body: StudyCreate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> JSONResponse:
     s = studies.create(session, principal, vault, body.model_dump(), ip)
     return JSONResponse(_view(session, principal, s), status_code=201)
 
 
-@router.get("/{study_id}")
+@router.get("/{study_id}", **documented(StudyWithProgress))
 def read(study_id: str, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     """The study with its progress: codes given out, consents, declines, completions, quotas."""
     return _view(session, principal, studies.get(session, principal, study_id))
 
 
-@router.post("/{study_id}/links", status_code=201)
+@router.post("/{study_id}/links", status_code=201, **documented(StudyLinks, 201))
 def links(study_id: str, body: Links, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> JSONResponse:
     """New anonymous participation codes (shown once); a participant opens /s/{code}."""
     codes = studies.make_links(session, principal, study_id, body.count, ip)
     return JSONResponse({"codes": codes, "paths": [f"/s/{c}" for c in codes]}, status_code=201)
 
 
-@router.post("/{study_id}/enrolments", status_code=201)
+@router.post("/{study_id}/enrolments", status_code=201, **documented(StudyEnrolment, 201))
 def enrol(study_id: str, body: Enrolment, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> JSONResponse:
     """A fund beneficiary joins: the social worker records the consent; the person's code is shown once."""
     code = studies.enrol_beneficiary(session, principal, study_id, body.beneficiary, ip)
     return JSONResponse({"code": code, "path": f"/s/{code}"}, status_code=201)
 
 
-@router.get("/{study_id}/export")
+@router.get("/{study_id}/export", **download_only(*studies.EXPORT_FORMATS.values(), description="the data file"))
 def export(
     study_id: str,
     principal: PrincipalDep,
@@ -111,7 +115,11 @@ def export(
     )
 
 
-@router.get("/{study_id}/analysis")
+@router.get(
+    "/{study_id}/analysis",
+    response_class=Response,
+    **documented(TechnicalReport, files=[m for f, m in studies.ANALYSIS_FORMATS.items() if f != "json"]),
+)
 def analysis(
     study_id: str,
     principal: PrincipalDep,
@@ -128,7 +136,7 @@ def analysis(
     return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/{study_id}/norm-tables", status_code=201)
+@router.post("/{study_id}/norm-tables", status_code=201, **documented(StudyNormTable, 201))
 def build_norms(
     study_id: str, body: NormBuild, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
 ) -> JSONResponse:
@@ -137,13 +145,44 @@ def build_norms(
     return JSONResponse(studies.describe_table(row), status_code=201)
 
 
-@router.get("/{study_id}/norm-tables")
+@router.get("/{study_id}/norm-tables", **documented(list[StudyNormTable]))
 def norm_tables(study_id: str, principal: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     studies.get(session, principal, study_id)
     return [studies.describe_table(r) for r in studies.norm_tables(session, principal, study_id)]
 
 
-@router.post("/{study_id}/norm-tables/{table_id}/publish")
+@router.post("/{study_id}/norm-tables/{table_id}/publish", **documented(StudyNormTable))
 def publish(study_id: str, table_id: int, principal: PrincipalDep, session: SessionDep, ip: IpDep) -> dict[str, Any]:
     """Publish a draft: psychologists may then choose it in reports (as instrument/norm_id)."""
     return studies.describe_table(studies.publish(session, principal, study_id, table_id, ip))
+
+
+def _researcher(principal: PrincipalDep) -> Principal:
+    """The caller may manage studies: checked before an upload is read (a refusal is 403, not a form error)."""
+    principal.require("studies.manage")
+    return principal
+
+
+@router.post("/{study_id}/submissions", status_code=201, **documented(SubmissionsImport, 201))
+def import_submissions(
+    study_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(_researcher)],
+    session: SessionDep,
+    ip: IpDep,
+    file: Annotated[UploadFile, File(description="the CSV or XLSX a field tool exported (ODK Central, KoboToolbox)")],
+    instrument: Annotated[str, Form(description="the study's instrument whose XLSForm collected the submissions")],
+    missing_codes: Annotated[str, Form(description="values meaning 'not answered', comma-separated")] = "",
+) -> JSONResponse:
+    """Import ODK Collect / KoboToolbox submissions: each becomes an anonymous completed participant.
+
+    All or nothing: on any problem (answer, column, id, demographic answer) nothing is written and the
+    422 problem lists every one (``errors``: row, item, value, code, reason). Idempotent on the
+    submission id (``_uuid`` / ``meta/instanceID``): ``already`` counts submissions imported before."""
+    limit = request.app.state.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    codes = [c.strip() for c in missing_codes.replace(";", ",").split(",") if c.strip()]
+    report = studies.import_submissions(
+        session, principal, study_id, instrument, file.filename or "", data, codes, ip, max_bytes=limit
+    )
+    return JSONResponse(report, status_code=201)

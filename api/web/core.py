@@ -336,6 +336,7 @@ NAV = (
     ("/admin/audit", "nav.audit", "audit.read"),
     ("/admin/settings", "nav.settings", "settings.read"),
     ("/studies", "nav.studies", "studies.manage"),
+    ("/datasets", "nav.datasets", "studies.manage"),
     ("/norm-tables", "nav.norm_tables", "studies.manage"),
     ("/downloads", "nav.downloads", "studies.manage"),
 )

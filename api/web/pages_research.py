@@ -1,6 +1,8 @@
 """The researcher's pages: studies (create, participation codes, progress against quotas),
 analysis (the technical report in the browser), norm tables (build from a study, review,
-publish), downloads. Researchers see study pseudonyms and aggregates only, never a name.
+publish), downloads, data sets (a file of answers checked cell by cell, then analysed) and field
+collection (a questionnaire's XLSForm out, ODK Collect / KoboToolbox submissions into a study).
+Researchers see study pseudonyms and aggregates only, never a name.
 
 The participant's side of a study (consent first, demographic questions, then respondent mode)
 is in ``pages_study``.
@@ -11,17 +13,32 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 import instruments
 from api import service
 from api.deps import IpDep, SessionDep, VaultDep
-from api.domain import studies
+from api.domain import datasets, studies
 from api.domain.access import SOCIAL_WORKER_MODELS, Principal
-from api.domain.errors import Invalid
+from api.domain.errors import Conflict, Invalid, NotFound
 
-from .core import Form, Need, PageError, WebRoute, _finish, attempt, file_response, lang_of, redirect, render
+from .core import (
+    Form,
+    Need,
+    PageError,
+    Translator,
+    WebRoute,
+    _finish,
+    attempt,
+    file_response,
+    lang_of,
+    page_error,
+    redirect,
+    render,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Researcher = Annotated[Principal, Depends(Need("studies.manage"))]
@@ -175,6 +192,10 @@ def _study_page(request: Request, principal: Principal, session: SessionDep, stu
         base=str(request.base_url).rstrip("/"),
         norm_error=extra.pop("norm_error", None),
         norm_values=extra.pop("norm_values", {}),
+        import_error=extra.pop("import_error", None),
+        import_report=extra.pop("import_report", None),
+        import_values=extra.pop("import_values", {}),
+        max_mb=f"{request.app.state.settings.max_upload_bytes / 1_000_000:g}",
         **extra,
     )
 
@@ -288,3 +309,195 @@ def downloads(request: Request, principal: Researcher, session: SessionDep) -> R
         title_of=studies.title,
         tables=[t for t in studies.norm_tables(session, principal) if t.status == "published"],
     )
+
+
+# -- data sets: a file of answers, checked cell by cell ------------------------------------------------
+
+MAX_PROBLEMS_SHOWN = 200
+"""Problems listed on a page (the rest are counted); the preview marks the first rows' bad cells."""
+
+
+def scored_instruments() -> list[tuple[str, str, str, str]]:
+    """(id, version, title ka, title en) of every instrument a data file can be checked against."""
+    out = []
+    for iid, version in instruments.available():
+        inst = service.instrument(iid, version)
+        if inst.model not in SOCIAL_WORKER_MODELS:
+            out.append((iid, version, inst.title.get("ka"), inst.title.get("en")))
+    return out
+
+
+def _codes(text: str) -> list[str]:
+    return [c.strip() for c in re.split(r"[,;\s]+", text) if c.strip()]
+
+
+def _upload(request: Request, form: Any) -> tuple[str, bytes]:
+    """The uploaded file's name and bytes; a file over the limit is a form error, never read whole."""
+    limit = request.app.state.settings.max_upload_bytes
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise Invalid(Translator(lang_of(request))("upload.no_file"), field="file")
+    try:
+        data = file.file.read(limit + 1)
+    finally:
+        file.file.close()  # the form's spooled copy: read once, closed at once
+    if len(data) > limit:
+        raise Invalid(
+            Translator(lang_of(request))("upload.too_large", limit=f"{limit / 1_000_000:g}"),
+            field="file",
+            value=file.filename,
+        )
+    return file.filename, data
+
+
+def checked_view(request: Request, checked: datasets.Checked) -> dict[str, Any]:
+    """What the pages show of a check: each problem in the page's language, the preview's bad cells."""
+    t = Translator(lang_of(request))
+    spec = instruments.scoring_spec(checked.inst)
+    texts = [datasets.problem_text(t, p, spec) for p in checked.problems]
+    return {
+        "filename": checked.filename,
+        "ok": checked.ok,
+        "n_problems": len(texts),
+        "problems": texts[:MAX_PROBLEMS_SHOWN],
+        "more": max(0, len(texts) - MAX_PROBLEMS_SHOWN),
+        "header": checked.header,
+        "preview": checked.preview,
+        "bad": checked.bad_cells(),
+        "bad_rows": {p.row for p in checked.problems if p.row and p.column is None},
+        "bad_columns": checked.bad_columns(),
+        "n_rows": checked.n_rows,
+        "unused": checked.unused,
+        "instrument": checked.inst.ref,
+    }
+
+
+def _instrument_choice(request: Request, ref: str) -> instruments.Instrument:
+    iid, _, version = ref.partition("@")
+    if (iid, version) not in {(i, v) for i, v, _, _ in scored_instruments()}:
+        raise Invalid(Translator(lang_of(request))("upload.bad_instrument"), field="instrument", value=ref)
+    return service.instrument(iid, version)
+
+
+@router.get("/datasets")
+def dataset_form(request: Request, principal: Researcher) -> Response:
+    return render(
+        request,
+        "research/datasets.html",
+        available=scored_instruments(),
+        values={"instrument": "", "missing": "", "groups": ""},
+        error=None,
+        checked=None,
+        max_mb=f"{request.app.state.settings.max_upload_bytes / 1_000_000:g}",
+    )
+
+
+@router.post("/datasets")
+def dataset_check(request: Request, principal: Researcher, form: Form, session: SessionDep, ip: IpDep) -> Response:
+    """Check an uploaded file against a questionnaire: every problem by row, item and value, the first
+    rows with the bad cells marked. Nothing is kept. With ``action=analyse``, a file without problems
+    is shown at once as the technical report (the same report as a study's)."""
+    values = {k: str(form.get(k) or "") for k in ("instrument", "missing", "groups")}
+    page: dict[str, Any] = {
+        "available": scored_instruments(),
+        "values": values,
+        "max_mb": f"{request.app.state.settings.max_upload_bytes / 1_000_000:g}",
+    }
+    try:
+        filename, data = _upload(request, form)
+        inst = _instrument_choice(request, values["instrument"])
+    except Invalid as exc:
+        return render(request, "research/datasets.html", status=422, error=exc.detail, checked=None, **page)
+    checked = datasets.check_upload(
+        inst, filename, data, missing_codes=_codes(values["missing"]), covariates=_codes(values["groups"])
+    )
+    view = checked_view(request, checked)
+    if checked.dataset is None or not checked.ok:
+        return render(request, "research/datasets.html", status=422, error=None, checked=view, **page)
+    if form.get("action") == "analyse":
+        from reports import technical
+
+        ds = checked.dataset
+        if ds.n_rows < studies.MIN_ANALYSIS_ROWS:
+            error = Translator(lang_of(request))("upload.too_few", n=studies.MIN_ANALYSIS_ROWS)
+            return render(request, "research/datasets.html", status=422, error=error, checked=view, **page)
+        groups = [c for c in ds.covariates.columns if ds.covariates[c].dropna().nunique() >= 2]
+        with np.errstate(divide="ignore", invalid="ignore"):  # undefined statistics are named in the report
+            try:
+                report = technical.analyze(inst, ds, groups=groups)
+            except ValueError:
+                report = technical.analyze(inst, ds)  # groups too small for DIF: the rest still stands
+        resp = Response(technical.render(report, "html"), media_type="text/html; charset=utf-8")
+        resp.headers["Content-Security-Policy"] = REPORT_CSP
+        return _finish(request, resp)
+    return render(request, "research/datasets.html", error=None, checked=view, **page)
+
+
+# -- field collection: XLSForm out, ODK Collect / KoboToolbox submissions in ---------------------------
+
+
+@router.get("/studies/{study_id}/xlsform/{instrument}")
+def study_xlsform(
+    request: Request, study_id: str, instrument: str, principal: Researcher, session: SessionDep
+) -> Response:
+    """The XLSForm of one of the study's questionnaires (both languages), checked with pyxform."""
+    import tempfile
+    from pathlib import Path
+
+    from instruments import xlsform as xf
+
+    study = studies.get(session, principal, study_id)
+    entry = next((e for e in study.instruments if e["id"] == instrument), None)
+    if entry is None:
+        raise NotFound(f"the study has no instrument {instrument!r}", field="instrument", value=instrument)
+    inst = service.instrument(entry["id"], entry["version"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = xf.write_xlsform(inst, Path(tmp) / "form.xlsx")
+        xf.validate_xlsform(path)
+        body = path.read_bytes()
+    name = f"{inst.id}-{inst.version}-xlsform.xlsx"
+    return file_response(request, body, studies.EXPORT_FORMATS["xlsx"], name)
+
+
+@router.post("/studies/{study_id}/submissions")
+def import_submissions(
+    request: Request, study_id: str, principal: Researcher, form: Form, session: SessionDep, ip: IpDep
+) -> Response:
+    """Import a field tool's export into the study: all or nothing; a submission imported before is
+    counted, not added again (so sending the same file twice is harmless)."""
+    values = {k: str(form.get(k) or "") for k in ("instrument", "missing")}
+    try:
+        filename, data = _upload(request, form)
+    except Invalid as exc:
+        return _study_page(request, principal, session, study_id, import_error=exc.detail, import_values=values)
+
+    def work() -> Any:
+        return studies.import_submissions(
+            session,
+            principal,
+            study_id,
+            values["instrument"],
+            filename,
+            data,
+            _codes(values["missing"]),
+            ip,
+            max_bytes=request.app.state.settings.max_upload_bytes,
+        )
+
+    report, error = attempt(session, work)
+    if isinstance(error, studies.ImportProblems):
+        study = studies.get(session, principal, study_id)
+        return render(
+            request,
+            "research/study_import.html",
+            status=422,
+            study=study,
+            title=studies.title(study, lang_of(request)),
+            checked=checked_view(request, error.checked),
+        )
+    if isinstance(error, Conflict):  # lost a race with the same import: sending it again is safe
+        detail = Translator(lang_of(request))("fieldwork.race")
+        return _study_page(request, principal, session, study_id, import_error=detail, import_values=values)
+    if error is not None:
+        raise page_error(error)
+    return _study_page(request, principal, session, study_id, import_report=report, import_values=values)

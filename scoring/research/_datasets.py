@@ -5,7 +5,7 @@ This is the only module of ``scoring.research`` that touches files.
 Import validates a whole file against the instrument definition and either
 returns a complete ``Dataset`` or raises ``DatasetError`` listing *every*
 problem (missing item, id or covariate columns, rejected answers with their
-row and value, empty or duplicate ids, missing-value codes that collide with
+row and value, empty rows, empty or duplicate ids, missing-value codes that collide with
 valid answers); nothing is ever imported half-way.
 
 Columns follow one rule (the same as ``proforient score``'s): the item
@@ -233,6 +233,7 @@ def dataset_from_frame(
                     "missing_code_conflict",
                     f"missing-value code {c!r} is a valid answer of {spec.ref} ({lookup[c]}); "
                     "it cannot also mean 'not answered'",
+                    value=c,
                 )
             )
     missing_keys = {c for c in codes if c and not (c in lookup and lookup[c] != int(MISSING))}
@@ -259,6 +260,11 @@ def dataset_from_frame(
     n = len(data)
     if n == 0:
         problems.append(DatasetProblem("no_rows", "the table has a header but no data rows"))
+    blank = np.zeros(n, dtype=bool)
+    if n and data.shape[1]:
+        blank = data.map(_key).eq("").all(axis=1).to_numpy()
+        for r in np.flatnonzero(blank):  # a blank line in a spreadsheet is no respondent
+            problems.append(DatasetProblem("empty_row", "the row is empty (no id, no answer)", row=int(r) + 1))
     responses = np.full((n, len(spec.items)), MISSING, dtype=np.int8)
     for j, item in enumerate(spec.item_ids):
         if item not in seen:
@@ -285,7 +291,7 @@ def dataset_from_frame(
             )
         )
         ids = keys.to_numpy(dtype=object)
-        for r in np.flatnonzero(keys.to_numpy() == ""):
+        for r in np.flatnonzero((keys.to_numpy() == "") & ~blank):  # an empty row is reported once, as such
             problems.append(DatasetProblem("empty_id", "the id is empty", row=int(r) + 1, column=id_column))
         dup = keys.duplicated(keep="first") & (keys != "")
         for r in np.flatnonzero(dup.to_numpy()):
@@ -301,7 +307,7 @@ def dataset_from_frame(
     else:
         ids = np.array([str(i) for i in range(1, n + 1)], dtype=object)
     if unused:
-        warnings.warn(UnusedColumnsWarning(f"{source}: {unused_columns_message(unused)}"), stacklevel=2)
+        warnings.warn(UnusedColumnsWarning(f"{source}: {unused_columns_message(unused)}", unused), stacklevel=2)
     if problems:
         raise DatasetError(source, problems)
     cov = pd.DataFrame({name: data.iloc[:, seen[name]].to_numpy(dtype=object) for name in covariates})
