@@ -1005,11 +1005,9 @@ def _table(
     digits: int = 3,
     flag: Sequence[bool] | None = None,
 ) -> dict[str, Any]:
-    """A table for the template; a header that is a field name is shown in the page's language (and
-    may break after an underscore: the scale names of a wide matrix)."""
-    names = [s.get(f"technical.col.{h}") if f"technical.col.{h}" in s else h for h in header]
+    """A table for the template; a header that is a field name is shown in the page's language."""
     return {
-        "header": [Markup("_<wbr>").join(escape(h).split("_")) for h in names],
+        "header": [s.get(f"technical.col.{h}") if f"technical.col.{h}" in s else h for h in header],
         "rows": [
             {"cells": [_fmt(c, digits, s.lang) for c in row], "flag": bool(flag[i]) if flag is not None else False}
             for i, row in enumerate(rows)
@@ -1027,7 +1025,9 @@ def _matrix_table(s: Strings, m: Matrix, below: Matrix | None = None, digits: in
             src = below if below is not None and j < i else m
             cells.append(src.values[i][j])
         rows.append(cells)
-    return _table(s, ["", *m.labels], rows, digits)
+    table = _table(s, ["", *m.labels], rows, digits)
+    table["header"] = [Markup("_<wbr>").join(escape(h).split("_")) for h in table["header"]]  # scale names may break
+    return table
 
 
 class _Page:

@@ -225,3 +225,16 @@ def test_schema_unchanged_by_the_translation():
     """The JSON Schema (docs/technical-report.schema.json) has no field for the texts as data."""
     schema = json.loads((Path(__file__).parents[1] / "docs" / "technical-report.schema.json").read_text("utf-8"))
     assert schema == technical.json_schema() and "_texts" not in json.dumps(schema)
+
+
+def test_an_uploaded_files_report_speaks_the_pages_language(service):
+    from tests.test_research_uploads import ITEMS, VDQ, as_csv, upload, vdq_rows
+
+    rows = [{"id": f"P{k}", **{i: str(1 + (k * 7 + j) % 4) for j, i in enumerate(ITEMS)}} for k in range(12)]
+    body = as_csv(vdq_rows(rows, extra=("id",)))
+    web = Web(service, "researcher")
+    r = upload(web, "/datasets?lang=ka", "pilot.csv", body, instrument=VDQ.ref, action="analyse")
+    assert r.status_code == 200 and '<html lang="ka">' in r.text and KA["technical.h_items"] in r.text
+    assert_georgian(r.text)
+    r = upload(web, "/datasets?lang=en", "pilot.csv", body, instrument=VDQ.ref, action="analyse")
+    assert r.status_code == 200 and "1. Item statistics" in r.text

@@ -427,7 +427,7 @@ def dataset_check(request: Request, principal: Researcher, form: Form, session: 
                 report = technical.analyze(inst, ds, groups=groups)
             except ValueError:
                 report = technical.analyze(inst, ds)  # groups too small for DIF: the rest still stands
-        resp = Response(technical.render(report, "html"), media_type="text/html; charset=utf-8")
+        resp = Response(technical.render(report, "html", lang_of(request)), media_type="text/html; charset=utf-8")
         resp.headers["Content-Security-Policy"] = REPORT_CSP
         return _finish(request, resp)
     return render(request, "research/datasets.html", error=None, checked=view, **page)
