@@ -173,3 +173,53 @@ def test_the_researchers_retention_study(service_for):
     assert "B-" not in r.text
     for who in ("manager", "social_worker"):
         assert svc.client(who).get("/v1/research/retention").status_code == 403
+
+
+def _pdf_text(content: bytes) -> str:
+    import pypdf
+
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+    return " ".join(text.split())  # line breaks of the layout do not matter
+
+
+def _whole_pct(v: float) -> str:
+    return f"{math.floor(v * 100 + 0.5)} %"
+
+
+def test_the_donors_pdf_holds_the_hand_computed_figures(service):
+    """The PDF for donors (Georgian and English): the hand-computed counts with their n, the
+    retention at 3/6/12 months with its band and number at risk, the small group as suppressed,
+    the chart; the page links to it."""
+    _fixture(service)
+    manager = service.client("manager")
+    r = manager.get("/v1/indicators", params={"format": "pdf", "lang": "en"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+    assert r.headers["content-disposition"].endswith('-en.pdf"')
+    text = _pdf_text(r.content)
+    assert "Programme indicators" in text and "State Fund" in text
+    # counts with their n: 10 assessed, 1 packet, 1 training completed, 6 placed of 10, 6 followed, 3 lost
+    assert "People assessed 10" in text
+    assert "People whose packet was sent 1 10 % of 10 people assessed" in text
+    assert "People placed in work 6 60 % of 10 people assessed" in text
+    assert "Jobs lost (among those followed up) 3 50 % of 6 followed up" in text
+    # retention of the whole programme, the hand computation: 83 %, 67 %, 44 % with their bands and n at risk
+    for month, (s, gw, at_risk, lost) in EXPECTED.items():
+        lo, hi = _band(s, gw)
+        band = f"95 %: {_whole_pct(lo)[:-2]}–{_whole_pct(hi)}"
+        cell = f"{_whole_pct(s)}{'*' if at_risk < 5 else ''} {band} at risk {at_risk} lost {lost}"
+        assert cell in text, (month, cell)
+    # the phases: transition 8 assessed, 6 placed (75 %); crisis (2 people) listed as suppressed
+    assert "Transition (months 4–12) 8 1 (of 8) 1 1 (of 8) 6 (of 8) 75 %" in text
+    assert "Crisis intervention (months 1–3) fewer than 5 people: suppressed" in text
+    assert "Number at risk" in text  # the chart's rows under the axis (SVG text stays text)
+    assert "B-" not in text and "ადამიანი" not in text  # no codes, no names
+    ka = manager.get("/v1/indicators", params={"format": "pdf", "lang": "ka"})
+    assert ka.status_code == 200
+    text = _pdf_text(ka.content)
+    assert "პროგრამის ინდიკატორები" in text and "შეფასებული ადამიანები 10" in text
+    assert "დასაქმებული ადამიანები 6 60 % 10 შეფასებული ადამიანიდან" in text
+    assert "კრიზისის ინტერვენცია (1–3 თვე) 5 ადამიანზე ნაკლები: დაფარულია" in text
+    assert "83 % 95 %: 27–97 %" in text.replace("83 %*", "83 %")
+    for who in ("social_worker", "researcher"):
+        assert service.client(who).get("/v1/indicators", params={"format": "pdf"}).status_code == 403

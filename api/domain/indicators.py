@@ -292,6 +292,14 @@ COUNTS = (
 )
 
 
+def to_pdf(data: dict[str, Any], lang: str, settings: Settings) -> bytes:
+    """The indicators as a PDF for donors (``reports.render_indicators``), naming the fund."""
+    import reports
+
+    fund = settings.fund_name_ka if lang == "ka" else settings.fund_name_en
+    return reports.render_indicators(data, lang, value_names=value_names(lang), fund_name=fund)
+
+
 def to_xlsx(data: dict[str, Any], lang: str, value_names: dict[str, dict[str, str]] | None = None) -> bytes:
     """The indicators as a workbook for donors: one sheet of counts per group, one of retention."""
     from openpyxl import Workbook

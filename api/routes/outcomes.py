@@ -195,17 +195,23 @@ def programme_indicators(
     session: SessionDep,
     settings: SettingsDep,
     ip: IpDep,
-    format: Annotated[Literal["json", "xlsx"], Query()] = "json",
+    format: Annotated[Literal["json", "xlsx", "pdf"], Query()] = "json",
     lang: Lang = "en",
 ) -> dict[str, Any] | Response:
     """Programme indicators for the fund's management: aggregates only, each with its n, groups below
     the minimum size suppressed; retention at 3/6/12 months by Kaplan–Meier with 95 % bands and the
-    number at risk. ``format=xlsx`` for a workbook (donors)."""
+    number at risk. ``format=xlsx`` for a workbook, ``format=pdf`` for a document (donors)."""
     data = indicators.indicators(session, principal, settings, _today(settings), ip)
     if format == "xlsx":
         return Response(
             indicators.to_xlsx(data, lang, indicators.value_names(lang)),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.xlsx"'},
+        )
+    if format == "pdf":
+        return Response(
+            indicators.to_pdf(data, lang, settings),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.pdf"'},
         )
     return data
