@@ -72,6 +72,11 @@ class BeneficiaryCreate(Body):
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     gender: str | None = None
     birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    region: Short | None = Field(default=None, description="One of Georgia's regions by its id (GET /v1/regions).")
+
+
+class BeneficiaryUpdate(Body):
+    region: Short | None = Field(description="One of Georgia's regions by its id (GET /v1/regions); null clears it.")
 
 
 class AdministrationCreate(Body):

@@ -138,7 +138,8 @@ def render_indicators(
             ),
             "at_risk": s.get("indicators.at_risk", n=num(r["at_risk"])),
             "lost": s.get("indicators.lost_by_then", n=num(r["lost"])),
-            "few": r["at_risk"] is not None and r["at_risk"] < k,
+            "few": r["retained"] is not None and r["at_risk"] < k,
+            "note": s.get("indicators.not_yet") if r["retained"] is None else "",
         }
 
     def retention_row(g: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from api.domain import beneficiaries as ben
 from api.domain import reporting
 from api.domain import results as results_domain
 from api.routes.common import Page, ReportQueryDep, created, result_view
-from api.schemas import BeneficiaryCreate, BreakGlass, ResultPublic
+from api.schemas import BeneficiaryCreate, BeneficiaryUpdate, BreakGlass, ResultPublic
 
 router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
@@ -27,7 +27,9 @@ def create(
     return created(
         idem.run(
             body.model_dump(),
-            lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
+            lambda: ben.create(
+                session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip, body.region
+            ),
             replay=lambda code: ben.read(session, principal, vault, code, ip),
         )
     )
@@ -49,6 +51,14 @@ def listing(
 @router.get("/{code}")
 def read(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
     return ben.read(session, principal, vault, code, ip)
+
+
+@router.patch("/{code}")
+def update(
+    code: str, body: BeneficiaryUpdate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> dict[str, Any]:
+    """Record or correct where the person lives (``region``: an id of ``GET /v1/regions``, null clears it)."""
+    return ben.set_region(session, principal, vault, code, body.region, ip)
 
 
 @router.get("/{code}/export")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+import instruments
 import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import indicators, timeline
@@ -215,3 +216,10 @@ def programme_indicators(
             headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.pdf"'},
         )
     return data
+
+
+@router.get("/regions")
+def regions(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Georgia's regions (a beneficiary's ``region`` and the indicators' breakdown), in Georgian and English."""
+    principal.require("instruments.read")
+    return [{"id": r.id, "name": r.name.model_dump()} for r in instruments.regions()]

@@ -17,8 +17,8 @@ from fastapi.responses import Response
 
 import instruments
 import reports
-from api.deps import IpDep, SessionDep
-from api.domain import indicators, timeline
+from api.deps import IpDep, SessionDep, VaultDep
+from api.domain import beneficiaries, indicators, timeline
 from api.domain import outcomes as oc
 from api.domain.access import Principal
 from api.domain.errors import DomainError, Invalid
@@ -292,3 +292,15 @@ def programme_indicators(request: Request, principal: IndicatorReader, session: 
         )
         chart = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     return render(request, "indicators.html", data=data, names=names, chart=chart)
+
+
+RegionWriter = Annotated[Principal, Depends(Need("beneficiaries.create"))]
+
+
+@router.post("/beneficiaries/{code}/region")
+def set_region(
+    request: Request, code: str, principal: RegionWriter, form: Form, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> Response:
+    """Where the person lives (the programme indicators' breakdown by region); empty clears it."""
+    beneficiaries.set_region(session, principal, vault, code, str(form.get("region") or "").strip() or None, ip)
+    return redirect(request, f"/beneficiaries/{code}", saved="region")
