@@ -133,6 +133,23 @@ def get_db(request: Request) -> Iterator[Session]:
         raise
 
 
+def get_write_db(request: Request) -> Iterator[Session]:
+    """One write transaction whatever the method: for a page whose very visit changes something (a
+    study participant's next step hands out a fresh respondent token and may start the next
+    instrument). A GET's read transaction would write without the write lock: on SQLite two such
+    visits at once fail to upgrade (503), on PostgreSQL they would not take turns. Committed before
+    the response, like ``get_db``; what was queued with ``keep`` is still written when it fails."""
+    db = request.app.state.db
+    current: Session | None = None
+    try:
+        with db.write() as session:
+            current = session
+            yield session
+    except Exception:
+        _write_kept(db, current)
+        raise
+
+
 async def get_vault(request: Request) -> Vault:
     return request.app.state.vault  # type: ignore[no-any-return]
 
@@ -143,6 +160,7 @@ async def get_cookies(request: Request) -> Sessions:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_db, scope="function")]
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 

@@ -72,6 +72,11 @@ class BeneficiaryCreate(Body):
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     gender: str | None = None
     birth_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    region: Short | None = Field(default=None, description="One of Georgia's regions by its id (GET /v1/regions).")
+
+
+class BeneficiaryUpdate(Body):
+    region: Short | None = Field(description="One of Georgia's regions by its id (GET /v1/regions); null clears it.")
 
 
 class AdministrationCreate(Body):
@@ -421,6 +426,7 @@ class BeneficiaryPublic(Out):
     code: str
     gender: str | None
     birth_year: int | None
+    region: str | None = Field(default=None, description="an id of GET /v1/regions; null: not recorded")
     created_at: dt.datetime
     closed_at: dt.datetime | None
     depersonalized: bool
@@ -438,6 +444,7 @@ class SubjectPerson(Out):
     contact: str | None
     gender: str | None
     birth_year: int | None
+    region: str | None
     registered_by: str | None
     created_at: dt.datetime
     closed_at: dt.datetime | None
@@ -955,7 +962,7 @@ class Indicators(Out):
     min_n: int
     retention_months: list[int]
     overall: IndicatorBlock | Suppressed
-    by: dict[str, list[IndicatorGroup | SuppressedGroup]] = Field(description="phase, group and quarter")
+    by: dict[str, list[IndicatorGroup | SuppressedGroup]] = Field(description="phase, group, region and quarter")
 
 
 # research
@@ -1226,3 +1233,10 @@ class SubmissionsImport(Out):
     instrument: str = Field(description="the instrument and version, e.g. vdq@1.1")
     unused_columns: list[str] = Field(description="columns of the file that are neither items nor questions")
     questions: list[str] = Field(description="the study's demographic questions found as columns")
+
+
+class Region(Out):
+    """One of Georgia's regions (``instruments/data/regions.toml``)."""
+
+    id: str
+    name: Bilingual

@@ -14,12 +14,15 @@ from . import _lint, _load
 from ._catalogue import (
     Activity,
     Occupation,
+    Region,
     activities,
     data_dir,
     find_occupation,
     load_activities,
     load_occupations,
+    load_regions,
     occupations,
+    regions,
 )
 from ._compile import default_min_answered, intake_spec, scoring_spec
 from ._errors import ErrorCode, InstrumentError, Problem, UnknownInstrument
@@ -85,6 +88,7 @@ __all__ = [
     "Occupation",
     "Option",
     "Problem",
+    "Region",
     "Text",
     "activities",
     "available",
@@ -98,6 +102,8 @@ __all__ = [
     "intake_spec",
     "load",
     "load_activities",
+    "load_regions",
+    "regions",
     "load_occupations",
     "load_path",
     "occupations",

@@ -60,6 +60,18 @@ class _ActivityFile(Frozen):
     activity: list[Activity]
 
 
+class Region(Frozen):
+    """One of Georgia's regions (``data/regions.toml``)."""
+
+    id: Identifier
+    name: Text
+
+
+class _RegionFile(Frozen):
+    schema_version: int
+    region: list[Region]
+
+
 def _bool01(v: str, file: str, row: int, col: str, problems: list[Problem]) -> bool:
     if v.strip() not in ("0", "1"):
         problems.append(Problem("E050", file, row, col, f"must be 0 or 1 (got {v!r})"))
@@ -152,6 +164,34 @@ def load_activities(path: Path | None = None) -> tuple[Activity, ...]:
     if problems:
         raise InstrumentError(problems)
     return tuple(parsed.activity)
+
+
+def load_regions(path: Path | None = None) -> tuple[Region, ...]:
+    """Read and check ``regions.toml`` (ids unique)."""
+    path = path or data_dir() / "regions.toml"
+    if not path.is_file():
+        raise InstrumentError([Problem("E000", str(path), None, "", "is missing")])
+    try:
+        parsed = _RegionFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise InstrumentError([Problem("E000", path.name, None, "", f"cannot be parsed: {exc}")]) from exc
+    except ValidationError as err:
+        raise InstrumentError(_pydantic_problems(err, path.name)) from err
+    seen: set[str] = set()
+    problems = []
+    for k, r in enumerate(parsed.region):
+        if r.id in seen:
+            problems.append(Problem("E010", path.name, None, f"region[{k}].id", f"{r.id!r} is defined twice"))
+        seen.add(r.id)
+    if problems:
+        raise InstrumentError(problems)
+    return tuple(parsed.region)
+
+
+@lru_cache(maxsize=1)
+def regions() -> tuple[Region, ...]:
+    """Georgia's regions, as shipped (loaded once)."""
+    return load_regions()
 
 
 @lru_cache(maxsize=1)

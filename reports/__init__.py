@@ -34,6 +34,7 @@ from ._format import number as format_number
 from ._format import plural as plural_category
 from ._format import when as format_when
 from ._format import zone as time_zone
+from ._indicators import indicators_chart, render_indicators
 from ._matching import Match, MatchResult, match_occupations
 from ._model import Profile, Reliability, ReportConfig, ResultNote
 from ._render import (
@@ -101,6 +102,8 @@ __all__ = [
     "render_view_html",
     "render_view_pdf",
     "render_study",
+    "render_indicators",
+    "indicators_chart",
     "view_json",
     "jsonable_view",
 ]

@@ -582,15 +582,27 @@ def retention_chart(
     fmt: Format = "svg",
     dpi: int = 150,
     lang: str = "en",
+    at_risk: Sequence[Sequence[int | None]] | None = None,
+    at_risk_label: str = "",
 ) -> bytes:
     """Kaplan–Meier retention curves: each (label, times, survival, lower, upper) a step line with its
-    confidence band; dotted guides at the ``marks`` months. Times in months, survival 0–1."""
+    confidence band; dotted guides at the ``marks`` months. Times in months, survival 0–1.
+
+    ``at_risk``: per curve, the number of people still followed at month 0 and at each of the
+    ``marks`` (None: not shown), written in rows under the time axis in the curve's colour, with
+    ``at_risk_label`` above them (the usual number-at-risk table of a Kaplan–Meier plot)."""
     if not curves:
         raise ReportError("retention_chart needs at least one curve")
+    if at_risk is not None and (len(at_risk) != len(curves) or any(len(row) != len(marks) + 1 for row in at_risk)):
+        raise ReportError("retention_chart: at_risk needs one row per curve, with month 0 and each mark")
     font_files()
-    fig = Figure(figsize=(6.4, 3.4))
+    rows = len(at_risk) if at_risk is not None else 0
+    extra = 0.28 + 0.17 * rows if rows else 0.0  # inches under the axis for the at-risk rows
+    height = 3.4 + extra
+    fig = Figure(figsize=(6.4, height))
     _SVGCanvas(fig)
-    ax = fig.add_axes((0.1, 0.16, 0.62, 0.72))
+    bottom = (0.16 * 3.4 + extra) / height
+    ax = fig.add_axes((0.1, bottom, 0.62, 0.72 * 3.4 / height))
     end = max([max(c[1], default=0.0) for c in curves] + [max(marks, default=12)])
     for k, (label, times, surv, lower, upper) in enumerate(curves):
         colour = RETENTION_COLOURS[k % len(RETENTION_COLOURS)]
@@ -623,6 +635,51 @@ def retention_chart(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, prop={"family": _FONT, "size": 7})
+    if at_risk is not None:
+        top = -(0.16 * 3.4 + 0.08) * 72  # points under the axis: below the axis label
+        ax.annotate(
+            at_risk_label,
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(-4, top),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=7,
+            fontweight="bold",
+            color=INK,
+            fontfamily=_FONT,
+        )
+        for k, (row, curve) in enumerate(zip(at_risk, curves, strict=True)):
+            colour = RETENTION_COLOURS[k % len(RETENTION_COLOURS)]
+            y = top - 0.17 * 72 * (k + 1)
+            for t, n in zip((0, *marks), row, strict=True):
+                if n is None or t > end:
+                    continue
+                ax.annotate(
+                    str(n),
+                    xy=(t, 0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(0, y),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top",
+                    fontsize=7,
+                    color=colour,
+                    fontfamily=_FONT,
+                )
+            ax.annotate(
+                curve[0],
+                xy=(1, 0),
+                xycoords="axes fraction",
+                xytext=(10, y),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color=colour,
+                fontfamily=_FONT,
+            )
     if title:
         fig.text(0.02, 0.96, title, fontsize=9.5, fontweight="bold", color=INK, fontfamily=_FONT, va="top")
     buf = io.BytesIO()

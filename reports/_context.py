@@ -838,6 +838,7 @@ def build_profile(
     *,
     previous: Sequence[ScoreRecord] = (),
     previous_date: date | None = None,
+    previous_dates: Mapping[str, date] | None = None,
     name: str | None = None,
     administrator: str = "",
     administered: date | None = None,
@@ -858,7 +859,9 @@ def build_profile(
     from ``ScoreResult.records()`` or a stored result). ``previous``: earlier records of the
     same models, for the change section. ``reliabilities``: model (``decision``, ``holland``,
     ``bipolar``) → scale id → ``Reliability``; without them no SEM band is drawn (and reports
-    say so). A chosen norm table that carries its sample's α and SD supplies them for its
+    say so). ``previous_dates``: model → the date of its previous record, where the previous
+    records were given on different days (``previous_date`` for the models not named). A chosen
+    norm table that carries its sample's α and SD supplies them for its
     model; ``reliabilities`` given here override it scale by scale. ``norms``: model →
     ``scoring.research.NormTable``; each scale then gets its mid-point percentile rank,
     normalized T and stanine in ``norm_group`` (``all`` or e.g. ``gender=f``), and the
@@ -942,7 +945,16 @@ def build_profile(
         if model not in recs:
             raise ReportError(f"a previous {model} result was given but no current one to compare with")
         changes.append(
-            _change(model, insts[model], before, recs[model], rel.get(model, {}), previous_date, administered, given)
+            _change(
+                model,
+                insts[model],
+                before,
+                recs[model],
+                rel.get(model, {}),
+                (previous_dates or {}).get(model, previous_date),
+                administered,
+                given,
+            )
         )
 
     interventions = {}

@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -202,15 +203,21 @@ def render_pdf(
 
 
 def _pdf(view: dict[str, Any], charts: bool) -> bytes:
+    return pdf_of(lambda: _html(view, charts, inline_css=False), _css())
+
+
+def pdf_of(make_html: Callable[[], str], css: str) -> bytes:
+    """The PDF of the HTML ``make_html`` returns (made inside the paused collector), styled by
+    ``css``; WeasyPrint's complaints become ``MissingGlyphWarning`` / ``RenderWarning``."""
     from . import _render_pdf  # imported here: WeasyPrint is slow to import and only PDF needs it
 
     with _render_pdf.gc_paused():
-        html = _html(view, charts, inline_css=False)
+        html = make_html()
         logger = logging.getLogger("weasyprint")
         handler = _Collect()
         logger.addHandler(handler)
         try:
-            pdf = _render_pdf.write_pdf(html, _css(), str(TEMPLATES))
+            pdf = _render_pdf.write_pdf(html, css, str(TEMPLATES))
         finally:
             logger.removeHandler(handler)
     for rec in handler.records:

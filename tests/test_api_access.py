@@ -50,6 +50,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/beneficiaries"): CARE,
     ("GET", "/v1/beneficiaries"): CARE,
     ("GET", "/v1/beneficiaries/{code}"): CARE,
+    ("PATCH", "/v1/beneficiaries/{code}"): CARE,  # where the person lives
+    ("GET", "/v1/regions"): PEOPLE | {"scorer", "reader"},  # a catalogue, no one's data
     ("GET", "/v1/beneficiaries/{code}/export"): {"social_worker"},
     ("POST", "/v1/beneficiaries/{code}/break-glass"): {"admin"},
     ("POST", "/v1/beneficiaries/{code}/close"): {"social_worker"},
@@ -221,6 +223,7 @@ BODIES = {
     },
     "/v1/placements/{placement_id}/follow-ups": {"month": 1, "done_on": TODAY.isoformat(), "still_employed": True},
     "/v1/report-batches": {"audience": "employment", "format": "html"},
+    "/v1/beneficiaries/{code}": {"region": "imereti"},
 }
 QUERY = {
     "/v1/studies/{study_id}/export": {"format": "csv"},

@@ -213,6 +213,14 @@ def _case_work(svc: Any, c: Contract, norms: Path, monkeypatch: Any) -> None:
     c.check("post", "/v1/beneficiaries", 201, psy.post("/v1/beneficiaries", json={}))
     c.check("get", "/v1/beneficiaries", 200, sw.get("/v1/beneficiaries?limit=2"))
     c.check("get", "/v1/beneficiaries/{code}", 200, sw.get(f"/v1/beneficiaries/{code}"))
+    regions = c.check("get", "/v1/regions", 200, sw.get("/v1/regions"))
+    moved = c.check(
+        "patch",
+        "/v1/beneficiaries/{code}",
+        200,
+        sw.patch(f"/v1/beneficiaries/{code}", json={"region": regions[0]["id"]}),
+    )
+    assert moved["region"] == regions[0]["id"]
     administer(sw, code, "intake", INTAKE)
 
     # administrations, a correction, a rescore, the respondent's code

@@ -135,6 +135,8 @@ class Beneficiary(Base):
     contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     gender: Mapped[str | None] = mapped_column(String(16))
     birth_year: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(40))
+    """Where the person lives: an id of ``instruments.regions()`` (the programme indicators' breakdown)."""
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTC, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTC)

@@ -46,6 +46,7 @@ def _view(b: Beneficiary, principal: Principal, vault: Vault) -> dict[str, Any]:
         "code": b.code,
         "gender": b.gender,
         "birth_year": b.birth_year,
+        "region": b.region,
         "created_at": b.created_at,
         "closed_at": b.closed_at,
         "depersonalized": b.depersonalized_at is not None,
@@ -72,8 +73,10 @@ def create(
     gender: str | None = None,
     birth_year: int | None = None,
     ip: str | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
     principal.require("beneficiaries.create")
+    check_region(region)
     if gender not in (None, "female", "male", "other"):
         raise Invalid("gender must be female, male or other", field="gender", value=gender)
     this_year = dt.date.today().year
@@ -88,6 +91,7 @@ def create(
             contact_enc=vault.seal(contact),
             gender=gender,
             birth_year=birth_year,
+            region=region,
             created_by=principal.id if principal.kind == "user" else None,
         )
         try:
@@ -98,6 +102,28 @@ def create(
         except IntegrityError:
             continue
     audit.append(session, principal.actor, "create", "beneficiary", b.code, b.code, ip)
+    return _view(b, principal, vault)
+
+
+def check_region(region: str | None) -> None:
+    """A region is one of ``instruments.regions()`` by its id, or None (not recorded)."""
+    known = [r.id for r in instruments.regions()]
+    if region is not None and region not in known:
+        raise Invalid(f"region must be one of {', '.join(known)}", field="region", value=region)
+
+
+def set_region(
+    session: Session, principal: Principal, vault: Vault, code: str, region: str | None, ip: str | None = None
+) -> dict[str, Any]:
+    """Record (or correct, or clear with None) where the person lives; whoever may register a person
+    may do it. Audited with the old and the new value (a region is coarse: no one is named by it)."""
+    principal.require("beneficiaries.create")
+    check_region(region)
+    b = find(session, code)
+    if b.depersonalized_at is not None:
+        raise Invalid("the case is depersonalized: its record is not changed any more", field="code", value=code)
+    before, b.region = b.region, region
+    audit.append(session, principal.actor, "update", "beneficiary", code, code, ip, {"region": [before, region]})
     return _view(b, principal, vault)
 
 
@@ -250,6 +276,7 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
             "contact": vault.open(b.contact_enc),
             "gender": b.gender,
             "birth_year": b.birth_year,
+            "region": b.region,
             "registered_by": users.get(b.created_by) if b.created_by else None,
             "created_at": b.created_at,
             "closed_at": b.closed_at,

@@ -5,9 +5,9 @@ codes — each figure with its n, groups below ``settings.indicators_min_n`` peo
   people placed and the placement rate;
 - job retention at 3, 6 and 12 months: Kaplan–Meier over each person's first placement, with a 95 %
   band and the number at risk (``scoring.research.kaplan_meier``, lifelines);
-- by rehabilitation phase and job-seeker group (the person's latest intake) and by the quarter the
-  person was first assessed (a cohort). Region is not recorded anywhere in proforient, so there is
-  no breakdown by region.
+- by rehabilitation phase and job-seeker group (the person's latest intake), by region (where the
+  person lives, on the beneficiary's record: one of Georgia's regions) and by the quarter the person
+  was first assessed (a cohort).
 
 **Survival data.** A placement's time runs from its first day. A follow-up that finds the person no
 longer in the job is an event at the day the job ended (or, where unknown, the follow-up's day); a
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.db.tables import FollowUp, Placement, Result, Sending, Training
+from api.db.tables import Beneficiary, FollowUp, Placement, Result, Sending, Training
 from api.settings import Settings
 from scoring import research
 
@@ -34,7 +34,7 @@ from .access import Principal
 from .outcomes import MONTH_DAYS
 
 RETENTION_MONTHS = (3, 6, 12)
-BREAKDOWNS = ("phase", "group", "quarter")
+BREAKDOWNS = ("phase", "group", "region", "quarter")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Person:
     first_assessed: dt.date
     phase: str | None = None
     group: str | None = None
+    region: str | None = None
     packets: int = 0
     trainings_completed: int = 0
     placed: bool = False
@@ -77,6 +78,11 @@ def people(session: Session) -> dict[int, Person]:
         select(Result.beneficiary_id, func.min(Result.created_at)).group_by(Result.beneficiary_id)
     ).all()
     out = {bid: Person(bid, _date(at)) for bid, at in first}
+    for bid, region in session.execute(
+        select(Beneficiary.id, Beneficiary.region).where(Beneficiary.region.is_not(None))
+    ):
+        if bid in out:
+            out[bid].region = region
     for bid, person in out.items():
         intake = results.latest(session, bid, ("intake",)).get("intake")
         if intake is not None:
@@ -160,6 +166,8 @@ def _key(p: Person, by: str) -> str | None:
         return p.phase
     if by == "group":
         return p.group
+    if by == "region":
+        return p.region
     return quarter(p.first_assessed)
 
 
@@ -205,7 +213,7 @@ def _curve(everyone: list[Person], min_n: int) -> list[dict[str, Any]] | None:
 
 def value_names(lang: str) -> dict[str, dict[str, str]]:
     """How the breakdowns' values read: the rehabilitation phases' labels from the intake forms
-    (every version shipped), the job-seeker groups as they are (I–IV)."""
+    (every version shipped), the regions' names, the job-seeker groups as they are (I–IV)."""
     import instruments
     from api import service
 
@@ -215,7 +223,7 @@ def value_names(lang: str) -> dict[str, dict[str, str]]:
         role = inst.role("rehabilitation_phase") if inst.model == "intake" else None
         for o in role.options if role is not None else ():
             phases[o.value] = o.label.get(lang)
-    return {"phase": phases}
+    return {"phase": phases, "region": {r.id: r.name.get(lang) for r in instruments.regions()}}
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -246,6 +254,7 @@ LABELS = {
         "overall": "Overall",
         "phase": "Rehabilitation phase",
         "group": "Job-seeker group",
+        "region": "Region",
         "quarter": "Quarter first assessed",
         "none": "not recorded",
     },
@@ -274,6 +283,7 @@ LABELS = {
         "overall": "სულ",
         "phase": "რეაბილიტაციის ეტაპი",
         "group": "სამუშაოს მაძიებლის ჯგუფი",
+        "region": "რეგიონი",
         "quarter": "პირველი შეფასების კვარტალი",
         "none": "არ არის მითითებული",
     },
@@ -290,6 +300,14 @@ COUNTS = (
     "not_followed",
     "jobs_lost",
 )
+
+
+def to_pdf(data: dict[str, Any], lang: str, settings: Settings) -> bytes:
+    """The indicators as a PDF for donors (``reports.render_indicators``), naming the fund."""
+    import reports
+
+    fund = settings.fund_name_ka if lang == "ka" else settings.fund_name_en
+    return reports.render_indicators(data, lang, value_names=value_names(lang), fund_name=fund)
 
 
 def to_xlsx(data: dict[str, Any], lang: str, value_names: dict[str, dict[str, str]] | None = None) -> bytes:

@@ -290,7 +290,10 @@ def run(db: Any, settings: Settings, job_id: str, worker: str) -> bool:
                 if not latest:
                     continue
                 chosen = list(latest.values())
-                profile = reporting.profile_from(s, settings, code, chosen, reliability=audience == "psychologist")
+                technical = audience == "psychologist"
+                profile = reporting.profile_from(
+                    s, settings, code, chosen, reliability=technical, against_first=technical
+                )
                 result_ids = [r.id for r in chosen]
             data, _ = reporting.render(profile, lang, audience, fmt)
             try:

@@ -8,6 +8,7 @@ packet only that packet, rendered from exactly the results and parts it carries.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -121,11 +122,15 @@ def profile_from(
     name: str | None = None,
     norms: list[str] | None = None,
     reliability: bool = True,
+    against_first: bool = False,
 ) -> reports.Profile:
     """The one place a report's content is assembled from stored results (no access checks here:
     callers check who may see what). ``reliability``: look up the reliabilities behind SEM bands and
     reliable change (``reliabilities_for``); only the psychologist's version shows them, so the
-    others may skip the look-up."""
+    others may skip the look-up. ``against_first`` (the psychologist's report; issue 16, item 2):
+    without an explicit ``previous``, each chosen questionnaire that was given before (same
+    instrument and version) is shown against its first administration, scale by scale, with the
+    reliable-change index where a reliability is known (``first_administration``)."""
     seen: set[str] = set()
     for r in chosen:
         kind = kind_of(r)
@@ -146,12 +151,21 @@ def profile_from(
     when = (adm.submitted_at if adm is not None else None) or first.created_at
     history = [note for r in chosen for note in _history(session, lines[r.id], zone)]
     tables = load_norms(norms, session)
+    earlier: dict[str, tuple[Result, dt.datetime]] = {}
+    if previous is None and against_first:
+        for r in chosen:
+            found = first_administration(session, r) if kind_of(r) != "intake" else None
+            if found is not None:
+                earlier[kind_of(r)] = found
     try:
         return reports.build_profile(
             code,
             [results.record_of(r) for r in chosen],
-            previous=[results.record_of(previous)] if previous is not None else (),
+            previous=[results.record_of(previous)]
+            if previous is not None
+            else [results.record_of(r) for r, _ in earlier.values()],
             previous_date=reports.local_date(previous.created_at, zone) if previous is not None else None,
+            previous_dates={k: reports.local_date(when, zone) for k, (_, when) in earlier.items()} or None,
             name=name,
             administrator=accounts.display_name(session, by),
             administered=reports.local_date(when, zone),
@@ -163,6 +177,33 @@ def profile_from(
         )
     except reports.ReportError as exc:
         raise Conflict(f"the report cannot be made: {exc}") from exc
+
+
+def first_administration(session: Session, r: Result) -> tuple[Result, dt.datetime] | None:
+    """The current result of the person's first administration of ``r``'s instrument and version,
+    with the administration's time, when that administration came before ``r``'s; None when ``r``
+    is itself the first (or the only) one. Discarded administrations do not count."""
+    if r.beneficiary_id is None:
+        return None
+    same = [
+        e
+        for e in results.entries(session, r.beneficiary_id)
+        if (e.result.instrument, e.result.instrument_version) == (r.instrument, r.instrument_version)
+    ]
+    mine = next((e for e in same if e.result.id == r.id), None)
+    if mine is None:
+        return None
+    before = [
+        e
+        for e in same
+        if e.current
+        and e.administration.id != r.administration_id
+        and results.timestamp(e.administered) < results.timestamp(mine.administered)
+    ]
+    if not before:
+        return None
+    first = min(before, key=lambda e: results.timestamp(e.administered))
+    return first.result, first.administered
 
 
 def line_of(session: Session, r: Result) -> list[Result]:
@@ -241,7 +282,8 @@ def result_report(
     if r is None or results.model_of(r) not in REPORTED:
         raise NotFound(f"no result {result_id!r}", field="result", value=result_id)
     code = find_code(session, r.beneficiary_id)
-    profile = profile_from(session, settings, code, [r], norms=norms, reliability=audience == "psychologist")
+    technical = audience == "psychologist"
+    profile = profile_from(session, settings, code, [r], norms=norms, reliability=technical, against_first=technical)
     audit.append(
         session,
         principal.actor,
@@ -272,8 +314,9 @@ def profile_report(
     results = latest_results(session, b.id)
     if not results:
         raise NotFound(f"{code} has no results yet", field="code", value=code)
+    technical = audience == "psychologist"
     profile = profile_from(
-        session, settings, code, list(results.values()), norms=norms, reliability=audience == "psychologist"
+        session, settings, code, list(results.values()), norms=norms, reliability=technical, against_first=technical
     )
     audit.append(
         session,
@@ -358,7 +401,10 @@ def profile_for(
     name = None
     if audience == "psychologist" and principal.can("beneficiaries.names"):
         name = vault.open(b.name_enc)
-    profile = profile_from(session, settings, code, chosen, before, name, norms=norms)
+    technical = audience == "psychologist"
+    profile = profile_from(
+        session, settings, code, chosen, before, name, norms=norms, reliability=technical, against_first=technical
+    )
     audit.append(
         session,
         principal.actor,

@@ -343,12 +343,17 @@ def normalize_code(text: str) -> str:
     return re.sub(r"[\s\-–_.]", "", text).upper()
 
 
-def participant(session: Session, text: str, ip: str | None = None) -> tuple[Study, StudyParticipant]:
-    """The study and participant a code opens (throttled like every hand-over code)."""
+def participant(
+    session: Session, text: str, ip: str | None = None, *, lock: bool = False
+) -> tuple[Study, StudyParticipant]:
+    """The study and participant a code opens (throttled like every hand-over code). ``lock``: hold
+    the participant's row until the unit of work ends (every step that changes it does), so two
+    devices using one code at the same moment take turns and the second sees what the first did."""
     adm_domain.code_allowed(session, ip)
-    p = session.execute(
-        select(StudyParticipant).where(StudyParticipant.code_hash == hash_token(normalize_code(text)))
-    ).scalar_one_or_none()
+    q = select(StudyParticipant).where(StudyParticipant.code_hash == hash_token(normalize_code(text)))
+    if lock:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    p = session.execute(q).scalar_one_or_none()
     if p is None:
         adm_domain.code_wrong(session, ip)
         raise NotFound("this link or code is not valid (any more)")
@@ -363,7 +368,7 @@ def answer_consent(
     session: Session, text: str, accept: bool, today: dt.date, ip: str | None = None
 ) -> StudyParticipant:
     """The participant's answer to the consent text: take part, or decline (nothing more is asked)."""
-    study, p = participant(session, text, ip)
+    study, p = participant(session, text, ip, lock=True)
     if p.status != "invited":
         raise Conflict("this code was used already")
     if accept and not is_open(study, today):
@@ -402,7 +407,7 @@ def check_about(study: Study, answers: dict[str, str], this_year: int) -> dict[s
 def save_about(
     session: Session, text: str, answers: dict[str, str], today: dt.date, ip: str | None = None
 ) -> StudyParticipant:
-    study, p = participant(session, text, ip)
+    study, p = participant(session, text, ip, lock=True)
     if p.status != "consented":
         raise Conflict("the demographic questions come after the consent, once")
     p.answers = check_about(study, answers, today.year)
@@ -419,7 +424,9 @@ def _administrations(session: Session, p: StudyParticipant) -> dict[str, Adminis
 
 def next_step(session: Session, study: Study, p: StudyParticipant, today: dt.date) -> tuple[str, str | None]:
     """Where the participant goes now: 'consent', 'declined', 'closed', 'about', 'answer' (with a
-    fresh respondent token for the next instrument) or 'done'."""
+    fresh respondent token for the next instrument) or 'done'. It writes (a new administration, a
+    new token): call it in a write unit of work with ``p`` locked (``participant(..., lock=True)``),
+    so one code opened on two devices at once starts one administration, not two."""
     if p.status == "declined":
         return "declined", None
     if p.status == "invited":
@@ -460,8 +467,12 @@ def continue_after(session: Session, token: str, today: dt.date, ip: str | None 
     a = adm_domain.by_code(session, token, ip)
     if a.participant_id is None:
         raise NotFound("this link or code is not valid (any more)")
-    p = session.get(StudyParticipant, a.participant_id)
-    assert p is not None
+    p = session.execute(
+        select(StudyParticipant)
+        .where(StudyParticipant.id == a.participant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     return next_step(session, _study(session, p.study_id), p, today)
 
 

@@ -14,6 +14,7 @@ from api.schemas import (
     BeneficiaryCreate,
     BeneficiaryPage,
     BeneficiaryPublic,
+    BeneficiaryUpdate,
     BreakGlass,
     ReportView,
     ResultPublic,
@@ -35,7 +36,9 @@ def create(
     return idempotent(
         idem,
         body.model_dump(),
-        lambda: ben.create(session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip),
+        lambda: ben.create(
+            session, principal, vault, body.name, body.contact, body.gender, body.birth_year, ip, body.region
+        ),
         lambda code: ben.read(session, principal, vault, code, ip),
     )
 
@@ -56,6 +59,14 @@ def listing(
 @router.get("/{code}", **documented(BeneficiaryPublic))
 def read(code: str, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep) -> dict[str, Any]:
     return ben.read(session, principal, vault, code, ip)
+
+
+@router.patch("/{code}", **documented(BeneficiaryPublic))
+def update(
+    code: str, body: BeneficiaryUpdate, principal: PrincipalDep, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> dict[str, Any]:
+    """Record or correct where the person lives (``region``: an id of ``GET /v1/regions``, null clears it)."""
+    return ben.set_region(session, principal, vault, code, body.region, ip)
 
 
 @router.get("/{code}/export", **documented(SubjectDocument))

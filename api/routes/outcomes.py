@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+import instruments
 import reports
 from api.deps import IdempotencyDep, IpDep, PrincipalDep, SessionDep, SettingsDep
 from api.domain import indicators, timeline
@@ -26,6 +27,7 @@ from api.schemas import (
     Indicators,
     PlacementCreate,
     PlacementPublic,
+    Region,
     Timeline,
     TrainingCreate,
     TrainingFinish,
@@ -151,18 +153,18 @@ def case_timeline(
     return timeline.timeline(session, principal, settings, code, lang, ip)
 
 
-@router.get("/indicators", **documented(Indicators, files=[XLSX]))
+@router.get("/indicators", **documented(Indicators, files=[XLSX, "application/pdf"]))
 def programme_indicators(
     principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
     ip: IpDep,
-    format: Annotated[Literal["json", "xlsx"], Query()] = "json",
+    format: Annotated[Literal["json", "xlsx", "pdf"], Query()] = "json",
     lang: Lang = "en",
 ) -> dict[str, Any] | Response:
     """Programme indicators for the fund's management: aggregates only, each with its n, groups below
     the minimum size suppressed; retention at 3/6/12 months by Kaplan–Meier with 95 % bands and the
-    number at risk. ``format=xlsx`` for a workbook (donors)."""
+    number at risk. ``format=xlsx`` for a workbook, ``format=pdf`` for a document (donors)."""
     data = indicators.indicators(session, principal, settings, _today(settings), ip)
     if format == "xlsx":
         return Response(
@@ -170,4 +172,17 @@ def programme_indicators(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.xlsx"'},
         )
+    if format == "pdf":
+        return Response(
+            indicators.to_pdf(data, lang, settings),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{data["as_of"]}-{lang}.pdf"'},
+        )
     return data
+
+
+@router.get("/regions", **documented(list[Region]))
+def regions(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Georgia's regions (a beneficiary's ``region`` and the indicators' breakdown), in Georgian and English."""
+    principal.require("instruments.read")
+    return [{"id": r.id, "name": r.name.model_dump()} for r in instruments.regions()]

@@ -281,7 +281,15 @@ def env() -> Environment:
     e.filters["head"] = lambda text, lang: reports.heading_case(text, lang)  # a name standing as a heading
     e.filters["listed"] = lambda items, lang: reports.strings(lang).join(items, mid_sentence=True)  # "a, b and c"
     e.filters["whole_words"] = whole_words
+    e.globals["regions"] = _regions
     return e
+
+
+def _regions(lang: str) -> list[tuple[str, str]]:
+    """Georgia's regions as (id, name in ``lang``), in the catalogue's order (templates: ``regions(lang)``)."""
+    import instruments
+
+    return [(r.id, r.name.get(lang)) for r in instruments.regions()]
 
 
 _HYPHENATED = re.compile(r"\S*\w-\w\S*")

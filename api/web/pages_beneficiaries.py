@@ -37,7 +37,7 @@ from .core import (
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = 25
-FLASHES = ("intake", "intake_submitted")
+FLASHES = ("intake", "intake_submitted", "region")
 """The notes a beneficiary page can show after a redirect (``?saved=…``)."""
 
 Reader = Annotated[Principal, Depends(Need("beneficiaries.read"))]
@@ -91,7 +91,7 @@ def new_beneficiary(request: Request, principal: Creator) -> Response:
 def create_beneficiary(
     request: Request, principal: Creator, form: Form, session: SessionDep, vault: VaultDep, ip: IpDep
 ) -> Response:
-    values = {k: str(form.get(k) or "").strip() for k in ("name", "contact", "gender", "birth_year")}
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "contact", "gender", "birth_year", "region")}
     year = values["birth_year"]
     if year and not year.isdigit():
         return render(request, "beneficiary_new.html", status=422, error="birth_year", values=values)
@@ -106,6 +106,7 @@ def create_beneficiary(
             values["gender"] or None,
             int(year) if year else None,
             ip,
+            region=values["region"] or None,
         ),
     )
     if err is not None:

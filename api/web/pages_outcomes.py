@@ -17,13 +17,13 @@ from fastapi.responses import Response
 
 import instruments
 import reports
-from api.deps import IpDep, SessionDep
-from api.domain import indicators, timeline
+from api.deps import IpDep, SessionDep, VaultDep
+from api.domain import beneficiaries, indicators, timeline
 from api.domain import outcomes as oc
 from api.domain.access import Principal
 from api.domain.errors import DomainError, Invalid
 
-from .core import Form, Need, Translator, WebRoute, attempt, lang_of, redirect, render
+from .core import Form, Need, WebRoute, attempt, lang_of, redirect, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -264,31 +264,20 @@ IndicatorReader = Annotated[Principal, Depends(Need("indicators.read"))]
 @router.get("/indicators")
 def programme_indicators(request: Request, principal: IndicatorReader, session: SessionDep, ip: IpDep) -> Response:
     lang = lang_of(request)
-    t = Translator(lang)
     data = indicators.indicators(session, principal, request.app.state.settings, _today(request), ip)
     names = indicators.value_names(lang)
-    curves = []
-    if data["overall"].get("curve"):
-        curves.append((t("ind.overall"), data["overall"]["curve"]))
-    for g in data["by"]["phase"]:
-        if g.get("curve") and g["value"]:
-            curves.append((names["phase"].get(g["value"], g["value"]), g["curve"]))
-    chart = None
-    if curves:
-        svg = reports.retention_chart(
-            [
-                (
-                    label,
-                    [p["month"] for p in c],
-                    [p["retained"] for p in c],
-                    [p["retained"] if p["lower"] is None else p["lower"] for p in c],
-                    [p["retained"] if p["upper"] is None else p["upper"] for p in c],
-                )
-                for label, c in curves
-            ],
-            months_label=t("ind.months"),
-            retained_label=t("ind.retained"),
-            lang=lang,
-        )
-        chart = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    svg = reports.indicators_chart(data, names, lang)  # with the bands and the number at risk, as in the PDF
+    chart = None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     return render(request, "indicators.html", data=data, names=names, chart=chart)
+
+
+RegionWriter = Annotated[Principal, Depends(Need("beneficiaries.create"))]
+
+
+@router.post("/beneficiaries/{code}/region")
+def set_region(
+    request: Request, code: str, principal: RegionWriter, form: Form, session: SessionDep, vault: VaultDep, ip: IpDep
+) -> Response:
+    """Where the person lives (the programme indicators' breakdown by region); empty clears it."""
+    beneficiaries.set_region(session, principal, vault, code, str(form.get("region") or "").strip() or None, ip)
+    return redirect(request, f"/beneficiaries/{code}", saved="region")

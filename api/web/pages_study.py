@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 import reports
-from api.deps import IpDep, SessionDep
+from api.deps import IpDep, SessionDep, WriteSessionDep
 from api.domain import studies
 from api.domain.errors import Invalid, NotFound, TooManyAttempts
 
@@ -23,9 +23,9 @@ def _today(request: Request):  # type: ignore[no-untyped-def]
     return reports.today(request.app.state.settings.time_zone)
 
 
-def _open(request: Request, session: SessionDep, code: str, ip: str | None):  # type: ignore[no-untyped-def]
+def _open(request: Request, session: SessionDep, code: str, ip: str | None, lock: bool = False):  # type: ignore[no-untyped-def]
     try:
-        return studies.participant(session, code, ip)
+        return studies.participant(session, code, ip, lock=lock)
     except NotFound as exc:
         raise PageError(404, "not_found") from exc
 
@@ -48,9 +48,11 @@ def open_code(request: Request, form: Form, session: SessionDep, ip: IpDep) -> R
 
 
 @router.get("/{code}")
-def step(request: Request, code: str, session: SessionDep, ip: IpDep) -> Response:
-    """The participant's next step: consent, declined, closed, about, an instrument, or thanks."""
-    study, p = _open(request, session, code, ip)
+def step(request: Request, code: str, session: WriteSessionDep, ip: IpDep) -> Response:
+    """The participant's next step: consent, declined, closed, about, an instrument, or thanks.
+    A visit may start the next instrument and hands out a fresh token: a write, with the
+    participant's row locked (two devices on one code take turns)."""
+    study, p = _open(request, session, code, ip, lock=True)
     where, token = studies.next_step(session, study, p, _today(request))
     if where == "answer":
         return redirect(request, f"/r/{token}")
