@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import instruments  # noqa: E402
 import scoring  # noqa: E402
-from api import service  # noqa: E402
+from api import scoring_facade as facade  # noqa: E402
 from api.db.session import make_engine, migrate, session_factory, transaction  # noqa: E402
 from api.db.tables import Administration, Answer, Beneficiary, Result  # noqa: E402
 from api.domain import reporting  # noqa: E402
@@ -66,7 +66,7 @@ def fill(url: str, rows: int) -> str:
     spec = instruments.scoring_spec(inst)
     x = simulate(spec, rows, trait_corr=0.3, seed=1).responses
     answers = [{item: str(int(v)) for item, v in zip(inst.item_ids, row, strict=True)} for row in x]
-    scores = service.score_answers(inst, answers)
+    scores = facade.score_answers(inst, answers)
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
     ben, adm, ans, res = [], [], [], []

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import instruments  # noqa: E402
 import reports  # noqa: E402
 import scoring  # noqa: E402
-from api.service import records_of_frame  # noqa: E402
+from api.scoring_facade import records_of_frame  # noqa: E402
 
 INTAKE = {
     "education_level": "secondary",

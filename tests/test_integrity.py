@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 
 import instruments
-from api import service as scoring_service
+from api import scoring_facade as scoring_service
 from api.db.session import READONLY, Database
 from api.db.tables import Answer, AuditEntry, Beneficiary, Consent, Result, Sending
 from api.domain import audit

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 import instruments
 import reports
-from api.service import records_of_frame
+from api.scoring_facade import records_of_frame
 from tests.test_reports_data import PERSON, intake_record, ppi_answers, record, sds_answers, vdq_answers
 
 VDQ = instruments.load("vdq")

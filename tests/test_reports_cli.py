@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import instruments
 from api.cli.reports import register
-from api.service import records_of_frame, score_frame
+from api.scoring_facade import records_of_frame, score_frame
 from api.tableio import write_table
 from tests.test_reports_data import INTAKE, ppi_answers, sds_answers, vdq_answers
 

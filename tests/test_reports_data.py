@@ -1,5 +1,5 @@
 """Fixed inputs for the report tests, built from the shipped definitions and scored by the
-real pipeline into typed result records (``api.service.records_of_frame``), plus checks that
+real pipeline into typed result records (``api.scoring_facade.records_of_frame``), plus checks that
 they score as designed.
 
 Person B-001 is built so that, independently of the report code:
@@ -19,7 +19,7 @@ import pandas as pd
 import instruments
 import reports
 import scoring
-from api.service import records_of_frame, score_frame
+from api.scoring_facade import records_of_frame, score_frame
 
 PERSON = "B-001"
 LIKES = {"S": 22, "A": 16, "E": 12, "C": 6, "R": 4, "I": 2}

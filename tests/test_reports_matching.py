@@ -16,7 +16,7 @@ import pytest
 
 import instruments
 import reports
-from api.service import records_of_frame
+from api.scoring_facade import records_of_frame
 from reports import ReportError, match_occupations
 from tests.test_reports_data import INTAKE, PERSON, records
 

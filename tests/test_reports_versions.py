@@ -15,7 +15,7 @@ import pytest
 
 import instruments
 import reports
-from api.service import records_of_frame
+from api.scoring_facade import records_of_frame
 from reports import Reliability, ReportError
 from tests.test_reports_data import PERSON, ppi_answers, sds_answers, vdq_answers
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import instruments
 import scoring
-from api import service as scoring_service
+from api import scoring_facade as scoring_service
 from api.db.tables import AuditEntry, Correction, Result
 from tests.api_helpers import INTAKE, Web, administer, answers_for
 

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from api import service
+from api import scoring_facade as facade
 from api.web.core import strings
 from tests import web_live
 from tests.api_helpers import INTAKE, administer, answers_for
@@ -176,11 +176,11 @@ def test_respondent_completes_all_three_on_a_phone_and_resumes_elsewhere(live: L
     results = {r["instrument"]: r for r in psy.get(f"/v1/beneficiaries/{code}/results").json()}
     assert set(results) == {"vdq", "sds", "ppi"}
     for iid, answers in given.items():
-        inst = service.instrument(iid)
+        inst = facade.instrument(iid)
         assert set(answers) == set(inst.item_ids)
         typed = {k: v for k, v in answers.items() if v != "skip"}
         seconds = psy.get(f"/v1/administrations/{results[iid]['administration']}").json()["seconds"]
-        expected = service.score_answers(inst, [typed], seconds=[seconds])[0]
+        expected = facade.score_answers(inst, [typed], seconds=[seconds])[0]
         skipped = sum(v == "skip" for v in answers.values())
         assert skipped > 0 and results[iid]["record"]["validity"]["n_missing"] == skipped
         assert results[iid]["record"] == expected.model_dump(mode="json"), iid  # exactly what was tapped
@@ -188,7 +188,7 @@ def test_respondent_completes_all_three_on_a_phone_and_resumes_elsewhere(live: L
 
 def _instrument_of(title: str) -> str:
     for iid in ("vdq", "sds", "ppi"):
-        if service.instrument(iid).title.ka == title:
+        if facade.instrument(iid).title.ka == title:
             return iid
     raise AssertionError(f"unknown questionnaire title {title!r}")
 
@@ -205,7 +205,7 @@ def test_psychologist_keys_in_paper_forms_and_downloads_the_pdf(live: Live, brow
     page.check("input[name=mode][value=paper]")
     page.click("form[action$='/start'] button[type=submit]")
     page.wait_for_url(re.compile(r".*/administrations/[0-9a-f-]+/paper$"))
-    inst = service.instrument("vdq")
+    inst = facade.instrument("vdq")
     ids = list(inst.item_ids)
     assert page.evaluate("document.activeElement.id") == f"p-{ids[0]}"
     typed: dict[str, str | None] = {}
@@ -233,7 +233,7 @@ def test_psychologist_keys_in_paper_forms_and_downloads_the_pdf(live: Live, brow
     page.wait_for_url(re.compile(r".*/results/[0-9a-f-]+$"))
     assert page.locator("img.chart").count() >= 1
     shot(page, "desktop-result-vdq")
-    expected = service.score_answers(inst, [typed])[0]
+    expected = facade.score_answers(inst, [typed])[0]
     psy = live.api("psychologist")
     stored = psy.get(f"/v1/results/{page.url.rsplit('/', 1)[1]}").json()["record"]
     assert stored["validity"]["n_missing"] == 3 and stored["certainty"] == expected.certainty
@@ -253,7 +253,7 @@ def test_psychologist_keys_in_paper_forms_and_downloads_the_pdf(live: Live, brow
     page.check("input[name=mode][value=paper]")
     page.click("form[action$='/start'] button[type=submit]")
     page.wait_for_url(re.compile(r".*/paper$"))
-    ppi = service.instrument("ppi")
+    ppi = facade.instrument("ppi")
     pairs: dict[str, str] = {}
     for k, item in enumerate(ppi.item_ids):
         side, rating = "LR"[k % 2], "321"[k % 3]
@@ -270,7 +270,7 @@ def test_psychologist_keys_in_paper_forms_and_downloads_the_pdf(live: Live, brow
     page.wait_for_url(re.compile(r".*/results/[0-9a-f-]+$"))
     shot(page, "desktop-result-ppi")
     stored = psy.get(f"/v1/results/{page.url.rsplit('/', 1)[1]}").json()["record"]
-    expected = service.score_answers(ppi, [pairs])[0]
+    expected = facade.score_answers(ppi, [pairs])[0]
     assert stored["validity"]["n_missing"] == 0 and stored == expected.model_dump(mode="json")
 
     # read-aloud: one statement per screen, answered with the keys; a skip is recorded as missing

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 from api.web import core, forms
 
 PART = (
@@ -63,10 +63,10 @@ def test_a_section_shows_its_own_labels(version, section, expected):
 
 
 def test_the_definition_offers_short_and_section_labels_to_other_systems():
-    d = service.definition(instruments.load("sds", "1.1"), "en")
+    d = facade.definition(instruments.load("sds", "1.1"), "en")
     comp = next(s for s in d["sections"] if s["id"] == "competencies")  # type: ignore[union-attr]
     assert comp["labels"] == {1: "I can", 0: "I can't"}
     assert all("labels" not in s for s in d["sections"] if s["id"] != "competencies")  # type: ignore[union-attr]
-    vdq = service.definition(instruments.load("vdq", "1.1"), "ka")["response"]
+    vdq = facade.definition(instruments.load("vdq", "1.1"), "ka")["response"]
     assert vdq["short"][4] == "სავსებით შემესაბამება"  # type: ignore[index]
-    assert service.definition(instruments.load("vdq", "1.0"), "ka")["response"]["short"] == {}  # type: ignore[index]
+    assert facade.definition(instruments.load("vdq", "1.0"), "ka")["response"]["short"] == {}  # type: ignore[index]

@@ -8,7 +8,7 @@
 - ``research``: analyze, build-norms, simulate, export, xlsform, import-submissions
 
 Each module's ``register(app)`` adds its top-level command functions; the work
-is done by library functions (``api.service``, ``reports``, ``scoring.research``)
+is done by library functions (``api.scoring_facade``, ``reports``, ``scoring.research``)
 that tests call directly. Heavy libraries (the research toolkit, WeasyPrint,
 the database) are imported inside the commands that need them, so every
 command starts quickly.

@@ -1,7 +1,7 @@
 """``proforient report``: raw answers (or stored result records) → one report file per person.
 
 Each input file (CSV/XLSX) holds raw answers (item ids as columns, like ``proforient score``
-takes), scored here into typed result records (``api.service.records_of_frame``); or a JSON
+takes), scored here into typed result records (``api.scoring_facade.records_of_frame``); or a JSON
 file of result records (a list of ``{"id": …, "record": …}``, as the REST API's result
 endpoints give them). Files are joined on the person's id. Every input
 is read and checked and every report rendered into a hidden staging folder
@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.tableio import read_table
 
 from ._common import MissingOpt, missing_keys
@@ -114,7 +114,7 @@ def _load(kind: str, path: Path, missing_codes: Sequence[str] = ()) -> _Source:
         return _load_records(kind, path)
     frame = _read(path)
     src = _Source(kind, path)
-    cols = service.Columns.detect(list(frame.columns))
+    cols = facade.Columns.detect(list(frame.columns))
     id_col = "id" if "id" in frame.columns else cols.id
     src.has_ids = id_col is not None
     ids = [str(v).strip() for v in frame[id_col]] if id_col else [str(k + 1) for k in range(len(frame))]
@@ -144,7 +144,7 @@ def _load(kind: str, path: Path, missing_codes: Sequence[str] = ()) -> _Source:
             f"{path}: none of the {kind} columns ({', '.join(expected[:3])} …) is here; is this the right file?"
         )
     try:
-        records = service.records_of_frame(inst, frame, missing_codes=missing_codes)
+        records = facade.records_of_frame(inst, frame, missing_codes=missing_codes)
     except scoring.ResponseValidationError as exc:
         raise _Fail(f"{path} ({kind}): {exc}") from exc
     for pid, rec in zip(ids, records, strict=True):

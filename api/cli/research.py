@@ -47,9 +47,9 @@ if TYPE_CHECKING:
 
 
 def _instrument(instrument: str | None, version: str | None, definition: Path | None) -> instruments.Instrument:
-    from api import service
+    from api import scoring_facade as facade
 
-    inst = service.load_instrument(instrument, version, definition)
+    inst = facade.load_instrument(instrument, version, definition)
     if inst.model == "intake":
         raise ValueError(f"{inst.ref} is an intake form; the research toolkit analyses scored instruments")
     return inst
@@ -413,11 +413,11 @@ def xlsform(
     answers proforient reads (a skipped item stays missing); read the submissions back
     with 'proforient import-submissions'. Needs the research extra (pyxform).
     """
-    from api import service
+    from api import scoring_facade as facade
     from instruments import xlsform as xf
 
     try:
-        inst = service.load_instrument(instrument, version, definition)
+        inst = facade.load_instrument(instrument, version, definition)
         xf.write_xlsform(inst, output, lang)
         try:
             _, notes = xf.validate_xlsform(output)
@@ -487,9 +487,9 @@ def import_submissions(
 
 
 def service_instrument(instrument: str | None, version: str | None, definition: Path | None) -> instruments.Instrument:
-    from api import service
+    from api import scoring_facade as facade
 
-    return service.load_instrument(instrument, version, definition)
+    return facade.load_instrument(instrument, version, definition)
 
 
 def _read_with_warnings(read: Callable[[], rs.Dataset]) -> rs.Dataset:
@@ -518,7 +518,7 @@ def _intake_submissions(
     codes: Sequence[str],
 ) -> pd.DataFrame:
     """An intake form's submissions: headers mapped, select_multiple answers ';'-joined, validated."""
-    from api import service
+    from api import scoring_facade as facade
     from api.tableio import read_table
     from scoring.tables import sniff_delimiter, submission_columns
 
@@ -542,7 +542,7 @@ def _intake_submissions(
             raw[fid] = raw[fid].map(lambda v: ";".join(str(v).split()) if isinstance(v, str) else v)
     skip = [*cols.metadata, *cols.expansions, "proforient_instrument", "proforient_hash"]
     keep = {id_column, *covariates}
-    columns = service.Columns.detect(
+    columns = facade.Columns.detect(
         list(raw.columns),
         id_column=id_column or None,
         keep=covariates,
@@ -553,7 +553,7 @@ def _intake_submissions(
         from scoring.tables import unused_columns_message
 
         warn(f"{path}: {unused_columns_message(columns.unused)}")
-    service.score_frame(inst, raw, columns, missing_codes=codes)  # validates every answer (raises on any)
+    facade.score_frame(inst, raw, columns, missing_codes=codes)  # validates every answer (raises on any)
     out = pd.DataFrame({"id": raw[columns.id] if columns.id else range(1, len(raw) + 1)})
     for c in columns.keep:
         out[c] = raw[c]

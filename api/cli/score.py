@@ -12,7 +12,7 @@ from rich.table import Table
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.tableio import TableError, read_table, write_table
 from scoring.tables import unused_columns_message
 
@@ -83,12 +83,12 @@ def score(
     """
     try:
         policy = missing_policy(impute, min_answered)
-        inst = service.load_instrument(instrument, version, definition)
+        inst = facade.load_instrument(instrument, version, definition)
         chunks = read_table(input)
         first = next(chunks, None)
         if first is None:
             fail(f"{input}: the file has no rows")
-        columns = service.Columns.detect(
+        columns = facade.Columns.detect(
             list(first.columns), id_column=id_column or None, keep=split(covariate), ignore=split(ignore), inst=inst
         )
         if columns.unused:
@@ -103,7 +103,7 @@ def score(
             disable=quiet,
         ) as bar:
             task = bar.add_task(input.name, total=total)
-            frame = service.score_chunks(
+            frame = facade.score_chunks(
                 inst,
                 itertools.chain([first], chunks),
                 on_chunk=lambda n: bar.advance(task, n),
@@ -153,7 +153,7 @@ def demo(
         inst = instruments.load(iid)
         show = _demo_columns(inst)
         try:
-            frame = service.score_chunks(inst, read_table(src))
+            frame = facade.score_chunks(inst, read_table(src))
         except scoring.ResponseValidationError as e:
             fail(str(e))
         target = output / f"{iid}-scores.csv"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import Administration, Answer, Beneficiary, Result, Sitting, TimeIncrement
 from api.security import hash_token
 
@@ -54,7 +54,7 @@ def check_instrument_role(principal: Principal, instrument_id: str, version: str
 
 def load_instrument(instrument_id: str, version: str | None) -> instruments.Instrument:
     try:
-        return service.instrument(instrument_id, version)
+        return facade.instrument(instrument_id, version)
     except instruments.InstrumentError as exc:
         raise NotFound(str(exc.problems[0].message), field="instrument", value=instrument_id) from exc
 
@@ -208,7 +208,7 @@ def normalize(inst: instruments.Instrument, item: str, value: object) -> str | N
     if item not in inst.item_ids:
         raise Invalid(f"{item!r} is not an item of {inst.ref}", field=item, value=value)
     key = "" if value is None else str(value).strip().lower()
-    code = service.lookup(inst.id, inst.version).get(key)
+    code = facade.lookup(inst.id, inst.version).get(key)
     if code is None:
         raise Invalid(f"{item}: {value!r} is not an accepted answer", field=item, value=value)
     return None if code == int(scoring.MISSING) else str(code)
@@ -331,7 +331,7 @@ def clean_aspirations(texts: list[str]) -> list[str]:
 def asks_aspirations(adm: Administration) -> bool:
     """Whether the person is asked which occupations they have thought about: with a Holland
     instrument for a case (a study participant is asked only what the study's protocol names)."""
-    return adm.participant_id is None and service.instrument(adm.instrument, adm.instrument_version).model == "holland"
+    return adm.participant_id is None and facade.instrument(adm.instrument, adm.instrument_version).model == "holland"
 
 
 def set_aspirations(
@@ -526,7 +526,7 @@ def startable_instruments(principal: Principal) -> list[str]:
         return []
 
     def order(iid: str) -> tuple[int, str]:
-        model = service.instrument(iid).model
+        model = facade.instrument(iid).model
         return (PROCESS_ORDER.index(model) if model in PROCESS_ORDER else 9, iid)
 
     ids = sorted({iid for iid, _ in instruments.available()}, key=order)
@@ -567,7 +567,7 @@ def of_person(session: Session, principal: Principal, code: str, ip: str | None 
     names = accounts.display_names(session, {a.administered_by for a in rows})
     out = []
     for a in rows:
-        inst = service.instrument(a.instrument, a.instrument_version)
+        inst = facade.instrument(a.instrument, a.instrument_version)
         out.append(
             {
                 "id": a.id,
@@ -617,7 +617,7 @@ def submit_for_staff(session: Session, principal: Principal, admin_id: str, ip: 
 
 def answer_problems(instrument_id: str, version: str, answers: dict[str, object]) -> dict[str, str]:
     """Every answer that does not fit the definition, by item (the form shows them all at once)."""
-    inst = service.instrument(instrument_id, version)
+    inst = facade.instrument(instrument_id, version)
     problems: dict[str, str] = {}
     for item, value in answers.items():
         try:
@@ -629,9 +629,9 @@ def answer_problems(instrument_id: str, version: str, answers: dict[str, object]
 
 def submit_problems(adm: Administration, answers: Mapping[str, object]) -> dict[str, str]:
     """What would stop a submission now (for the intake: required fields left empty), by item."""
-    inst = service.instrument(adm.instrument, adm.instrument_version)
+    inst = facade.instrument(adm.instrument, adm.instrument_version)
     try:
-        service.score_answers(inst, [answers])
+        facade.score_answers(inst, [answers])
     except scoring.ResponseValidationError as err:
         return {str(p.item): str(p.reason) for p in err.problems}
     return {}

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import (
     Administration,
     Answer,
@@ -186,7 +186,7 @@ def export_labels() -> dict[str, dict[str, str]]:
 def _item_labels(instrument_id: str, version: str) -> dict[str, dict[str, str | None]]:
     """What each answer was an answer to, in both languages (intake field labels, item texts)."""
     try:
-        inst = service.instrument(instrument_id, version)
+        inst = facade.instrument(instrument_id, version)
     except instruments.InstrumentError:
         return {}
     if inst.model == "intake":
@@ -262,7 +262,7 @@ def subject_document(session: Session, vault: Vault, b: Beneficiary) -> dict[str
 
     def title(instrument_id: str) -> dict[str, str | None] | None:
         try:
-            t = service.instrument(instrument_id).title
+            t = facade.instrument(instrument_id).title
         except instruments.InstrumentError:
             return None
         return {"ka": t.ka, "en": t.en}

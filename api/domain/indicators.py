@@ -215,11 +215,11 @@ def value_names(lang: str) -> dict[str, dict[str, str]]:
     """How the breakdowns' values read: the rehabilitation phases' labels from the intake forms
     (every version shipped), the regions' names, the job-seeker groups as they are (I–IV)."""
     import instruments
-    from api import service
+    from api import scoring_facade as facade
 
     phases: dict[str, str] = {}
     for iid, version in instruments.available():
-        inst = service.instrument(iid, version)
+        inst = facade.instrument(iid, version)
         role = inst.role("rehabilitation_phase") if inst.model == "intake" else None
         for o in role.options if role is not None else ():
             phases[o.value] = o.label.get(lang)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 import reports
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import Administration, Correction, Packet, Result
 from api.security import Vault
 from api.settings import Settings
@@ -71,7 +71,7 @@ def load_norms(refs: list[str] | None, session: Session | None = None) -> dict[s
             table = studies.published_table(session, inst, norm_id)
         if table is None:
             raise NotFound(f"no norm table {ref!r} (give it as instrument/norm_id)", field="norm", value=ref)
-        model = service.instrument(table.instrument, table.instrument_version).model
+        model = facade.instrument(table.instrument, table.instrument_version).model
         if model in out:
             raise Invalid(f"two norm tables for {model} results", field="norm", value=ref)
         out[model] = table
@@ -97,7 +97,7 @@ def reliabilities_for(
         covered = {
             sid for sid, x in (getattr(table, "reliability", None) or {}).items() if 0 < x.alpha < 1 and x.sd > 0
         }
-        if {sc.id for sc in service.instrument(r.instrument, r.instrument_version).scales} <= covered:
+        if {sc.id for sc in facade.instrument(r.instrument, r.instrument_version).scales} <= covered:
             continue  # the norm table supplies every scale
         local = stored_reliability(session, r.instrument, r.instrument_version, settings.reliability_min_n)
         if local is None:

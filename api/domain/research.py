@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import Administration, Answer, Beneficiary, Result
 from scoring import research
 
@@ -197,7 +197,7 @@ def results_csv(items: list[dict[str, Any]]) -> str:
 
 def stored_answers(session: Session, instrument: str, version: str) -> np.ndarray:
     """The engine's int8 matrix of every submitted administration of one instrument version."""
-    inst = service.instrument(instrument, version)
+    inst = facade.instrument(instrument, version)
     mine = (
         Administration.instrument == instrument,
         Administration.instrument_version == version,
@@ -220,7 +220,7 @@ def stored_answers(session: Session, instrument: str, version: str) -> np.ndarra
             r = row.get(a)
             if j is not None and r is not None:
                 block[r, j] = value
-    return scoring.parse_block(service.spec(instrument, version), block)
+    return scoring.parse_block(facade.spec(instrument, version), block)
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
     thousands stored, a new submission does not make the next report wait for a recomputation
     that would move α in the third decimal.
     """
-    inst = service.instrument(instrument, version)
+    inst = facade.instrument(instrument, version)
     if inst.model == "intake" or inst.ipsative:
         return None
     # one pass over the results: the newest one and (as a window) how many there are
@@ -300,7 +300,7 @@ def stored_reliability(session: Session, instrument: str, version: str, min_n: i
         hit = _recent_enough(session, database, inst.id, inst.version, int(count))
     if hit is None:
         x = stored_answers(session, inst.id, inst.version)
-        spec = service.spec(inst.id, inst.version)
+        spec = facade.spec(inst.id, inst.version)
         per = research.sample_reliability(spec, scoring.score(spec, x).scales.score, x) if len(x) >= 3 else {}
         hit = StoredReliability(
             inst.id,
@@ -329,7 +329,7 @@ def item_analysis(
     if missing not in research.MISSING_POLICIES:
         raise Invalid(f"missing must be one of {', '.join(research.MISSING_POLICIES)}", field="missing", value=missing)
     principal.require("research.read")
-    inst = service.instrument(instrument, version)
+    inst = facade.instrument(instrument, version)
     if inst.model == "intake":
         raise Invalid("the intake form has no scales to analyse", field="instrument", value=instrument)
     x = stored_answers(session, inst.id, inst.version)
@@ -339,7 +339,7 @@ def item_analysis(
             field="instrument",
             value=instrument,
         )
-    spec = service.spec(inst.id, inst.version)
+    spec = facade.spec(inst.id, inst.version)
     ia = research.item_analysis(spec, x, missing=missing)  # undefined statistics: notes
     audit.append(
         session,
@@ -359,10 +359,10 @@ def item_analysis(
         "missing": ia.missing,
         "missing_description": research.describe_missing(ia.missing),
         "scores_policy": ia.scores,
-        "scales": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.scales_frame().to_dict("records")],
-        "items": [{k: service.json_safe(v) for k, v in r.items()} for r in ia.items.to_frame().to_dict("records")],
+        "scales": [{k: facade.json_safe(v) for k, v in r.items()} for r in ia.scales_frame().to_dict("records")],
+        "items": [{k: facade.json_safe(v) for k, v in r.items()} for r in ia.items.to_frame().to_dict("records")],
         "intercorrelations": {
-            s: [service.json_safe(v) for v in row]
+            s: [facade.json_safe(v) for v in row]
             for s, row in zip(ia.scale_ids, ia.intercorrelations.tolist(), strict=True)
         },
         "notes": list(ia.notes),
@@ -403,7 +403,7 @@ def norm_table(principal: Principal, instrument: str, norm_id: str) -> dict[str,
     if not found:
         raise NotFound(f"no norm table {norm_id!r} for {instrument!r}", field="norm", value=norm_id)
     t = research.read_norms(sorted(found)[-1])
-    rows = [{k: service.json_safe(v) for k, v in r.items()} for r in t.table.to_dict("records")]
+    rows = [{k: facade.json_safe(v) for k, v in r.items()} for r in t.table.to_dict("records")]
     return {
         "ref": t.ref,
         "instrument": t.instrument,

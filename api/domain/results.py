@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import Administration, Answer, Beneficiary, Correction, Result
 
 from . import audit
@@ -40,7 +40,7 @@ def record_of(r: Result) -> scoring.ScoreRecord:
 
 def definition_of(r: Result) -> instruments.Instrument:
     """The definition (id + version) the result was scored with."""
-    return service.instrument(r.instrument, r.instrument_version)
+    return facade.instrument(r.instrument, r.instrument_version)
 
 
 def model_of(r: Result) -> str:
@@ -82,9 +82,9 @@ def store(
 
 def score_administration(session: Session, adm: Administration, answers: Mapping[str, str | None]) -> Any:
     """The record of ``answers`` (unanswered = skipped) with the administration's definition and details."""
-    inst = service.instrument(adm.instrument, adm.instrument_version)
+    inst = facade.instrument(adm.instrument, adm.instrument_version)
     try:
-        (record,) = service.score_answers(
+        (record,) = facade.score_answers(
             inst,
             [{k: v for k, v in answers.items() if v is not None}],
             [adm.aspirations] if adm.aspirations else None,
@@ -195,7 +195,7 @@ def correct(
         raise Invalid("name at least one answer to correct", field="answers")
     from .administrations import normalize  # one checker of answers
 
-    inst = service.instrument(adm.instrument, adm.instrument_version)
+    inst = facade.instrument(adm.instrument, adm.instrument_version)
     before = _answers(session, adm)
     normalized = {item: normalize(inst, item, value) for item, value in changes.items()}
     changed = {item: v for item, v in normalized.items() if before.get(item) != v}

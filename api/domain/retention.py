@@ -49,7 +49,7 @@ from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import (
     Administration,
     Answer,
@@ -94,7 +94,7 @@ def _affected(result: object) -> int:
 def personal_fields(instrument_id: str, version: str | None) -> frozenset[str]:
     """The fields of an intake form that hold identifying or free text (empty for other instruments)."""
     try:
-        inst = service.instrument(instrument_id, version)
+        inst = facade.instrument(instrument_id, version)
     except instruments.InstrumentError:
         return frozenset()
     return inst.personal_fields if inst.model == "intake" else frozenset()

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 import instruments
 import scoring
-from api import service
+from api import scoring_facade as facade
 from api.db.tables import Administration, Answer, Study, StudyNormTable, StudyParticipant
 from api.security import Vault, hash_token
 from scoring import research as rs
@@ -106,7 +106,7 @@ def study_instruments(data: Any) -> list[dict[str, str]]:
         iid = entry.get("id") if isinstance(entry, dict) else None
         version = entry.get("version") if isinstance(entry, dict) else None
         try:
-            inst = service.instrument(str(iid), str(version) if version else None)
+            inst = facade.instrument(str(iid), str(version) if version else None)
         except instruments.InstrumentError:
             raise Invalid(
                 f"instruments[{k}]: no instrument {iid!r} version {version!r}", field=f"instruments[{k}]", value=iid
@@ -566,10 +566,10 @@ def _columns(study: Study) -> dict[str, str]:
     """Item id → export column: the item id, prefixed with the instrument where two instruments share one."""
     seen: Counter[str] = Counter()
     for e in study.instruments:
-        seen.update(service.instrument(e["id"], e["version"]).item_ids)
+        seen.update(facade.instrument(e["id"], e["version"]).item_ids)
     cols = {}
     for e in study.instruments:
-        for item in service.instrument(e["id"], e["version"]).item_ids:
+        for item in facade.instrument(e["id"], e["version"]).item_ids:
             cols[f"{e['id']}:{item}"] = f"{e['id']}_{item}" if seen[item] > 1 else item
     return cols
 
@@ -608,7 +608,7 @@ class Export:
         self.items: dict[str, tuple[instruments.Instrument, str]] = {}
         cols = _columns(study)
         for e in study.instruments:
-            inst = service.instrument(e["id"], e["version"])
+            inst = facade.instrument(e["id"], e["version"])
             answers = _answers(session, ids, inst.id)
             for item in inst.items:
                 col = cols[f"{inst.id}:{item.id}"]
@@ -811,8 +811,8 @@ def dataset(session: Session, vault: Vault, study: Study, instrument: str) -> tu
     """The completed participants' answers to one of the study's instruments as a research data set
     (ids: study pseudonyms; covariates: the choice questions)."""
     entry = _entry(study, instrument)
-    inst = service.instrument(entry["id"], entry["version"])
-    spec = service.spec(inst.id, inst.version)
+    inst = facade.instrument(entry["id"], entry["version"])
+    spec = facade.spec(inst.id, inst.version)
     people = _completed(session, study)
     answers = _answers(session, [p.id for p in people], inst.id)
     # a participant imported from a field export of another instrument has no answers to this one
@@ -861,7 +861,7 @@ def analysis(
             field="instrument",
             value=instrument,
         )
-    inst = service.instrument(ds.spec.id, ds.spec.version)
+    inst = facade.instrument(ds.spec.id, ds.spec.version)
     groups = [c for c in ds.covariates.columns if ds.covariates[c].dropna().nunique() >= 2]
     with np.errstate(divide="ignore", invalid="ignore"):  # undefined statistics are named in the report's notes
         try:
@@ -1151,7 +1151,7 @@ def import_submissions(
 
     study = get(session, principal, study_id)
     entry = _entry(study, instrument)
-    inst = service.instrument(entry["id"], entry["version"])
+    inst = facade.instrument(entry["id"], entry["version"])
     if len(data) > max_bytes:
         raise Invalid(
             f"{filename}: {len(data)} bytes; a study import reads at most {max_bytes} (split the export)",

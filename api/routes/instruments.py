@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 from api.deps import PrincipalDep
 from api.routes.common import documented
 from api.schemas import InstrumentDefinition, InstrumentSummary
@@ -19,7 +19,7 @@ def list_instruments(principal: PrincipalDep) -> list[dict[str, Any]]:
     principal.require("instruments.read")
     out = []
     for iid, ver in instruments.available():
-        inst = service.instrument(iid, ver)
+        inst = facade.instrument(iid, ver)
         out.append(
             {
                 "id": iid,
@@ -38,5 +38,5 @@ def get_instrument(
 ) -> dict[str, Any]:
     """The definition in one language, as a respondent page or another system needs it."""
     principal.require("instruments.read")
-    inst = service.instrument(instrument_id, version)
-    return service.definition(inst, lang)
+    inst = facade.instrument(instrument_id, version)
+    return facade.definition(inst, lang)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.encoders import jsonable_encoder
 from starlette.concurrency import run_in_threadpool
 
-from api import service
+from api import scoring_facade as facade
 from api.deps import PrincipalDep, SettingsDep
 from api.domain.errors import Invalid
 from api.routes.common import documented
@@ -25,7 +25,7 @@ def _scored(body: ScoreRequest, fmt: str) -> bytes:
 
     Records are serialized by pydantic's own (Rust) serializer and joined into the envelope by
     orjson: no ``jsonable_encoder`` walk over every value, and no second ``json.dumps``."""
-    inst = service.instrument(body.instrument, body.version)
+    inst = facade.instrument(body.instrument, body.version)
     admins = body.administrations
     args = (
         inst,
@@ -35,9 +35,9 @@ def _scored(body: ScoreRequest, fmt: str) -> bytes:
         [a.id or str(k + 1) for k, a in enumerate(admins)],
     )
     if fmt == "flat":
-        results = orjson.dumps(jsonable_encoder(service.score_rows(*args)))
+        results = orjson.dumps(jsonable_encoder(facade.score_rows(*args)))
     else:
-        results = b"[" + b",".join(r.model_dump_json().encode() for r in service.score_answers(*args)) + b"]"
+        results = b"[" + b",".join(r.model_dump_json().encode() for r in facade.score_answers(*args)) + b"]"
     head = orjson.dumps({"instrument": inst.id, "instrument_version": inst.version})
     return head[:-1] + b',"results":' + results + b"}"
 

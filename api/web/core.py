@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 import reports
-from api import service
+from api import scoring_facade as facade
 from api.deps import CSRF_COOKIE, Identity, busy, identify
 from api.domain.access import Principal
 from api.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyAttempts
@@ -514,7 +514,7 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
 
 def instrument_title(instrument_id: str, version: str, lang: str) -> str:
     """The title of the definition version a result or administration belongs to."""
-    return service.instrument(instrument_id, version).title.get(lang)
+    return facade.instrument(instrument_id, version).title.get(lang)
 
 
 def orgs(request: Request) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 
 SKIP = "skip"
 PAGE_SIZE = 10
@@ -187,7 +187,7 @@ def _choices(kind: str, labels: dict[int, str], short: dict[int, str]) -> list[C
 
 
 def build(inst: instruments.Instrument, lang: str) -> Form:
-    d: dict[str, Any] = service.definition(inst, lang)
+    d: dict[str, Any] = facade.definition(inst, lang)
     if inst.model == "intake" or "response" not in d:
         raise ValueError(f"{inst.ref} is a form, not a questionnaire")
     resp = d["response"]
@@ -217,7 +217,7 @@ def build(inst: instruments.Instrument, lang: str) -> Form:
 
 def intake_sections(inst: instruments.Instrument, lang: str) -> list[dict[str, Any]]:
     """The intake form's fields grouped by section, in file order."""
-    d: dict[str, Any] = service.definition(inst, lang)
+    d: dict[str, Any] = facade.definition(inst, lang)
     out = [{**s, "fields": []} for s in d["sections"]]
     by_id = {s["id"]: s for s in out}
     for f in d["fields"]:

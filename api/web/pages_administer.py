@@ -12,7 +12,7 @@ import segno
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from api import service
+from api import scoring_facade as facade
 from api.deps import IpDep, SessionDep, SettingsDep
 from api.domain import administrations as adm
 from api.domain import handover, results, sittings
@@ -52,7 +52,7 @@ def start(
     if mode not in MODES:
         raise PageError(422, "invalid", f"mode must be one of {', '.join(MODES)}")
     chosen = _in_order(form, chosen)
-    handed = [iid for iid in chosen if service.instrument(iid).response is not None]
+    handed = [iid for iid in chosen if facade.instrument(iid).response is not None]
     if mode == "respondent" and handed:
         # one code for every questionnaire chosen, in the chosen order (a form filled in by staff
         # such as the intake is started on its own)
@@ -63,7 +63,7 @@ def start(
         return redirect(request, "/handover", s=f"{sitting.id}.{token}")
     started = [handover.start_for_handover(session, principal, code, iid, mode, ip) for iid in chosen]
     first = started[0][0]
-    if service.instrument(first.instrument, first.instrument_version).model == "intake":
+    if facade.instrument(first.instrument, first.instrument_version).model == "intake":
         return redirect(request, f"/administrations/{first.id}/intake")
     if mode == "read_aloud":
         return redirect(request, f"/administrations/{first.id}/read-aloud/1")
@@ -155,7 +155,7 @@ def handover_page(
 
 def _questionnaire(request: Request, session: SessionDep, principal: Principal, admin_id: str, ip: str | None):  # type: ignore[no-untyped-def]
     a, answers, code = adm.open_for_staff(session, principal, admin_id, write=True, ip=ip)
-    inst = service.instrument(a.instrument, a.instrument_version)
+    inst = facade.instrument(a.instrument, a.instrument_version)
     if inst.model == "intake":
         return a, answers, code, None
     return a, answers, code, forms.build(inst, lang_of(request))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 import reports
-from api import service
+from api import scoring_facade as facade
 from api.deps import IpDep, SessionDep, VaultDep
 from api.domain import administrations as adm
 from api.domain import beneficiaries as ben
@@ -148,7 +148,7 @@ def beneficiary(
         compare_groups=_compare_groups(entries, t.lang),
         consents=[{"c": c, "valid": pk.consent_valid(c, now)} for c in consents],
         packets=packets,
-        startable=[(i, service.instrument(i).title.get(t.lang)) for i in adm.startable_instruments(principal)],
+        startable=[(i, facade.instrument(i).title.get(t.lang)) for i in adm.startable_instruments(principal)],
         modes=adm.MODES,
         title_of=lambda a: instrument_title(a["instrument"], a["instrument_version"], t.lang),
         can=principal.can,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api import service
+from api import scoring_facade as facade
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm
 from api.domain.access import Principal
@@ -41,7 +41,7 @@ def _intake_page(
     request: Request, a: Any, code: str, answers: dict[str, Any], problems: dict[str, str], status: int = 200
 ) -> Response:
     lang = lang_of(request)
-    inst = service.instrument(a.instrument, a.instrument_version)
+    inst = facade.instrument(a.instrument, a.instrument_version)
     role = inst.role("aspirations")
     occupations = [v for v in str(answers.get(role.id) or "").split(";") if v] if role is not None else []
     return render(
@@ -63,7 +63,7 @@ def _intake_page(
 @router.get("/administrations/{admin_id}/intake")
 def intake(request: Request, admin_id: str, principal: Writer, session: SessionDep, ip: IpDep) -> Response:
     a, answers, code = adm.open_for_staff(session, principal, admin_id, write=True, ip=ip)
-    if service.instrument(a.instrument, a.instrument_version).model != "intake":
+    if facade.instrument(a.instrument, a.instrument_version).model != "intake":
         return redirect(request, f"/administrations/{admin_id}/paper")
     if a.status != "in_progress":
         return redirect(request, f"/beneficiaries/{code}")
@@ -76,9 +76,9 @@ def intake_save(
 ) -> Response:
     """Save the form (every field checked first; nothing saved if one is wrong); submit if asked."""
     a, _, code = adm.open_for_staff(session, principal, admin_id, write=True, ip=ip)
-    if service.instrument(a.instrument, a.instrument_version).model != "intake":
+    if facade.instrument(a.instrument, a.instrument_version).model != "intake":
         raise PageError(404, "not_found")
-    inst = service.instrument(a.instrument, a.instrument_version)
+    inst = facade.instrument(a.instrument, a.instrument_version)
     posted = _intake_answers(inst, form)
     problems = adm.answer_problems(a.instrument, a.instrument_version, posted)
     if problems:

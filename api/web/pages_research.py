@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 import instruments
-from api import service
+from api import scoring_facade as facade
 from api.deps import IpDep, SessionDep, VaultDep
 from api.domain import datasets, studies
 from api.domain.access import SOCIAL_WORKER_MODELS, Principal
@@ -60,7 +60,7 @@ def respondent_instruments() -> list[tuple[str, str, str, str]]:
     """(id, version, title ka, title en) of every instrument a participant can answer."""
     out = []
     for iid, version in instruments.available():
-        inst = service.instrument(iid, version)
+        inst = facade.instrument(iid, version)
         if inst.model in SOCIAL_WORKER_MODELS or inst.purpose != "service":
             continue
         out.append((iid, version, inst.title.get("ka"), inst.title.get("en")))
@@ -175,8 +175,8 @@ def create_study(
 def _study_page(request: Request, principal: Principal, session: SessionDep, study_id: str, **extra: Any) -> Response:
     study = studies.get(session, principal, study_id)
     lang = lang_of(request)
-    titles = {e["id"]: service.instrument(e["id"], e["version"]).title.get(lang) for e in study.instruments}
-    normable = [e for e in study.instruments if not service.instrument(e["id"], e["version"]).ipsative]
+    titles = {e["id"]: facade.instrument(e["id"], e["version"]).title.get(lang) for e in study.instruments}
+    normable = [e for e in study.instruments if not facade.instrument(e["id"], e["version"]).ipsative]
     return render(
         request,
         "research/study.html",
@@ -270,7 +270,7 @@ def norm_table(request: Request, study_id: str, table_id: int, principal: Resear
     row = studies.norm_table(session, principal, study_id, table_id)
     table = studies.read_table(row)
     lang = lang_of(request)
-    inst = service.instrument(row.instrument, row.instrument_version)
+    inst = facade.instrument(row.instrument, row.instrument_version)
     frame = table.table
     groups = list(dict.fromkeys(frame["group"]))
     return render(
@@ -321,7 +321,7 @@ def scored_instruments() -> list[tuple[str, str, str, str]]:
     """(id, version, title ka, title en) of every instrument a data file can be checked against."""
     out = []
     for iid, version in instruments.available():
-        inst = service.instrument(iid, version)
+        inst = facade.instrument(iid, version)
         if inst.model not in SOCIAL_WORKER_MODELS:
             out.append((iid, version, inst.title.get("ka"), inst.title.get("en")))
     return out
@@ -376,7 +376,7 @@ def _instrument_choice(request: Request, ref: str) -> instruments.Instrument:
     iid, _, version = ref.partition("@")
     if (iid, version) not in {(i, v) for i, v, _, _ in scored_instruments()}:
         raise Invalid(Translator(lang_of(request))("upload.bad_instrument"), field="instrument", value=ref)
-    return service.instrument(iid, version)
+    return facade.instrument(iid, version)
 
 
 @router.get("/datasets")
@@ -450,7 +450,7 @@ def study_xlsform(
     entry = next((e for e in study.instruments if e["id"] == instrument), None)
     if entry is None:
         raise NotFound(f"the study has no instrument {instrument!r}", field="instrument", value=instrument)
-    inst = service.instrument(entry["id"], entry["version"])
+    inst = facade.instrument(entry["id"], entry["version"])
     with tempfile.TemporaryDirectory() as tmp:
         path = xf.write_xlsform(inst, Path(tmp) / "form.xlsx")
         xf.validate_xlsform(path)

@@ -31,7 +31,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api import service
+from api import scoring_facade as facade
 from api.deps import IpDep, SessionDep
 from api.domain import administrations as adm_domain
 from api.domain import handover
@@ -46,7 +46,7 @@ Answers = dict[str, str | None]
 
 
 def _form(request: Request, a: Any) -> forms.Form:
-    inst = service.instrument(a.instrument, a.instrument_version)
+    inst = facade.instrument(a.instrument, a.instrument_version)
     if inst.model == "intake":  # filled in by the social worker, never handed over
         raise PageError(404, "not_found")
     return forms.build(inst, lang_of(request))

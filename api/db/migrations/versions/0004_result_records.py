@@ -25,7 +25,7 @@ depends_on = None
 
 
 def _records(conn: sa.engine.Connection) -> None:
-    from api import service  # the engine and the definitions, as shipped with this release
+    from api import scoring_facade as facade  # the engine and the definitions, as shipped with this release
 
     results = conn.execute(
         sa.text(
@@ -34,7 +34,7 @@ def _records(conn: sa.engine.Connection) -> None:
         )
     ).all()
     for rid, aid, iid, version, stored_hash, aspirations, seconds in results:
-        inst = service.instrument(iid, version)
+        inst = facade.instrument(iid, version)
         if stored_hash and not inst.content_hash.startswith(stored_hash[:12]):
             raise RuntimeError(
                 f"result {rid}: scored with another definition of {inst.ref} (checksum {stored_hash[:12]}, "
@@ -51,7 +51,7 @@ def _records(conn: sa.engine.Connection) -> None:
             import json
 
             aspirations = json.loads(aspirations)
-        (record,) = service.score_answers(
+        (record,) = facade.score_answers(
             inst,
             [answers],
             [aspirations] if aspirations else None,
@@ -99,7 +99,7 @@ def upgrade() -> None:
 
 def _flat(conn: sa.engine.Connection) -> None:
     """The flat rows of the release before (the columns of ``proforient score``), from the answers."""
-    from api import service
+    from api import scoring_facade as facade
 
     rows = conn.execute(
         sa.text(
@@ -119,8 +119,8 @@ def _flat(conn: sa.engine.Connection) -> None:
             import json
 
             aspirations = json.loads(aspirations)
-        inst = service.instrument(iid, version)
-        (flat,) = service.score_rows(
+        inst = facade.instrument(iid, version)
+        (flat,) = facade.score_rows(
             inst, [answers], [aspirations] if aspirations else None, [seconds] if seconds is not None else None
         )
         flat.pop("id", None)

@@ -1,6 +1,8 @@
-"""The one place that loads an instrument, parses answers and scores them.
+"""The scoring façade: the one place that loads an instrument, parses answers and scores them.
 
-The CLI (and later the REST API) are thin wrappers over these functions.
+Tables (CSV, XLSX, SPSS) and answer dicts in, typed result records or flat rows out, over the pure
+engine in ``scoring``. The CLI, the REST API, the web pages and the domain operations all score
+through these functions, so a person's answers are parsed and scored one way everywhere.
 """
 
 from __future__ import annotations
