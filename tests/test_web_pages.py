@@ -437,3 +437,21 @@ def test_an_unexpected_error_is_a_page_not_a_trace(service, monkeypatch):
     r = Web(service, "social_worker").get(f"/packets/{ids['packet']}")
     assert r.status_code == 500 and KA["error.internal.title"] in r.text and "boom" not in r.text
     assert r.headers["content-type"].startswith("text/html")
+
+
+def test_a_chart_is_never_shown_so_narrow_that_its_smallest_label_is_under_11_px():
+    """Issue 14, item 6: the narrowest width is the SVG's width × 11 / its smallest font size, whether
+    the size is in a style or an attribute (matplotlib's text kept as text)."""
+    import base64
+
+    from api.web.core import chart_min_class, chart_min_width
+
+    def uri(svg: str) -> str:
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+    styled = '<svg viewBox="0 0 460.8 277.2"><text style="font: 10px sans-serif">a</text></svg>'
+    attribute = '<svg viewBox="0 0 460.8 277.2"><text font-size="7px">0</text><text font-size="9px">b</text></svg>'
+    assert chart_min_width(uri(styled)) == 507  # ⌈11 · 460.8 / 10⌉
+    assert chart_min_width(uri(attribute)) == 725  # ⌈11 · 460.8 / 7⌉
+    assert chart_min_class(uri(attribute)) == "cmin-750"
+    assert chart_min_width(uri('<svg viewBox="0 0 100 50"><rect/></svg>')) == 0  # no text: no minimum

@@ -441,7 +441,9 @@ def chart_uris(view: dict[str, Any]) -> dict[str, str]:
 CHART_LABEL_MIN_PX = 11.0
 """The smallest a chart's label may be drawn on a page; a narrower screen scrolls the chart in its box."""
 _SVG_WIDTH = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
-_SVG_FONT = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+_SVG_FONT = re.compile(r"""font(?:-size)?(?::\s*|=")(?:[a-z]+\s+)*([\d.]+)px""")
+"""A text's size in an SVG: in a style (``font: 10px …``, ``font-size: 10px``) or as an attribute
+(``font-size="7px"``, as matplotlib writes text kept as text)."""
 
 
 def chart_min_class(uri: str) -> str:
