@@ -450,9 +450,8 @@ class _TreeBuilder(HTMLParser):
             if tag == "body":
                 self.body = element
             return
-        if self.phase == "head" and tag in _HEAD and self.stack[-1].tag == "head":
-            pass
-        elif self.phase != "body" or tag in _HEAD:
+        in_head = self.phase == "head" and tag in _HEAD and self.stack[-1].tag == "head"
+        if not in_head and (self.phase != "body" or tag in _HEAD):
             raise _Unsupported(f"<{tag}> in phase {self.phase}")
         current = self.stack[-1]
         if tag in _CLOSES_P and any(e.tag == "p" for e in self.stack):

@@ -286,3 +286,46 @@ def test_one_code_on_two_devices_at_once(backend: str, two) -> None:  # type: ig
         # the device that opened last holds the working token (a new token on each visit)
         last = [r.headers["location"].removeprefix("/r/") for r in opened]
         assert sum(devices[0].get(f"/v1/respond/{tok}").status_code == 200 for tok in last) == 1
+
+
+# -- the aspirations question answered on one device while the other submits (issue 14) -------------
+
+
+def test_aspirations_saved_while_the_questionnaire_is_submitted(backend: str, two) -> None:  # type: ignore[no-untyped-def]
+    """Saved before the submission (acknowledged: on to the review) means in the result; otherwise the
+    save is not acknowledged (on to the end page) and the result has none. Never an acknowledged save
+    the result lacks, never two results."""
+    from tests.api_helpers import answers_for
+
+    group, url = two
+    sw = group.login(0, "sw")
+    psy = _web_staff(group, 0, "psy")
+    for t in range(TRIALS):
+        code = sw.post("/v1/beneficiaries", json={"name": "ეკა"}).json()["code"]
+        page = psy.get(f"/beneficiaries/{code}")
+        r = psy.post(f"/beneficiaries/{code}/start", data={"csrf": _csrf(page), "instrument": ["sds"]})
+        assert r.status_code == 303 and "s=" in r.headers["location"], r.text
+        token = r.headers["location"].split("s=")[1].split("&")[0].split(".")[1]
+        a, b = _client(group, 1), _client(group, 0)
+        assert a.patch(f"/v1/respond/{token}/answers", json={"answers": answers_for("sds", t)}).status_code == 200
+        forms = []
+        for device in (a, b):
+            shown = device.get(f"/r/{token}/aspirations")
+            aid = re.search(r'name="administration" value="([^"]+)"', shown.text).group(1)  # type: ignore[union-attr]
+            forms.append({"csrf": _csrf(shown), "administration": aid})
+        saved, submitted = _at_once(
+            lambda a=a, path=f"/r/{token}/aspirations", form=forms[0]: a.post(
+                path, data={**form, "aspiration_1": "cook", "go": "next"}
+            ),
+            lambda b=b, path=f"/r/{token}/submit", form=forms[1]: b.post(path, data=form),
+        )
+        assert submitted.status_code == 303 and submitted.headers["location"].endswith("/done"), submitted.text
+        assert saved.status_code == 303, saved.text
+        results = psy.get(f"/v1/beneficiaries/{code}/results").json()
+        assert len(results) == 1  # one submission, one result
+        given = [x["given"] for x in results[0]["record"]["aspirations"]]
+        if saved.headers["location"].endswith("/review"):  # acknowledged before the submission
+            assert given == ["cook"]
+        else:
+            assert saved.headers["location"].endswith("/done") and given == []
+        assert _count(url, select(func.count()).where(Administration.beneficiary_id.is_not(None))) >= t + 1

@@ -6,6 +6,7 @@ Which worker served a request is read from the access log's ``pid`` field."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -40,11 +41,9 @@ def _served_by(log: Path) -> Counter[int]:
 
 def _wait_healthy(base: str, deadline: float) -> None:
     while time.time() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     raise AssertionError("the service did not come up")
 
