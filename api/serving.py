@@ -13,6 +13,10 @@ The parent only supervises: it starts the workers, starts a new one when one die
 out-of-memory kill takes down that worker's requests in flight, never the service), and on
 SIGTERM or SIGINT stops them all and waits (each finishes the requests it has). On a system
 without ``SO_REUSEPORT`` it falls back to uvicorn's own workers.
+
+What a killed worker costs: the requests it was serving, and the connections the kernel had already
+queued on its socket but it had not yet accepted (their clients see a reset and retry). Once it is
+gone its socket leaves the group and every new connection goes to the workers that are alive.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int, log_level: str) -> None:  # pragma: no cover - runs in a child process
-    sock = listening_socket(host, port)
     config = uvicorn.Config(APP, factory=True, log_level=log_level, workers=1)
+    config.load()  # import and build the app first: the kernel sends connections to a socket as soon as it
+    sock = listening_socket(host, port)  # listens, and they would wait there while a fresh worker loads
     uvicorn.Server(config).run(sockets=[sock])
 
 
