@@ -35,6 +35,10 @@ from .beneficiaries import find
 from .errors import CodeExpired, Conflict, Forbidden, Invalid, NotFound
 
 MODES = ("respondent", "read_aloud", "paper")
+CODES = "beneficiary_codes"
+"""``Session.info`` key: beneficiary id → code, read once per unit of work (``code_of``)."""
+LOCKED = "locked_administrations"
+"""``Session.info`` key: (transaction, {id: administration}) of the rows ``get(lock=True)`` holds."""
 
 ACTIVE_SECONDS_CAP = 120.0
 """One answer interval counts at most this much active time (the browser caps each interval;
@@ -98,13 +102,28 @@ def start(
 def get(session: Session, admin_id: str, *, lock: bool = False) -> Administration:
     """An administration; ``lock``: hold its row until the unit of work ends (every write does),
     so a submit and an autosave of one administration take turns and each sees the other's result."""
+    held = _held(session) if lock else {}
+    if admin_id in held:  # locked and re-read earlier in this unit of work: nobody else can have changed it
+        return held[admin_id]
     q = select(Administration).where(Administration.id == admin_id)
     if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
     adm = session.execute(q).scalar_one_or_none()
     if adm is None:
         raise NotFound(f"no administration {admin_id!r}", field="administration", value=admin_id)
+    if lock and not session.in_nested_transaction():  # a savepoint's rollback could lose the lock
+        held[admin_id] = adm
     return adm
+
+
+def _held(session: Session) -> dict[str, Administration]:
+    """The administrations locked (and re-read) in ``session``'s current transaction."""
+    txn = session.get_transaction()
+    entry = session.info.get(LOCKED)
+    if entry is None or entry[0] is not txn:
+        entry = session.info[LOCKED] = (txn, {})
+    held: dict[str, Administration] = entry[1]
+    return held
 
 
 def not_a_study(adm: Administration) -> Administration:
@@ -255,9 +274,10 @@ def save_answers(
 
 
 def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
-    return {
-        a.item: a.value for a in session.execute(select(Answer).where(Answer.administration_id == adm.id)).scalars()
-    }
+    """Item → stored value (None: skipped). Read as plain rows: a submit reads every answer, and
+    building an ORM object per item cost more than the scoring itself."""
+    rows = session.execute(select(Answer.item, Answer.value).where(Answer.administration_id == adm.id))
+    return dict(rows.all())
 
 
 def code_of(session: Session, adm: Administration) -> str | None:
@@ -265,7 +285,12 @@ def code_of(session: Session, adm: Administration) -> str | None:
     for a study participant's administration (anonymous)."""
     if adm.beneficiary_id is None:
         return None
-    return session.get(Beneficiary, adm.beneficiary_id).code  # type: ignore[union-attr]
+    codes: dict[int, str] = session.info.setdefault(CODES, {})  # a code never changes: read it once per unit of work
+    if adm.beneficiary_id not in codes:
+        codes[adm.beneficiary_id] = session.execute(
+            select(Beneficiary.code).where(Beneficiary.id == adm.beneficiary_id)
+        ).scalar_one()
+    return codes[adm.beneficiary_id]
 
 
 def case_code(session: Session, adm: Administration) -> str:
