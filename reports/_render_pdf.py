@@ -68,8 +68,65 @@ def _state(css: str, base_url: str) -> tuple[FontConfiguration, weasyprint.CSS]:
 def write_pdf(html: str, css: str, base_url: str) -> bytes:
     """The PDF of ``html`` (which carries no ``<style>`` of its own) styled by ``css``."""
     font_config, sheet = _state(css, base_url)
-    pdf: bytes = _document(html, base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
+    with _contexts_released():
+        pdf: bytes = _document(html, base_url).write_pdf(font_config=font_config, stylesheets=[sheet])
     return pdf
+
+
+# ---------------------------------------------------------------- the layout context let go of once the PDF exists
+
+
+@contextmanager
+def _contexts_released() -> Iterator[None]:
+    """Every WeasyPrint ``LayoutContext`` made inside the block (this thread) emptied when it ends.
+
+    A layout context refers to itself (its ``get_image_from_uri`` is a partial of it, and the
+    SVG images it loaded point back to it), and it holds every computed style of the document
+    (≈ 35 000 dicts and tuples per psychologist's report): reference counting can never free
+    them, so the young-generation collection after each render (:func:`gc_paused`) had to find
+    and free them all. WeasyPrint needs the context only while it lays out and paints; once
+    ``write_pdf`` has returned the bytes, emptying it breaks the cycle and the styles are freed
+    at once. Only on WeasyPrint 70 (see :func:`_install_context_record`); the PDF is already
+    written when this runs, so it cannot change it.
+    """
+    made: list[Any] = []
+    previous = getattr(_local, "contexts", None)
+    _local.contexts = made
+    try:
+        yield
+    finally:
+        _local.contexts = previous
+        for context in made:
+            context.__dict__.clear()
+
+
+def _install_context_record() -> bool:
+    """Record each layout context ``Document._build_layout_context`` makes inside
+    :func:`_contexts_released`; only on the version this was written against."""
+    from weasyprint.document import Document
+
+    original = Document.__dict__.get("_build_layout_context")
+    if (
+        not weasyprint.__version__.startswith("70.")
+        or not isinstance(original, classmethod)
+        or getattr(original.__func__, "__wrapped__", None) is not None
+    ):
+        return False
+    build = original.__func__
+
+    def _build_layout_context(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        context = build(cls, *args, **kwargs)
+        made = getattr(_local, "contexts", None)
+        if made is not None:
+            made.append(context)
+        return context
+
+    _build_layout_context.__wrapped__ = build  # type: ignore[attr-defined]
+    setattr(Document, "_build_layout_context", classmethod(_build_layout_context))  # noqa: B010 - a private name
+    return True
+
+
+CONTEXTS_RELEASED = _install_context_record()
 
 
 # ---------------------------------------------------------------- cyclic GC paused while rendering
@@ -131,7 +188,8 @@ def _single(node: Any, name: str, font_size: float, reference: float) -> tuple[f
 
 def _make_svg_text(original: Any) -> Any:
     from weasyprint.css.properties import INITIAL_VALUES
-    from weasyprint.draw.text import draw_emojis, draw_first_line
+    from weasyprint.draw import text as draw_text_module
+    from weasyprint.draw.text import draw_emojis
     from weasyprint.matrix import Matrix
     from weasyprint.svg.bounding_box import extend_bounding_box
     from weasyprint.svg.text import Style, TextBox
@@ -213,7 +271,9 @@ def _make_svg_text(original: Any) -> Any:
         svg.fill_stroke(fill, stroke, text=True)
         text_box = TextBox(layout, style)
         text_box.baseline = baseline
-        emojis = draw_first_line(svg.stream, text_box, "none", "none", Matrix(a=1, d=-1, e=x_position, f=y_position))
+        # looked up when called: the glyph reading below (:func:`_make_draw_first_line`) may replace it
+        matrix = Matrix(a=1, d=-1, e=x_position, f=y_position)
+        emojis = draw_text_module.draw_first_line(svg.stream, text_box, "none", "none", matrix)
         svg.stream.end_text()
         svg.stream.pop_state()
         draw_emojis(svg.stream, style, x, y, emojis)
@@ -674,3 +734,152 @@ def _install_resolve_percentages() -> bool:
 
 
 PERCENTAGES_FAST = _install_resolve_percentages()
+
+
+# ---------------------------------------------------------------- a line's glyphs read in one piece when painting
+
+_GLYPH_INFO = "=IiiiI"  # PangoGlyphInfo: glyph, geometry (width, x_offset, y_offset), visual attributes
+
+
+def _make_draw_first_line(original: Any) -> Any:
+    import struct
+
+    from weasyprint.logger import LOGGER
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+    unpack = struct.Struct(_GLYPH_INFO).iter_unpack
+    info_size = struct.calcsize(_GLYPH_INFO)
+    glyph_empty = pango.PANGO_GLYPH_EMPTY
+    glyph_unknown = pango.PANGO_GLYPH_UNKNOWN_FLAG
+    old_pango = pango.pango_version() < 14802
+
+    def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsis: Any, matrix: Any) -> Any:
+        """WeasyPrint's ``draw.text.draw_first_line``: the same operators with the same numbers, with
+        each run's glyphs read from Pango's array in one piece (not field by field through cffi)
+        and the ``TJ`` string built as a list. Ellipses and colour (emoji) fonts: WeasyPrint's own."""
+        if text_overflow == "ellipsis" or block_ellipsis != "none":
+            return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if not textbox.text.strip():
+            return []
+        style = textbox.style
+        if style["font_size"] < 1e-6:
+            return []
+        layout = textbox.pango_layout
+        pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
+        first_line, _index = layout.get_first_line()
+
+        runs = []
+        run = first_line.runs[0]
+        while run != ffi.NULL:
+            glyph_item = run.data
+            run = run.next
+            pango_font = glyph_item.item.analysis.font
+            font, font_size = stream.add_font(pango_font)
+            if font.svg or font.png or font.colr:
+                return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+            runs.append((glyph_item, pango_font, font, font_size))
+
+        stream.set_text_matrix(*matrix.values)
+        previous_pango_font = None
+        parts: list[str] = []
+        font = font_size = None
+        for glyph_item, pango_font, run_font, run_font_size in runs:
+            glyph_string = glyph_item.glyphs
+            num_glyphs = glyph_string.num_glyphs
+            clusters = glyph_string.log_clusters
+            utf8_text = None
+            if pango_font != previous_pango_font:
+                previous_pango_font = pango_font
+                font, font_size = run_font, run_font_size
+                if old_pango:
+                    font_size = style["font_size"]
+                string = "".join(parts)
+                if string:
+                    stream.show_text(string)
+                parts = []
+                stream.set_font_size(font.hash, 1 if font.bitmap else font_size)
+            parts.append("<")
+            widths, to_unicode, bitmap = font.widths, font.to_unicode, font.bitmap
+            glyphs = unpack(ffi.buffer(glyph_string.glyphs, num_glyphs * info_size))
+            for i, (glyph_id, width, x_offset, y_offset, _attr) in enumerate(glyphs):
+                if glyph_id == glyph_empty:
+                    parts.append(f">{-width / font_size}<")
+                    continue
+                if glyph_id & glyph_unknown:
+                    codepoint = glyph_id - glyph_unknown
+                    LOGGER.warning(
+                        '.notdef glyph rendered for Unicode string unsupported by fonts: "%s" (U+%04X)',
+                        chr(codepoint),
+                        codepoint,
+                    )
+                    glyph_id = font.get_unused_glyph_id(codepoint)
+                    widths[glyph_id] = round(width * 1000 * FROM_UNITS / font_size)
+                    if 0 not in widths:
+                        widths[0] = widths[glyph_id]
+                if glyph_id not in to_unicode:
+                    offset = glyph_item.item.offset
+                    t1 = clusters[i]
+                    if glyph_item.item.analysis.level % 2:  # rtl
+                        t2 = glyph_item.item.length if i == 0 else clusters[i - 1]
+                    else:
+                        t2 = glyph_item.item.length if i == num_glyphs - 1 else clusters[i + 1]
+                    utf8_text = utf8_text or layout.text.encode()
+                    to_unicode[glyph_id] = utf8_text[offset + t1 : offset + t2].decode()
+
+                offset = x_offset / font_size
+                rise = y_offset / 1000
+                if rise:
+                    string = "".join(parts)
+                    string = string[:-1] if string[-1] == "<" else string + ">"
+                    if string:
+                        stream.show_text(string)
+                    stream.set_text_rise(-rise)
+                    string = f"{-offset}" if offset else ""
+                    string += f"<{glyph_id:02x}>" if bitmap else f"<{glyph_id:04x}>"
+                    stream.show_text(string)
+                    stream.set_text_rise(0)
+                    parts = ["<"]
+                else:
+                    if offset:
+                        parts.append(f">{-offset}<")
+                    parts.append(f"{glyph_id:02x}" if bitmap else f"{glyph_id:04x}")
+
+                logical_width = widths.get(glyph_id)
+                if logical_width is None:
+                    pango.pango_font_get_glyph_extents(pango_font, glyph_id, stream.ink_rect, stream.logical_rect)
+                    logical_width = widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+                kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+                if kerning:
+                    parts.append(f">{int(kerning)}<")
+
+            if parts[-1][-1] == "<":  # the string so far ends with "<" (every part is non-empty)
+                parts[-1] = parts[-1][:-1]
+            else:
+                parts.append(">")
+        stream.show_text("".join(parts))
+        return []
+
+    draw_first_line.__wrapped__ = original  # type: ignore[attr-defined]
+    return draw_first_line
+
+
+def _install_draw_first_line() -> bool:
+    """Route WeasyPrint's ``draw_first_line`` (HTML text, and SVG labels through :func:`svg_text`)
+    through the version above; only on the version it was written against."""
+    import struct
+
+    from weasyprint.draw import text as draw_text_module
+    from weasyprint.text.ffi import ffi
+
+    original = draw_text_module.draw_first_line
+    if (
+        not weasyprint.__version__.startswith("70.")
+        or getattr(original, "__wrapped__", None) is not None
+        or ffi.sizeof("PangoGlyphInfo") != struct.calcsize(_GLYPH_INFO)
+    ):
+        return False
+    draw_text_module.draw_first_line = _make_draw_first_line(original)
+    return True
+
+
+DRAW_FIRST_LINE_FAST = _install_draw_first_line()

@@ -143,3 +143,66 @@ def test_html_outside_the_subset_is_left_to_the_html5_parser(body: str) -> None:
 
     html = f"<!DOCTYPE html>\n<html>\n<head>\n<title>t</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     assert html_tree(html) is None
+
+
+# ---------------------------------------------------------------- WeasyPrint 70 patches: the same PDF as without them
+
+
+def _pdf(audience: str, lang: str) -> bytes:
+    odd = profile(name='N. <b>"Beridze" & Co</b>\u00a0\u2014 ნინო')  # Latin, Georgian, punctuation, a no-break space
+    return reports.render_pdf(odd, lang, audience)
+
+
+@pytest.mark.parametrize("lang", ["ka", "en"])
+@pytest.mark.parametrize("audience", ["psychologist", "employment", "beneficiary"])
+def test_glyphs_read_in_one_piece_paint_the_same_pdf(audience: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line painted by reading its glyphs in one piece (every text run and chart label) gives
+    the PDF WeasyPrint's own ``draw_first_line`` gives, byte for byte."""
+    from weasyprint.draw import text as draw_text_module
+
+    from reports import _render_pdf
+
+    assert _render_pdf.DRAW_FIRST_LINE_FAST  # WeasyPrint 70, as pinned
+    fast = draw_text_module.draw_first_line
+    patched = _pdf(audience, lang)
+    monkeypatch.setattr(draw_text_module, "draw_first_line", fast.__wrapped__)
+    assert _pdf(audience, lang) == patched
+
+
+def test_a_missing_glyph_is_still_reported_when_glyphs_are_read_in_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-piece reading keeps WeasyPrint's .notdef branch: the same warning, the same PDF."""
+    from weasyprint.draw import text as draw_text_module
+
+    monkeypatch.setattr(reports._render, "warn_missing_glyphs", lambda text, where: None)  # noqa: SLF001
+    odd = profile(name="\ue000")
+    with pytest.warns(MissingGlyphWarning, match="U\\+E000"):
+        patched = reports.render_pdf(odd, "en", "beneficiary", charts=False)
+    monkeypatch.setattr(draw_text_module, "draw_first_line", draw_text_module.draw_first_line.__wrapped__)
+    with pytest.warns(MissingGlyphWarning, match="U\\+E000"):
+        assert reports.render_pdf(odd, "en", "beneficiary", charts=False) == patched
+
+
+def test_the_layout_context_is_emptied_once_the_pdf_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout context (which refers to itself and holds every computed style) is emptied after
+    the render, so reference counting frees the styles; the PDF is the one WeasyPrint writes without it."""
+    from weasyprint.document import Document
+
+    from reports import _render_pdf
+
+    assert _render_pdf.CONTEXTS_RELEASED
+    recorded = Document.__dict__["_build_layout_context"]
+    seen: list[object] = []
+
+    def spy(cls: type, /, *args: object, **kwargs: object) -> object:
+        context = recorded.__func__(cls, *args, **kwargs)
+        seen.append(context)
+        return context
+
+    monkeypatch.setattr(Document, "_build_layout_context", classmethod(spy))
+    released = _pdf("psychologist", "ka")
+    assert len(seen) == 1 and vars(seen[0]) == {}  # made during the render, empty after it
+
+    monkeypatch.setattr(Document, "_build_layout_context", classmethod(recorded.__func__.__wrapped__))
+    assert _pdf("psychologist", "ka") == released
