@@ -291,3 +291,48 @@ def test_a_forged_checkpoint_is_found(backend: str, service_for, tmp_path) -> No
     path.write_text("\n".join([*lines, forged]) + "\n")
     v = svc.client("admin").get("/v1/audit/verify").json()
     assert v["ok"] is False and "not genuine" in v["problem"], v
+
+
+# -- a row locked once per unit of work ----------------------------------------------------------------
+
+
+def test_an_administration_is_locked_and_re_read_once_per_unit_of_work(backend: str, service_for) -> None:  # type: ignore[no-untyped-def]
+    """``administrations.get(lock=True)`` (every write path calls it, a submit twice) locks and re-reads
+    the row the first time in a transaction; again in the same transaction it is the same object and no
+    statement; a new transaction locks again; a lock taken inside a savepoint is not remembered (its
+    rollback would release the row on PostgreSQL)."""
+    from api.domain import administrations
+
+    svc = service_for(backend)
+    sw, psy = svc.client("social_worker"), svc.client("psychologist")
+    code = sw.post("/v1/beneficiaries", json={"name": "ეკა"}).json()["code"]
+    adm_id = psy.post("/v1/administrations", json={"beneficiary": code, "instrument": "vdq"}).json()["id"]
+    engine = svc.app.state.engine
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM administrations" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with svc.app.state.db.write() as s:
+            first = administrations.get(s, adm_id, lock=True)
+            again = administrations.get(s, adm_id, lock=True)
+            assert again is first and len(reads) == 1
+            if backend == "postgresql":
+                assert "FOR UPDATE" in reads[0]
+            administrations.get(s, adm_id)  # without lock: always read
+            assert len(reads) == 2
+        with svc.app.state.db.write() as s:
+            administrations.get(s, adm_id, lock=True)  # a new unit of work locks again
+            assert len(reads) == 3
+        with svc.app.state.db.write() as s:
+            with s.begin_nested():
+                administrations.get(s, adm_id, lock=True)
+            administrations.get(s, adm_id, lock=True)  # the savepoint's lock was not remembered
+            assert len(reads) == 5
+            administrations.get(s, adm_id, lock=True)
+            assert len(reads) == 5
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
