@@ -312,7 +312,11 @@ def test_paper_ppi_keyed_on_the_georgian_layout_and_read_aloud(live: Live, brows
     shot(page, "paper-ppi-georgian")
     page.click("button[name=go][value=check]")
     page.wait_for_url(re.compile(r".*/check$"))
-    assert page.evaluate("document.activeElement.textContent.trim()") == KA["check.submit"]
+    # the browser applies ``autofocus`` at its next rendering step, not by the load event: wait for it
+    focused = page.wait_for_function(
+        "t => document.activeElement.textContent.trim() === t ? t : null", arg=KA["check.submit"], timeout=5000
+    )
+    assert focused.json_value() == KA["check.submit"]
     shot(page, "paper-ppi-check")
     stored = live.api("psychologist").get(f"/v1/administrations/{admin_id}").json()["answers"]
     assert stored == expected
