@@ -6,12 +6,19 @@ the answers in its offline queue and sends them again after the pause.
 
 Waiting requests are served in arrival order. The limiter keeps no state between
 requests beyond its counters, so any number of processes can run side by side.
+
+A server runs one event loop per process, but an app may be driven from several loops
+at once (a test client per thread does that): the counters are guarded by a lock, and a
+slot handed to a request waiting on another loop is handed over on that loop's thread.
+If that request has given up meanwhile, the slot goes to the next one (or is freed), so
+a slot is never lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections import deque
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,15 +48,17 @@ class Admission:
         self.active = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
         self.refused = 0
+        self._lock = threading.Lock()
 
     async def _acquire(self) -> bool:
-        if self.active < self.limit and not self.waiters:
-            self.active += 1
-            return True
-        if len(self.waiters) >= self.queue:
-            return False
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiters.append(fut)
+        with self._lock:
+            if self.active < self.limit and not self.waiters:
+                self.active += 1
+                return True
+            if len(self.waiters) >= self.queue:
+                return False
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.waiters.append(fut)
         try:
             await asyncio.wait_for(fut, self.timeout)
             return True  # the slot was handed over by ``_release``
@@ -60,16 +69,35 @@ class Admission:
                 self._release()
             raise
         finally:
-            if fut in self.waiters:
-                self.waiters.remove(fut)
+            with self._lock:
+                if fut in self.waiters:
+                    self.waiters.remove(fut)
 
     def _release(self) -> None:
-        while self.waiters:
-            fut = self.waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)  # hand the slot over: ``active`` stays as it is
+        with self._lock:
+            if not self.waiters:
+                self.active -= 1
                 return
-        self.active -= 1
+            fut = self.waiters.popleft()  # the slot is handed over: ``active`` stays as it is
+        loop = fut.get_loop()
+        try:
+            same_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            self._hand_over(fut)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._hand_over, fut)
+            except RuntimeError:  # that loop has closed: its request is gone
+                self._release()
+
+    def _hand_over(self, fut: asyncio.Future[None]) -> None:
+        """Give the slot to ``fut`` (on its own loop), or to the next one if it has given up."""
+        if fut.done():
+            self._release()
+        else:
+            fut.set_result(None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT) or scope["path"] == "/healthz":
