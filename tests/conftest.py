@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError
 
 from api.app import create_app
@@ -89,11 +90,39 @@ def fresh_database(backend: str, tmp_path) -> str:  # type: ignore[no-untyped-de
     return PG_URL
 
 
+def one_connection_per_thread(engine: Engine) -> list[str]:
+    """Watch ``engine``'s pool: the returned list receives a line whenever a thread takes a second
+    connection while it still holds one. A request must never do that: the pool holds exactly one
+    connection per request a process runs at once (``PROFORIENT_THREADS``, no overflow), so two
+    requests that each held one and waited for a second would wait for each other until the pool's
+    timeout."""
+    held = threading.local()
+    nested: list[str] = []
+
+    @event.listens_for(engine, "checkout")
+    def _out(*_: object) -> None:
+        held.n = getattr(held, "n", 0) + 1
+        if held.n > 1:
+            nested.append(f"{threading.current_thread().name} holds {held.n} connections")
+
+    @event.listens_for(engine, "checkin")
+    def _in(*_: object) -> None:
+        held.n = getattr(held, "n", 1) - 1
+
+    return nested
+
+
 @dataclass
 class Service:
     settings: Settings
     app: object
     keys: dict[str, str]
+    nested: list[str]
+    """Lines from :func:`one_connection_per_thread`: checked empty when the test ends."""
+
+    def close(self) -> None:
+        self.app.state.engine.dispose()  # type: ignore[attr-defined]
+        assert not self.nested, self.nested[:3]
 
     def client(self, who: str | None = None) -> TestClient:
         c = TestClient(self.app)  # type: ignore[arg-type]
@@ -120,6 +149,7 @@ def build_service(backend: str, tmp_path, **overrides: object) -> Service:  # ty
         }
     )
     app = create_app(settings)
+    nested = one_connection_per_thread(app.state.engine)
     keys: dict[str, str] = {}
     with transaction(app.state.sessions) as s:
         for name in PASSWORDS:
@@ -135,14 +165,14 @@ def build_service(backend: str, tmp_path, **overrides: object) -> Service:  # ty
             _, keys[name] = accounts.create_api_client(
                 s, SYSTEM, name, scopes, "ssa-employment" if name in ("partner", "employer") else None
             )
-    return Service(settings, app, keys)
+    return Service(settings, app, keys, nested)
 
 
 @pytest.fixture(params=BACKENDS)
 def service(request, tmp_path) -> Iterator[Service]:  # type: ignore[no-untyped-def]
     svc = build_service(request.param, tmp_path)
     yield svc
-    svc.app.state.engine.dispose()  # type: ignore[attr-defined]
+    svc.close()
 
 
 @pytest.fixture
@@ -157,4 +187,4 @@ def service_for(tmp_path) -> Iterator[Callable[..., Service]]:  # type: ignore[n
 
     yield make
     for svc in made:
-        svc.app.state.engine.dispose()  # type: ignore[attr-defined]
+        svc.close()
