@@ -120,7 +120,12 @@ class Settings(BaseSettings):
     """Records of a closed case are depersonalized this long after closing."""
     cookie_secure: bool = False
     threads: int = Field(
-        default=32, ge=1, le=512, description="worker threads per API process (requests executed at once)"
+        default=2,
+        ge=1,
+        le=512,
+        description="requests one API process executes at once (its worker threads and its database pool); "
+        "a process runs Python on one core, so 2 keep it busy while the other waits on the database "
+        "(measured: README, Production set-up)",
     )
     max_queue: int = Field(
         default=256, ge=0, description="requests a process lets wait for a thread; beyond that: 503 at once"
