@@ -10,6 +10,8 @@ import json
 import threading
 from typing import Any
 
+from sqlalchemy import text
+
 from api.admission import Admission
 
 
@@ -139,3 +141,18 @@ def test_a_slot_freed_on_one_event_loop_is_handed_to_a_request_waiting_on_anothe
     assert out["b"][0] == 200, out["b"]
     assert inner.served == ["a", "b"]
     assert admission.active == 0 and not admission.waiters
+
+
+def test_the_suites_pool_guard_sees_a_request_holding_two_connections(service) -> None:  # type: ignore[no-untyped-def]
+    """``tests/conftest.py`` fails a test whose requests hold two pooled connections at once in one
+    thread; here two nested reads do that on purpose, and the guard must have seen it."""
+    db = service.app.state.db
+    with db.read() as outer, db.read() as inner:  # a session takes its connection at its first statement
+        outer.execute(text("SELECT 1"))
+        inner.execute(text("SELECT 1"))
+    assert len(service.nested) == 1 and "holds 2 connections" in service.nested[0]
+    service.nested.clear()  # seen: the fixture's own check at the end is for the other tests
+    for _ in range(2):
+        with db.read() as one:
+            one.execute(text("SELECT 1"))
+    assert service.nested == []
