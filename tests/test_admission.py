@@ -59,6 +59,15 @@ async def call(app: Any, name: str) -> tuple[int, dict[str, str], bytes]:
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
 
 
+async def blocked(app: Any, inner: Gated, name: str) -> asyncio.Task[tuple[int, dict[str, str], bytes]]:
+    """GET /<name> started on this loop and holding its slot until ``inner.open(name)``."""
+    inner.gate(name)
+    task = asyncio.create_task(call(app, name))
+    while name not in inner.gates:
+        await asyncio.sleep(0.001)
+    return task
+
+
 def in_thread(app: Any, name: str, out: dict[str, Any]) -> threading.Thread:
     """GET /<name> on an event loop of its own, in a thread of its own."""
 
@@ -75,10 +84,7 @@ def test_beyond_the_queue_a_503_with_retry_after_at_once_and_the_waiting_request
     admission = Admission(inner, limit=1, queue=1, timeout=30)
 
     async def scenario() -> None:
-        inner.gate("a")
-        first = asyncio.create_task(call(admission, "a"))
-        while "a" not in inner.gates:
-            await asyncio.sleep(0.001)
+        first = await blocked(admission, inner, "a")
         second = asyncio.create_task(call(admission, "b"))
         while not admission.waiters:
             await asyncio.sleep(0.001)
@@ -102,10 +108,7 @@ def test_a_request_that_waits_too_long_gets_a_503_and_its_slot_is_not_lost() -> 
     admission = Admission(inner, limit=1, queue=5, timeout=0.2)
 
     async def scenario() -> None:
-        inner.gate("a")
-        first = asyncio.create_task(call(admission, "a"))
-        while "a" not in inner.gates:
-            await asyncio.sleep(0.001)
+        first = await blocked(admission, inner, "a")
         status, headers, _ = await call(admission, "b")  # waits 0.2 s, then gives up
         assert status == 503 and headers["retry-after"] == "2"
         inner.open("a")

@@ -22,8 +22,8 @@ N = 60
 def test_sixty_respondents_at_once_all_complete(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = fresh_database(backend, tmp_path)
     prepare(url)
-    # few threads per process, so requests really queue and the admission limit is exercised
-    with servers(url, tmp_path, n=2, threads="6", max_queue="400") as group:
+    # the shipped default of threads per process (2): requests really queue and the admission limit is exercised
+    with servers(url, tmp_path, n=2, max_queue="400") as group:
         sw, psy = group.login(0, "sw"), group.login(1, "psy")
         tokens, answers, admins = [], [], []
         for k in range(N):
