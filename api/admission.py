@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import deque
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.observability import request_id
+from api.observability import QUEUED_MS, request_id
 
 BUSY_HTML = (
     "<!doctype html><html lang='ka'><meta charset='utf-8'>"
@@ -103,7 +104,11 @@ class Admission:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT) or scope["path"] == "/healthz":
             await self.app(scope, receive, send)
             return
-        if not await self._acquire():
+        started = time.perf_counter()
+        admitted = await self._acquire()
+        # how long it waited for a slot, for the access log (``api/observability.py``)
+        scope.setdefault("state", {})[QUEUED_MS] = round((time.perf_counter() - started) * 1000, 1)
+        if not admitted:
             self.refused += 1
             await self._busy(scope, send)
             return

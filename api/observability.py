@@ -5,7 +5,9 @@ one): it is answered in the ``X-Request-ID`` header, put into every problem+json
 (``request_id``) and into every log line of that request, so a complaint ("it said error
 3f2a…") leads to the log line. Logs are JSON lines on stderr: one object per line with
 ``ts``, ``level``, ``logger``, ``msg``, ``pid`` (the worker process), ``request_id`` and, for
-the access log, ``method``, ``path``, ``status``, ``ms`` and ``client``. Query strings, bodies,
+the access log, ``method``, ``path``, ``status``, ``ms``, ``queued_ms`` (of those ``ms``, the
+time it waited for a slot in the admission queue, ``api/admission.py``; absent for requests that
+do not queue, such as ``/healthz``) and ``client``. Query strings, bodies,
 names and codes typed into a search are never logged.
 """
 
@@ -28,6 +30,9 @@ _SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _SECRET_PATHS = re.compile(r"^(/r|/v1/respond)/[^/]+")
 """Paths whose next segment is a hand-over token (a key to a person's answers): never logged."""
 access = logging.getLogger("proforient.access")
+QUEUED_MS = "queued_ms"
+"""The key in a request's ``scope["state"]`` under which the admission queue leaves how long the
+request waited for a slot (milliseconds); the access log reports it as ``queued_ms``."""
 
 
 def request_id() -> str | None:
@@ -49,7 +54,7 @@ class JsonLines(logging.Formatter):
         rid = getattr(record, "request_id", None) or REQUEST_ID.get()
         if rid:
             out["request_id"] = rid
-        for key in ("method", "path", "status", "ms", "client"):
+        for key in ("method", "path", "status", "ms", QUEUED_MS, "client"):
             if hasattr(record, key):
                 out[key] = getattr(record, key)
         if record.exc_info:
@@ -109,6 +114,9 @@ class RequestIds:
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "client": client[0] if client else None,
+                    **(
+                        {QUEUED_MS: queued} if (queued := (scope.get("state") or {}).get(QUEUED_MS)) is not None else {}
+                    ),
                 },
             )
             REQUEST_ID.reset(token)

@@ -6,13 +6,16 @@ event loops (one per thread, as test clients do)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import threading
 from typing import Any
 
 from sqlalchemy import text
 
 from api.admission import Admission
+from api.observability import JsonLines, RequestIds, access
 
 
 class Gated:
@@ -159,3 +162,36 @@ def test_the_suites_pool_guard_sees_a_request_holding_two_connections(service) -
         with db.read() as one:
             one.execute(text("SELECT 1"))
     assert service.nested == []
+
+
+def test_the_access_log_says_how_long_a_request_waited_for_its_slot() -> None:
+    """``queued_ms``: the first request found a free slot; the second waited until the first
+    was let go, which the test holds for at least 300 ms; a 503 beyond the queue says how long it
+    was kept (not at all); ``/healthz`` does not queue and has no such field."""
+    inner = Gated()
+    app = RequestIds(Admission(inner, limit=1, queue=1, timeout=30))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    access.addHandler(handler)
+
+    async def scenario() -> None:
+        first = await blocked(app, inner, "a")
+        second = asyncio.create_task(call(app, "b"))
+        while not app.app.waiters:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.001)
+        assert (await call(app, "c"))[0] == 503
+        await asyncio.sleep(0.3)
+        inner.open("a")
+        assert (await first)[0] == 200 and (await second)[0] == 200
+        assert (await call(app, "healthz"))[0] == 200
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        access.removeHandler(handler)
+    lines = {x["path"]: x for x in map(json.loads, stream.getvalue().splitlines())}
+    assert lines["/a"]["queued_ms"] < lines["/a"]["ms"]
+    assert lines["/b"]["queued_ms"] >= 300 and lines["/b"]["queued_ms"] <= lines["/b"]["ms"]
+    assert lines["/c"]["status"] == 503 and lines["/c"]["queued_ms"] < 300
+    assert "queued_ms" not in lines["/healthz"]
