@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -178,13 +179,15 @@ class Identity:
     """'full' for API keys and signed-in sessions; 'password' or 'totp' for a sign-in half done."""
 
 
-def identify(request: Request, *, keys: bool = True) -> Identity | None:
-    """Who is calling: an API key (``Authorization: Bearer`` or ``X-API-Key``; with ``keys``) or
-    the session cookie, checked against the database on every request (a signed-out, disabled,
-    idle or expired session is refused at once). Looked up in a short read-only transaction; the
-    session's (or key's) last use is refreshed at most once a minute, in a short write of its own.
+@dataclass(frozen=True)
+class _Found:
+    identity: Identity | None
+    touch: Callable[[Session], None] | None
+    """The last-use refresh due for this session or key (at most once a minute), else None."""
 
-    Raises ``NotAuthenticated`` for a key that is not valid."""
+
+def _look_up(request: Request, keys: bool) -> _Found:
+    """The read half of :func:`identify`: one indexed look-up in a short read-only transaction."""
     db = request.app.state.db
     touch: Callable[[Session], None] | None = None
     ident: Identity | None = None
@@ -207,14 +210,55 @@ def identify(request: Request, *, keys: bool = True) -> Identity | None:
                 if sp.touch:
                     sid = sp.session_id
                     touch = lambda w: sessions.touch(w, sid)  # noqa: E731
-    if touch is not None:
-        try:
-            with db.write() as w:
-                touch(w)
-        except Exception as exc:  # a busy database never refuses the request over a last-use time
-            if busy(exc) is None:
-                raise
-    return ident
+    return _Found(ident, touch)
+
+
+def _touch(request: Request, touch: Callable[[Session], None]) -> None:
+    """The write half of :func:`identify`: the last use refreshed in a short write of its own."""
+    try:
+        with request.app.state.db.write() as w:
+            touch(w)
+    except Exception as exc:  # a busy database never refuses the request over a last-use time
+        if busy(exc) is None:
+            raise
+
+
+def identify(request: Request, *, keys: bool = True) -> Identity | None:
+    """Who is calling: an API key (``Authorization: Bearer`` or ``X-API-Key``; with ``keys``) or
+    the session cookie, checked against the database on every request (a signed-out, disabled,
+    idle or expired session is refused at once). Looked up in a short read-only transaction; the
+    session's (or key's) last use is refreshed at most once a minute, in a short write of its own.
+    For code already running in a worker thread (the web pages); the API's dependencies use
+    :func:`identify_on_loop`.
+
+    Raises ``NotAuthenticated`` for a key that is not valid."""
+    found = _look_up(request, keys)
+    if found.touch is not None:
+        _touch(request, found.touch)
+    return found.identity
+
+
+async def identify_on_loop(request: Request, *, keys: bool = True) -> Identity | None:
+    """:func:`identify` with its read on the event loop (the refresh, a write that may wait for the
+    write lock, still goes to a worker thread). Only for a route that does all its own work on the
+    loop (stateless scoring, :data:`LoopPrincipalDep`).
+
+    Why there: the look-up is one indexed row (≈ 1 ms). In a worker thread, on PostgreSQL, the
+    thread that had sent its query sometimes got the interpreter back only 0.3–4 s after PostgreSQL
+    had answered, while the event loop kept serving hundreds of other requests: stateless scoring at
+    16 connections had requests of 1–2.5 s inside the server in every run, each stuck in this read
+    (in taking a connection, the query or the commit, by turns). With the read on the loop, the
+    slowest request of the same runs took 92 ms and the throughput rose by a quarter or more
+    (``benchmarks/bench_service.py``; figures in the README). Why only there: where the route's own
+    work runs in a thread (a submit), the loop's round trips to the database wait for the interpreter
+    behind that busy thread instead, and every request of the process waits with the loop (submit
+    188/s → 143/s in one paired run). The read takes no lock on either database (SQLite's write lock
+    is for writes only), so it cannot hold the loop up waiting for one; and a request holds one
+    pooled connection at a time, so one is free for it (the admission limit is the pool's size)."""
+    found = _look_up(request, keys)
+    if found.touch is not None:
+        await run_in_threadpool(_touch, request, found.touch)
+    return found.identity
 
 
 HALF_SIGNED_IN = {
@@ -225,7 +269,15 @@ HALF_SIGNED_IN = {
 
 def get_principal(request: Request) -> Principal:
     """An API key or a signed-in session (a half-done sign-in does not count)."""
-    ident = identify(request)
+    return _principal(identify(request))
+
+
+async def get_principal_on_loop(request: Request) -> Principal:
+    """:func:`get_principal` for a route that does all its work on the event loop."""
+    return _principal(await identify_on_loop(request))
+
+
+def _principal(ident: Identity | None) -> Principal:
     if ident is None:
         raise NotAuthenticated("sign in, or send an API key")
     if ident.stage != "full":
@@ -242,6 +294,8 @@ def get_identity(request: Request) -> Identity:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+LoopPrincipalDep = Annotated[Principal, Depends(get_principal_on_loop)]
+"""The caller, looked up on the event loop: only for a route that does all its work there."""
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 

@@ -7,6 +7,7 @@ Expected values are written out here, never computed by the code under test."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import statistics
@@ -15,7 +16,7 @@ import time
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from api import passwords
 from api.app import create_app
@@ -350,6 +351,34 @@ def test_api_clients_are_created_used_and_revoked(service) -> None:  # type: ign
     assert listed["partner-y"]["last_used_at"] is not None
     assert admin.post(f"/v1/api-clients/{r.json()['id']}/revoke").json()["active"] is False
     assert partner.post("/v1/score", json=body).status_code == 401
+
+
+def test_the_callers_look_up_runs_on_the_event_loop_and_the_last_use_write_in_a_thread(service) -> None:  # type: ignore[no-untyped-def]
+    """``api/deps.py:identify_on_loop``: the read that identifies an API caller runs on the event
+    loop (in a worker thread it waited seconds for the interpreter under load; see there); the
+    refresh of the key's last use, a write that may wait for the write lock, never does."""
+    admin = _admin(service)
+    key = admin.post("/v1/api-clients", json={"name": "partner-z", "scopes": ["score"]}).json()["key"]
+    engine = service.app.state.db.engine
+    seen: list[bool] = []
+
+    def checkout(*_: object) -> None:
+        try:
+            asyncio.get_running_loop()
+            seen.append(True)  # called from code running on an event loop's thread
+        except RuntimeError:
+            seen.append(False)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        partner = service.client()
+        partner.headers["Authorization"] = f"Bearer {key}"
+        body = {"instrument": "vdq", "administrations": [{"answers": answers_for("vdq")}]}
+        assert partner.post("/v1/score", json=body).status_code == 200  # never used: the last use is due
+        assert partner.post("/v1/score", json=body).status_code == 200  # used just now: nothing to refresh
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert seen == [True, False, True]  # read on the loop, refresh in a thread; then the read alone
     with service.app.state.sessions() as s:
         for row in s.execute(select(IdempotencyRecord)).scalars():
             assert key not in str(vars(row)) and row.key != "k1"

@@ -8,7 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from starlette.concurrency import run_in_threadpool
 
 from api import scoring_facade as facade
-from api.deps import PrincipalDep, SettingsDep
+from api.deps import LoopPrincipalDep, SettingsDep
 from api.domain.errors import Invalid
 from api.routes.common import documented
 from api.schemas import Scored, ScoreRequest
@@ -45,7 +45,7 @@ def _scored(body: ScoreRequest, fmt: str) -> bytes:
 @router.post("/score", **documented(Scored))
 async def score(
     body: ScoreRequest,
-    principal: PrincipalDep,
+    principal: LoopPrincipalDep,
     settings: SettingsDep,
     format: Annotated[
         Literal["record", "flat"],
