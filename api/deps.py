@@ -228,8 +228,8 @@ def identify(request: Request, *, keys: bool = True) -> Identity | None:
     the session cookie, checked against the database on every request (a signed-out, disabled,
     idle or expired session is refused at once). Looked up in a short read-only transaction; the
     session's (or key's) last use is refreshed at most once a minute, in a short write of its own.
-    For code already running in a worker thread (the web pages); the API's dependencies use
-    :func:`identify_on_loop`.
+    Runs in a worker thread, as the routes and pages that use it do (stateless scoring, which works
+    on the event loop, uses :func:`identify_on_loop`).
 
     Raises ``NotAuthenticated`` for a key that is not valid."""
     found = _look_up(request, keys)

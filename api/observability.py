@@ -102,21 +102,16 @@ class RequestIds:
         finally:
             client = scope.get("client")
             path = _SECRET_PATHS.sub(lambda m: m.group(1) + "/{token}", scope["path"])
-            access.info(
-                "%s %s %s",
-                scope["method"],
-                path,
-                status,
-                extra={
-                    "request_id": rid,
-                    "method": scope["method"],
-                    "path": path,
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                    "client": client[0] if client else None,
-                    **(
-                        {QUEUED_MS: queued} if (queued := (scope.get("state") or {}).get(QUEUED_MS)) is not None else {}
-                    ),
-                },
-            )
+            fields = {
+                "request_id": rid,
+                "method": scope["method"],
+                "path": path,
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "client": client[0] if client else None,
+            }
+            queued = (scope.get("state") or {}).get(QUEUED_MS)
+            if queued is not None:  # only requests that went through the admission queue
+                fields[QUEUED_MS] = queued
+            access.info("%s %s %s", scope["method"], path, status, extra=fields)
             REQUEST_ID.reset(token)

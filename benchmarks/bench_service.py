@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
@@ -88,28 +89,27 @@ def wrk(
     return int(n), int(micros) / 1e6, int(errors), float(p50), float(p95), float(p99)
 
 
-def per_worker(log: Path, path: str) -> Counter[int]:
-    """Requests to ``path`` per worker process so far, from the access log's ``pid`` field."""
-    counts: Counter[int] = Counter()
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("{") and '"proforient.access"' in line:
-            entry = json.loads(line)
-            if entry.get("path") == path:
-                counts[entry["pid"]] += 1
-    return counts
-
-
-def server_side(log: Path, path: str, skip: int) -> str:
-    """The server's own view of the requests to ``path`` after the first ``skip`` of them (the
-    access log's ``ms`` and ``queued_ms``): p99 and the slowest, with the part of it spent waiting
-    for an admission slot. Requests the client abandoned at the end of a run are left out."""
+def access_entries(log: Path, path: str) -> list[dict[str, Any]]:
+    """The access log's entries for ``path`` so far, in order."""
     entries = []
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith("{") and '"proforient.access"' in line:
             entry = json.loads(line)
             if entry.get("path") == path:
                 entries.append(entry)
-    done = sorted((e for e in entries[skip:] if e["status"] == 200), key=lambda e: e["ms"])
+    return entries
+
+
+def per_worker(entries: list[dict[str, Any]]) -> Counter[int]:
+    """Requests per worker process, from the access log's ``pid`` field."""
+    return Counter(e["pid"] for e in entries)
+
+
+def server_side(entries: list[dict[str, Any]]) -> str:
+    """The server's own view of these requests (the access log's ``ms`` and ``queued_ms``): p99
+    and the slowest, with the part of it spent waiting for an admission slot. Requests the client
+    abandoned at the end of a run are left out."""
+    done = sorted((e for e in entries if e["status"] == 200), key=lambda e: e["ms"])
     if not done:
         return "no requests logged"
     p99, worst = done[int(0.99 * (len(done) - 1))], done[-1]
@@ -119,9 +119,9 @@ def server_side(log: Path, path: str, skip: int) -> str:
     )
 
 
-def shares(now: Counter[int], before: Counter[int]) -> str:
-    """'52 % / 48 %': each worker's share of the requests between two counts (busiest first)."""
-    done = sorted(((now[p] - before.get(p, 0)) for p in now), reverse=True)
+def shares(counts: Counter[int]) -> str:
+    """'52 % / 48 %': each worker's share of the requests counted (busiest first)."""
+    done = sorted(counts.values(), reverse=True)
     total = sum(done) or 1
     return " / ".join(f"{100 * d / total:.0f} %" for d in done)
 
@@ -200,13 +200,14 @@ def main() -> None:
         )
         wrk(base + "/v1/score", score_lua, 2, 2, tmp)  # warm-up
         for c in (int(x) for x in args.connections.split(",")):
-            before = per_worker(tmp / "server.log", "/v1/score")
+            skip = len(access_entries(tmp / "server.log", "/v1/score"))
             report(
                 "stateless scoring (POST /v1/score, 1 VDQ)", wrk(base + "/v1/score", score_lua, c, args.seconds, tmp), c
             )
             time.sleep(0.5)
-            print(f"  requests per worker process: {shares(per_worker(tmp / 'server.log', '/v1/score'), before)}")
-            print(f"  inside the server: {server_side(tmp / 'server.log', '/v1/score', sum(before.values()))}")
+            run = access_entries(tmp / "server.log", "/v1/score")[skip:]
+            print(f"  requests per worker process: {shares(per_worker(run))}")
+            print(f"  inside the server: {server_side(run)}")
         print("goal: ≥ 1,000 req/s, p99 ≤ 20 ms at 16 connections; throughput not lower at 64 (503s count as errors)")
 
         if args.scoring_only:
