@@ -244,6 +244,11 @@ def _run_blocks(run: Any, starts: list[int], n: int, workers: int) -> Any:
     failed = False
     with _one_blas_thread():  # our threads split the rows; BLAS threading on top of that only contends
         first = run(0)
+        if len(starts) == 1:
+            # the whole of it in one block (the service's few rows): its results are already arrays of
+            # n rows, and new ones (a block never hands back a view of its scratch ``Work``), so they
+            # are returned as they are instead of being copied into arrays allocated for them
+            return first
         out = None if first is None else tuple(_empty_like_rows(p, n) for p in first)
 
         def put(s: int) -> None:

@@ -47,6 +47,22 @@ def test_one_row_alone_equals_that_row_in_a_batch(iid):
 
 
 @pytest.mark.parametrize("iid", IDS)
+def test_a_result_keeps_its_values_while_the_engine_scores_others(iid):
+    # few rows are scored in one block whose results are handed back uncopied, while the block's
+    # scratch arrays go back to a pool for the next call: no result may be a view of them
+    s = spec(iid)
+    seconds = np.array([400.0, 3.0])
+    asp = scoring.aspiration_indices(np.array([["SAE", "RIA", ""], ["", "", ""]], dtype=object))
+    extra = {"aspirations": asp} if s.model == "holland" else {}
+    first = scoring.score(s, random_answers(s, 2, 1, p_missing=0.2), seconds=seconds, **extra)
+    kept = first.to_frame()
+    for seed in (2, 3, 4):
+        scoring.score(s, random_answers(s, 2, seed, p_missing=0.5, concentrate=3.0), seconds=seconds[::-1], **extra)
+        scoring.score(s, random_answers(s, 700, seed), block_rows=97)
+    frames_equal(first.to_frame(), kept)
+
+
+@pytest.mark.parametrize("iid", IDS)
 def test_blocks_and_threads_do_not_change_results(iid):
     s = spec(iid)
     x = random_answers(s, 500, 5, p_missing=0.1)
