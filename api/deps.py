@@ -187,30 +187,30 @@ class _Found:
 
 
 def _look_up(request: Request, keys: bool) -> _Found:
-    """The read half of :func:`identify`: one indexed look-up in a short read-only transaction."""
+    """The read half of :func:`identify`: one indexed look-up in a short read-only transaction (none
+    for a request with neither a key nor a signed session cookie)."""
     db = request.app.state.db
-    touch: Callable[[Session], None] | None = None
-    ident: Identity | None = None
+    auth = request.headers.get("authorization", "")
+    key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
+    if key and keys:
+        with db.connection() as conn:  # a plain connection: the hot path of other systems' calls
+            found = accounts.client_for_key(conn, key)
+        if found is None:
+            raise NotAuthenticated("the API key is not valid")
+        cid = found.principal.id
+        return _Found(
+            Identity(found.principal, "full"), (lambda w: accounts.touch_client(w, cid)) if found.touch else None
+        )
+    cookie = request.cookies.get(COOKIE)
+    token = request.app.state.cookies.read(cookie) if cookie else None
+    if not token:
+        return _Found(None, None)
     with db.read() as session:
-        auth = request.headers.get("authorization", "")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
-        if key and keys:
-            found = accounts.client_for_key(session, key)
-            if found is None:
-                raise NotAuthenticated("the API key is not valid")
-            ident = Identity(found.principal, "full")
-            if found.touch:
-                cid = found.principal.id
-                touch = lambda w: accounts.touch_client(w, cid)  # noqa: E731
-        else:
-            cookie = request.cookies.get(COOKIE)
-            token = request.app.state.cookies.read(cookie) if cookie else None
-            if token and (sp := accounts.principal_for_session(session, token)) is not None:
-                ident = Identity(sp.principal, sp.stage)
-                if sp.touch:
-                    sid = sp.session_id
-                    touch = lambda w: sessions.touch(w, sid)  # noqa: E731
-    return _Found(ident, touch)
+        sp = accounts.principal_for_session(session, token)
+    if sp is None:
+        return _Found(None, None)
+    sid = sp.session_id
+    return _Found(Identity(sp.principal, sp.stage), (lambda w: sessions.touch(w, sid)) if sp.touch else None)
 
 
 def _touch(request: Request, touch: Callable[[Session], None]) -> None:

@@ -210,6 +210,7 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout, lock_timeout=lock_timeout)
         self.writes = session_factory(self.engine, **info)
         self.reads = session_factory(self.engine, readonly=True, **info)
+        self._reader = self.engine.execution_options(**{READONLY: True})
 
     @property
     def backend(self) -> str:
@@ -222,6 +223,12 @@ class Database:
     def read(self) -> Any:
         """``with db.read() as session:`` one read transaction (takes no lock)."""
         return transaction(self.reads)
+
+    def connection(self) -> Any:
+        """``with db.connection() as conn:`` one read transaction on a plain (Core) connection, for
+        a hot read by a prebuilt statement: no session and no ORM objects to set up (the API-key
+        look-up of every call from another system)."""
+        return self._reader.begin()
 
     def dispose(self) -> None:
         self.engine.dispose()
