@@ -49,9 +49,9 @@ def score_decision(spec: InstrumentSpec, block: ScaleBlock) -> DecisionScores:
     missing = np.isnan(bt)
     # rank = 1 + number of barriers strictly stronger; NaN compares False, so
     # unscored barriers neither get a rank nor push others down.
-    rank = np.ones(bt.shape, dtype=np.int8)
-    for k in range(len(b)):
-        rank[k] += np.add.reduce(bt > bt[k], axis=0, dtype=np.int8)
+    # [k, j] compares barrier j with barrier k, all pairs in one operation
+    rank = np.add.reduce(bt[None, :, :] > bt[:, None, :], axis=1, dtype=np.int8)
+    rank += np.int8(1)
     rank[missing] = 0
     n_scored = np.add.reduce(~missing, axis=0, dtype=np.int64)
     # Summed barrier by barrier in scale order so the result is reproducible

@@ -146,6 +146,8 @@ def _score_block(
 _BLAS: ThreadpoolController | None = None
 _SPARE: list[Work] = []
 _SPARE_LOCK = threading.Lock()
+_CPUS = os.cpu_count() or 1
+"""Cores seen at import (asking the system again costs microseconds on every call)."""
 
 
 def _borrow_work() -> Work:
@@ -156,7 +158,7 @@ def _borrow_work() -> Work:
 
 def _return_work(works: list[Work]) -> None:
     with _SPARE_LOCK:
-        _SPARE.extend(works[: max(0, (os.cpu_count() or 1) + 1 - len(_SPARE))])
+        _SPARE.extend(works[: max(0, _CPUS + 1 - len(_SPARE))])
 
 
 def _one_blas_thread() -> Any:
@@ -218,7 +220,7 @@ def score(
             spec, xb, None if sec is None else sec[s:e], None if asp is None else asp[s:e], missing, work
         )
 
-    workers = workers or min(len(starts), os.cpu_count() or 1)
+    workers = workers or min(len(starts), _CPUS)
     try:
         out = _run_blocks(run, starts, n, workers)
     finally:

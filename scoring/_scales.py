@@ -7,6 +7,7 @@ in R's ``psych::scoreItems``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,7 @@ class Work:
         self._rows: dict[tuple[object, str], np.ndarray] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         buf = self._buffers.get(name)
         if buf is None or buf.dtype != dtype or buf.size < size:
             buf = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
