@@ -21,6 +21,7 @@ from sqlalchemy import event, select, text, update
 from api import passwords
 from api.app import create_app
 from api.db.tables import ApiClient, AuditEntry, IdempotencyRecord, User, UserSession
+from api.deps import COOKIE
 from api.domain import accounts
 from api.domain.access import SYSTEM
 from tests.api_helpers import Web, answers_for
@@ -382,6 +383,28 @@ def test_the_callers_look_up_runs_on_the_event_loop_and_the_last_use_write_in_a_
     finally:
         event.remove(engine, "checkout", checkout)
     assert seen == [True, False, True]  # read on the loop, refresh in a thread; then the read alone
+
+
+def test_a_request_with_neither_key_nor_signed_cookie_opens_no_transaction(service) -> None:  # type: ignore[no-untyped-def]
+    """``api/deps.py:_look_up``: who is calling is read from the database only when there is
+    something to look up (a key, or a cookie with a valid signature); a signed-in page reads it."""
+    engine = service.app.state.db.engine
+    taken: list[int] = []
+
+    def checkout(*_: object) -> None:
+        taken.append(1)
+
+    anonymous, forged, person = service.client(), service.client(), service.client("psychologist")
+    forged.cookies.set(COOKIE, "not-signed-by-us")
+    event.listen(engine, "checkout", checkout)
+    try:
+        assert anonymous.get("/sign-in").status_code == 200
+        assert forged.get("/sign-in").status_code == 200
+        assert not taken
+        person.get("/sign-in")
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert taken  # the signed-in person's session was looked up
 
 
 # -- least privilege -----------------------------------------------------------------------------
