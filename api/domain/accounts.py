@@ -504,9 +504,9 @@ _KEY_LOOKUP = select(
 row), and every request with an API key runs it."""
 
 
-def client_for_key(conn: Connection | Session, key: str) -> KeyPrincipal | None:
+def client_for_key(conn: Connection, key: str) -> KeyPrincipal | None:
     """The client of an API key, if the key is valid and the client active; read with a prebuilt
-    statement, on a plain connection (``Database.connection``) or a session."""
+    statement on a plain read connection (``Database.connection``)."""
     prefix = split_api_key(key)
     if prefix is None:
         return None
