@@ -86,6 +86,22 @@ def test_who_may_ask_and_for_whom(service) -> None:  # type: ignore[no-untyped-d
     assert r.status_code == 422  # nobody registered before 2000
 
 
+def _registered_workers(url: str) -> int:
+    db = Database(url)
+    try:
+        with db.read() as s:
+            return int(s.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
+    finally:
+        db.dispose()
+
+
+def _wait_for(ready, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
+        time.sleep(0.2)
+
+
 def test_two_api_processes_and_two_workers_make_each_batch_once(tmp_path: Path) -> None:
     """Two uvicorn servers and two ``proforient worker`` processes on one PostgreSQL: three batches
     requested through both servers are each made once (one claim, one procrastinate job that
@@ -109,6 +125,10 @@ def test_two_api_processes_and_two_workers_make_each_batch_once(tmp_path: Path) 
             for k in range(2)
         ]
         try:
+            # each worker first makes what is already 'queued' in report_jobs (a batch whose hand-over
+            # to the queue failed), then registers with procrastinate: wait for both, so that these
+            # batches go through the queue (on a slow machine a starting worker's sweep found them)
+            _wait_for(lambda: _registered_workers(url) == 2, 120, "both workers to register with procrastinate")
             other = group.login(0, "psy")
             ids = [
                 (psy if k % 2 else other).post("/v1/report-batches", json={"format": "json"}).json()["id"]
