@@ -205,8 +205,8 @@ def _look_up(request: Request, keys: bool) -> _Found:
     token = request.app.state.cookies.read(cookie) if cookie else None
     if not token:
         return _Found(None, None)
-    with db.read() as session:
-        sp = accounts.principal_for_session(session, token)
+    with db.connection() as conn:
+        sp = accounts.principal_for_session(conn, token)
     if sp is None:
         return _Found(None, None)
     sid = sp.session_id

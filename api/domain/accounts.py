@@ -477,12 +477,23 @@ class SessionPrincipal:
     touch: bool
 
 
-def principal_for_session(session: Session, token: str) -> SessionPrincipal | None:
-    """The principal of a session token (any stage), or None if the session is not live."""
-    found = sessions.lookup(session, token)
+def principal_for_session(conn: Connection, token: str) -> SessionPrincipal | None:
+    """The principal of a session token (any stage), or None if the session is not live; read on a
+    plain read connection (``Database.connection``)."""
+    found = sessions.lookup(conn, token)
     if found is None:
         return None
-    return SessionPrincipal(user_principal(found.user, found.row.id), found.row.stage, found.row.id, found.touch)
+    row = found.row
+    principal = Principal(
+        kind="user",
+        id=row.user_id,
+        name=row.username,
+        role=row.role,
+        organisation=row.organisation,
+        full_name=row.full_name,
+        session_id=row.id,
+    )
+    return SessionPrincipal(principal, row.stage, row.id, found.touch)
 
 
 @dataclass(frozen=True)
