@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -99,16 +99,21 @@ def start(
     return adm, token
 
 
+_GET = select(Administration).where(Administration.id == bindparam("id"))
+_LOCK = _GET.with_for_update().execution_options(populate_existing=True)
+_ANSWERS = select(Answer.item, Answer.value).where(Answer.administration_id == bindparam("id"))
+_CODE = select(Beneficiary.code).where(Beneficiary.id == bindparam("id"))
+"""Built once: every autosave and submit runs these, and building a statement (and its cache key)
+costs about as much as running it."""
+
+
 def get(session: Session, admin_id: str, *, lock: bool = False) -> Administration:
     """An administration; ``lock``: hold its row until the unit of work ends (every write does),
     so a submit and an autosave of one administration take turns and each sees the other's result."""
     held = _held(session) if lock else {}
     if admin_id in held:  # locked and re-read earlier in this unit of work: nobody else can have changed it
         return held[admin_id]
-    q = select(Administration).where(Administration.id == admin_id)
-    if lock:
-        q = q.with_for_update().execution_options(populate_existing=True)
-    adm = session.execute(q).scalar_one_or_none()
+    adm = session.execute(_LOCK if lock else _GET, {"id": admin_id}).scalar_one_or_none()
     if adm is None:
         raise NotFound(f"no administration {admin_id!r}", field="administration", value=admin_id)
     if lock and not session.in_nested_transaction():  # a savepoint's rollback could lose the lock
@@ -276,7 +281,7 @@ def save_answers(
 def answers_of(session: Session, adm: Administration) -> dict[str, str | None]:
     """Item → stored value (None: skipped). Read as plain rows: a submit reads every answer, and
     building an ORM object per item cost more than the scoring itself."""
-    rows = session.execute(select(Answer.item, Answer.value).where(Answer.administration_id == adm.id))
+    rows = session.execute(_ANSWERS, {"id": adm.id})
     return dict(rows.all())
 
 
@@ -287,9 +292,7 @@ def code_of(session: Session, adm: Administration) -> str | None:
         return None
     codes: dict[int, str] = session.info.setdefault(CODES, {})  # a code never changes: read it once per unit of work
     if adm.beneficiary_id not in codes:
-        codes[adm.beneficiary_id] = session.execute(
-            select(Beneficiary.code).where(Beneficiary.id == adm.beneficiary_id)
-        ).scalar_one()
+        codes[adm.beneficiary_id] = session.execute(_CODE, {"id": adm.beneficiary_id}).scalar_one()
     return codes[adm.beneficiary_id]
 
 
