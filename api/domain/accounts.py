@@ -22,7 +22,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import pyotp
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -452,7 +452,22 @@ def own(session: Session, principal: Principal) -> User:
     return u
 
 
-def user_principal(user: User, session_id: str | None = None) -> Principal:
+class UserColumns(Protocol):
+    """What a principal is made of: a ``User``, or a row of its columns (the session look-up)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def organisation(self) -> str | None: ...
+    @property
+    def full_name(self) -> str | None: ...
+
+
+def user_principal(user: UserColumns, session_id: str | None = None) -> Principal:
     return Principal(
         kind="user",
         id=user.id,
@@ -484,16 +499,7 @@ def principal_for_session(conn: Connection, token: str) -> SessionPrincipal | No
     if found is None:
         return None
     row = found.row
-    principal = Principal(
-        kind="user",
-        id=row.user_id,
-        name=row.username,
-        role=row.role,
-        organisation=row.organisation,
-        full_name=row.full_name,
-        session_id=row.id,
-    )
-    return SessionPrincipal(principal, row.stage, row.id, found.touch)
+    return SessionPrincipal(user_principal(row, row.session_id), row.stage, row.session_id, found.touch)
 
 
 @dataclass(frozen=True)

@@ -93,21 +93,22 @@ def start(
 @dataclass(frozen=True)
 class Found:
     row: Row[*tuple[Any, ...]]
-    """The session's columns (``id``, ``stage``, …) and its user's (``user_id``, ``username``,
-    ``role``, ``organisation``, ``full_name``): what a request needs to know who is calling."""
+    """The session's columns (``session_id``, ``stage``, …) and its user's under the user's own
+    names (``id``, ``username``, ``role``, ``organisation``, ``full_name``): what a request needs
+    to know who is calling."""
     touch: bool
     """True when ``last_seen_at`` is old enough to be refreshed by this request."""
 
 
 _LOOKUP = (
     select(
-        UserSession.id,
+        UserSession.id.label("session_id"),
         UserSession.stage,
         UserSession.last_seen_at,
         UserSession.expires_at,
         UserSession.idle_seconds,
         UserSession.ended_at,
-        User.id.label("user_id"),
+        User.id,
         User.username,
         User.role,
         User.organisation,
